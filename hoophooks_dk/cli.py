@@ -1,0 +1,230 @@
+"""The ``hookdk`` command line: a thin face over the emulator.
+
+Start-up time matters (``hookdk fire`` is run in edit loops and benchmarked against bare
+``python3``), so this module imports only click; each command imports the core it needs
+when it runs, and commands that live in their own modules are loaded on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import HookdkError
+
+EVENT = click.Choice(["session-open", "session-close"])
+
+# Commands kept in their own modules, imported only when used (or listed by --help).
+LAZY_COMMANDS = {
+    "render": "hoophooks_dk.cli_render:render_command",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS:
+            module, attr = LAZY_COMMANDS[name].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hoophooks_dk", prog_name="hookdk")
+def cli() -> None:
+    """Build and test Hoop runbook hooks before you push them."""
+
+
+def repo_option(function):
+    return click.option(
+        "--repo",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Runbooks repository root [default: the current directory's git root].",
+    )(function)
+
+
+def run_options(function):
+    options = [
+        click.option("--ref", help="Read the hooks from this git revision, as Hoop does."),
+        click.option(
+            "--timeout", type=float, default=15.0, show_default=True, help="Seconds before -2."
+        ),
+        click.option("--python", default="python3", show_default=True, help="Interpreter."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return repo_option(function)
+
+
+def make_emulator(repo: Path | None, ref: str | None, timeout: float, python: str):
+    from .emulator import Emulator
+    from .hooks import find_repo_root
+    from .runner import SubprocessRunner
+
+    root = repo.resolve() if repo else find_repo_root()
+    if repo and not root.is_dir():
+        raise HookdkError(f"--repo {repo}: no such directory")
+    return Emulator(root, ref=ref, timeout=timeout, runner=SubprocessRunner(python))
+
+
+def read_payload_file(name: str) -> dict[str, Any]:
+    label = "standard input" if name == "-" else name
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except OSError as error:
+        raise HookdkError(f"cannot read payload {name}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise HookdkError(f"{label}: not UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise HookdkError(
+            f"{label}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
+        ) from None
+    if not isinstance(data, dict):
+        raise HookdkError(f"{label}: $: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def parse_overrides(values: tuple[str, ...]) -> list[tuple[str, Any]]:
+    from .payload import parse_override
+
+    return [parse_override(value) for value in values]
+
+
+@cli.command()
+@click.argument("event", type=EVENT)
+@click.option("--payload", "payload_file", metavar="FILE|-", help="Payload file (may be partial).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
+@run_options
+def fire(event, payload_file, sets, repo, ref, timeout, python, as_json) -> None:
+    """Fire EVENT through the real hook script, as Hoop would."""
+    emulator = make_emulator(repo, ref, timeout, python)
+    base = read_payload_file(payload_file) if payload_file else None
+    label = "standard input" if payload_file == "-" else (payload_file or "payload")
+    result = emulator.fire(event, base, parse_overrides(sets), source=label)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        echo_result(result)
+    sys.exit(0 if result.ok else 1)
+
+
+@cli.command()
+@click.option("--review", is_flag=True, help="Reviewed connection: session-open fires twice.")
+@click.option("--reviewers", help="Comma-separated reviewer groups (implies --review).")
+@click.option("--exit-code", type=int, default=0, show_default=True, help="Session exit code.")
+@click.option("--output", help="Session error output [default: null, as on a clean close].")
+@run_options
+def session(review, reviewers, exit_code, output, repo, ref, timeout, python, as_json) -> None:
+    """Run one session's whole life through the real hooks."""
+    emulator = make_emulator(repo, ref, timeout, python)
+    groups = [g.strip() for g in reviewers.split(",") if g.strip()] if reviewers else None
+    results = emulator.session(review=review, reviewers=groups, exit_code=exit_code, output=output)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
+    else:
+        for result in results:
+            echo_result(result)
+    sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+@cli.command()
+@click.argument("event", type=EVENT)
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
+def payload(event, sets) -> None:
+    """Print a synthetic payload for EVENT."""
+    from .emulator import check_payload
+    from .payload import complete, synthetic
+
+    built = complete(synthetic(event), event, input_file="", overrides=parse_overrides(sets))
+    if sets:
+        check_payload(built, event, "payload with --set")
+    click.echo(json.dumps(built, ensure_ascii=False, indent=2))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="Accept files that `fire --payload` completes (id, sid, command, input_file).",
+)
+def validate(files, partial) -> None:
+    """Validate payload files against the schema, reporting every violation."""
+    from .payload import complete, event_of
+    from .schema import validate as validate_payload
+
+    failed = 0
+    for name in files:
+        data = read_payload_file(name)
+        if partial:
+            data = complete(data, event_of(data) or "session-open", input_file="")
+        violations = validate_payload(data)
+        failed += bool(violations)
+        if not violations:
+            click.echo(f"{name}: ok")
+        for violation in violations:
+            click.echo(f"{name}: {violation}")
+    sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.option("--path", "show_path", is_flag=True, help="Print the schema file's path instead.")
+def schema(show_path) -> None:
+    """Print the payload's JSON Schema."""
+    from .resources import read_schema_text, schema_path
+
+    click.echo(str(schema_path()) if show_path else read_schema_text(), nl=show_path)
+
+
+def echo_result(result) -> None:
+    if result.timed_out:
+        status = click.style("TIMED OUT", fg="red", bold=True)
+    elif result.exit_code == 0:
+        status = click.style("ok", fg="green", bold=True)
+    else:
+        status = click.style("FAILED", fg="red", bold=True)
+    click.echo(
+        f"{status} {result.event}  exit_code={result.exit_code}  "
+        f"{result.duration_ms:.0f} ms (execution_time_sec={result.execution_time_sec})"
+    )
+    click.echo(f"  hook  {result.hook_path} ({result.origin})")
+    click.echo(f"  id    {result.id}")
+    click.echo(f"  sid   {result.sid}")
+    if result.output:
+        click.echo("  output:")
+        for line in result.output.splitlines():
+            click.echo(f"    {line}")
+    else:
+        click.echo("  output: (none)")
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit 2, never a traceback."""
+    from .render import HooksNotLoaded
+
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except HooksNotLoaded as error:
+        click.echo(f"hookdk: {error}", err=True)
+        sys.exit(1)
+    except HookdkError as error:
+        click.echo(f"hookdk: error: {error}", err=True)
+        sys.exit(2)

@@ -1,0 +1,176 @@
+"""One event through one hook, as Hoop would run it: the core both faces call.
+
+payload -> validated; hook files -> read (tree or ref) -> loaded as Hoop loads them;
+script -> run with the payload in the environment (and the capture's proxy, when one is
+attached) -> a ``FireResult`` holding what Hoop would record and what the hook sent.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import payload as payloads
+from .errors import PayloadError
+from .hooks import read_hooks, require
+from .render import load
+from .runner import DEFAULT_TIMEOUT, Runner, RunResult, SubprocessRunner
+
+if TYPE_CHECKING:
+    from .capture import Capture, CapturedRequest
+
+PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
+
+
+@dataclass
+class FireResult:
+    event: str
+    payload: dict[str, Any]
+    run: RunResult
+    hook_path: str
+    origin: str
+    requests: list[CapturedRequest] = field(default_factory=list)
+
+    id = property(lambda self: self.payload["id"])
+    sid = property(lambda self: self.payload["sid"])
+    exit_code = property(lambda self: self.run.exit_code)
+    output = property(lambda self: self.run.output)
+    timed_out = property(lambda self: self.run.timed_out)
+    execution_time_sec = property(lambda self: self.run.execution_time_sec)
+    duration_ms = property(lambda self: round(self.run.duration * 1000, 3))
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+    def to_dict(self) -> dict[str, Any]:
+        result = {
+            "event": self.event,
+            "id": self.id,
+            "sid": self.sid,
+            "exit_code": self.exit_code,
+            "output": self.output,
+            "execution_time_sec": self.execution_time_sec,
+            "duration_ms": self.duration_ms,
+            "timed_out": self.timed_out,
+            "hook": self.hook_path,
+            "origin": self.origin,
+        }
+        if self.requests:
+            result["requests"] = [request.to_dict() for request in self.requests]
+        return result
+
+
+@dataclass
+class Emulator:
+    """Fires events at the hooks of one runbooks repository.
+
+    ``capture``, when set, receives every HTTP(S) request the hooks make; ``env`` is the
+    environment the agent would give the hook (the caller's by default).
+    """
+
+    repo: Path
+    ref: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    runner: Runner = field(default_factory=SubprocessRunner)
+    capture: Capture | None = None
+    env: Mapping[str, str] | None = None
+
+    def build_payload(
+        self,
+        event: str,
+        base: Mapping[str, Any] | None = None,
+        overrides: Iterable[tuple[str, Any]] = (),
+        *,
+        input_file: str = "",
+        source: str = "payload",
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """A complete, validated payload: ``base`` (a file's content) or a synthetic one.
+
+        Synthetic payloads with no changes are valid by construction (a property test holds
+        the builder to the schema), so they skip validation and its import cost.
+        """
+        payloads.check_event(event)
+        start = dict(base) if base is not None else payloads.synthetic(event, **fields)
+        if base is not None and fields:
+            payloads.set_fields(start, event, fields)
+        payload = payloads.complete(start, event, input_file=input_file, overrides=overrides)
+        if base is not None or overrides or fields:
+            check_payload(payload, event, source)
+        return payload
+
+    def fire(
+        self,
+        event: str,
+        payload: Mapping[str, Any] | None = None,
+        overrides: Iterable[tuple[str, Any]] = (),
+        *,
+        source: str = "payload",
+        **fields: Any,
+    ) -> FireResult:
+        """Fire ``event``; ``payload`` is a file's content (complete or partial) or None."""
+        hooks = read_hooks(self.repo, self.ref)
+        hook = require(hooks, event, self.repo, self.ref)
+        script = load(hooks)[event]
+        text = script.decode("utf-8", "replace")
+        built = self.build_payload(
+            event, payload, overrides, input_file=text, source=source, **fields
+        )
+        return self._run(event, built, script, hook.path, hook.origin)
+
+    def session(
+        self,
+        *,
+        review: bool = False,
+        reviewers: list[str] | None = None,
+        exit_code: int = 0,
+        output: str | None = None,
+        sid: str | None = None,
+        **open_fields: Any,
+    ) -> list[FireResult]:
+        """A session's whole life: open (twice when reviewed, same sid and id), then close."""
+        sid = sid or str(uuid.uuid4())
+        if reviewers:
+            review = True
+        if review and not reviewers:
+            reviewers = ["dba-team"]
+        open_fields = {"connection_reviewers": reviewers if review else None, **open_fields}
+        opens = 2 if review else 1
+        results = [self.fire("session-open", sid=sid, **open_fields) for _ in range(opens)]
+        results.append(self.fire("session-close", sid=sid, exit_code=exit_code, output=output))
+        return results
+
+    def _run(self, event: str, payload: dict, script: bytes, path: str, origin: str) -> FireResult:
+        env = dict(os.environ if self.env is None else self.env)
+        mark = 0
+        if self.capture is not None:
+            env.update(self.capture.environ())
+            mark = self.capture.mark()
+        env[PAYLOAD_VARIABLE] = payloads.hoop_json(payload)
+        run = self.runner.run(script, env, self.timeout)
+        requests: list = []
+        if self.capture is not None:
+            self.capture.wait_idle()
+            requests = self.capture.requests_since(mark)
+        return FireResult(event, payload, run, path, origin, requests)
+
+
+def check_payload(payload: Mapping[str, Any], event: str, source: str = "payload") -> None:
+    """Raise one PayloadError that lists every violation, or when the event does not match."""
+    from .schema import validate
+
+    violations = validate(payload)
+    if violations:
+        listed = "\n".join(f"  {v}" for v in violations)
+        raise PayloadError(f"{source} does not match the hook payload schema:\n{listed}")
+    carried = payloads.event_of(payload)
+    if carried != event:
+        raise PayloadError(
+            f"{source} is a {carried} payload, but the event fired is {event}; "
+            f"set {payloads.EVENT_KEYS[event]} and null the other"
+        )

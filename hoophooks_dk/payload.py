@@ -1,0 +1,210 @@
+"""Payloads as Hoop's gateway builds them.
+
+A payload is a plain ``dict`` shaped like ``RunbookHookRequest`` in Hoop's
+common/proto/system/runbookhook.go (HOOP_RUNTIME.md section 4). This module makes
+synthetic ones that look real, completes partial ones the way Hoop would have filled them,
+applies ``--set`` overrides, and encodes them exactly as the agent hands them to the hook.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .errors import PayloadError
+
+EVENTS = ("session-open", "session-close")
+EVENT_KEYS = {"session-open": "event_session_open", "session-close": "event_session_close"}
+TOP_LEVEL_KEYS = ("id", "sid", "command", "input_file", "event_session_open", "event_session_close")
+OPEN_KEYS = (
+    "verb",
+    "connection_name",
+    "connection_type",
+    "connection_subtype",
+    "connection_envs",
+    "connection_reviewers",
+    "input",
+    "user_email",
+)
+CLOSE_KEYS = ("exit_code", "output")
+COMMAND = ["python3"]
+
+# Recognisable fake credentials. They double as leak canaries, so each one is long and
+# distinctive enough never to appear in a request by chance.
+CANARY_SECRETS = {
+    "envvar:HOST": "pg-canary-7f3a9.db.internal",
+    "envvar:USER": "svc_canary_7f3a9",
+    "envvar:PASS": "hoop-canary-pw-7f3a9-S3cr3t",
+}
+
+
+def check_event(event: str) -> str:
+    if event not in EVENTS:
+        raise PayloadError(f"unknown event {event!r}: expected one of {', '.join(EVENTS)}")
+    return event
+
+
+def hook_id(event: str, sid: str) -> str:
+    """The id Hoop gives a hook run: stable per session and event, so SIEMs can dedupe."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{check_event(event)}/{sid}"))
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def synthetic_open(reviewers: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "verb": "exec",
+        "connection_name": "pg-prod",
+        "connection_type": "database",
+        "connection_subtype": "postgres",
+        "connection_envs": {key: b64(value) for key, value in CANARY_SECRETS.items()},
+        "connection_reviewers": list(reviewers) if reviewers else None,
+        "input": "SELECT id, email FROM customers WHERE created_at > now() - interval '1 day';",
+        "user_email": "alice@example.com",
+    }
+
+
+def synthetic_close(exit_code: int = 0, output: str | None = None) -> dict[str, Any]:
+    """A clean close sends ``output: null``, not the documentation's empty string."""
+    return {"exit_code": exit_code, "output": output}
+
+
+def synthetic(event: str, **fields: Any) -> dict[str, Any]:
+    """A complete synthetic payload for ``event``, ``fields`` applied (see ``set_fields``)."""
+    key = EVENT_KEYS[check_event(event)]
+    payload: dict[str, Any] = {
+        "event_session_open": None,
+        "event_session_close": None,
+        key: synthetic_open() if event == "session-open" else synthetic_close(),
+    }
+    set_fields(payload, event, fields)
+    return payload
+
+
+def set_fields(payload: dict[str, Any], event: str, fields: Mapping[str, Any]) -> None:
+    """Set top-level keys by name and the fired event's fields by their bare names.
+
+    ``exit_code=1`` lands in ``event_session_close``; ``sid="..."`` at the top. This is
+    what ``hook_payload("session-close", exit_code=1)`` means in tests.
+    """
+    for name, value in fields.items():
+        path = name if name in TOP_LEVEL_KEYS or "." in name else f"{EVENT_KEYS[event]}.{name}"
+        set_path(payload, path, value)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``a.b=VALUE``: VALUE is JSON when it parses as JSON, else the literal string."""
+    path, sep, raw = text.partition("=")
+    if not sep or not path:
+        raise PayloadError(f"--set {text!r}: expected KEY=VALUE, e.g. event_session_close.exit_code=1")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return path.strip(), value
+
+
+def set_path(payload: dict[str, Any], path: str, value: Any) -> None:
+    keys = path.split(".")
+    target: Any = payload
+    for depth, key in enumerate(keys[:-1]):
+        child = target.get(key) if isinstance(target, dict) else None
+        if not isinstance(child, dict):
+            where = ".".join(keys[: depth + 1])
+            raise PayloadError(f"--set {path}: {where} is {json.dumps(child)}, not an object")
+        target = child
+    target[keys[-1]] = value
+
+
+def complete(
+    payload: Mapping[str, Any],
+    event: str,
+    *,
+    input_file: str,
+    overrides: Iterable[tuple[str, Any]] = (),
+) -> dict[str, Any]:
+    """Fill in what Hoop always sends and a partial file may lack, then apply overrides.
+
+    ``sid`` defaults to a fresh uuid, ``command`` to ``["python3"]``, ``input_file`` to
+    the script that actually runs, an absent event to ``null``, and ``id`` to the value
+    Hoop derives from event and sid (computed last, so ``--set sid=...`` moves it too).
+    """
+    result = copy.deepcopy(dict(payload))
+    for path, value in overrides:
+        set_path(result, path, value)
+    result.setdefault("sid", str(uuid.uuid4()))
+    result.setdefault("command", list(COMMAND))
+    result.setdefault("input_file", input_file)
+    result.setdefault("event_session_open", None)
+    result.setdefault("event_session_close", None)
+    if "id" not in result and isinstance(result["sid"], str):
+        result["id"] = hook_id(event, result["sid"])
+    return ordered(result)
+
+
+def event_of(payload: Mapping[str, Any]) -> str | None:
+    """The event a payload carries, or None when it sets neither or both."""
+    is_open = payload.get("event_session_open") is not None
+    is_close = payload.get("event_session_close") is not None
+    if is_open == is_close:
+        return None
+    return "session-open" if is_open else "session-close"
+
+
+def ordered(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Keys in the order of Hoop's Go structs (unknown keys last, for the schema to reject)."""
+    result = _in_order(payload, TOP_LEVEL_KEYS)
+    for key, fields in (("event_session_open", OPEN_KEYS), ("event_session_close", CLOSE_KEYS)):
+        if isinstance(result.get(key), dict):
+            result[key] = _in_order(result[key], fields)
+    return result
+
+
+def _in_order(mapping: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    known = {key: mapping[key] for key in keys if key in mapping}
+    return known | {key: value for key, value in mapping.items() if key not in known}
+
+
+_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_GO_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def hoop_json(payload: Mapping[str, Any]) -> str:
+    """The payload text as the hook sees it: Go's ``json.Marshal`` of the request.
+
+    Compact, struct field order, map keys sorted, ``<>&`` and U+2028/2029 escaped, lone
+    surrogates (which Go cannot hold) replaced by U+FFFD. Hooks that compare or hash the
+    raw variable see the same bytes as in production.
+    """
+    body = dict(ordered(payload))
+    for key in ("event_session_open",):
+        event = body.get(key)
+        if isinstance(event, dict) and isinstance(event.get("connection_envs"), dict):
+            envs = event["connection_envs"]
+            body[key] = event | {"connection_envs": dict(sorted(envs.items()))}
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    text = _SURROGATE_RE.sub("\ufffd", text)
+    return _GO_ESCAPE_RE.sub(lambda m: _GO_ESCAPES[m.group()], text)
+
+
+def canaries(payload: Mapping[str, Any]) -> dict[str, str]:
+    """Secrets a forwarder must never send on: connection_envs values and the hook source."""
+    found: dict[str, str] = {}
+    event = payload.get("event_session_open")
+    envs = event.get("connection_envs") if isinstance(event, dict) else None
+    if isinstance(envs, dict):
+        for key, value in envs.items():
+            if isinstance(value, str) and value:
+                found[f'connection_envs["{key}"]'] = value
+    source = payload.get("input_file")
+    if isinstance(source, str) and source.strip():
+        found["input_file"] = source
+    return found
