@@ -103,7 +103,9 @@ def parse_override(text: str) -> tuple[str, Any]:
     """``a.b=VALUE``: VALUE is JSON when it parses as JSON, else the literal string."""
     path, sep, raw = text.partition("=")
     if not sep or not path:
-        raise PayloadError(f"--set {text!r}: expected KEY=VALUE, e.g. event_session_close.exit_code=1")
+        raise PayloadError(
+            f"--set {text!r}: expected KEY=VALUE, e.g. event_session_close.exit_code=1"
+        )
     try:
         value = json.loads(raw)
     except ValueError:
@@ -172,7 +174,13 @@ def _in_order(mapping: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]
     return known | {key: value for key, value in mapping.items() if key not in known}
 
 
-_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_GO_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 _GO_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 

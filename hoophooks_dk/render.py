@@ -17,9 +17,7 @@ class HooksNotLoaded(Exception):
     def __init__(self, hook: HookFile, reason: str) -> None:
         self.hook = hook
         self.reason = reason
-        super().__init__(
-            f"Hoop would not load either hook: {hook.path} ({hook.origin}): {reason}"
-        )
+        super().__init__(f"Hoop would not load either hook: {hook.path} ({hook.origin}): {reason}")
 
 
 class RenderFailed(Exception):

@@ -10,6 +10,7 @@ the fast runner in ``forkserver`` keeps the same observables at a fraction of th
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import signal
 import subprocess
@@ -108,10 +109,8 @@ def start_python(argv: list[str], **options) -> subprocess.Popen:
 
 
 def kill_group(pgid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _drain(process: subprocess.Popen) -> bytes:

@@ -1,0 +1,1 @@
+"""pytest plugin for hook tests (fixtures arrive with the capture)."""

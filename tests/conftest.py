@@ -1,0 +1,71 @@
+"""Shared fixtures: throwaway runbooks repositories with real git history."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import git
+import pytest
+
+ECHO_HOOK = """\
+import json, os
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+print(payload["id"], payload["sid"])
+"""
+
+
+class RunbooksRepo:
+    """A git repository laid out as Hoop expects, for tests to write hooks into."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.git = git.Repo.init(root, initial_branch="main")
+        with self.git.config_writer() as config:
+            config.set_value("user", "name", "hookdk tests")
+            config.set_value("user", "email", "tests@example.com")
+
+    def write(self, relative: str, text: str | bytes) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(textwrap.dedent(text))
+        return path
+
+    def hooks(
+        self, open_source: str | bytes | None = None, close_source: str | bytes | None = None
+    ):
+        if open_source is not None:
+            self.write("hoop-hooks/session-open.runbook.py", open_source)
+        if close_source is not None:
+            self.write("hoop-hooks/session-close.runbook.py", close_source)
+        return self
+
+    def commit(self, message: str = "hooks") -> str:
+        self.git.git.add(A=True)
+        self.git.index.commit(message)
+        return self.git.head.commit.hexsha
+
+
+@pytest.fixture
+def runbooks(tmp_path: Path) -> RunbooksRepo:
+    return RunbooksRepo(tmp_path / "runbooks")
+
+
+@pytest.fixture
+def echo_repo(runbooks: RunbooksRepo) -> RunbooksRepo:
+    """Both hooks print the payload's id and sid."""
+    return runbooks.hooks(ECHO_HOOK, ECHO_HOOK)
+
+
+@pytest.fixture
+def hook_repo(runbooks: RunbooksRepo) -> Callable[[str], RunbooksRepo]:
+    """Both hooks run the same given source."""
+
+    def make(source: str | bytes) -> RunbooksRepo:
+        return runbooks.hooks(source, source)
+
+    return make

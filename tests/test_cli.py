@@ -1,0 +1,216 @@
+"""The hookdk command line, run as users run it: a real process, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ECHO_HOOK = "print(1)\n"
+
+DUMP_HOOK = "import os\nprint(os.environ['HOOP_RUNBOOK_HOOK_PAYLOAD'])\n"
+
+
+def hookdk(*args: str, cwd=None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "hoophooks_dk", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def assert_user_error(done: subprocess.CompletedProcess, *needles: str) -> None:
+    assert done.returncode == 2, done
+    assert "Traceback" not in done.stderr
+    for needle in needles:
+        assert needle in done.stderr, done.stderr
+
+
+def test_fire_human_output_from_inside_the_repo(echo_repo):
+    nested = echo_repo.root / "hoop-hooks"
+    done = hookdk("fire", "session-close", cwd=nested)
+    assert done.returncode == 0, done.stderr
+    assert "ok session-close" in done.stdout
+    assert "exit_code=0" in done.stdout
+    assert "hoop-hooks/session-close.runbook.py (working tree)" in done.stdout
+
+
+def test_fire_json_has_the_documented_fields(echo_repo):
+    done = hookdk("fire", "session-open", "--repo", str(echo_repo.root), "--json")
+    result = json.loads(done.stdout)
+    for key in (
+        "event",
+        "id",
+        "sid",
+        "exit_code",
+        "output",
+        "execution_time_sec",
+        "duration_ms",
+        "timed_out",
+    ):
+        assert key in result
+    assert result["output"].split() == [result["id"], result["sid"]]
+
+
+def test_fire_exits_1_when_the_hook_fails(hook_repo):
+    repo = hook_repo("import sys\nsys.exit('collector unreachable')\n")
+    done = hookdk("fire", "session-close", "--repo", str(repo.root), "--json")
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["output"] == "collector unreachable\n"
+
+
+def test_fire_exits_1_on_timeout(hook_repo):
+    repo = hook_repo("import time\ntime.sleep(30)\n")
+    done = hookdk("fire", "session-close", "--repo", str(repo.root), "--timeout", "0.5", "--json")
+    assert done.returncode == 1
+    result = json.loads(done.stdout)
+    assert result["timed_out"] is True and result["exit_code"] == -2
+
+
+def test_set_overrides_reach_the_hook(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    done = hookdk(
+        "fire",
+        "session-close",
+        "--repo",
+        str(repo.root),
+        "--json",
+        "--set",
+        "event_session_close.exit_code=1",
+        "--set",
+        "event_session_close.output=boom",
+    )
+    sent = json.loads(json.loads(done.stdout)["output"])
+    assert sent["event_session_close"] == {"exit_code": 1, "output": "boom"}
+
+
+def test_payload_from_stdin(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    partial = json.dumps(
+        {"sid": "from-stdin", "event_session_close": {"exit_code": 0, "output": None}}
+    )
+    done = hookdk(
+        "fire", "session-close", "--repo", str(repo.root), "--payload", "-", "--json", stdin=partial
+    )
+    assert json.loads(json.loads(done.stdout)["output"])["sid"] == "from-stdin"
+
+
+def test_bad_json_names_the_file_and_position(echo_repo, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"sid": "x",\n  "oops"}')
+    done = hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--payload", str(bad))
+    assert_user_error(done, str(bad), "invalid JSON at line 2")
+
+
+def test_schema_violation_names_file_path_and_expectation(echo_repo, tmp_path):
+    bad = tmp_path / "close.json"
+    bad.write_text(json.dumps({"event_session_close": {"exit_code": "1", "output": None}}))
+    done = hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--payload", str(bad))
+    assert_user_error(done, str(bad), "$.event_session_close.exit_code: expected integer")
+    assert done.stdout == ""
+
+
+def test_both_events_set_is_a_clear_error(echo_repo, tmp_path):
+    both = tmp_path / "doc-example.json"
+    both.write_text(
+        json.dumps(
+            {
+                "event_session_open": {
+                    "verb": "exec",
+                    "connection_name": "c",
+                    "connection_type": "database",
+                    "connection_subtype": "postgres",
+                    "connection_envs": None,
+                    "connection_reviewers": None,
+                    "input": "",
+                    "user_email": "a@b.c",
+                },
+                "event_session_close": {"exit_code": 0, "output": ""},
+            }
+        )
+    )
+    done = hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--payload", str(both))
+    assert_user_error(done, "both event_session_open and event_session_close are set")
+
+
+def test_missing_hook_is_a_user_error(runbooks):
+    runbooks.hooks(open_source=ECHO_HOOK)
+    done = hookdk("fire", "session-close", "--repo", str(runbooks.root))
+    assert_user_error(done, "session-close.runbook.py does not exist")
+
+
+def test_missing_payload_file_and_bad_override(echo_repo):
+    assert_user_error(
+        hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--payload", "nope.json"),
+        "cannot read payload nope.json",
+    )
+    assert_user_error(
+        hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--set", "novalue"),
+        "expected KEY=VALUE",
+    )
+
+
+def test_unknown_event_is_a_usage_error(echo_repo):
+    assert_user_error(
+        hookdk("fire", "session-start", "--repo", str(echo_repo.root)), "session-start"
+    )
+
+
+def test_bad_python_is_a_user_error(echo_repo):
+    done = hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--python", "/no/python")
+    assert_user_error(done, "cannot run '/no/python'")
+
+
+def test_session_review_json_lists_three_results(echo_repo):
+    done = hookdk("session", "--review", "--repo", str(echo_repo.root), "--json")
+    results = json.loads(done.stdout)
+    assert [r["event"] for r in results] == ["session-open", "session-open", "session-close"]
+    assert results[0]["id"] == results[1]["id"] != results[2]["id"]
+    assert len({r["sid"] for r in results}) == 1
+
+
+def test_payload_command_prints_a_valid_payload(tmp_path):
+    done = hookdk(
+        "payload", "session-open", "--set", 'event_session_open.connection_reviewers=["dba"]'
+    )
+    payload = json.loads(done.stdout)
+    assert payload["event_session_open"]["connection_reviewers"] == ["dba"]
+    file = tmp_path / "p.json"
+    file.write_text(done.stdout)
+    assert hookdk("validate", str(file)).returncode == 0
+
+
+def test_validate_reports_every_violation_and_exits_1(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(hookdk("payload", "session-close").stdout)
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {"sid": 1, "typo": True, "event_session_close": {"exit_code": 0, "output": None}}
+        )
+    )
+    done = hookdk("validate", str(good), str(bad))
+    assert done.returncode == 1
+    assert f"{good}: ok" in done.stdout
+    assert f"{bad}: $.sid: expected string" in done.stdout
+    assert f"{bad}: $: unknown key(s) 'typo'" in done.stdout
+    assert hookdk("validate", "--partial", str(good)).returncode == 0
+
+
+def test_schema_command(tmp_path):
+    schema = json.loads(hookdk("schema").stdout)
+    assert schema["title"] == "Hoop runbook hook payload"
+    path = hookdk("schema", "--path").stdout.strip()
+    assert json.loads(Path(path).read_text()) == schema
+
+
+@pytest.mark.parametrize("args", [["--help"], ["fire", "--help"], ["--version"]])
+def test_help_and_version(args):
+    done = hookdk(*args)
+    assert done.returncode == 0 and done.stdout

@@ -1,0 +1,131 @@
+"""The emulator end to end: real hook files, real git refs, real subprocesses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hoophooks_dk.emulator import Emulator
+from hoophooks_dk.errors import HookNotFound, PayloadError
+from hoophooks_dk.payload import hook_id
+from hoophooks_dk.render import HooksNotLoaded
+
+DUMP_HOOK = """\
+import os
+print(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+"""
+
+
+def fired_payload(result) -> dict:
+    return json.loads(result.output)
+
+
+def test_fire_sends_the_payload_hoop_would_send(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    result = Emulator(repo.root).fire("session-close")
+    sent = fired_payload(result)
+    assert result.exit_code == 0
+    assert sent["id"] == hook_id("session-close", sent["sid"]) == result.id
+    assert sent["command"] == ["python3"]
+    assert sent["input_file"] == DUMP_HOOK
+    assert sent["event_session_open"] is None
+    assert sent["event_session_close"] == {"exit_code": 0, "output": None}
+
+
+def test_fields_and_overrides_reach_the_hook(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    result = Emulator(repo.root).fire(
+        "session-open", None, [("event_session_open.connection_reviewers", ["dba"])], verb="connect"
+    )
+    event = fired_payload(result)["event_session_open"]
+    assert event["connection_reviewers"] == ["dba"]
+    assert event["verb"] == "connect"
+
+
+def test_a_partial_payload_file_is_completed(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    partial = {"sid": "s-42", "event_session_close": {"exit_code": 2, "output": "boom"}}
+    sent = fired_payload(Emulator(repo.root).fire("session-close", partial))
+    assert sent["id"] == hook_id("session-close", "s-42")
+    assert sent["event_session_close"] == {"exit_code": 2, "output": "boom"}
+
+
+def test_a_payload_for_the_other_event_is_refused(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    partial = {"event_session_close": {"exit_code": 0, "output": None}}
+    with pytest.raises(
+        PayloadError, match="is a session-close payload, but the event fired is session-open"
+    ):
+        Emulator(repo.root).fire("session-open", partial)
+
+
+def test_a_missing_hook_names_its_path(runbooks):
+    runbooks.hooks(open_source=DUMP_HOOK)
+    with pytest.raises(HookNotFound, match=r"hoop-hooks/session-close\.runbook\.py does not exist"):
+        Emulator(runbooks.root).fire("session-close")
+
+
+def test_a_sibling_import_fails_as_on_the_agent(runbooks):
+    runbooks.write("hoop-hooks/siem_client.py", "def send(): pass\n")
+    runbooks.hooks(DUMP_HOOK, "import siem_client\nsiem_client.send()\n")
+    result = Emulator(runbooks.root).fire("session-close")
+    assert result.exit_code == 1
+    assert "ModuleNotFoundError: No module named 'siem_client'" in result.output
+
+
+def test_ref_runs_the_committed_version_not_the_working_tree(hook_repo):
+    repo = hook_repo("print('committed')\n")
+    repo.commit()
+    repo.hooks(close_source="print('edited, not pushed')\n")
+    assert Emulator(repo.root).fire("session-close").output == "edited, not pushed\n"
+    assert Emulator(repo.root, ref="main").fire("session-close").output == "committed\n"
+    assert Emulator(repo.root, ref="HEAD").fire("session-close").origin.startswith("HEAD (")
+
+
+def test_ref_that_does_not_exist_is_a_user_error(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    repo.commit()
+    from hoophooks_dk.errors import HookdkError
+
+    with pytest.raises(HookdkError, match="--ref nope: no such revision"):
+        Emulator(repo.root, ref="nope").fire("session-close")
+
+
+def test_ref_without_the_hook_committed_is_missing(runbooks):
+    runbooks.write("README.md", "runbooks\n")
+    runbooks.commit()
+    runbooks.hooks(DUMP_HOOK, DUMP_HOOK)
+    with pytest.raises(HookNotFound, match="does not exist at main"):
+        Emulator(runbooks.root, ref="main").fire("session-open")
+
+
+def test_a_file_over_one_megabyte_stops_both_hooks(runbooks):
+    runbooks.hooks(DUMP_HOOK, "#" + "x" * 1_000_000 + "\n")
+    with pytest.raises(HooksNotLoaded, match="Hoop would not load either hook.*1,000,002 bytes"):
+        Emulator(runbooks.root).fire("session-open")
+
+
+def test_reviewed_session_fires_open_twice_with_the_same_id(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    results = Emulator(repo.root).session(review=True, exit_code=1, output="ERROR: denied")
+    assert [r.event for r in results] == ["session-open", "session-open", "session-close"]
+    first, second, close = (fired_payload(r) for r in results)
+    assert first["id"] == second["id"] and first["sid"] == second["sid"] == close["sid"]
+    assert first["event_session_open"]["connection_reviewers"] == ["dba-team"]
+    assert close["event_session_close"] == {"exit_code": 1, "output": "ERROR: denied"}
+    assert close["id"] == hook_id("session-close", close["sid"])
+
+
+def test_unreviewed_session_fires_open_once(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    results = Emulator(repo.root).session(reviewers=None)
+    assert [r.event for r in results] == ["session-open", "session-close"]
+    assert fired_payload(results[0])["event_session_open"]["connection_reviewers"] is None
+
+
+def test_reviewers_imply_review(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    results = Emulator(repo.root).session(reviewers=["sec", "dba"])
+    assert len(results) == 3
+    assert fired_payload(results[0])["event_session_open"]["connection_reviewers"] == ["sec", "dba"]

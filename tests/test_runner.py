@@ -1,0 +1,104 @@
+"""Running scripts as the agent does: real python3 subprocesses, exact output shaping."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from hoophooks_dk.runner import SubprocessRunner, hoop_output
+
+ENV = dict(os.environ)
+
+
+@pytest.fixture
+def runner():
+    return SubprocessRunner()
+
+
+def run(runner, source: str, timeout: float = 10.0):
+    return runner.run(source.encode(), ENV, timeout)
+
+
+def test_exactly_4096_bytes_is_not_cut(runner):
+    result = run(runner, "import sys; sys.stdout.write('x' * 4096)")
+    assert result.output == "x" * 4096
+
+
+def test_one_byte_over_is_cut_with_hoops_suffix(runner):
+    result = run(runner, "import sys; sys.stdout.write('x' * 4097)")
+    assert result.output == "x" * 4096 + " [truncated 1 byte(s)]"
+    assert len(result.raw_output) == 4097
+
+
+def test_a_cut_through_a_multibyte_character_shows_one_fffd_per_broken_byte(runner):
+    # 4094 ASCII bytes, then a 3-byte euro sign: the cut keeps 2 of its 3 bytes.
+    result = run(runner, "import sys; sys.stdout.write('a' * 4094 + '\u20ac' + 'tail')")
+    assert result.output == "a" * 4094 + "\ufffd\ufffd" + " [truncated 5 byte(s)]"
+
+
+def test_invalid_utf8_is_replaced_per_byte_as_go_json_does():
+    assert hoop_output(b"ok \xff\xfe end") == "ok \ufffd\ufffd end"
+    assert hoop_output("caf\u00e9".encode()) == "caf\u00e9"
+
+
+def test_stdout_and_stderr_are_merged(runner):
+    result = run(
+        runner, "import sys; print('out'); sys.stdout.flush(); print('err', file=sys.stderr)"
+    )
+    assert sorted(result.output.split()) == ["err", "out"]
+
+
+def test_an_uncaught_exception_exits_1_with_its_traceback(runner):
+    result = run(runner, "raise RuntimeError('collector down')")
+    assert result.exit_code == 1
+    assert "RuntimeError: collector down" in result.output
+    assert 'File "<stdin>", line 1' in result.output
+
+
+def test_exit_codes_pass_through(runner):
+    assert run(runner, "import sys; sys.exit(7)").exit_code == 7
+    assert run(runner, "import os, signal; os.kill(os.getpid(), signal.SIGKILL)").exit_code == -1
+
+
+def test_script_comes_on_stdin_as_on_the_agent(runner):
+    result = run(runner, "import sys; print(repr(__file__), sys.argv, repr(sys.stdin.read()))")
+    assert result.output.strip() == "'<stdin>' [''] ''"
+
+
+def test_working_directory_is_a_scratch_folder_not_the_caller(runner):
+    result = run(runner, "import os; print(os.getcwd())")
+    assert result.output.strip() != os.getcwd()
+    assert "hookdk-run-" in result.output
+
+
+def test_a_hook_that_hangs_is_killed_with_its_process_group(runner, tmp_path):
+    marker = tmp_path / "child-alive"
+    source = f"""
+import subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(2); open({str(marker)!r}, 'w')"])
+print("waiting", flush=True)
+time.sleep(60)
+"""
+    started = time.monotonic()
+    result = run(runner, source, timeout=0.7)
+    assert result.timed_out is True
+    assert result.exit_code == -2
+    assert "waiting" in result.output
+    assert time.monotonic() - started < 5
+    time.sleep(2.5)
+    assert not marker.exists(), "the hook's child survived the timeout"
+
+
+def test_durations_are_precise_and_whole_seconds(runner):
+    result = run(runner, "import time; time.sleep(0.3)")
+    assert 0.3 <= result.duration < 5
+    assert result.execution_time_sec == int(result.duration)
+
+
+def test_a_missing_interpreter_is_a_user_error():
+    from hoophooks_dk.errors import HookdkError
+
+    with pytest.raises(HookdkError, match="cannot run 'no-such-python'"):
+        SubprocessRunner("no-such-python").run(b"", ENV, 5)
