@@ -1,0 +1,546 @@
+"""The capture records what real HTTP clients send, in real subprocesses, as a hook would.
+
+Every client runs in its own process whose environment is ``os.environ |
+capture.environ()``, exactly what the emulator gives a hook, and verifies TLS against
+the capture's throwaway CA (only ``test_a_hook_that_skips_verification_is_captured_too``
+turns verification off, on purpose).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import httpx
+import pytest
+import trustme
+
+from hoophooks_dk.capture import NO_ROUTE, Capture
+
+needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+SIEM = "https://siem.example.com/events"
+
+
+@pytest.fixture
+def capture():
+    with Capture() as running:
+        yield running
+
+
+def run_python(capture: Capture, code: str, **env: str) -> str:
+    """Run ``code`` in a fresh interpreter pointed at the capture; return its stdout."""
+    return run(capture, [sys.executable, "-c", textwrap.dedent(code)], **env)
+
+
+def run(capture: Capture, argv: list[str], stdin: str | None = None, **env: str) -> str:
+    proc = subprocess.run(
+        argv,
+        input=stdin,
+        env=os.environ | capture.environ() | env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 0, f"{argv[0]} failed:\n{proc.stdout}\n{proc.stderr}"
+    assert capture.wait_idle()
+    return proc.stdout + proc.stderr
+
+
+POST_WITH_URLLIB = """
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], data=sys.argv[2].encode()).read()
+except urllib.error.HTTPError as error:
+    print(error.code)
+"""
+
+
+def post(capture: Capture, url: str, body: str = "") -> str:
+    """The smallest hook: POST ``body`` to ``url`` with urllib, in its own process."""
+    return run(capture, [sys.executable, "-c", POST_WITH_URLLIB, url, body])
+
+
+# --- a hook as Hoop's documentation writes it -----------------------------------------
+
+DOCS_STYLE_HOOK = """\
+import json
+import os
+import subprocess
+
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+subprocess.run(
+    [
+        "curl", "-sS", "-X", "POST", "https://siem.example.com/hoop/events",
+        "-H", "Content-Type: application/json",
+        "-d", json.dumps(payload),
+    ],
+    check=True,
+)
+print("forwarded", payload["id"])
+"""
+
+PAYLOAD = {
+    "id": "5a1e0f0e-8a47-5c4d-9d4e-1f2a3b4c5d6e",
+    "sid": "8c59a347-62bd-4db2-a456-2b25963dfebf",
+    "command": ["python3"],
+    "input_file": DOCS_STYLE_HOOK,
+    "event_session_open": None,
+    "event_session_close": {"exit_code": 0, "output": None},
+}
+
+
+@needs_curl
+def test_a_docs_style_hook_posting_with_curl_is_captured_without_changes(capture):
+    """The script goes to python3 on stdin with the payload in the environment, as in Hoop."""
+    python3 = shutil.which("python3") or sys.executable
+    out = run(
+        capture,
+        [python3],
+        stdin=DOCS_STYLE_HOOK,
+        HOOP_RUNBOOK_HOOK_PAYLOAD=json.dumps(PAYLOAD),
+    )
+
+    assert f"forwarded {PAYLOAD['id']}" in out
+    [request] = capture.requests
+    assert (request.method, request.url) == ("POST", "https://siem.example.com/hoop/events")
+    assert request.header("content-type") == "application/json"
+    assert request.json() == PAYLOAD
+    assert request.response.status == 200
+    assert request.matched is False
+
+
+# --- curl ------------------------------------------------------------------------------
+
+
+@needs_curl
+def test_curl_plain_http_keeps_repeated_headers_in_order(capture):
+    run(
+        capture,
+        [
+            "curl",
+            "-sS",
+            "-H",
+            "X-Tag: one",
+            "-H",
+            "X-Tag: two",
+            "-d",
+            "a=1",
+            "http://siem.example.com/in",
+        ],
+    )
+
+    [request] = capture.requests
+    assert request.url == "http://siem.example.com/in"
+    assert [v for k, v in request.headers if k == "X-Tag"] == ["one", "two"]
+    assert request.header("x-tag") == "one"
+    assert request.body == b"a=1"
+
+
+@needs_curl
+def test_curl_https_keeps_scheme_host_and_query(capture):
+    capture.router.post(f"{SIEM}?x=1").respond(202, json={"ok": True})
+
+    out = run(capture, ["curl", "-sS", "--data-binary", '{"e": 1}', f"{SIEM}?x=1"])
+
+    assert json.loads(out) == {"ok": True}
+    [request] = capture.requests
+    assert request.url == f"{SIEM}?x=1"
+    assert request.json() == {"e": 1}
+    assert (request.response.status, request.matched) == (202, True)
+
+
+@needs_curl
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_curl_expect_100_continue_gets_continue_then_the_body_is_read(capture, scheme):
+    body = "x" * 2048
+    out = run(
+        capture,
+        [
+            "curl",
+            "-sS",
+            "-v",
+            "-H",
+            "Expect: 100-continue",
+            "-d",
+            body,
+            f"{scheme}://siem.example.com/big",
+        ],
+    )
+
+    assert "< HTTP/1.1 100 Continue" in out
+    [request] = capture.requests
+    assert request.header("expect") == "100-continue"
+    assert request.text == body
+
+
+@needs_curl
+def test_curl_adds_expect_on_its_own_for_a_large_upload(capture, tmp_path):
+    """curl decides by itself when to send Expect (over 1 KB or 1 MB, by version)."""
+    upload = tmp_path / "upload.bin"
+    upload.write_bytes(os.urandom(1024 * 1024 + 4096))
+
+    out = run(capture, ["curl", "-sS", "-v", "--data-binary", f"@{upload}", SIEM])
+
+    [request] = capture.requests
+    assert request.body == upload.read_bytes()
+    if request.header("expect"):
+        assert "< HTTP/1.1 100 Continue" in out
+
+
+@needs_curl
+def test_curl_to_an_ip_literal_over_https_verifies(capture):
+    run(capture, ["curl", "-sS", "-d", "ip", "https://10.20.30.40:8443/ingest"])
+
+    [request] = capture.requests
+    assert request.url == "https://10.20.30.40:8443/ingest"
+
+
+# --- Python clients --------------------------------------------------------------------
+
+
+def test_urllib_https_post(capture):
+    out = run_python(
+        capture,
+        """
+        import json, urllib.request
+        req = urllib.request.Request(
+            "https://siem.example.com/events", data=json.dumps({"via": "urllib"}).encode(),
+            headers={"Content-Type": "application/json"}, method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            print(resp.status, resp.read().decode())
+        """,
+    )
+
+    assert out.strip() == "200 {}"
+    [request] = capture.requests
+    assert (request.method, request.url, request.json()) == ("POST", SIEM, {"via": "urllib"})
+
+
+def test_requests_session_keeps_one_connection_alive(capture):
+    out = run_python(
+        capture,
+        """
+        import logging, requests
+        opened = []
+        logger = logging.getLogger("urllib3.connectionpool")
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(logging.Handler())
+        logger.handlers[-1].emit = lambda record: opened.append("Starting new" in record.getMessage())
+        session = requests.Session()
+        for n in range(3):
+            session.post("https://siem.example.com/events", json={"n": n}).raise_for_status()
+        print(sum(opened))
+        """,
+    )
+
+    assert out.strip() == "1"
+    assert [r.json() for r in capture.requests] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert [r.index for r in capture.requests] == [0, 1, 2]
+
+
+def test_httpx_sync_client(capture):
+    capture.router.put("https://siem.example.com/doc/1").respond(201, text="made")
+
+    out = run_python(
+        capture,
+        """
+        import httpx
+        with httpx.Client() as client:
+            print(client.put("https://siem.example.com/doc/1", content=b"v1").text)
+            print(client.get("http://siem.example.com/health").status_code)
+        """,
+    )
+
+    assert out.split() == ["made", "200"]
+    put, get = capture.requests
+    assert (put.method, put.url, put.body, put.response.status) == (
+        "PUT",
+        "https://siem.example.com/doc/1",
+        b"v1",
+        201,
+    )
+    assert (get.method, get.url) == ("GET", "http://siem.example.com/health")
+
+
+def test_http_client_through_a_tunnel_and_in_absolute_form(capture):
+    out = run_python(
+        capture,
+        """
+        import http.client, os, ssl, urllib.parse
+        proxy = urllib.parse.urlsplit(os.environ["HTTPS_PROXY"])
+        tls = http.client.HTTPSConnection(proxy.hostname, proxy.port, context=ssl.create_default_context())
+        tls.set_tunnel("siem.example.com", 443)
+        tls.request("POST", "/tunnel", body=b"secure", headers={"Content-Type": "text/plain"})
+        print(tls.getresponse().status)
+        plain = http.client.HTTPConnection(proxy.hostname, proxy.port)
+        plain.request("POST", "http://siem.example.com/absolute", body=b"clear")
+        print(plain.getresponse().status)
+        """,
+    )
+
+    assert out.split() == ["200", "200"]
+    tunnel, absolute = capture.requests
+    assert (tunnel.url, tunnel.body) == ("https://siem.example.com/tunnel", b"secure")
+    assert (absolute.url, absolute.body) == ("http://siem.example.com/absolute", b"clear")
+
+
+def test_origin_form_sent_straight_to_the_proxy_uses_the_host_header(capture):
+    out = run_python(
+        capture,
+        """
+        import http.client, os, urllib.parse
+        proxy = urllib.parse.urlsplit(os.environ["HTTP_PROXY"])
+        conn = http.client.HTTPConnection(proxy.hostname, proxy.port)
+        conn.request("POST", "/direct?q=1", body=b"d", headers={"Host": "siem.example.com"})
+        print(conn.getresponse().status)
+        """,
+    )
+
+    assert out.strip() == "200"
+    assert capture.requests[0].url == "http://siem.example.com/direct?q=1"
+
+
+def test_chunked_uploads_are_dechunked(capture):
+    run_python(
+        capture,
+        """
+        import http.client, os, ssl, urllib.parse, requests
+        def parts():
+            yield b"first,"
+            yield b"second,"
+            yield b"third"
+        requests.post("https://siem.example.com/chunks", data=parts()).raise_for_status()
+        proxy = urllib.parse.urlsplit(os.environ["HTTPS_PROXY"])
+        conn = http.client.HTTPSConnection(proxy.hostname, proxy.port, context=ssl.create_default_context())
+        conn.set_tunnel("siem.example.com")
+        conn.request("POST", "/chunks", body=iter([b"a" * 5000, b"b" * 3]), encode_chunked=True)
+        conn.getresponse().read()
+        """,
+    )
+
+    via_requests, via_http_client = capture.requests
+    assert via_requests.header("transfer-encoding") == "chunked"
+    assert via_requests.body == b"first,second,third"
+    assert via_http_client.header("transfer-encoding") == "chunked"
+    assert via_http_client.body == b"a" * 5000 + b"b" * 3
+
+
+# --- TLS verification is real ----------------------------------------------------------
+
+
+@needs_curl
+def test_clients_reject_the_interception_without_the_capture_ca(capture, tmp_path):
+    """Proof that the clients above verified: trusting another CA makes them all fail."""
+    other_ca = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    env = os.environ | capture.environ()
+    env |= {
+        name: str(other_ca) for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+    }
+    env["SSL_CERT_DIR"] = str(tmp_path)
+    clients = {
+        "curl": ["curl", "-sS", "-d", "x", SIEM],
+        "urllib": [
+            sys.executable,
+            "-c",
+            f"import urllib.request as u; u.urlopen('{SIEM}', data=b'x')",
+        ],
+        "requests": [sys.executable, "-c", f"import requests; requests.post('{SIEM}', data=b'x')"],
+        "httpx": [sys.executable, "-c", f"import httpx; httpx.post('{SIEM}', content=b'x')"],
+    }
+
+    for name, argv in clients.items():
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)
+        assert proc.returncode != 0, name
+        assert "certificate" in proc.stderr.lower() or "CERTIFICATE" in proc.stderr, (
+            name,
+            proc.stderr,
+        )
+    assert capture.wait_idle()
+    assert capture.requests == []
+
+
+def test_a_hook_that_skips_verification_is_captured_too(capture):
+    run_python(
+        capture,
+        """
+        import requests, urllib3
+        urllib3.disable_warnings()
+        requests.post("https://siem.example.com/events", data=b"unverified", verify=False)
+        """,
+    )
+
+    assert capture.requests[0].body == b"unverified"
+
+
+# --- programmed answers ----------------------------------------------------------------
+
+RETRYING_CLIENT = """
+import urllib.error, urllib.request
+seen = []
+for attempt in range(5):
+    try:
+        with urllib.request.urlopen("https://siem.example.com/events", data=b"try") as resp:
+            seen.append(resp.status)
+            break
+    except urllib.error.HTTPError as error:
+        seen.append(error.code)
+print(*seen)
+"""
+
+
+def test_fail_twice_then_succeed_reaches_a_retrying_client_in_order(capture):
+    route = capture.router.post(SIEM).mock(
+        side_effect=[httpx.Response(503), httpx.Response(503), httpx.Response(200, json={"ok": 1})]
+    )
+
+    out = run_python(capture, RETRYING_CLIENT)
+
+    assert out.split() == ["503", "503", "200"]
+    assert [r.response.status for r in capture.requests] == [503, 503, 200]
+    assert route.call_count == 3
+    assert route.calls.last.request.content == b"try"
+
+
+def test_a_side_effect_that_raises_becomes_a_502_with_the_error(capture):
+    def explode(request):
+        raise RuntimeError("SIEM exploded")
+
+    capture.router.post(SIEM).mock(side_effect=explode)
+
+    out = run_python(
+        capture,
+        """
+        import urllib.error, urllib.request
+        try:
+            urllib.request.urlopen("https://siem.example.com/events", data=b"x")
+        except urllib.error.HTTPError as error:
+            print(error.code, error.read().decode())
+        """,
+    )
+
+    assert out.startswith("502 ") and "SIEM exploded" in out
+    assert capture.requests[0].response.status == 502
+
+
+def test_unmatched_requests_get_default_status_and_empty_json(capture):
+    capture.default_status = 204
+    capture.router.post(SIEM).respond(200)
+
+    run_python(
+        capture,
+        """
+        import requests
+        print(requests.post("https://siem.example.com/events").status_code)
+        print(requests.post("https://siem.example.com/other").status_code)
+        """,
+    )
+
+    routed, unrouted = capture.requests
+    assert (routed.matched, routed.response.status) == (True, 200)
+    assert (unrouted.matched, unrouted.response.status) == (False, 204)
+    assert capture.unmatched == []
+    capture.check_strict()
+
+
+def test_strict_mode_answers_502_lists_and_raises(capture):
+    capture.strict = True
+    capture.router.post(SIEM).respond(200)
+
+    out = run_python(
+        capture,
+        """
+        import requests
+        print(requests.post("https://siem.example.com/events").status_code)
+        unrouted = requests.post("https://siem.example.com/typo")
+        print(unrouted.status_code, unrouted.text)
+        """,
+    )
+
+    assert NO_ROUTE in out and "502" in out
+    [unmatched] = capture.unmatched
+    assert unmatched.url == "https://siem.example.com/typo"
+    with pytest.raises(AssertionError, match="typo") as raised:
+        capture.check_strict()
+    assert NO_ROUTE in str(raised.value)
+
+
+def test_reset_forgets_everything_but_keeps_proxy_and_ca(capture):
+    proxy, ca = capture.proxy_url, capture.ca_path
+    capture.strict, capture.default_status = True, 500
+    capture.router.post(SIEM).respond(418)
+    post(capture, SIEM)
+    post(capture, "https://siem.example.com/x")
+
+    capture.reset()
+
+    assert (capture.requests, capture.unmatched, list(capture.router.routes)) == ([], [], [])
+    assert (capture.strict, capture.default_status) == (False, 200)
+    assert (capture.proxy_url, capture.ca_path) == (proxy, ca)
+    assert post(capture, SIEM) == ""
+    [after] = capture.requests
+    assert (after.index, after.response.status) == (0, 200)
+
+
+def test_requests_since_a_mark(capture):
+    post(capture, "https://siem.example.com/before")
+    mark = capture.mark()
+    post(capture, "https://siem.example.com/after")
+
+    assert [r.url for r in capture.requests_since(mark)] == ["https://siem.example.com/after"]
+    assert len(capture.requests) == 2
+
+
+# --- the model -------------------------------------------------------------------------
+
+
+def test_captured_request_helpers_and_to_dict(capture):
+    capture.router.post(SIEM).respond(201, json={"id": 7})
+    run_python(
+        capture,
+        """
+        import requests
+        requests.post("https://siem.example.com/events", data='{"café": "ok"}'.encode(), headers={"X-Api-Key": "k1"})
+        requests.post("https://siem.example.com/events", data=b"\\xff not json")
+        """,
+    )
+
+    good, bad = capture.requests
+    assert good.json() == {"café": "ok"}
+    assert good.text == '{"café": "ok"}'
+    assert good.header("x-api-key") == good.header("X-API-KEY") == "k1"
+    assert good.header("missing") is None
+    assert good.response.body == b'{"id":7}'
+    assert good.time <= bad.time
+    as_dict = good.to_dict()
+    assert json.loads(json.dumps(as_dict)) == as_dict
+    assert as_dict["method"] == "POST" and as_dict["url"] == SIEM and as_dict["status"] == 201
+    assert ["X-Api-Key", "k1"] in as_dict["headers"]
+    assert bad.text.startswith("\ufffd not json")
+    with pytest.raises(ValueError):
+        bad.json()
+
+
+def test_environ_and_ca_file_lifecycle():
+    capture = Capture().start()
+    env = capture.environ()
+    ca = Path(capture.ca_path)
+    assert ca.read_text().startswith("-----BEGIN CERTIFICATE-----")
+    assert capture.proxy_url.startswith("http://127.0.0.1:")
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        assert env[name] == capture.proxy_url
+    assert env["NO_PROXY"] == env["no_proxy"] == ""
+    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        assert env[name] == str(ca)
+
+    capture.stop()
+
+    assert not ca.parent.exists()
+    with pytest.raises(RuntimeError, match="not started"):
+        capture.environ()
