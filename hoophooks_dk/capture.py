@@ -379,7 +379,7 @@ class _ProxyServer:
         self.certificates = certificates
         self.timeout = timeout
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
-        self._listener.settimeout(0.1)  # so the accept loop notices close() promptly
+        self._listener.settimeout(1.0)  # a fallback: close() wakes accept() by connecting
         self.port: int = self._listener.getsockname()[1]
         self._closing = threading.Event()
         self._lock = threading.Lock()
@@ -390,12 +390,15 @@ class _ProxyServer:
         self._thread.start()
 
     def _accept_loop(self) -> None:
-        while not self._closing.is_set():
+        while True:
             try:
                 sock, _ = self._listener.accept()
             except TimeoutError:
                 continue
             except OSError:
+                return
+            if self._closing.is_set():  # the wake-up call from close()
+                sock.close()
                 return
             sock.settimeout(self.timeout)
             connection = _Connection(sock, self)
@@ -421,6 +424,8 @@ class _ProxyServer:
 
     def close(self) -> None:
         self._closing.set()
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", self.port), timeout=1.0).close()
         self._thread.join()
         self._listener.close()
         with self._lock:

@@ -1,0 +1,209 @@
+"""The capture survives crowds, broken clients and clients that leave early.
+
+Broken clients are written by hand on raw sockets (nothing else sends garbage on
+purpose); after each one a well-behaved httpx client proves the proxy still serves.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import textwrap
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from hoophooks_dk.capture import Capture
+
+SIEM = "https://siem.example.com/events"
+
+
+@pytest.fixture
+def capture():
+    with Capture() as running:
+        yield running
+
+
+def connect(capture: Capture) -> socket.socket:
+    proxy = urlsplit(capture.proxy_url)
+    sock = socket.create_connection((proxy.hostname, proxy.port), timeout=5)
+    return sock
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the proxy sends before it closes (a reset counts as closing)."""
+    chunks = []
+    try:
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    except ConnectionResetError:
+        pass
+    return b"".join(chunks)
+
+
+def still_serving(capture: Capture) -> None:
+    """A normal HTTPS request through the proxy still works, and is recorded."""
+    verify = ssl.create_default_context(cafile=capture.ca_path)
+    with httpx.Client(proxy=capture.proxy_url, verify=verify, trust_env=False) as client:
+        assert client.post(SIEM, content=b"still here").status_code == 200
+    assert capture.wait_idle()
+    assert capture.requests[-1].body == b"still here"
+
+
+def test_fifty_concurrent_clients_are_all_captured(capture):
+    script = textwrap.dedent(
+        """
+        import threading, urllib.request
+        from concurrent.futures import ThreadPoolExecutor
+        start = threading.Barrier(50)
+        def send(n):
+            start.wait()
+            body = f"event-{n}".encode()
+            with urllib.request.urlopen("https://siem.example.com/events", data=body) as r:
+                return r.status
+        with ThreadPoolExecutor(50) as pool:
+            print(sorted(set(pool.map(send, range(50)))))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        env=os.environ | capture.environ(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[200]"
+    assert capture.wait_idle()
+    requests = capture.requests
+    assert sorted(r.text for r in requests) == sorted(f"event-{n}" for n in range(50))
+    assert [r.index for r in requests] == list(range(50))
+
+
+def test_garbage_bytes_get_a_400_and_close_only_that_connection(capture):
+    with connect(capture) as sock:
+        sock.sendall(b"\x00\x01\x02 this is not http\r\n\r\n")
+        answer = read_until_closed(sock)
+
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert capture.requests == []
+    still_serving(capture)
+
+
+def test_a_client_that_leaves_mid_body_is_not_recorded(capture):
+    with connect(capture) as sock:
+        sock.sendall(
+            b"POST http://siem.example.com/events HTTP/1.1\r\n"
+            b"Host: siem.example.com\r\nContent-Length: 100\r\n\r\nonly ten b"
+        )
+
+    assert capture.wait_idle()
+    assert capture.requests == []
+    still_serving(capture)
+
+
+def test_a_bad_tls_handshake_closes_that_tunnel_only(capture):
+    with connect(capture) as sock:
+        sock.sendall(b"CONNECT siem.example.com:443 HTTP/1.1\r\nHost: siem.example.com:443\r\n\r\n")
+        assert sock.recv(1024).startswith(b"HTTP/1.1 200")
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: siem.example.com\r\n\r\n")  # no TLS at all
+        leftovers = read_until_closed(sock)
+
+    assert b"HTTP" not in leftovers
+    still_serving(capture)
+
+
+def test_a_client_that_leaves_right_after_connect(capture):
+    with connect(capture) as sock:
+        sock.sendall(b"CONNECT siem.example.com:443 HTTP/1.1\r\nHost: siem.example.com\r\n\r\n")
+
+    assert capture.wait_idle()
+    still_serving(capture)
+
+
+def test_a_stuck_client_is_dropped_after_the_socket_timeout():
+    capture = Capture()
+    capture.socket_timeout = 0.2
+    with capture, connect(capture) as stuck:
+        stuck.sendall(b"POST http://siem.example.com/events HTTP/1.1\r\nHost: siem")
+        still_serving(capture)  # served while the stuck client holds its own thread
+        assert read_until_closed(stuck) == b""
+
+
+def test_wait_idle_waits_for_a_half_sent_request_then_sees_it_recorded(capture):
+    with connect(capture) as sock:
+        sock.sendall(b"POST http://siem.example.com/events HTTP/1.1\r\nHost: siem.example.com\r\n")
+        assert capture.wait_idle(timeout=0.2) is False
+        sock.sendall(b"Content-Length: 4\r\nConnection: close\r\n\r\nlate")
+        assert read_until_closed(sock).startswith(b"HTTP/1.1 200 OK")
+
+    assert capture.wait_idle()
+    assert capture.requests[0].body == b"late"
+
+
+def test_a_fire_and_forget_client_is_recorded_once_wait_idle_returns(capture):
+    """A hook that sends and exits without reading the answer still counts."""
+    for n in range(5):
+        with connect(capture) as sock:
+            sock.sendall(
+                b"POST http://siem.example.com/events HTTP/1.1\r\nHost: siem.example.com\r\n"
+                b"Content-Length: 1\r\n\r\n" + str(n).encode()
+            )
+
+    assert capture.wait_idle()
+    assert sorted(r.text for r in capture.requests) == ["0", "1", "2", "3", "4"]
+
+
+def test_pipelined_requests_on_one_connection_are_answered_in_order(capture):
+    capture.router.get("http://siem.example.com/a").respond(201)
+    capture.router.get("http://siem.example.com/b").respond(202)
+    with connect(capture) as sock:
+        sock.sendall(
+            b"GET http://siem.example.com/a HTTP/1.1\r\nHost: siem.example.com\r\n\r\n"
+            b"GET http://siem.example.com/b HTTP/1.1\r\nHost: siem.example.com\r\n"
+            b"Connection: close\r\n\r\n"
+        )
+        answer = read_until_closed(sock)
+
+    assert answer.index(b"HTTP/1.1 201") < answer.index(b"HTTP/1.1 202")
+    assert [r.url for r in capture.requests] == [
+        "http://siem.example.com/a",
+        "http://siem.example.com/b",
+    ]
+
+
+def test_head_gets_headers_only_and_the_connection_stays_usable(capture):
+    capture.router.head("http://siem.example.com/ping").respond(200, text="never sent")
+    with connect(capture) as sock:
+        sock.sendall(
+            b"HEAD http://siem.example.com/ping HTTP/1.1\r\nHost: siem.example.com\r\n\r\n"
+        )
+        sock.sendall(
+            b"GET http://siem.example.com/next HTTP/1.1\r\nHost: siem.example.com\r\n"
+            b"Connection: close\r\n\r\n"
+        )
+        answer = read_until_closed(sock)
+
+    assert b"never sent" not in answer
+    assert answer.count(b"HTTP/1.1 200 OK") == 2
+    assert [r.method for r in capture.requests] == ["HEAD", "GET"]
+
+
+def test_stop_closes_idle_keep_alive_connections():
+    capture = Capture().start()
+    sock = connect(capture)
+    sock.sendall(b"GET http://siem.example.com/ HTTP/1.1\r\nHost: siem.example.com\r\n\r\n")
+    answer = b""
+    while not answer.endswith(b"{}"):
+        answer += sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200")
+
+    capture.stop()
+
+    assert read_until_closed(sock) == b""
+    sock.close()
