@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,14 @@ def repo_option(function):
 
 def run_options(function):
     options = [
+        click.option("--capture", is_flag=True, help="Capture the hook's HTTP(S) requests."),
+        click.option(
+            "--respond",
+            type=click.IntRange(100, 599),
+            default=200,
+            show_default=True,
+            help="Status the capture answers with (implies --capture).",
+        ),
         click.option("--ref", help="Read the hooks from this git revision, as Hoop does."),
         click.option(
             "--timeout", type=float, default=15.0, show_default=True, help="Seconds before -2."
@@ -64,15 +74,31 @@ def run_options(function):
     return repo_option(function)
 
 
-def make_emulator(repo: Path | None, ref: str | None, timeout: float, python: str):
+@contextmanager
+def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
+    """The Emulator the run options describe, with its capture running when asked for."""
     from .emulator import Emulator
     from .hooks import find_repo_root
     from .runner import SubprocessRunner
 
+    repo = options["repo"]
     root = repo.resolve() if repo else find_repo_root()
     if repo and not root.is_dir():
         raise HookdkError(f"--repo {repo}: no such directory")
-    return Emulator(root, ref=ref, timeout=timeout, runner=SubprocessRunner(python))
+    emulator = Emulator(
+        root,
+        ref=options["ref"],
+        timeout=options["timeout"],
+        runner=SubprocessRunner(options["python"]),
+    )
+    if not (options["capture"] or options["respond"] != 200):
+        yield emulator
+        return
+    from .capture import Capture
+
+    with Capture(default_status=options["respond"]) as capture:
+        emulator.capture = capture
+        yield emulator
 
 
 def read_payload_file(name: str) -> dict[str, Any]:
@@ -105,16 +131,16 @@ def parse_overrides(values: tuple[str, ...]) -> list[tuple[str, Any]]:
 @click.option("--payload", "payload_file", metavar="FILE|-", help="Payload file (may be partial).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
 @run_options
-def fire(event, payload_file, sets, repo, ref, timeout, python, as_json) -> None:
+def fire(event, payload_file, sets, as_json, **options) -> None:
     """Fire EVENT through the real hook script, as Hoop would."""
-    emulator = make_emulator(repo, ref, timeout, python)
     base = read_payload_file(payload_file) if payload_file else None
     label = "standard input" if payload_file == "-" else (payload_file or "payload")
-    result = emulator.fire(event, base, parse_overrides(sets), source=label)
+    with emulator_from(options) as emulator:
+        result = emulator.fire(event, base, parse_overrides(sets), source=label)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        echo_result(result)
+        echo_result(result, emulator.capture is not None)
     sys.exit(0 if result.ok else 1)
 
 
@@ -124,16 +150,18 @@ def fire(event, payload_file, sets, repo, ref, timeout, python, as_json) -> None
 @click.option("--exit-code", type=int, default=0, show_default=True, help="Session exit code.")
 @click.option("--output", help="Session error output [default: null, as on a clean close].")
 @run_options
-def session(review, reviewers, exit_code, output, repo, ref, timeout, python, as_json) -> None:
+def session(review, reviewers, exit_code, output, as_json, **options) -> None:
     """Run one session's whole life through the real hooks."""
-    emulator = make_emulator(repo, ref, timeout, python)
     groups = [g.strip() for g in reviewers.split(",") if g.strip()] if reviewers else None
-    results = emulator.session(review=review, reviewers=groups, exit_code=exit_code, output=output)
+    with emulator_from(options) as emulator:
+        results = emulator.session(
+            review=review, reviewers=groups, exit_code=exit_code, output=output
+        )
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
     else:
         for result in results:
-            echo_result(result)
+            echo_result(result, emulator.capture is not None)
     sys.exit(0 if all(r.ok for r in results) else 1)
 
 
@@ -186,7 +214,7 @@ def schema(show_path) -> None:
     click.echo(str(schema_path()) if show_path else read_schema_text(), nl=show_path)
 
 
-def echo_result(result) -> None:
+def echo_result(result, captured: bool = False) -> None:
     if result.timed_out:
         status = click.style("TIMED OUT", fg="red", bold=True)
     elif result.exit_code == 0:
@@ -206,6 +234,22 @@ def echo_result(result) -> None:
             click.echo(f"    {line}")
     else:
         click.echo("  output: (none)")
+    if captured:
+        echo_requests(result.requests)
+
+
+def echo_requests(requests) -> None:
+    """A delivery log, in the spirit of the one Hoop's Svix webhooks showed."""
+    if not requests:
+        click.echo("  sent: no HTTP requests")
+        return
+    click.echo(f"  sent: {len(requests)} request(s)")
+    click.echo(f"    {'#':>3}  {'METHOD':<7} {'STATUS':>6} {'BYTES':>7}  URL")
+    for request in requests:
+        click.echo(
+            f"    {request.index:>3}  {request.method:<7} {request.response.status:>6} "
+            f"{len(request.body):>7}  {request.url}"
+        )
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ class FireResult:
     run: RunResult
     hook_path: str
     origin: str
-    requests: list[CapturedRequest] = field(default_factory=list)
+    requests: list[CapturedRequest] | None = None  # None when no capture was attached
 
     id = property(lambda self: self.payload["id"])
     sid = property(lambda self: self.payload["sid"])
@@ -60,7 +60,7 @@ class FireResult:
             "hook": self.hook_path,
             "origin": self.origin,
         }
-        if self.requests:
+        if self.requests is not None:
             result["requests"] = [request.to_dict() for request in self.requests]
         return result
 
@@ -153,7 +153,7 @@ class Emulator:
             mark = self.capture.mark()
         env[PAYLOAD_VARIABLE] = payloads.hoop_json(payload)
         run = self.runner.run(script, env, self.timeout)
-        requests: list = []
+        requests = None
         if self.capture is not None:
             self.capture.wait_idle()
             requests = self.capture.requests_since(mark)

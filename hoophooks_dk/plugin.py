@@ -1,1 +1,177 @@
-"""pytest plugin for hook tests (fixtures arrive with the capture)."""
+"""The pytest plugin: fixtures that fire events through real hooks and capture the SIEM.
+
+Registered through the ``pytest11`` entry point, so installing the kit is enough:
+
+- ``hoop_hooks``: fires events at the runbooks repo (``--hoop-repo``, ini ``hoop_repo``,
+  default the rootdir) and returns ``FireResult`` objects with the requests each sent;
+- ``siem``: this test's view of the capture (``requests``, ``router``, ``strict``,
+  ``assert_no_leaks()``), wired into ``hoop_hooks``;
+- ``hook_payload``: a factory for complete payloads.
+
+One proxy, one certificate authority and one warm interpreter serve the whole pytest
+process (per xdist worker: ephemeral ports, private temp dirs); each test starts from a
+reset capture and sees only its own requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .capture import Capture, CapturedRequest
+from .emulator import Emulator, FireResult
+from .payload import CANARY_SECRETS, b64, canaries
+from .runner import DEFAULT_TIMEOUT, Runner
+
+RUNNERS = ("auto", "fast", "subprocess")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("hoophooks_dk", "Hoop runbook hooks")
+    group.addoption("--hoop-repo", help="Runbooks repository whose hooks the fixtures fire.")
+    group.addoption("--hoop-runner", choices=RUNNERS, help="How hooks run (default: auto).")
+    parser.addini("hoop_repo", "Runbooks repository (relative to the rootdir).")
+    parser.addini("hoop_runner", "auto | fast | subprocess", default="auto")
+
+
+class Siem:
+    """What one test sees of the capture: its own requests, routes and leak canaries."""
+
+    def __init__(self, capture: Capture) -> None:
+        self._capture = capture
+        self._mark = capture.mark()
+        self.canaries: dict[str, str] = {
+            f'connection_envs["{key}"]': b64(value) for key, value in CANARY_SECRETS.items()
+        }
+
+    @property
+    def requests(self) -> list[CapturedRequest]:
+        return self._capture.requests_since(self._mark)
+
+    @property
+    def router(self) -> Any:
+        return self._capture.router
+
+    @property
+    def strict(self) -> bool:
+        return self._capture.strict
+
+    @strict.setter
+    def strict(self, value: bool) -> None:
+        self._capture.strict = value
+
+    @property
+    def default_status(self) -> int:
+        return self._capture.default_status
+
+    @default_status.setter
+    def default_status(self, value: int) -> None:
+        self._capture.default_status = value
+
+    def assert_no_leaks(self) -> None:
+        """Fail when a connection secret or a hook's source shows up in any request."""
+        from .leaks import assert_no_leaks
+
+        assert_no_leaks(self.requests, self.canaries)
+
+    def _saw(self, result: FireResult) -> None:
+        self.canaries.update(canaries(result.payload))
+
+
+class HoopHooks:
+    """Fires events at one runbooks repository, against this test's capture."""
+
+    def __init__(self, repo: Path, runner: Runner, siem: Siem, capture: Capture) -> None:
+        self.repo = repo
+        self.siem = siem
+        self._runner = runner
+        self._capture = capture
+
+    def emulator(self, *, ref: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Emulator:
+        return Emulator(
+            self.repo, ref=ref, timeout=timeout, runner=self._runner, capture=self._capture
+        )
+
+    def fire(
+        self,
+        event: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        ref: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        **fields: Any,
+    ) -> FireResult:
+        """Fire ``event``; ``fields`` set event fields by name (``exit_code=1``) or dotted path."""
+        dotted = [(k, v) for k, v in fields.items() if "." in k]
+        named = {k: v for k, v in fields.items() if "." not in k}
+        result = self.emulator(ref=ref, timeout=timeout).fire(event, payload, dotted, **named)
+        self.siem._saw(result)
+        return result
+
+    def session(
+        self, *, review: bool = False, ref: str | None = None, **options: Any
+    ) -> list[FireResult]:
+        """A session's whole life; with ``review=True`` session-open fires twice."""
+        results = self.emulator(ref=ref).session(review=review, **options)
+        for result in results:
+            self.siem._saw(result)
+        return results
+
+
+@pytest.fixture(scope="session")
+def _hookdk_capture() -> Iterator[Capture]:
+    with Capture() as capture:
+        yield capture
+
+
+@pytest.fixture(scope="session")
+def _hookdk_runner(pytestconfig: pytest.Config) -> Iterator[Runner]:
+    from .forkserver import make_runner
+
+    kind = pytestconfig.getoption("hoop_runner") or pytestconfig.getini("hoop_runner") or "auto"
+    runner = make_runner(kind, "python3")
+    yield runner
+    runner.close()
+
+
+@pytest.fixture
+def siem(_hookdk_capture: Capture) -> Iterator[Siem]:
+    _hookdk_capture.reset()
+    view = Siem(_hookdk_capture)
+    yield view
+    _hookdk_capture.wait_idle()
+    _hookdk_capture.check_strict()
+
+
+def hoop_repo(config: pytest.Config) -> Path:
+    option = config.getoption("hoop_repo") or config.getini("hoop_repo")
+    return (config.rootpath / option).resolve() if option else config.rootpath
+
+
+@pytest.fixture
+def hoop_hooks(
+    pytestconfig: pytest.Config, siem: Siem, _hookdk_capture: Capture, _hookdk_runner: Runner
+) -> HoopHooks:
+    return HoopHooks(hoop_repo(pytestconfig), _hookdk_runner, siem, _hookdk_capture)
+
+
+@pytest.fixture
+def hook_payload(pytestconfig: pytest.Config):
+    """``hook_payload("session-close", exit_code=1)``: a complete payload, as Hoop builds it.
+
+    ``input_file`` is the repo's hook for that event, rendered, so firing the payload
+    sends the hook its own source as Hoop does.
+    """
+    repo = hoop_repo(pytestconfig)
+
+    def build(event: str, **fields: Any) -> dict[str, Any]:
+        from .hooks import read_hooks
+        from .render import load
+
+        script = load(read_hooks(repo)).get(event, b"").decode("utf-8", "replace")
+        return Emulator(repo).build_payload(event, input_file=script, **fields)
+
+    return build
