@@ -9,6 +9,8 @@ from pathlib import Path
 import git
 import pytest
 
+pytest_plugins = ["pytester"]
+
 ECHO_HOOK = """\
 import json, os
 payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])

@@ -1,0 +1,200 @@
+"""The pytest plugin, exercised as users use it: pytester runs real test files that fire
+real hooks, whose real HTTP clients talk to the capture."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+FORWARDER = """\
+import json, os, urllib.request
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+URL = os.environ.get("SIEM_URL", "https://siem.example.com/events")
+body = json.dumps({"id": payload["id"], "sid": payload["sid"]}).encode()
+request = urllib.request.Request(URL, data=body, headers={"Content-Type": "application/json"})
+print(urllib.request.urlopen(request, timeout=5).status)
+"""
+
+RETRYING = """\
+import json, os, sys, time, urllib.error, urllib.request
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+for attempt in range(4):
+    try:
+        request = urllib.request.Request("https://siem.example.com/events", data=b"{}")
+        urllib.request.urlopen(request, timeout=5)
+        print("delivered on attempt", attempt + 1)
+        break
+    except urllib.error.HTTPError as error:
+        time.sleep(0.05)
+else:
+    sys.exit("delivery failed after 4 attempts")
+"""
+
+RAW_FORWARDER = """\
+import os, subprocess
+subprocess.run(["curl", "-sS", "-X", "POST", "https://siem.example.com/raw",
+                "-H", "Content-Type: application/json",
+                "--data-binary", os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"]], check=True)
+"""
+
+REDACTING = """\
+import json, os, urllib.request
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+payload.pop("input_file")
+event = payload["event_session_open"] or {}
+if event.get("connection_envs"):
+    event["connection_envs"] = sorted(event["connection_envs"])
+urllib.request.urlopen(urllib.request.Request(
+    "https://siem.example.com/events", data=json.dumps(payload).encode()), timeout=5)
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester):
+    """A runbooks repo laid out in pytester's folder, with hooks given per test."""
+
+    def make(open_source: str, close_source: str | None = None, where: str = ".") -> pytest.Pytester:
+        hooks = pytester.path / where / "hoop-hooks"
+        hooks.mkdir(parents=True, exist_ok=True)
+        (hooks / "session-open.runbook.py").write_text(open_source)
+        (hooks / "session-close.runbook.py").write_text(close_source or open_source)
+        return pytester
+
+    return make
+
+
+def run(pytester: pytest.Pytester, test_source: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_hooks=textwrap.dedent(test_source))
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+
+def test_fire_captures_the_request_and_returns_hoops_result(project):
+    result = run(project(FORWARDER), """
+        def test_close(hoop_hooks, siem):
+            result = hoop_hooks.fire("session-close", exit_code=1)
+            assert result.exit_code == 0 and not result.timed_out
+            assert result.output == "200\\n"
+            assert result.payload["event_session_close"]["exit_code"] == 1
+            (sent,) = result.requests
+            assert sent.method == "POST" and sent.url == "https://siem.example.com/events"
+            assert sent.json() == {"id": result.id, "sid": result.sid}
+            assert siem.requests == result.requests
+    """)
+    result.assert_outcomes(passed=1)
+
+
+def test_programmed_responses_with_respx(project):
+    result = run(project(RETRYING), """
+        import httpx
+
+        def test_fails_then_recovers(hoop_hooks, siem):
+            route = siem.router.post("https://siem.example.com/events")
+            route.side_effect = [httpx.Response(503), httpx.Response(503), httpx.Response(200)]
+            result = hoop_hooks.fire("session-close")
+            assert result.exit_code == 0, result.output
+            assert "delivered on attempt 3" in result.output
+            assert [r.response.status for r in result.requests] == [503, 503, 200]
+
+        def test_collector_down(hoop_hooks, siem):
+            siem.router.post("https://siem.example.com/events").respond(503)
+            result = hoop_hooks.fire("session-close")
+            assert result.exit_code == 1
+            assert result.output == "delivery failed after 4 attempts\\n"
+            assert len(siem.requests) == 4
+    """)
+    result.assert_outcomes(passed=2)
+
+
+def test_unmatched_requests_get_200_and_each_test_sees_only_its_own(project):
+    result = run(project(FORWARDER), """
+        def test_first(hoop_hooks, siem):
+            hoop_hooks.fire("session-open")
+            hoop_hooks.fire("session-close")
+            assert len(siem.requests) == 2
+            assert all(r.response.status == 200 and r.response.body == b"{}" for r in siem.requests)
+
+        def test_second(hoop_hooks, siem):
+            hoop_hooks.fire("session-close")
+            assert len(siem.requests) == 1
+    """)
+    result.assert_outcomes(passed=2)
+
+
+def test_strict_mode_fails_the_test_at_teardown_listing_unmatched(project):
+    result = run(project(FORWARDER), """
+        def test_strict(hoop_hooks, siem):
+            siem.strict = True
+            siem.router.post("https://elsewhere.example.com/")
+            result = hoop_hooks.fire("session-close")
+            assert result.exit_code == 1
+    """)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*siem.example.com/events*"])
+
+
+def test_leak_check_catches_a_raw_payload_forwarder(project):
+    result = run(project(RAW_FORWARDER), """
+        def test_leaks(hoop_hooks, siem):
+            assert hoop_hooks.fire("session-open").exit_code == 0
+            siem.assert_no_leaks()
+    """)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*leak*connection_envs*envvar:*"])
+    result.stdout.fnmatch_lines(["*leak*input_file*"])
+
+
+def test_leak_check_passes_a_redacting_forwarder(project):
+    result = run(project(REDACTING), """
+        def test_no_leaks(hoop_hooks, siem):
+            assert hoop_hooks.fire("session-open").exit_code == 0
+            assert len(siem.requests) == 1
+            siem.assert_no_leaks()
+    """)
+    result.assert_outcomes(passed=1)
+
+
+def test_review_session_and_hook_payload_factory(project):
+    result = run(project(FORWARDER), """
+        from hoophooks_dk.schema import validate
+
+        def test_review(hoop_hooks, siem):
+            first, second, close = hoop_hooks.session(review=True)
+            assert first.requests[0].json()["id"] == second.requests[0].json()["id"]
+            assert close.requests[0].json()["id"] != first.requests[0].json()["id"]
+            assert first.payload["event_session_open"]["connection_reviewers"] == ["dba-team"]
+
+        def test_factory(hoop_hooks, hook_payload):
+            payload = hook_payload("session-close", exit_code=1, output="boom")
+            assert validate(payload) == []
+            assert "urllib.request" in payload["input_file"]
+            result = hoop_hooks.fire("session-close", payload)
+            assert result.payload == payload
+            assert result.id == payload["id"]
+    """)
+    result.assert_outcomes(passed=2)
+
+
+def test_repo_option_and_ini(project):
+    pytester = project(FORWARDER, where="runbooks")
+    source = """
+        def test_elsewhere(hoop_hooks):
+            assert hoop_hooks.repo.name == "runbooks"
+            assert hoop_hooks.fire("session-close").exit_code == 0
+    """
+    run(pytester, source, "--hoop-repo", "runbooks").assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\nhoop_repo = runbooks\n")
+    run(pytester, source).assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("runner", ["subprocess", "fast"])
+def test_both_runners_under_xdist(project, runner):
+    tests = "\n".join(
+        f"def test_{n}(hoop_hooks, siem):\n"
+        f"    result = hoop_hooks.fire('session-close')\n"
+        f"    assert result.exit_code == 0, result.output\n"
+        f"    assert [r.json()['id'] for r in siem.requests] == [result.id]\n"
+        for n in range(6)
+    )
+    result = run(project(FORWARDER), tests, "-n", "2", "--hoop-runner", runner)
+    result.assert_outcomes(passed=6)
