@@ -1,0 +1,164 @@
+"""Find payload secrets in what a hook sent out.
+
+Hoop's payload carries the connection's credentials (``connection_envs``, base64
+values) and the hook's own source (``input_file``); a forwarder that posts the raw
+payload ships them to the SIEM (HOOP_RUNTIME.md, section 4). A test hands
+``find_leaks`` the captured requests and a set of canaries, label -> secret, and gets
+back every place a secret shows up.
+
+A secret rarely travels as typed: JSON escapes it, a query string or form percent-
+encodes it, a header base64-encodes it, and a base64 ``connection_envs`` value may be
+decoded before it is sent. So each canary is searched for in each of these forms, in the
+URL (also percent-decoded), in every header name and value, and in the body. Out of
+scope: a secret inside a larger string that was base64-encoded as a whole (its base64
+depends on where it sits), encryption, hashing, or any other transformation.
+
+Canaries shorter than ``MIN_LENGTH`` characters are ignored: they would match by chance.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import quote, quote_plus, unquote_plus, unquote_to_bytes
+
+from .capture import CapturedRequest
+
+__all__ = ["MIN_LENGTH", "Leak", "assert_no_leaks", "find_leaks"]
+
+MIN_LENGTH = 6
+
+
+@dataclass(frozen=True)
+class Leak:
+    """One canary found in one place of one request, in one form."""
+
+    request: CapturedRequest
+    label: str
+    form: str  # "raw", "base64-encoded", "base64-decoded, url-encoded", ...
+    where: str  # "url", "header <Name>" or "body"
+
+    def __str__(self) -> str:
+        r = self.request
+        return (
+            f"leak: {self.label} ({self.form}) in {self.where} of {r.method} {r.url} "
+            f"(request #{r.index})"
+        )
+
+
+def find_leaks(requests: Iterable[CapturedRequest], canaries: Mapping[str, str]) -> list[Leak]:
+    """Every (request, canary, form, place) where a secret appears, in request order."""
+    needles = {label: _forms(secret) for label, secret in canaries.items()}
+    leaks: list[Leak] = []
+    for request in requests:
+        for label, forms in needles.items():
+            leaks.extend(_leaks_in(request, label, forms))
+    return leaks
+
+
+def assert_no_leaks(requests: Iterable[CapturedRequest], canaries: Mapping[str, str]) -> None:
+    """Raise AssertionError naming every leak, so a test failure says what went where."""
+    leaks = find_leaks(requests, canaries)
+    if leaks:
+        lines = "\n".join(f"  {leak}" for leak in leaks)
+        raise AssertionError(f"{len(leaks)} leak(s) of payload secrets to the SIEM:\n{lines}")
+
+
+# --- the forms a secret can take -------------------------------------------------------
+
+
+def _forms(secret: str) -> list[tuple[str, bytes]]:
+    """(form name, bytes to look for), first form first; duplicates of a needle dropped."""
+    if not isinstance(secret, str) or len(secret) < MIN_LENGTH:
+        return []
+    forms = _encodings(secret, prefix="")
+    decoded = _decoded_base64(secret)
+    if decoded is not None and len(decoded) >= MIN_LENGTH:
+        forms += _encodings(decoded, prefix="base64-decoded")
+    unique: dict[bytes, str] = {}
+    for name, needle in forms:
+        unique.setdefault(needle, name)
+    return [(name, needle) for needle, name in unique.items()]
+
+
+def _encodings(text: str, prefix: str) -> list[tuple[str, bytes]]:
+    def name(form: str) -> str:
+        if not prefix:
+            return form
+        return prefix if form == "raw" else f"{prefix}, {form}"
+
+    raw = text.encode()
+    encoded = [
+        ("raw", text),
+        ("json-escaped", json.dumps(text)[1:-1]),
+        ("json-escaped", json.dumps(text, ensure_ascii=False)[1:-1]),
+        ("url-encoded", quote(text, safe="")),
+        ("url-encoded", quote(text)),
+        ("url-encoded", quote_plus(text)),
+        ("base64-encoded", base64.b64encode(raw).decode()),
+        ("base64-encoded", base64.b64encode(raw).decode().rstrip("=")),
+        ("base64-encoded", base64.urlsafe_b64encode(raw).decode()),
+        ("base64-encoded", base64.urlsafe_b64encode(raw).decode().rstrip("=")),
+    ]
+    return [(name(form), needle.encode()) for form, needle in encoded]
+
+
+def _decoded_base64(secret: str) -> str | None:
+    """The text a base64 canary stands for (connection_envs values are base64), if any."""
+    try:
+        text = base64.b64decode(secret, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):  # not base64, or not UTF-8 text underneath
+        return None
+    if all(char.isprintable() or char.isspace() for char in text):
+        return text
+    return None
+
+
+# --- where a request can carry it ------------------------------------------------------
+
+
+def _leaks_in(request: CapturedRequest, label: str, forms: list[tuple[str, bytes]]) -> list[Leak]:
+    found: dict[tuple[str, str], Leak] = {}
+    for where, haystacks in _places(request):
+        for form, needle in forms:
+            for haystack, decoding in haystacks:
+                if needle in haystack:
+                    named = form if decoding is None else _plus(form, decoding)
+                    found.setdefault((named, where), Leak(request, label, named, where))
+                    break
+    return list(found.values())
+
+
+def _places(request: CapturedRequest) -> list[tuple[str, list[tuple[bytes, str | None]]]]:
+    """(where, [(bytes, how they were decoded or None)]) for URL, headers and body."""
+    url = _bytes(request.url)
+    places = [
+        (
+            "url",
+            [
+                (url, None),
+                (unquote_to_bytes(url), "url-encoded"),
+                (_bytes(unquote_plus(request.url)), "url-encoded"),
+            ],
+        )
+    ]
+    for name, value in request.headers:
+        places.append((f"header {name}", [(_bytes(name), None), (_bytes(value), None)]))
+    places.append(("body", [(request.body, None)]))
+    return places
+
+
+def _plus(form: str, decoding: str) -> str:
+    """A secret found only after decoding the place was sent in that encoding too."""
+    return decoding if form == "raw" else f"{form}, {decoding}"
+
+
+def _bytes(text: str) -> bytes:
+    """Header and URL text back to wire bytes (the capture decodes them as latin-1)."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")

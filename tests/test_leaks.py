@@ -1,0 +1,230 @@
+"""Leak canaries: payload secrets found in captured requests, in every form they travel in."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from hoophooks_dk.capture import Capture, CapturedRequest, CapturedResponse
+from hoophooks_dk.leaks import Leak, assert_no_leaks, find_leaks
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+PASSWORD = 'p@ss w/rd+"é9'  # every encoding below writes it differently
+PASS_LABEL = 'connection_envs["envvar:PASS"]'
+
+# --- real forwarders, run as Hoop runs them, against the capture -----------------------
+
+RAW_FORWARDER = """\
+import os, urllib.request
+request = urllib.request.Request(
+    "https://siem.example.com/events",
+    data=os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"].encode(),
+    headers={"Content-Type": "application/json"},
+)
+urllib.request.urlopen(request, timeout=10).read()
+"""
+
+REDACTING_FORWARDER = """\
+import json, os, urllib.request
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+payload.pop("input_file", None)
+event = payload.get("event_session_open") or {}
+if event.get("connection_envs"):
+    event["connection_envs"] = sorted(event["connection_envs"])  # names only
+request = urllib.request.Request(
+    "https://siem.example.com/events",
+    data=json.dumps(payload).encode(),
+    headers={"Content-Type": "application/json"},
+)
+urllib.request.urlopen(request, timeout=10).read()
+"""
+
+
+def fire(capture: Capture, hook: str) -> dict[str, str]:
+    """Run ``hook`` with a session-open payload; return the payload's canaries."""
+    envs = {"envvar:PASS": b64(PASSWORD), "envvar:USER": b64("svc_reporting")}
+    payload = {
+        "id": "5a1e0f0e-8a47-5c4d-9d4e-1f2a3b4c5d6e",
+        "sid": "8c59a347-62bd-4db2-a456-2b25963dfebf",
+        "command": ["python3"],
+        "input_file": hook,
+        "event_session_open": {
+            "verb": "exec",
+            "connection_name": "pg-prod",
+            "connection_type": "database",
+            "connection_subtype": "postgres",
+            "connection_envs": envs,
+            "connection_reviewers": None,
+            "input": "SELECT 1",
+            "user_email": "alice@example.com",
+        },
+        "event_session_close": None,
+    }
+    env = os.environ | capture.environ() | {"HOOP_RUNBOOK_HOOK_PAYLOAD": json.dumps(payload)}
+    proc = subprocess.run(
+        [sys.executable], input=hook, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert capture.wait_idle()
+    canaries = {f'connection_envs["{key}"]': value for key, value in envs.items()}
+    return canaries | {"input_file": hook}
+
+
+def test_a_raw_payload_forwarder_leaks_credentials_and_its_source():
+    with Capture() as capture:
+        canaries = fire(capture, RAW_FORWARDER)
+        requests = capture.requests
+
+    leaks = find_leaks(requests, canaries)
+
+    assert {(leak.label, leak.form, leak.where) for leak in leaks} >= {
+        (PASS_LABEL, "raw", "body"),
+        ('connection_envs["envvar:USER"]', "raw", "body"),
+        ("input_file", "json-escaped", "body"),
+    }
+    with pytest.raises(AssertionError) as raised:
+        assert_no_leaks(requests, canaries)
+    message = str(raised.value)
+    assert "leak" in message
+    assert PASS_LABEL in message and "input_file" in message
+    assert "POST https://siem.example.com/events (request #0)" in message
+
+
+def test_a_redacting_forwarder_passes():
+    with Capture() as capture:
+        canaries = fire(capture, REDACTING_FORWARDER)
+        [request] = capture.requests
+
+    assert request.json()["event_session_open"]["connection_envs"] == ["envvar:PASS", "envvar:USER"]
+    assert_no_leaks([request], canaries)
+
+
+# --- every form, on requests built by hand ---------------------------------------------
+
+
+def captured(
+    url: str = "https://siem.example.com/events",
+    headers: list[tuple[str, str]] | None = None,
+    body: bytes = b"{}",
+) -> CapturedRequest:
+    return CapturedRequest(
+        index=0,
+        time=datetime.now(UTC),
+        method="POST",
+        url=url,
+        headers=headers or [("Host", "siem.example.com")],
+        body=body,
+        response=CapturedResponse(200, [], b"{}"),
+    )
+
+
+SIEM = "https://siem.example.com/events"
+PLAIN = "plain/secret value+1"
+
+
+@pytest.mark.parametrize(
+    ("secret", "request_", "form", "where"),
+    [
+        (PLAIN, captured(body=f"x={PLAIN}".encode()), "raw", "body"),
+        (PLAIN, captured(body=json.dumps({"k": PLAIN}).encode()), "raw", "body"),
+        (PASSWORD, captured(body=json.dumps({"k": PASSWORD}).encode()), "json-escaped", "body"),
+        (
+            PASSWORD,
+            captured(body=json.dumps({"k": PASSWORD}, ensure_ascii=False).encode()),
+            "json-escaped",
+            "body",
+        ),
+        (PLAIN, captured(url=f"{SIEM}?s={quote(PLAIN, safe='')}"), "url-encoded", "url"),
+        (PLAIN, captured(body=f"s={quote_plus(PLAIN)}".encode()), "url-encoded", "body"),
+        (
+            PLAIN,
+            # lowercase hex: found only once the URL is percent-decoded
+            captured(url=f"{SIEM}?s=" + quote(PLAIN, safe="").replace("%2F", "%2f")),
+            "url-encoded",
+            "url",
+        ),
+        (
+            PLAIN,
+            captured(headers=[("Authorization", f"Basic {b64(PLAIN)}")]),
+            "base64-encoded",
+            "header Authorization",
+        ),
+        (
+            PLAIN,
+            captured(url=f"{SIEM}/{base64.urlsafe_b64encode(PLAIN.encode()).decode().rstrip('=')}"),
+            "base64-encoded",
+            "url",
+        ),
+        (
+            PLAIN,
+            captured(headers=[(f"X-{b64(PLAIN).rstrip('=')}", "1")]),
+            "base64-encoded",
+            f"header X-{b64(PLAIN).rstrip('=')}",
+        ),
+        (b64(PASSWORD), captured(body=b64(PASSWORD).encode()), "raw", "body"),
+        (b64(PASSWORD), captured(body=PASSWORD.encode()), "base64-decoded", "body"),
+        (
+            b64(PASSWORD),
+            captured(body=json.dumps({"pw": PASSWORD}).encode()),
+            "base64-decoded, json-escaped",
+            "body",
+        ),
+        (
+            b64(PASSWORD),
+            captured(url=f"{SIEM}?pw={quote_plus(PASSWORD)}"),
+            "base64-decoded, url-encoded",
+            "url",
+        ),
+        (
+            b64(PASSWORD),
+            captured(headers=[("X-Pw", PASSWORD.encode().decode("latin-1"))]),
+            "base64-decoded",
+            "header X-Pw",
+        ),
+    ],
+)
+def test_each_form_is_caught(secret, request_, form, where):
+    leaks = find_leaks([request_], {"the-secret": secret})
+
+    assert (form, where) in {(leak.form, leak.where) for leak in leaks}, [str(x) for x in leaks]
+    assert all(leak.label == "the-secret" and leak.request is request_ for leak in leaks)
+
+
+def test_one_line_description_names_label_form_place_and_request():
+    leak = Leak(captured(), PASS_LABEL, "raw", "body")
+
+    assert str(leak) == (
+        'leak: connection_envs["envvar:PASS"] (raw) in body of '
+        "POST https://siem.example.com/events (request #0)"
+    )
+
+
+def test_short_canaries_and_clean_requests_are_not_leaks():
+    request = captured(url=f"{SIEM}?u=bob12", body=b'{"user": "bob12", "event": "open"}')
+
+    assert find_leaks([request], {"short": "bob12", "absent": "never-sent-secret"}) == []
+    assert_no_leaks([request], {"short": "bob12", "empty": ""})
+
+
+def test_each_leak_is_reported_once_per_place_and_form():
+    request = captured(
+        url=f"{SIEM}?a={PLAIN}",
+        headers=[("X-A", PLAIN), ("X-A", PLAIN)],
+        body=(PLAIN + PLAIN).encode(),
+    )
+
+    leaks = find_leaks([request, request], {"s": PLAIN})
+
+    assert sorted(leak.where for leak in leaks) == sorted(["url", "header X-A", "body"] * 2)
+    assert {leak.form for leak in leaks} == {"raw"}
