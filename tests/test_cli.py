@@ -214,3 +214,39 @@ def test_schema_command(tmp_path):
 def test_help_and_version(args):
     done = hookdk(*args)
     assert done.returncode == 0 and done.stdout
+
+
+POSTER = """\
+import os, subprocess
+subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                "https://siem.example.com/events", "--data-binary", "@-"],
+               input=b'{"hello": "siem"}', check=True)
+"""
+
+
+def test_fire_capture_prints_a_delivery_table(hook_repo):
+    repo = hook_repo(POSTER)
+    done = hookdk("fire", "session-close", "--repo", str(repo.root), "--capture")
+    assert done.returncode == 0, done.stderr
+    assert "sent: 1 request(s)" in done.stdout
+    row = next(
+        line for line in done.stdout.splitlines() if "https://siem.example.com/events" in line
+    )
+    assert row.split()[:4] == ["0", "POST", "200", "17"]
+
+
+def test_fire_capture_json_lists_requests_and_respond_sets_the_status(hook_repo):
+    repo = hook_repo(POSTER)
+    done = hookdk("fire", "session-close", "--repo", str(repo.root), "--respond", "503", "--json")
+    result = json.loads(done.stdout)
+    assert result["output"] == "503"
+    (sent,) = result["requests"]
+    assert sent["method"] == "POST" and sent["status"] == 503
+    assert sent["url"] == "https://siem.example.com/events"
+    assert sent["body"] == '{"hello": "siem"}'
+    assert ["Host", "siem.example.com"] in sent["headers"]
+
+
+def test_fire_without_capture_has_no_requests_key(echo_repo):
+    done = hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--json")
+    assert "requests" not in json.loads(done.stdout)

@@ -54,7 +54,9 @@ urllib.request.urlopen(urllib.request.Request(
 def project(pytester: pytest.Pytester):
     """A runbooks repo laid out in pytester's folder, with hooks given per test."""
 
-    def make(open_source: str, close_source: str | None = None, where: str = ".") -> pytest.Pytester:
+    def make(
+        open_source: str, close_source: str | None = None, where: str = "."
+    ) -> pytest.Pytester:
         hooks = pytester.path / where / "hoop-hooks"
         hooks.mkdir(parents=True, exist_ok=True)
         (hooks / "session-open.runbook.py").write_text(open_source)
@@ -70,7 +72,9 @@ def run(pytester: pytest.Pytester, test_source: str, *args: str) -> pytest.RunRe
 
 
 def test_fire_captures_the_request_and_returns_hoops_result(project):
-    result = run(project(FORWARDER), """
+    result = run(
+        project(FORWARDER),
+        """
         def test_close(hoop_hooks, siem):
             result = hoop_hooks.fire("session-close", exit_code=1)
             assert result.exit_code == 0 and not result.timed_out
@@ -80,12 +84,15 @@ def test_fire_captures_the_request_and_returns_hoops_result(project):
             assert sent.method == "POST" and sent.url == "https://siem.example.com/events"
             assert sent.json() == {"id": result.id, "sid": result.sid}
             assert siem.requests == result.requests
-    """)
+    """,
+    )
     result.assert_outcomes(passed=1)
 
 
 def test_programmed_responses_with_respx(project):
-    result = run(project(RETRYING), """
+    result = run(
+        project(RETRYING),
+        """
         import httpx
 
         def test_fails_then_recovers(hoop_hooks, siem):
@@ -102,12 +109,15 @@ def test_programmed_responses_with_respx(project):
             assert result.exit_code == 1
             assert result.output == "delivery failed after 4 attempts\\n"
             assert len(siem.requests) == 4
-    """)
+    """,
+    )
     result.assert_outcomes(passed=2)
 
 
 def test_unmatched_requests_get_200_and_each_test_sees_only_its_own(project):
-    result = run(project(FORWARDER), """
+    result = run(
+        project(FORWARDER),
+        """
         def test_first(hoop_hooks, siem):
             hoop_hooks.fire("session-open")
             hoop_hooks.fire("session-close")
@@ -117,45 +127,57 @@ def test_unmatched_requests_get_200_and_each_test_sees_only_its_own(project):
         def test_second(hoop_hooks, siem):
             hoop_hooks.fire("session-close")
             assert len(siem.requests) == 1
-    """)
+    """,
+    )
     result.assert_outcomes(passed=2)
 
 
 def test_strict_mode_fails_the_test_at_teardown_listing_unmatched(project):
-    result = run(project(FORWARDER), """
+    result = run(
+        project(FORWARDER),
+        """
         def test_strict(hoop_hooks, siem):
             siem.strict = True
             siem.router.post("https://elsewhere.example.com/")
             result = hoop_hooks.fire("session-close")
             assert result.exit_code == 1
-    """)
+    """,
+    )
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*siem.example.com/events*"])
 
 
 def test_leak_check_catches_a_raw_payload_forwarder(project):
-    result = run(project(RAW_FORWARDER), """
+    result = run(
+        project(RAW_FORWARDER),
+        """
         def test_leaks(hoop_hooks, siem):
             assert hoop_hooks.fire("session-open").exit_code == 0
             siem.assert_no_leaks()
-    """)
+    """,
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*leak*connection_envs*envvar:*"])
     result.stdout.fnmatch_lines(["*leak*input_file*"])
 
 
 def test_leak_check_passes_a_redacting_forwarder(project):
-    result = run(project(REDACTING), """
+    result = run(
+        project(REDACTING),
+        """
         def test_no_leaks(hoop_hooks, siem):
             assert hoop_hooks.fire("session-open").exit_code == 0
             assert len(siem.requests) == 1
             siem.assert_no_leaks()
-    """)
+    """,
+    )
     result.assert_outcomes(passed=1)
 
 
 def test_review_session_and_hook_payload_factory(project):
-    result = run(project(FORWARDER), """
+    result = run(
+        project(FORWARDER),
+        """
         from hoophooks_dk.schema import validate
 
         def test_review(hoop_hooks, siem):
@@ -171,7 +193,8 @@ def test_review_session_and_hook_payload_factory(project):
             result = hoop_hooks.fire("session-close", payload)
             assert result.payload == payload
             assert result.id == payload["id"]
-    """)
+    """,
+    )
     result.assert_outcomes(passed=2)
 
 
