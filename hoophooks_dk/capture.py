@@ -18,7 +18,7 @@ Choices, and why:
   and completes TLS itself, with a leaf certificate for that host (or for the SNI name,
   or an IP literal) issued on demand by a throwaway ``trustme`` CA made per Capture.
   ``environ()`` points every client's CA bundle at that CA only, so clients still verify
-  certificates exactly as in production, and could reach no real host if they tried.
+  certificates exactly as in production, against a CA that vouches for nothing else.
 * **A thread per connection.** Hooks make a handful of requests; threads keep the code
   straight-line, and a socket timeout bounds how long a stuck client can hold one.
   Any error on a connection (garbage bytes, a client leaving mid-body, a failed TLS
@@ -27,16 +27,20 @@ Choices, and why:
   so ``index`` order, the order of ``requests`` and the order in which a route's
   ``side_effect`` list is consumed are the same order.
 
-Known limits: a request whose body never finished arriving is not recorded (it never
-reached a server either); a route's ``Content-Encoding`` header is dropped because respx
-hands over the decoded body; a client that sends TLS bytes before reading the proxy's
-``200`` to CONNECT is disconnected.
+The capture is not a sandbox: a client told to ignore the environment
+(``trust_env=False``, ``proxies={}``, a raw socket, a ``.curlrc`` with ``noproxy``)
+bypasses it and reaches the network. Smaller limits: a request whose body never finished
+arriving is not recorded (no server would have seen it either); a route's
+``Content-Encoding`` header is dropped because respx hands over the decoded body; a
+client that sends TLS bytes before reading the proxy's ``200`` to CONNECT is
+disconnected; route side effects run one at a time (see above).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import select
 import shutil
@@ -45,8 +49,9 @@ import ssl
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -61,6 +66,8 @@ from respx.models import PassThrough
 __all__ = ["Capture", "CapturedRequest", "CapturedResponse"]
 
 NO_ROUTE = "hookdk capture: no route matched"
+
+_log = logging.getLogger(__name__)
 
 _ABSOLUTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
@@ -96,7 +103,7 @@ class CapturedRequest:
     headers: list[tuple[str, str]]
     body: bytes
     response: CapturedResponse
-    matched: bool = field(default=True)
+    matched: bool = True
 
     @property
     def text(self) -> str:
@@ -147,7 +154,7 @@ class Capture:
         self._requests: list[CapturedRequest] = []
         self._unmatched: list[CapturedRequest] = []
         self._server: _ProxyServer | None = None
-        self._tempdir: str | None = None
+        self._cleanup: weakref.finalize | None = None
         self._ca_path: str | None = None
 
     # lifecycle
@@ -156,9 +163,11 @@ class Capture:
         """Make the throwaway CA and start listening on an ephemeral port."""
         if self._server is not None:
             return self
-        self._tempdir = tempfile.mkdtemp(prefix="hookdk-capture-")
+        tempdir = tempfile.mkdtemp(prefix="hookdk-capture-")
+        # A Capture that is never stopped still removes its CA when the process exits.
+        self._cleanup = weakref.finalize(self, shutil.rmtree, tempdir, ignore_errors=True)
         ca = trustme.CA(organization_name="hookdk capture (throwaway)")
-        self._ca_path = str(Path(self._tempdir) / "hookdk-capture-ca.pem")
+        self._ca_path = str(Path(tempdir) / "hookdk-capture-ca.pem")
         ca.cert_pem.write_to_path(self._ca_path)
         self._server = _ProxyServer(self._answer, _Certificates(ca), self.socket_timeout)
         return self
@@ -168,9 +177,9 @@ class Capture:
         if self._server is not None:
             self._server.close()
             self._server = None
-        if self._tempdir is not None:
-            shutil.rmtree(self._tempdir, ignore_errors=True)
-            self._tempdir = self._ca_path = None
+        if self._cleanup is not None:
+            self._cleanup()
+            self._cleanup = self._ca_path = None
 
     def __enter__(self) -> Capture:
         return self.start()
@@ -448,8 +457,8 @@ class _Connection:
     def serve(self) -> None:
         try:
             self._serve_http(tunnel=None)
-        except Exception:  # noqa: BLE001 - a broken client loses its connection, nothing more
-            pass
+        except Exception as error:  # a broken client loses its own connection, nothing more
+            _log.debug("hookdk capture: closing a connection: %r", error)
         finally:
             self.busy = False
             self.sock.close()
@@ -476,7 +485,7 @@ class _Connection:
                 self._open_tunnel(conn, request, inside=tunnel)
                 return
             self._respond(conn, request, body, tunnel)
-            if conn.our_state is h11.MUST_CLOSE:
+            if h11.MUST_CLOSE in (conn.our_state, conn.their_state):
                 return
             conn.start_next_cycle()
 

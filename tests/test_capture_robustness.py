@@ -207,3 +207,26 @@ def test_stop_closes_idle_keep_alive_connections():
 
     assert read_until_closed(sock) == b""
     sock.close()
+
+
+def test_the_certificate_follows_sni_when_it_differs_from_the_connect_host(capture):
+    with connect(capture) as raw:
+        raw.sendall(b"CONNECT 192.0.2.10:443 HTTP/1.1\r\nHost: 192.0.2.10:443\r\n\r\n")
+        assert raw.recv(1024).startswith(b"HTTP/1.1 200")
+        verify = ssl.create_default_context(cafile=capture.ca_path)
+        with verify.wrap_socket(raw, server_hostname="siem.example.com") as tls:
+            tls.sendall(b"GET /sni HTTP/1.1\r\nHost: siem.example.com\r\nConnection: close\r\n\r\n")
+            assert read_until_closed(tls).startswith(b"HTTP/1.1 200 OK")
+
+    assert capture.requests[0].url == "https://siem.example.com/sni"
+
+
+def test_a_pass_through_route_is_answered_502_and_nothing_leaves(capture):
+    capture.router.post(SIEM).pass_through()
+
+    verify = ssl.create_default_context(cafile=capture.ca_path)
+    with httpx.Client(proxy=capture.proxy_url, verify=verify, trust_env=False) as client:
+        response = client.post(SIEM, content=b"x")
+
+    assert response.status_code == 502
+    assert "nothing leaves" in response.text
