@@ -65,6 +65,7 @@ RULES: dict[str, Rule] = {
         Rule("HK201", "error", "hook file does not render as a Hoop runbook template"),
         Rule("HK202", "info", "line renders differently from the source"),
         Rule("HK203", "warning", "line renders as <no value>"),
+        Rule("HK204", "warning", "template construct the kit cannot reproduce yet"),
         # Python: the rendered text runs as `python3` with the script on stdin (section 3)
         Rule("HK301", "error", "rendered script does not compile"),
         Rule("HK302", "warning", "uses __file__, which is '<stdin>' on the agent"),
@@ -254,6 +255,8 @@ def missing_hooks(layout: Layout) -> list[Finding]:
     """HK102: a missing file is legal, but that event then reaches no SIEM at all."""
     found = []
     for event, path in HOOK_PATHS.items():
+        if event == "session-open" and close_without_open(layout):
+            continue  # HK101 says it, as an error
         if layout.hooks[event] is None and not _lookalikes(layout, event):
             found.append(
                 finding(
@@ -370,6 +373,8 @@ def render_hook(hook: HookFile) -> tuple[bytes | None, list[Finding]]:
         rendered = render(hook.source)
     except RenderFailed as error:
         return None, [template_fails(hook, str(error))]
+    except NotImplementedError as error:  # the dialect module never guesses
+        return None, [template_unknown(hook, str(error))]
     return rendered, [*renders_differently(hook, rendered), *renders_no_value(hook, rendered)]
 
 
@@ -382,6 +387,19 @@ def template_fails(hook: HookFile, error: str) -> Finding:
         "'{' + '{' or json.dumps); `hookdk render` shows Hoop's view",
         file=hook.path,
         line=_template_error_line(hook.source, error),
+    )
+
+
+def template_unknown(hook: HookFile, reason: str) -> Finding:
+    """HK204: the kit will not guess what Hoop renders, so nothing after this step is
+    checked for this file (and no hook is run)."""
+    return finding(
+        "HK204",
+        f"the kit cannot reproduce Hoop's rendering of this file: {reason}; "
+        "its Python and its run were not checked",
+        "avoid the construct (hooks rarely need template logic), or test with Hoop itself",
+        file=hook.path,
+        line=_template_error_line(hook.source, reason),
     )
 
 
