@@ -1,0 +1,500 @@
+"""Hoop's runbook template dialect: Go's text/template plus Hoop's functions and input rules.
+
+Why: Hoop does not run a hook file as written. It parses it as a runbook template and executes
+it with no inputs (HOOP_RUNTIME.md, section 2), and only then hands the result to python3. This
+module reproduces that step exactly, so ``render_runbook`` returns the bytes Hoop would run, or
+raises :class:`TemplateError` whose text is exactly what Hoop would log.
+
+What Hoop adds to Go's text/template (``common/runbooks/templates.go``, ``template_funcs.go``):
+
+- its function map (``required``, ``default``, ``pattern``, ``options``, ``squote``, ...);
+- a check on the *string form* of every top-level action: it must start with ``{{.name``
+  (``^{{\\.[a-zA-Z0-9_]+``), else the file is refused with
+  ``inconsistent findings, findings=0, val=[]``. Actions nested in if/range/with/define are not
+  checked;
+- a textual reading of each such action (split on ``" | "`` and spaces, quotes removed) that
+  records the input's attributes. The *last* action naming an input wins;
+- before executing, every recorded input that was not given must have a non-empty ``default``
+  (it is then executed as ``""`` so ``default`` renders); the others are reported as
+  ``the following inputs are missing [a b]``.
+
+Hoop lists missing inputs in Go map order, which is random; this module lists them in the order
+they first appear in the file.
+
+``minlength``, ``maxlength`` and ``order`` are inferred from Hoop's tests (which read their
+attributes) to be pass-through functions like ``placeholder``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from hoophooks_dk.gotemplate import (
+    STRING_T,
+    ActionNode,
+    GoFunc,
+    GoMap,
+    GoTemplateError,
+    NotImplementedTemplateError,
+    func_error,
+    go_sprintf,
+    go_trim_space,
+    parse,
+)
+
+__all__ = [
+    "INPUT_TYPES",
+    "NotImplementedTemplateError",
+    "TemplateError",
+    "render_runbook",
+    "template_inputs",
+]
+
+
+class TemplateError(Exception):
+    """Hoop refused to read or render the file; ``str(err)`` is exactly Hoop's error text.
+
+    ``stage`` says where it failed: ``"parse"`` (Go's parser), ``"inputs"`` (Hoop's
+    top-level action check), ``"missing"`` (inputs without a default) or ``"exec"`` (Go's
+    executor, including errors returned by Hoop's functions).
+    """
+
+    def __init__(self, message: str, stage: str) -> None:
+        super().__init__(message)
+        self.stage = stage
+
+
+# The input types Hoop accepts in ``type "..."``; anything else leaves the type "text".
+INPUT_TYPES = (
+    "text",
+    "number",
+    "tel",
+    "time",
+    "date",
+    "url",
+    "email",
+    "select",
+    "textarea",
+    "password",
+    "file",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hoop's template functions (template_funcs.go)
+# ---------------------------------------------------------------------------------------------
+
+
+def _required(message: str, s: str) -> str:
+    if s == "":
+        raise func_error(go_sprintf(message, []))  # Hoop passes the message as a format
+    return s
+
+
+def _default(default: str, s: str) -> str:
+    return default if s == "" else s
+
+
+def _pattern(pattern: str, s: str) -> str:
+    regex = _compile_re2(pattern)
+    subject = _INVALID_BYTE_RE.sub("\ufffd", _decode(_encode(s)))  # RE2 sees U+FFFD per bad byte
+    if regex.search(subject):
+        return s
+    raise func_error(f"pattern didn't match:{pattern}")
+
+
+def _second(_: str, s: str) -> str:
+    return s
+
+
+def _options(*values: str) -> str:
+    return values[-1] if values else ""
+
+
+def _encodeb64(s: str) -> str:
+    return base64.b64encode(s.encode("utf-8", "surrogateescape")).decode("ascii")
+
+
+def _decodeb64(s: str) -> str:
+    decoded, error_at = _go_base64_decode(s.encode("utf-8", "surrogateescape"))
+    if error_at is not None:
+        raise func_error(f"illegal base64 data at input byte {error_at}")
+    return decoded.decode("utf-8", "surrogateescape")
+
+
+def _asenv(_name: str, _value: str) -> str:
+    return ""  # Hoop records an environment variable and renders nothing
+
+
+def _two(impl) -> GoFunc:
+    return GoFunc((STRING_T, STRING_T), impl)
+
+
+HOOP_FUNCS: dict[str, GoFunc] = {
+    "required": _two(_required),
+    "default": _two(_default),
+    "pattern": _two(_pattern),
+    "placeholder": _two(_second),
+    "description": _two(_second),
+    "type": _two(_second),
+    "minlength": _two(_second),
+    "maxlength": _two(_second),
+    "order": _two(_second),
+    "options": GoFunc((STRING_T,), _options, variadic=True),
+    "squote": GoFunc((STRING_T,), lambda s: f"'{s}'"),
+    "dquote": GoFunc((STRING_T,), lambda s: f'"{s}"'),
+    "quotechar": _two(lambda c, s: f"{c}{s}{c}"),
+    "encodeb64": GoFunc((STRING_T,), _encodeb64),
+    "decodeb64": GoFunc((STRING_T,), _decodeb64),
+    "asenv": _two(_asenv),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Go's base64.StdEncoding.DecodeString, for its exact error offsets
+# ---------------------------------------------------------------------------------------------
+
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_B64_VALUE = {c: i for i, c in enumerate(_B64_ALPHABET)}
+_NEWLINES = (ord("\n"), ord("\r"))
+
+
+def _go_base64_decode(src: bytes) -> tuple[bytes, int | None]:
+    """Decode like Go (newlines skipped, padding required): (bytes, offset of first error)."""
+    out = bytearray()
+    si = 0
+    while si < len(src):
+        si, chunk, error_at = _decode_quantum(src, si)
+        out += chunk
+        if error_at is not None:
+            return bytes(out), error_at
+    return bytes(out), None
+
+
+def _decode_quantum(src: bytes, si: int) -> tuple[int, bytes, int | None]:
+    """One 4-character quantum of encoding/base64's decodeQuantum."""
+    values: list[int] = []
+    trailing_error = None
+    while len(values) < 4:
+        j = len(values)
+        if si == len(src):
+            if j == 0:
+                return si, b"", None
+            return si, b"", si - j  # missing padding (StdEncoding pads)
+        c = src[si]
+        si += 1
+        if c in _B64_VALUE:
+            values.append(_B64_VALUE[c])
+            continue
+        if c in _NEWLINES:
+            continue
+        if c != ord("=") or j < 2:
+            return si, b"", si - 1
+        si, error_at = _consume_padding(src, si, j)
+        if error_at is not None and error_at != "trailing":
+            return si, b"", error_at
+        if error_at == "trailing":
+            trailing_error = si
+        break
+    data = bytes(values) + b"\0" * (4 - len(values))
+    number = (data[0] << 18) | (data[1] << 12) | (data[2] << 6) | data[3]
+    chunk = number.to_bytes(3, "big")[: len(values) - 1]
+    return si, chunk, trailing_error
+
+
+def _consume_padding(src: bytes, si: int, j: int):
+    """After a '=' at position j of a quantum: check the padding, as Go does."""
+    if j == 2:
+        while si < len(src) and src[si] in _NEWLINES:
+            si += 1
+        if si == len(src):
+            return si, len(src)  # not enough padding
+        if src[si] != ord("="):
+            return si, si - 1  # incorrect padding
+        si += 1
+    while si < len(src) and src[si] in _NEWLINES:
+        si += 1
+    if si < len(src):
+        return si, "trailing"  # trailing garbage after the padding
+    return si, None
+
+
+# ---------------------------------------------------------------------------------------------
+# pattern: Go's RE2 syntax, translated to Python's re only where they provably agree
+# ---------------------------------------------------------------------------------------------
+
+_ESCAPE_CLASSES = {
+    "d": "[0-9]",
+    "D": "[^0-9]",
+    "w": "[0-9A-Za-z_]",
+    "W": "[^0-9A-Za-z_]",
+    "s": "[\\t\\n\\f\\r ]",
+    "S": "[^\\t\\n\\f\\r ]",
+}
+_CLASS_ESCAPES = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\t\\n\\f\\r "}
+_CONTROL_ESCAPES = "aftnrv"
+_ASSERT_ESCAPES = {"b": "\\b", "B": "\\B", "A": "\\A", "z": "\\Z"}
+_REPEAT_RE = re.compile(r"\{(\d+)(,(\d*))?\}")
+_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def _compile_re2(pattern: str) -> re.Pattern:
+    """Compile an RE2 pattern that has the same meaning in Python, or refuse explicitly."""
+    try:
+        return re.compile(_translate_re2(pattern), re.ASCII)
+    except re.error:
+        raise NotImplementedTemplateError(f"the pattern {pattern!r}") from None
+
+
+def _unsupported(pattern: str) -> NotImplementedTemplateError:
+    return NotImplementedTemplateError(f"the RE2 syntax of the pattern {pattern!r}")
+
+
+def _translate_re2(p: str) -> str:
+    out: list[str] = []
+    i = 0
+    last = "start"  # what precedes: "atom" can take a repetition, anything else cannot
+    while i < len(p):
+        c = p[i]
+        if "\udc80" <= c <= "\udcff":
+            raise _unsupported(p)
+        if c in "*+?" or (c == "{" and _REPEAT_RE.match(p, i)):
+            if last != "atom":
+                raise _unsupported(p)
+            i = _translate_repeat(p, i, out)
+            last = "repeat"
+            continue
+        if c == "\\":
+            text, i, last = _translate_escape(p, i)
+        elif c == "[":
+            text, i, last = _translate_class(p, i), _class_end(p, i), "atom"
+        elif c == "(":
+            text, i, last = _translate_group(p, i), i + _group_open_len(p, i), "open"
+        else:
+            text, i, last = _translate_plain(c), i + 1, _plain_kind(c)
+        out.append(text)
+    return "".join(out)
+
+
+def _translate_repeat(p: str, i: int, out: list[str]) -> int:
+    match = _REPEAT_RE.match(p, i)
+    if p[i] == "{":
+        low, high = int(match.group(1)), match.group(3)
+        if low > 1000 or (high and (int(high) > 1000 or int(high) < low)):
+            raise _unsupported(p)
+        out.append(match.group())
+        i = match.end()
+    else:
+        out.append(p[i])
+        i += 1
+    if i < len(p) and p[i] == "?":
+        out.append("?")
+        i += 1
+    if i < len(p) and (p[i] in "*+?" or (p[i] == "{" and _REPEAT_RE.match(p, i))):
+        raise _unsupported(p)  # RE2 rejects a double repetition; Python reads it otherwise
+    return i
+
+
+def _translate_escape(p: str, i: int) -> tuple[str, int, str]:
+    if i + 1 >= len(p):
+        raise _unsupported(p)
+    c = p[i + 1]
+    if c in _ESCAPE_CLASSES:
+        return _ESCAPE_CLASSES[c], i + 2, "atom"
+    if c in _ASSERT_ESCAPES:
+        return _ASSERT_ESCAPES[c], i + 2, "assert"
+    if c in _CONTROL_ESCAPES:
+        return "\\" + c, i + 2, "atom"
+    if c in _PUNCT:
+        return re.escape(c), i + 2, "atom"
+    raise _unsupported(p)
+
+
+def _class_end(p: str, i: int) -> int:
+    j = i + 1
+    if j < len(p) and p[j] == "^":
+        j += 1
+    if j < len(p) and p[j] == "]":
+        j += 1
+    while j < len(p) and p[j] != "]":
+        j += 2 if p[j] == "\\" else 1
+    return j + 1
+
+
+def _translate_class(p: str, i: int) -> str:
+    end = _class_end(p, i)
+    if end > len(p):
+        raise _unsupported(p)
+    body = p[i + 1 : end - 1]
+    negate = body.startswith("^")
+    body = body[1:] if negate else body
+    items = _class_items(p, body)
+    return "[" + ("^" if negate else "") + "".join(items) + "]"
+
+
+def _class_items(p: str, body: str) -> list[str]:
+    """The members of a character class, as unambiguous Python class syntax."""
+    items: list[str] = []
+    j = 0
+    while j < len(body):
+        c = body[j]
+        if c == "[" or "\udc80" <= c <= "\udcff":
+            raise _unsupported(p)
+        if c == "\\":
+            items.append(_class_escape(p, body[j + 1 : j + 2]))
+            j += 2
+            continue
+        if body[j + 1 : j + 2] == "-" and j + 2 < len(body):
+            high = body[j + 2]
+            if high in "\\[" or high < c:
+                raise _unsupported(p)
+            items.append(f"\\U{ord(c):08x}-\\U{ord(high):08x}")
+            j += 3
+            continue
+        if c == "-" and 0 < j < len(body) - 1:
+            raise _unsupported(p)
+        items.append(f"\\U{ord(c):08x}")
+        j += 1
+    if not items:
+        raise _unsupported(p)
+    return items
+
+
+def _class_escape(p: str, c: str) -> str:
+    if c in _CLASS_ESCAPES:
+        return _CLASS_ESCAPES[c]
+    if c and c in _CONTROL_ESCAPES:
+        return "\\" + c
+    if c and c in _PUNCT:
+        return f"\\U{ord(c):08x}"
+    raise _unsupported(p)
+
+
+def _group_open_len(p: str, i: int) -> int:
+    if not p.startswith("(?", i):
+        return 1
+    if p.startswith("(?:", i):
+        return 3
+    match = re.compile(r"\(\?P<[A-Za-z0-9_]+>").match(p, i)
+    if match is None:
+        raise _unsupported(p)
+    return match.end() - i
+
+
+def _translate_group(p: str, i: int) -> str:
+    return p[i : i + _group_open_len(p, i)]
+
+
+def _translate_plain(c: str) -> str:
+    return {"$": "\\Z", "^": "^", ".": ".", "|": "|", ")": ")"}.get(c) or re.escape(c)
+
+
+def _plain_kind(c: str) -> str:
+    return {"$": "assert", "^": "assert", "|": "open"}.get(c, "atom")
+
+
+# ---------------------------------------------------------------------------------------------
+# Hoop's reading of the parsed template (templates.go)
+# ---------------------------------------------------------------------------------------------
+
+_INPUT_KEY_RE = re.compile(r"^\{\{\.[a-zA-Z0-9_]+")
+_INVALID_BYTE_RE = re.compile("[\udc80-\udcff]")
+
+
+def _read_inputs(root) -> dict[str, dict[str, Any]]:
+    """parseSpecFromTemplate: every top-level action must name an input; read its attributes."""
+    inputs: dict[str, dict[str, Any]] = {}
+    for node in root.nodes:
+        if not isinstance(node, ActionNode):
+            continue
+        text = node.go_string()
+        match = _INPUT_KEY_RE.match(text)
+        if match is None:
+            raise TemplateError("inconsistent findings, findings=0, val=[]", "inputs")
+        key = go_trim_space(match.group())[3:]
+        inputs[key] = _read_attributes(text)
+    return inputs
+
+
+def _read_attributes(action: str) -> dict[str, Any]:
+    """parseNode: Hoop's textual reading of ``{{.x | fn "arg" | ...}}``."""
+    specs: dict[str, Any] = {"type": "text", "required": False, "description": ""}
+    for section in action[2:-2].split(" | "):
+        name, _, rest = section.partition(" ")
+        value = go_trim_space(rest).replace('"', "") if " " in section else ""
+        if name == "type":
+            if value in INPUT_TYPES:
+                specs["type"] = value
+        elif name == "required":
+            specs["required"] = True
+        elif name in ("description", "default", "placeholder", "minlength", "maxlength", "asenv"):
+            specs[name] = value
+        elif name == "options":
+            specs["options"] = value.split(" ")
+        elif name == "order" and re.fullmatch(r"[+-]?[0-9]+", value):
+            number = int(value)
+            if -(2**63) <= number < 2**63:
+                specs["order"] = number
+    return specs
+
+
+def _parse_runbook(text: str):
+    try:
+        template = parse(text, HOOP_FUNCS)
+    except GoTemplateError as err:
+        raise TemplateError(str(err), "parse") from None
+    return template, _read_inputs(template.root)
+
+
+def _exec_inputs(attributes: Mapping[str, Mapping], given: Mapping[str, str]) -> dict[str, str]:
+    """Hoop's Execute prologue: fill defaulted inputs with "", report the truly missing ones."""
+    values = dict(given)
+    missing = []
+    for key, meta in attributes.items():
+        if key in values:
+            continue
+        if meta.get("default", "") != "":
+            values[key] = ""
+        else:
+            missing.append(key)
+    if missing:
+        raise TemplateError(f"the following inputs are missing [{' '.join(missing)}]", "missing")
+    return values
+
+
+def _decode(source: bytes) -> str:
+    return bytes(source).decode("utf-8", "surrogateescape")
+
+
+def template_inputs(source: bytes) -> dict[str, dict]:
+    """The inputs a runbook file declares, with the attributes Hoop reads for each.
+
+    Raises TemplateError if Hoop would refuse the file before rendering it.
+    """
+    if b"{{" not in source:
+        return {}
+    return _parse_runbook(_decode(source))[1]
+
+
+def render_runbook(source: bytes, inputs: Mapping[str, str] | None = None) -> bytes:
+    """The exact bytes Hoop would run for this runbook file, or TemplateError with Hoop's text.
+
+    Hooks are rendered with no inputs (``inputs=None``). Bytes that are not UTF-8, NUL bytes
+    and CRLF line ends pass through unchanged, as they do in Go.
+    """
+    if b"{{" not in source:
+        return bytes(source)  # Go would produce one text node: the input itself
+    template, attributes = _parse_runbook(_decode(source))
+    values = _exec_inputs(attributes, {k: _decode(_encode(v)) for k, v in (inputs or {}).items()})
+    try:
+        rendered = template.execute(GoMap(values))
+    except GoTemplateError as err:
+        raise TemplateError(str(err), "exec") from None
+    return rendered.encode("utf-8", "surrogateescape")
+
+
+def _encode(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.encode("utf-8", "surrogateescape")
