@@ -833,15 +833,15 @@ def _git_view(root: Path, ref: str | None, configured: str | None) -> GitView | 
     if top != root:
         return not_a_repository(root, top)
     remote = _remote(repo)
-    names = _remote_branches(repo, remote) if remote else []
-    if not names:
-        names = [head.name for head in repo.heads]
+    pushed = _remote_branches(repo, remote) if remote else []
+    local = [head.name for head in repo.heads]
     wanted = [configured] if configured else list(DEFAULT_BRANCHES)
-    branch = next((name for name in wanted if name in names), None)
-    view = GitView(repo, root, ref, configured, remote, names, branch, None)
+    # Hoop reads the remote; a branch that exists only here is still the one meant (HK408).
+    branch = next((name for name in wanted if name in pushed), None)
+    branch = branch or next((name for name in wanted if name in local), None)
+    view = GitView(repo, root, ref, configured, remote, pushed or local, branch, None)
     if branch is not None:
-        on_remote = remote is not None and branch in _remote_branches(repo, remote)
-        view.tip_label = f"{remote.name}/{branch}" if on_remote else branch
+        view.tip_label = f"{remote.name}/{branch}" if branch in pushed else branch
         view.tip = repo.commit(view.tip_label)
     return view
 

@@ -1,0 +1,228 @@
+"""hookdk check, dynamic rules (HK5xx) and the command line.
+
+The dynamic rules fire the real hook scripts in real ``python3`` processes against the
+capture (nothing leaves the machine), with short timeouts. The command is run through
+``hoophooks_dk.cli.main`` in-process, as the console script runs it, so exit codes and
+the one-line user errors are the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import git
+import pytest
+
+from hoophooks_dk import cli
+from hoophooks_dk.check import Finding, check
+
+OPEN = "hoop-hooks/session-open.runbook.py"
+CLOSE = "hoop-hooks/session-close.runbook.py"
+
+# Forwards only what a SIEM needs, with the standard library, through the capture.
+CLEAN_HOOK = """\
+import json
+import os
+import urllib.request
+
+event = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+body = {"id": event["id"], "sid": event["sid"]}
+request = urllib.request.Request(
+    "https://siem.example.com/events",
+    data=json.dumps(body).encode(),
+    headers={"Content-Type": "application/json"},
+)
+urllib.request.urlopen(request, timeout=5).read()
+"""
+
+# The documentation's example: the raw payload, secrets and source included.
+RAW_FORWARDER = """\
+import os
+import urllib.request
+
+raw = os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"].encode()
+urllib.request.urlopen(urllib.request.Request("https://siem.example.com/raw", data=raw), timeout=5)
+"""
+
+SOURCE_FORWARDER = """\
+import json, os, urllib.request
+
+event = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+body = json.dumps({"id": event["id"], "script": event["input_file"]}).encode()
+urllib.request.urlopen(urllib.request.Request("https://siem.example.com/e", data=body), timeout=5)
+"""
+
+
+def dynamic(repo, timeout: float = 10.0, **options) -> list[Finding]:
+    return [f for f in check(repo.root, timeout=timeout, **options) if f.rule.startswith("HK5")]
+
+
+def of(findings: list[Finding], rule: str) -> list[Finding]:
+    return [f for f in findings if f.rule == rule]
+
+
+def hookdk_check(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run `hookdk check ARGS` as the console script does: (exit code, stdout, stderr)."""
+    monkeypatch.setitem(cli.LAZY_COMMANDS, "check", "hoophooks_dk.cli_check:check_command")
+    monkeypatch.setattr(sys, "argv", ["hookdk", "check", *args])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    out, err = capsys.readouterr()
+    return done.value.code, out, err
+
+
+def published(repo) -> None:
+    """Commit, and push to a bare clone as origin: a repo with nothing left to say."""
+    repo.commit()
+    bare = git.Repo.init(repo.root.parent / "remote.git", bare=True)
+    repo.git.create_remote("origin", bare.git_dir)
+    repo.git.git.push("-u", "origin", "main")
+
+
+# --- dynamic (HK5xx) -------------------------------------------------------------------
+
+
+def test_a_clean_forwarder_runs_clean(hook_repo):
+    assert dynamic(hook_repo(CLEAN_HOOK)) == []
+
+
+def test_hk501_a_crash_is_placed_on_the_traceback_line(hook_repo):
+    repo = hook_repo(
+        "import json, os\n\nevent = json.loads(os.environ['HOOP_RUNBOOK_HOOK_PAYLOAD'])\nevent['nope']\n"
+    )
+    findings = of(dynamic(repo), "HK501")
+    assert {f.file for f in findings} == {OPEN, CLOSE}
+    found = findings[0]
+    assert (found.severity, found.line) == ("error", 4)
+    assert "KeyError: 'nope'" in found.message
+
+
+def test_hk502_a_hook_that_outlives_the_timeout(hook_repo):
+    repo = hook_repo("import time\ntime.sleep(30)\n")
+    findings = of(dynamic(repo, timeout=0.5), "HK502")
+    assert [f.file for f in findings] == [CLOSE, OPEN]
+    assert findings[0].severity == "error"
+    assert not of(dynamic(repo, timeout=0.5), "HK501")
+
+
+def test_hk503_and_hk504_forwarding_the_raw_payload_leaks_secrets_and_source(hook_repo):
+    findings = dynamic(hook_repo(RAW_FORWARDER))
+    secrets = of(findings, "HK503")
+    assert {f.file for f in secrets} == {OPEN}  # only session-open carries connection_envs
+    assert any('connection_envs["envvar:PASS"]' in f.message for f in secrets)
+    assert "https://siem.example.com/raw" in secrets[0].message
+    assert {f.file for f in of(findings, "HK504")} == {OPEN, CLOSE}
+
+
+def test_hk504_alone_when_only_the_source_is_sent(hook_repo):
+    findings = dynamic(hook_repo(SOURCE_FORWARDER))
+    assert {f.rule for f in findings} == {"HK504"}
+
+
+def test_hk505_a_swallowed_exception(hook_repo):
+    source = "import traceback\ntry:\n    1 / 0\nexcept Exception:\n    traceback.print_exc()\n"
+    [found, _] = of(dynamic(hook_repo(source)), "HK505")
+    assert (found.severity, found.line) == ("warning", 3)
+    assert "ZeroDivisionError" in found.message
+
+
+def test_hk505_not_when_the_exception_propagates(hook_repo):
+    findings = dynamic(hook_repo("1 / 0\n"))
+    assert of(findings, "HK501") and not of(findings, "HK505")
+
+
+def test_static_skips_running_the_hooks(hook_repo):
+    assert dynamic(hook_repo("raise SystemExit(3)\n"), static=True) == []
+
+
+def test_no_run_when_hoop_would_not_load_the_hooks(hook_repo):
+    repo = hook_repo("raise SystemExit(3)\n")
+    repo.write(CLOSE, "#" * 1_000_001 + "\n")
+    assert dynamic(repo) == []
+
+
+def test_with_ref_the_hooks_at_that_revision_are_run(hook_repo):
+    repo = hook_repo("raise SystemExit(3)\n")
+    repo.commit()
+    repo.hooks(CLEAN_HOOK, CLEAN_HOOK)
+    assert of(dynamic(repo, ref="HEAD"), "HK501")
+    assert dynamic(repo) == []
+
+
+# --- the command line ------------------------------------------------------------------
+
+
+def test_text_output_one_line_per_finding_and_a_summary(monkeypatch, capsys, hook_repo):
+    repo = hook_repo("import os\nprint(__file__)\nprint(input())\n")
+    code, out, _ = hookdk_check(monkeypatch, capsys, "--repo", str(repo.root), "--static")
+    lines = out.splitlines()
+    assert code == 1
+    assert f"{OPEN}:3: HK304 error: reads standard input" in out
+    assert re.search(rf"^{OPEN}:2: HK302 warning: .* \(fix: .+\)$", out, re.M)
+    assert lines[-1].startswith("hookdk check: 2 errors, ")
+    assert "(static: hooks not run)" in lines[-1]
+
+
+def test_json_output_is_a_list_of_findings_with_every_field(monkeypatch, capsys, hook_repo):
+    repo = hook_repo("import yaml\n")
+    code, out, _ = hookdk_check(
+        monkeypatch, capsys, "--repo", str(repo.root), "--static", "--format", "json"
+    )
+    findings = json.loads(out)
+    assert isinstance(findings, list) and findings
+    for item in findings:
+        assert set(item) == {"rule", "severity", "file", "line", "message", "fix"}
+        assert item["severity"] in ("error", "warning", "info")
+    yaml = [f for f in findings if f["rule"] == "HK307" and f["file"] == OPEN]
+    assert yaml[0]["line"] == 1
+    assert code == 0  # warnings only
+
+
+def test_exit_codes_errors_warnings_strict(monkeypatch, capsys, hook_repo):
+    repo = hook_repo("import yaml\n")  # warnings only (HK307, HK402...)
+    args = ("--repo", str(repo.root), "--static")
+    assert hookdk_check(monkeypatch, capsys, *args)[0] == 0
+    assert hookdk_check(monkeypatch, capsys, *args, "--strict")[0] == 1
+    repo.write(OPEN, "print(\n")
+    assert hookdk_check(monkeypatch, capsys, *args)[0] == 1
+
+
+def test_a_published_clean_repo_passes_even_strict(monkeypatch, capsys, hook_repo):
+    repo = hook_repo(CLEAN_HOOK)
+    published(repo)
+    code, out, _ = hookdk_check(
+        monkeypatch, capsys, "--repo", str(repo.root), "--strict", "--timeout", "10"
+    )
+    assert code == 0, out
+    assert out.strip() == "hookdk check: 0 errors, 0 warnings, 0 info"
+
+
+def test_dynamic_findings_fail_the_command_and_static_does_not_run(monkeypatch, capsys, hook_repo):
+    repo = hook_repo("raise SystemExit(3)\n")
+    published(repo)
+    args = ("--repo", str(repo.root), "--timeout", "10")
+    code, out, _ = hookdk_check(monkeypatch, capsys, *args)
+    assert code == 1 and "HK501" in out
+    assert hookdk_check(monkeypatch, capsys, *args, "--static")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--repo", "{tmp}/nowhere"), "no such directory"),
+        (("--repo", "{repo}", "--ref", "no-such-ref"), "no such revision"),
+        (("--repo", "{repo}", "--format", "yaml"), "Invalid value for '--format'"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(
+    monkeypatch, capsys, hook_repo, tmp_path, args, needle
+):
+    repo = hook_repo(CLEAN_HOOK)
+    repo.commit()
+    args = [a.format(tmp=tmp_path, repo=repo.root) for a in args]
+    code, out, err = hookdk_check(monkeypatch, capsys, *args, "--static")
+    assert code == 2
+    assert needle in err
+    assert "Traceback" not in err
