@@ -1,0 +1,256 @@
+"""`hookdk init`: write a template's hooks, tests and CI workflow into a runbooks repo.
+
+A template is a folder under the shipped ``templates/`` with a ``template.toml`` (its
+one-line description, the settings its hooks read, the values ``hookdk demo`` uses) and
+the files it contributes, laid out as they land in the repository:
+
+    templates/<name>/hoop-hooks/session-open.runbook.py, session-close.runbook.py
+    templates/<name>/tests/hooks/...          the template's own tests
+    templates/_common/tests/hooks/...         pytest.ini, README, example payloads
+    templates/_common/ci/github.yml, gitlab.yml
+
+Hook files are copied byte for byte (they are tested as shipped); the shared files may
+carry ``@NAME@`` markers that are filled in. Nothing here prints: ``init`` returns what
+it did, file by file, and the CLI reports it. Nothing a user wrote is overwritten
+without ``force``, and ``force`` only touches files the template provides.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from importlib.resources.abc import Traversable
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .errors import HookdkError
+from .hooks import HOOK_PATHS
+from .resources import data_dir
+
+DEFAULT_TEMPLATE = "siem-http"
+COMMON = "_common"
+CI_CHOICES = ("github", "gitlab", "none")
+CI_FILES = {"github": ".github/workflows/hoop-hooks.yml", "gitlab": ".gitlab-ci.yml"}
+TESTS_DIR = "tests/hooks"
+
+# What ``init`` did with each file.
+CREATED, OVERWRITTEN, SKIPPED, UNCHANGED = "created", "overwritten", "skipped", "unchanged"
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    description: str
+    settings: tuple[str, ...]
+    demo_env: dict[str, str]
+    folder: Traversable
+
+    @property
+    def is_default(self) -> bool:
+        return self.name == DEFAULT_TEMPLATE
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    path: str  # relative to the repository root, with forward slashes
+    content: bytes
+
+
+@dataclass
+class InitResult:
+    root: Path  # where the files went: the git root, or the folder given
+    in_git: bool
+    template: Template
+    files: list[tuple[Path, str]] = field(default_factory=list)  # (path under root, action)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> list[Path]:
+        return [path for path, action in self.files if action == SKIPPED]
+
+
+# --- templates --------------------------------------------------------------------------
+
+
+def templates() -> list[Template]:
+    """Every shipped template, the default first, then by name."""
+    root = data_dir("templates")
+    found = [_load(entry) for entry in root.iterdir() if (entry / "template.toml").is_file()]
+    return sorted(found, key=lambda t: (not t.is_default, t.name))
+
+
+def get_template(name: str) -> Template:
+    """The template called ``name``; a one-line error listing them all when there is none."""
+    for template in templates():
+        if template.name == name:
+            return template
+    names = ", ".join(t.name for t in templates())
+    raise HookdkError(f"unknown template {name!r}; available templates: {names}")
+
+
+def _load(folder: Traversable) -> Template:
+    meta: dict[str, Any] = tomllib.loads((folder / "template.toml").read_text(encoding="utf-8"))
+    return Template(
+        name=folder.name,
+        description=meta["description"],
+        settings=tuple(meta.get("settings", ())),
+        demo_env=dict(meta.get("demo", {}).get("env", {})),
+        folder=folder,
+    )
+
+
+# --- what a template writes -------------------------------------------------------------
+
+
+def plan(template: Template, *, ci: str = "github", tests: bool = True) -> list[PlannedFile]:
+    """The files ``init`` writes for ``template``, in the order it reports them.
+
+    Both hook files always: Hoop reads them together, and a close hook without an open
+    hook is a crash risk in the gateway (HOOP_RUNTIME.md section 1).
+    """
+    _check_options(ci, tests)
+    files = [
+        PlannedFile(path, _child(template.folder, path).read_bytes())
+        for path in HOOK_PATHS.values()
+    ]
+    if tests:
+        common = data_dir("templates") / COMMON
+        shared = {path: _fill(data, template) for path, data in _tree(common / "tests", "tests")}
+        own = dict(_tree(template.folder / "tests", "tests"))
+        merged = shared | own  # a template's file replaces a shared one of the same name
+        files += [PlannedFile(path, merged[path]) for path in sorted(merged)]
+    if ci != "none":
+        source = data_dir("templates") / COMMON / "ci" / f"{ci}.yml"
+        files.append(PlannedFile(CI_FILES[ci], _fill(source.read_bytes(), template)))
+    return files
+
+
+def _check_options(ci: str, tests: bool) -> None:
+    if ci not in CI_CHOICES:
+        raise HookdkError(f"--ci {ci}: expected one of {', '.join(CI_CHOICES)}")
+    if not tests and ci != "none":
+        raise HookdkError(
+            f"--ci {ci} with --no-tests: the workflow would have no tests to run; "
+            "drop --no-tests, or use --ci none"
+        )
+
+
+def _child(folder: Traversable, path: str) -> Traversable:
+    for part in path.split("/"):
+        folder = folder / part
+    return folder
+
+
+def _tree(folder: Traversable, prefix: str) -> list[tuple[str, bytes]]:
+    """(path, content) of every file under ``folder``, caches left out."""
+    if not folder.is_dir():
+        return []
+    found: list[tuple[str, bytes]] = []
+    for entry in folder.iterdir():
+        if entry.name == "__pycache__" or entry.name.endswith(".pyc"):
+            continue
+        path = str(PurePosixPath(prefix) / entry.name)
+        found += _tree(entry, path) if entry.is_dir() else [(path, entry.read_bytes())]
+    return found
+
+
+def _fill(data: bytes, template: Template) -> bytes:
+    """Fill the ``@NAME@`` markers of a shared file (a README, a CI workflow)."""
+    markers = {
+        "@TEMPLATE@": template.name,
+        "@SETTINGS@": ", ".join(f"`{name}`" for name in template.settings) or "none",
+        "@HOOKDK_VERSION@": kit_version(),
+    }
+    text = data.decode("utf-8")
+    for marker, value in markers.items():
+        text = text.replace(marker, value)
+    return text.encode("utf-8")
+
+
+def kit_version() -> str:
+    try:
+        return version("hoophooks_dk")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0.1.0"
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def init(
+    directory: Path | str = ".",
+    template: str = DEFAULT_TEMPLATE,
+    *,
+    force: bool = False,
+    ci: str = "github",
+    tests: bool = True,
+) -> InitResult:
+    """Write ``template`` into the runbooks repository that holds ``directory``.
+
+    Files go to the git root, because that is where Hoop looks for ``hoop-hooks/``; outside
+    a git repository they go to ``directory`` itself, with a warning. An existing file is
+    left alone (reported skipped) unless ``force``; one that already has the template's
+    content is reported unchanged.
+    """
+    chosen = get_template(template)
+    planned = plan(chosen, ci=ci, tests=tests)
+    root, in_git, warnings = find_root(Path(directory))
+    _check_targets(root, planned)
+    result = InitResult(root, in_git, chosen, warnings=warnings)
+    root.mkdir(parents=True, exist_ok=True)
+    for planned_file in planned:
+        result.files.append((Path(planned_file.path), _write(root, planned_file, force)))
+    return result
+
+
+def find_root(directory: Path) -> tuple[Path, bool, list[str]]:
+    """(where to write, whether that is a git root, warnings) for ``directory``.
+
+    A folder that does not exist yet is looked up from its nearest existing parent, so
+    ``hookdk init new-folder`` inside a repository still writes at the repository root.
+    """
+    directory = directory.expanduser().absolute()
+    if directory.exists() and not directory.is_dir():
+        raise HookdkError(f"{directory} is not a directory")
+    start = next(folder for folder in (directory, *directory.parents) if folder.exists())
+    outside = (
+        f"{directory} is not in a git repository; writing there. Hoop reads hoop-hooks/ "
+        "from the root of the runbooks repository, committed and pushed"
+    )
+    try:
+        import git
+    except ImportError:  # GitPython refuses to import when the git program is missing
+        return directory, False, [outside + " (git is not installed)"]
+    try:
+        repo = git.Repo(start, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return directory, False, [outside]
+    if repo.working_tree_dir is None:
+        raise HookdkError(f"{repo.git_dir} is a bare repository: run init in a checkout")
+    return Path(repo.working_tree_dir), True, []
+
+
+def _check_targets(root: Path, planned: list[PlannedFile]) -> None:
+    """Refuse before writing anything when a target path is taken by a folder."""
+    for planned_file in planned:
+        target = root / planned_file.path
+        if target.is_dir():
+            raise HookdkError(f"{target} is a directory; init writes a file there")
+        for parent in target.relative_to(root).parents:
+            if (root / parent).is_file():
+                raise HookdkError(f"{root / parent} is a file; init needs a folder there")
+
+
+def _write(root: Path, planned_file: PlannedFile, force: bool) -> str:
+    target = root / planned_file.path
+    if target.exists():
+        if target.read_bytes() == planned_file.content:
+            return UNCHANGED
+        if not force:
+            return SKIPPED
+        target.write_bytes(planned_file.content)
+        return OVERWRITTEN
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(planned_file.content)
+    return CREATED

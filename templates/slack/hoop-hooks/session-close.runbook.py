@@ -1,0 +1,156 @@
+"""Hoop session-close hook: a Slack message with the session's outcome.
+
+Hoop runs this file with python3 once, when a session ends. The payload is the JSON text
+in HOOP_RUNBOOK_HOOK_PAYLOAD; its id is the idempotency key of this event.
+
+Rules this file keeps, because of how Hoop runs it:
+- standard library only: the agent may have nothing else installed;
+- done well inside Hoop's 15 s limit, whatever the receiver does;
+- exit non-zero with one line saying why when the event could not be delivered;
+- this script's own source (input_file) is never sent anywhere;
+- never two opening braces side by side: Hoop reads hook files as Go templates.
+
+Settings: edit the defaults below, or set an environment variable of the same name
+wherever the hook's environment provides one (the generated tests do that).
+"""
+
+import datetime
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+# --- settings -------------------------------------------------------------------------
+SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")  # required, and a secret
+HOOK_ATTEMPTS = int(os.environ.get("HOOK_ATTEMPTS", "3"))
+HOOK_TIMEOUT_SECONDS = float(os.environ.get("HOOK_TIMEOUT_SECONDS", "3"))
+HOOK_RETRY_DELAY_SECONDS = float(os.environ.get("HOOK_RETRY_DELAY_SECONDS", "0.5"))
+HOOK_DEADLINE_SECONDS = 12.0  # Hoop gives up at 15 s; stop retrying before that
+MAX_TEXT = 2000  # characters of the session's error output shown; the rest is cut
+
+EVENT = "session-close"
+STARTED = time.monotonic()
+
+
+def main():
+    if not SLACK_WEBHOOK_URL:
+        fail(
+            "SLACK_WEBHOOK_URL is not set: edit it at the top of this hook or set it in the environment"
+        )
+    payload = read_payload()
+    message = build_message(payload)
+    headers = {"Content-Type": "application/json", "User-Agent": "hoop-runbook-hook"}
+    status = deliver("POST", SLACK_WEBHOOK_URL, json.dumps(message).encode(), headers)
+    print(f"{EVENT} {payload['id']} posted to {host_of(SLACK_WEBHOOK_URL)}: HTTP {status}")
+
+
+def build_message(payload):
+    """The message for the channel: the session's outcome, with its error output if any.
+
+    Hoop sends output null (not "") when the session wrote no error output.
+    """
+    closed = payload.get("event_session_close")
+    if not isinstance(closed, dict):
+        fail("the payload has no event_session_close: is this the session-close hook?")
+    code = closed.get("exit_code")
+    if code == 0:
+        text = f":white_check_mark: Session `{payload['sid']}` closed (exit code 0)"
+    else:
+        text = f":x: Session `{payload['sid']}` failed (exit code {code})"
+    if closed.get("output"):
+        text += "\n" + code_block(closed["output"])
+    return slack_message(text, payload)
+
+
+def slack_message(text, payload):
+    """A Block Kit message; the context line carries the event id (the idempotency key)."""
+    ids = f"event id `{payload['id']}`, session `{payload['sid']}`"
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": ids}]},
+        ],
+    }
+
+
+def escape(text):
+    """Slack mrkdwn reads &, < and > as markup."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code_block(text):
+    """A code block of at most MAX_TEXT characters; a backtick inside could end it early."""
+    cut = text[:MAX_TEXT] + ("\n[cut]" if len(text) > MAX_TEXT else "")
+    return "```" + escape(cut.replace("`", "'")) + "```"
+
+
+# --- the same in every hook: payload, delivery with bounded retry, failure ------------
+
+
+def read_payload():
+    try:
+        return json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+    except KeyError:
+        fail("HOOP_RUNBOOK_HOOK_PAYLOAD is not set: Hoop sets it when it runs the hook")
+    except ValueError as error:
+        fail(f"HOOP_RUNBOOK_HOOK_PAYLOAD is not JSON: {error}")
+
+
+def deliver(method, url, body, headers, accepted=()):
+    """Send one request and return the HTTP status; retry what a retry can fix.
+
+    Network errors, timeouts, 408, 429 and 5xx are retried, at most HOOK_ATTEMPTS times
+    and never past HOOK_DEADLINE_SECONDS; other 4xx are not (the request itself is
+    wrong). Statuses in ``accepted`` count as delivered. When every attempt failed the
+    hook exits 1 with one line naming the host (never the full URL: it may hold a
+    secret) and the last error.
+    """
+    attempts, reason = 0, "no attempt was made"
+    while attempts < HOOK_ATTEMPTS:
+        left = HOOK_DEADLINE_SECONDS - (time.monotonic() - STARTED)
+        if left < 1:
+            reason += " (out of time)"
+            break
+        attempts += 1
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=min(HOOK_TIMEOUT_SECONDS, left)) as reply:
+                return reply.status
+        except urllib.error.HTTPError as error:
+            if error.code in accepted:
+                return error.code
+            reason = f"HTTP {error.code} {excerpt(error.read())}"
+            if error.code < 500 and error.code not in (408, 429):
+                break
+        except (urllib.error.URLError, OSError) as error:
+            reason = str(getattr(error, "reason", error))
+        if attempts < HOOK_ATTEMPTS:
+            time.sleep(HOOK_RETRY_DELAY_SECONDS * attempts)
+    fail(f"delivery to {host_of(url)} failed after {attempts} attempt(s): {reason}")
+
+
+def excerpt(data):
+    """The start of an error body on one line, for Hoop's log of this hook's output."""
+    return " ".join(data.decode("utf-8", "replace").split())[:200]
+
+
+def host_of(url):
+    return urllib.parse.urlsplit(url).hostname or "?"
+
+
+def now():
+    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def fail(reason):
+    """Exit 1 with one line: Hoop records the exit code and this output, nothing else."""
+    print(f"{EVENT} hook failed: {reason}", file=sys.stderr)
+    sys.exit(1)
+
+
+main()

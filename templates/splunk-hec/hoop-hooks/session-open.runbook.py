@@ -1,0 +1,167 @@
+"""Hoop session-open hook: an event to Splunk's HTTP Event Collector (HEC).
+
+Hoop runs this file with python3 whenever a session opens; a reviewed session opens
+twice (review requested, then the approved run) with the same payload id both times.
+HEC cannot deduplicate, so the id travels in the event: search with `| dedup id`.
+The payload is the JSON text in HOOP_RUNBOOK_HOOK_PAYLOAD.
+
+Rules this file keeps, because of how Hoop runs it:
+- standard library only: the agent may have nothing else installed;
+- done well inside Hoop's 15 s limit, whatever the receiver does;
+- exit non-zero with one line saying why when the event could not be delivered;
+- the connection's secrets (connection_envs values) and this script's own source
+  (input_file) are never sent anywhere;
+- never two opening braces side by side: Hoop reads hook files as Go templates.
+
+Settings: edit the defaults below, or set an environment variable of the same name
+wherever the hook's environment provides one (the generated tests do that).
+"""
+
+import datetime
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+# --- settings -------------------------------------------------------------------------
+SPLUNK_HEC_URL = os.environ.get(
+    "SPLUNK_HEC_URL", "https://splunk.example.com:8088/services/collector/event"
+)
+SPLUNK_HEC_TOKEN = os.environ.get("SPLUNK_HEC_TOKEN", "")  # required: the HEC token
+SPLUNK_INDEX = os.environ.get("SPLUNK_INDEX", "")  # empty: the token's default index
+SPLUNK_SOURCE = os.environ.get("SPLUNK_SOURCE", "hoop")
+SPLUNK_SOURCETYPE = os.environ.get("SPLUNK_SOURCETYPE", "hoop:session")
+HOOK_ATTEMPTS = int(os.environ.get("HOOK_ATTEMPTS", "3"))
+HOOK_TIMEOUT_SECONDS = float(os.environ.get("HOOK_TIMEOUT_SECONDS", "3"))
+HOOK_RETRY_DELAY_SECONDS = float(os.environ.get("HOOK_RETRY_DELAY_SECONDS", "0.5"))
+HOOK_DEADLINE_SECONDS = 12.0  # Hoop gives up at 15 s; stop retrying before that
+MAX_TEXT = 10000  # characters of the user's input forwarded; the rest is cut
+
+EVENT = "session-open"
+STARTED = time.monotonic()
+
+
+def main():
+    if not SPLUNK_HEC_TOKEN:
+        fail(
+            "SPLUNK_HEC_TOKEN is not set: edit it at the top of this hook or set it in the environment"
+        )
+    payload = read_payload()
+    body = {
+        "time": round(time.time(), 3),
+        "source": SPLUNK_SOURCE,
+        "sourcetype": SPLUNK_SOURCETYPE,
+        "event": build_event(payload),
+    }
+    if SPLUNK_INDEX:
+        body["index"] = SPLUNK_INDEX
+    headers = {
+        "Authorization": "Splunk " + SPLUNK_HEC_TOKEN,
+        "Content-Type": "application/json",
+        "User-Agent": "hoop-runbook-hook",
+    }
+    status = deliver("POST", SPLUNK_HEC_URL, json.dumps(body).encode(), headers)
+    print(f"{EVENT} {payload['id']} sent to {host_of(SPLUNK_HEC_URL)}: HTTP {status}")
+
+
+def build_event(payload):
+    """The event the collector gets: what Hoop sent, minus the secrets.
+
+    connection_envs holds the connection's credentials, so only its keys are kept;
+    input_file is this script's own source and is dropped. Hoop sends null, not an
+    empty value, for a connection without secrets or reviewers.
+    """
+    opened = payload.get("event_session_open")
+    if not isinstance(opened, dict):
+        fail("the payload has no event_session_open: is this the session-open hook?")
+    envs = opened.get("connection_envs") or {}
+    reviewers = opened.get("connection_reviewers") or []
+    text = opened.get("input") or ""
+    return {
+        "id": payload["id"],
+        "sid": payload["sid"],
+        "event": EVENT,
+        "time": now(),
+        "verb": opened.get("verb"),
+        "user_email": opened.get("user_email"),
+        "connection": {
+            "name": opened.get("connection_name"),
+            "type": opened.get("connection_type"),
+            "subtype": opened.get("connection_subtype"),
+            "env_keys": sorted(envs),
+        },
+        "review": {"required": bool(reviewers), "reviewers": reviewers},
+        "input": text[:MAX_TEXT],
+        "input_truncated": len(text) > MAX_TEXT,
+    }
+
+
+# --- the same in every hook: payload, delivery with bounded retry, failure ------------
+
+
+def read_payload():
+    try:
+        return json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+    except KeyError:
+        fail("HOOP_RUNBOOK_HOOK_PAYLOAD is not set: Hoop sets it when it runs the hook")
+    except ValueError as error:
+        fail(f"HOOP_RUNBOOK_HOOK_PAYLOAD is not JSON: {error}")
+
+
+def deliver(method, url, body, headers, accepted=()):
+    """Send one request and return the HTTP status; retry what a retry can fix.
+
+    Network errors, timeouts, 408, 429 and 5xx are retried, at most HOOK_ATTEMPTS times
+    and never past HOOK_DEADLINE_SECONDS; other 4xx are not (the request itself is
+    wrong). Statuses in ``accepted`` count as delivered. When every attempt failed the
+    hook exits 1 with one line naming the host (never the full URL: it may hold a
+    secret) and the last error.
+    """
+    attempts, reason = 0, "no attempt was made"
+    while attempts < HOOK_ATTEMPTS:
+        left = HOOK_DEADLINE_SECONDS - (time.monotonic() - STARTED)
+        if left < 1:
+            reason += " (out of time)"
+            break
+        attempts += 1
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=min(HOOK_TIMEOUT_SECONDS, left)) as reply:
+                return reply.status
+        except urllib.error.HTTPError as error:
+            if error.code in accepted:
+                return error.code
+            reason = f"HTTP {error.code} {excerpt(error.read())}"
+            if error.code < 500 and error.code not in (408, 429):
+                break
+        except (urllib.error.URLError, OSError) as error:
+            reason = str(getattr(error, "reason", error))
+        if attempts < HOOK_ATTEMPTS:
+            time.sleep(HOOK_RETRY_DELAY_SECONDS * attempts)
+    fail(f"delivery to {host_of(url)} failed after {attempts} attempt(s): {reason}")
+
+
+def excerpt(data):
+    """The start of an error body on one line, for Hoop's log of this hook's output."""
+    return " ".join(data.decode("utf-8", "replace").split())[:200]
+
+
+def host_of(url):
+    return urllib.parse.urlsplit(url).hostname or "?"
+
+
+def now():
+    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def fail(reason):
+    """Exit 1 with one line: Hoop records the exit code and this output, nothing else."""
+    print(f"{EVENT} hook failed: {reason}", file=sys.stderr)
+    sys.exit(1)
+
+
+main()

@@ -1,0 +1,189 @@
+"""Hoop session-open hook: the deprecated Svix session.open event, signed as Svix signs it.
+
+For receivers built for Hoop's old Svix webhooks: they keep working unchanged, with the
+same body and the same svix-id, svix-timestamp and svix-signature headers. Hoop runs
+this file with python3 whenever a session opens; a reviewed session opens twice with the
+same payload id, and that id is the svix-id. The payload is the JSON text in
+HOOP_RUNBOOK_HOOK_PAYLOAD.
+
+Rules this file keeps, because of how Hoop runs it:
+- standard library only: the agent may have nothing else installed;
+- done well inside Hoop's 15 s limit, whatever the receiver does;
+- exit non-zero with one line saying why when the event could not be delivered;
+- the connection's secrets (connection_envs values) and this script's own source
+  (input_file) are never sent anywhere;
+- never two opening braces side by side: Hoop reads hook files as Go templates.
+
+Settings: edit the defaults below, or set an environment variable of the same name
+wherever the hook's environment provides one (the generated tests do that).
+"""
+
+import base64
+import binascii
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+# --- settings -------------------------------------------------------------------------
+SVIX_ENDPOINT_URL = os.environ.get(
+    "SVIX_ENDPOINT_URL", "https://receiver.example.com/webhooks/hoop"
+)
+SVIX_SECRET = os.environ.get("SVIX_SECRET", "")  # required: the endpoint's whsec_... secret
+HOOK_ATTEMPTS = int(os.environ.get("HOOK_ATTEMPTS", "3"))
+HOOK_TIMEOUT_SECONDS = float(os.environ.get("HOOK_TIMEOUT_SECONDS", "3"))
+HOOK_RETRY_DELAY_SECONDS = float(os.environ.get("HOOK_RETRY_DELAY_SECONDS", "0.5"))
+HOOK_DEADLINE_SECONDS = 12.0  # Hoop gives up at 15 s; stop retrying before that
+MAX_INPUT_BYTES = 10000  # Hoop's Svix events cut the input at 10 KB (10 * 1000 bytes)
+REVIEW_STATUS = "UNKNOWN"  # the hook cannot tell a requested review from an approved run
+REVIEW_TYPE = "onetime"  # the hook payload does not say; onetime is the common case
+
+EVENT = "session-open"
+STARTED = time.monotonic()
+
+
+def main():
+    if not SVIX_SECRET:
+        fail("SVIX_SECRET is not set: edit it at the top of this hook or set it in the environment")
+    payload = read_payload()
+    body = json.dumps(build_body(payload), separators=(",", ":")).encode()
+    headers = signed_headers(payload["id"], body)
+    status = deliver("POST", SVIX_ENDPOINT_URL, body, headers)
+    print(f"{EVENT} {payload['id']} sent to {host_of(SVIX_ENDPOINT_URL)}: HTTP {status}")
+
+
+def build_body(payload):
+    """The body of Hoop's deprecated Svix session.open event, from a hook payload.
+
+    Fields the hook payload does not carry get neutral values: user_id "", command [],
+    input_envs [], has_input_args false, and for a reviewed session a review whose status
+    is REVIEW_STATUS (the payload is the same when the review is requested and when the
+    approved session runs). connection_envs lists keys only, never values, and is null
+    when the connection has none, as Svix sent it.
+    """
+    opened = payload.get("event_session_open")
+    if not isinstance(opened, dict):
+        fail("the payload has no event_session_open: is this the session-open hook?")
+    envs = opened.get("connection_envs") or {}  # null when the connection has none
+    reviewers = opened.get("connection_reviewers") or []  # null when there are none
+    data = (opened.get("input") or "").encode("utf-8")
+    review = None
+    if reviewers:
+        owner = opened.get("user_email")
+        review = {"owner_email": owner, "status": REVIEW_STATUS, "type": REVIEW_TYPE}
+    return {
+        "event_type": "session.open",
+        "id": payload["sid"],  # Svix's session.open id was the session id
+        "user_id": "",
+        "user_email": opened.get("user_email"),
+        "connection": opened.get("connection_name"),
+        "connection_type": opened.get("connection_type"),
+        "connection_envs": sorted(envs) or None,
+        "input": base64.b64encode(data[:MAX_INPUT_BYTES]).decode(),
+        "is_input_truncated": len(data) > MAX_INPUT_BYTES,
+        "input_size": len(data),
+        "input_envs": [],
+        "has_input_args": False,
+        "review": review,
+        "command": [],
+        "verb": opened.get("verb"),
+    }
+
+
+def signed_headers(message_id, body):
+    """Headers as Svix signs a delivery (Standard Webhooks, signature scheme v1).
+
+    The signature is the base64 HMAC-SHA256 of "id.timestamp.body", keyed with the
+    base64-decoded part of the whsec_ secret. The message id is the payload id: the same
+    for both firings of a reviewed session-open, so a receiver that deduplicates on
+    svix-id, as Svix recommends, records the event once.
+    """
+    secret = SVIX_SECRET[len("whsec_") :] if SVIX_SECRET.startswith("whsec_") else SVIX_SECRET
+    try:
+        key = base64.b64decode(secret, validate=True)
+    except binascii.Error:
+        fail("SVIX_SECRET is not a signing secret: expected whsec_ followed by base64")
+    timestamp = str(int(time.time()))
+    signed = message_id.encode() + b"." + timestamp.encode() + b"." + body
+    signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return {
+        "svix-id": message_id,
+        "svix-timestamp": timestamp,
+        "svix-signature": "v1," + signature,
+        "Content-Type": "application/json",
+        "User-Agent": "hoop-runbook-hook",
+    }
+
+
+# --- the same in every hook: payload, delivery with bounded retry, failure ------------
+
+
+def read_payload():
+    try:
+        return json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+    except KeyError:
+        fail("HOOP_RUNBOOK_HOOK_PAYLOAD is not set: Hoop sets it when it runs the hook")
+    except ValueError as error:
+        fail(f"HOOP_RUNBOOK_HOOK_PAYLOAD is not JSON: {error}")
+
+
+def deliver(method, url, body, headers, accepted=()):
+    """Send one request and return the HTTP status; retry what a retry can fix.
+
+    Network errors, timeouts, 408, 429 and 5xx are retried, at most HOOK_ATTEMPTS times
+    and never past HOOK_DEADLINE_SECONDS; other 4xx are not (the request itself is
+    wrong). Statuses in ``accepted`` count as delivered. When every attempt failed the
+    hook exits 1 with one line naming the host (never the full URL: it may hold a
+    secret) and the last error.
+    """
+    attempts, reason = 0, "no attempt was made"
+    while attempts < HOOK_ATTEMPTS:
+        left = HOOK_DEADLINE_SECONDS - (time.monotonic() - STARTED)
+        if left < 1:
+            reason += " (out of time)"
+            break
+        attempts += 1
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=min(HOOK_TIMEOUT_SECONDS, left)) as reply:
+                return reply.status
+        except urllib.error.HTTPError as error:
+            if error.code in accepted:
+                return error.code
+            reason = f"HTTP {error.code} {excerpt(error.read())}"
+            if error.code < 500 and error.code not in (408, 429):
+                break
+        except (urllib.error.URLError, OSError) as error:
+            reason = str(getattr(error, "reason", error))
+        if attempts < HOOK_ATTEMPTS:
+            time.sleep(HOOK_RETRY_DELAY_SECONDS * attempts)
+    fail(f"delivery to {host_of(url)} failed after {attempts} attempt(s): {reason}")
+
+
+def excerpt(data):
+    """The start of an error body on one line, for Hoop's log of this hook's output."""
+    return " ".join(data.decode("utf-8", "replace").split())[:200]
+
+
+def host_of(url):
+    return urllib.parse.urlsplit(url).hostname or "?"
+
+
+def now():
+    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def fail(reason):
+    """Exit 1 with one line: Hoop records the exit code and this output, nothing else."""
+    print(f"{EVENT} hook failed: {reason}", file=sys.stderr)
+    sys.exit(1)
+
+
+main()

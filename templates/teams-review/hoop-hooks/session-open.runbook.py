@@ -1,0 +1,182 @@
+"""Hoop session-open hook: an Adaptive Card to Microsoft Teams when a session needs review.
+
+The hook-based successor of the deprecated `microsoftteams.review.create` webhook event.
+Hoop runs this file with python3 whenever a session opens; a card is posted only when
+the connection has reviewers. The payload is the JSON text in HOOP_RUNBOOK_HOOK_PAYLOAD.
+
+Rules this file keeps, because of how Hoop runs it:
+- standard library only: the agent may have nothing else installed;
+- done well inside Hoop's 15 s limit, whatever the receiver does;
+- exit non-zero with one line saying why when the event could not be delivered;
+- the connection's secrets (connection_envs values) and this script's own source
+  (input_file) are never sent anywhere;
+- never two opening braces side by side: Hoop reads hook files as Go templates.
+
+Settings: edit the defaults below, or set an environment variable of the same name
+wherever the hook's environment provides one (the generated tests do that).
+"""
+
+import datetime
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+# --- settings -------------------------------------------------------------------------
+TEAMS_WEBHOOK_URL = os.environ.get("TEAMS_WEBHOOK_URL", "")  # required, and a secret
+HOOP_APP_URL = os.environ.get("HOOP_APP_URL", "https://hoop.example.com")  # for session links
+HOOK_ATTEMPTS = int(os.environ.get("HOOK_ATTEMPTS", "3"))
+HOOK_TIMEOUT_SECONDS = float(os.environ.get("HOOK_TIMEOUT_SECONDS", "3"))
+HOOK_RETRY_DELAY_SECONDS = float(os.environ.get("HOOK_RETRY_DELAY_SECONDS", "0.5"))
+HOOK_DEADLINE_SECONDS = 12.0  # Hoop gives up at 15 s; stop retrying before that
+MAX_TEXT = 10000  # characters of the user's input shown, as Hoop's card cut it
+
+EVENT = "session-open"
+STARTED = time.monotonic()
+
+
+def main():
+    if not TEAMS_WEBHOOK_URL:
+        fail(
+            "TEAMS_WEBHOOK_URL is not set: edit it at the top of this hook or set it in the environment"
+        )
+    payload = read_payload()
+    opened = payload.get("event_session_open")
+    if not isinstance(opened, dict):
+        fail("the payload has no event_session_open: is this the session-open hook?")
+    reviewers = opened.get("connection_reviewers") or []  # null when there are none
+    if not reviewers:
+        name = opened.get("connection_name")
+        print(f"{EVENT} {payload['id']}: {name} needs no review, no card sent")
+        return
+    message = {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": review_card(payload, opened, reviewers),
+            }
+        ],
+    }
+    headers = {"Content-Type": "application/json", "User-Agent": "hoop-runbook-hook"}
+    status = deliver("POST", TEAMS_WEBHOOK_URL, json.dumps(message).encode(), headers)
+    host = host_of(TEAMS_WEBHOOK_URL)
+    print(f"{EVENT} {payload['id']}: review card posted to {host}: HTTP {status}")
+
+
+def review_card(payload, opened, reviewers):
+    """The Adaptive Card Hoop's microsoftteams.review.create event carried, plus the event id.
+
+    Hoop fires session-open twice for a reviewed session (review requested, approved
+    run) with the same payload, so the channel sees this card twice, same event id.
+    Nothing from connection_envs or input_file is used.
+    """
+    session_url = f"{HOOP_APP_URL.rstrip('/')}/sessions/{payload['sid']}"
+    facts = [
+        ("Created By", opened.get("user_email")),
+        ("Approval Groups", ", ".join(reviewers)),
+        ("Connection", opened.get("connection_name")),
+        ("Verb", opened.get("verb")),
+        ("Event id", payload["id"]),
+    ]
+    body = [
+        {"type": "TextBlock", "text": "Review requested", "size": "Large", "weight": "Bolder"},
+        {"type": "TextBlock", "text": f"[{payload['sid']}]({session_url})", "wrap": True},
+        {"type": "FactSet", "facts": [{"title": t, "value": str(v)} for t, v in facts]},
+    ]
+    text = opened.get("input") or ""
+    if text:
+        language = code_language(opened.get("connection_type"), opened.get("connection_subtype"))
+        snippet = text[:MAX_TEXT] + ("\n[cut]" if len(text) > MAX_TEXT else "")
+        body.append({"type": "CodeBlock", "codeSnippet": snippet, "language": language})
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.4",
+        "msteams": {"width": "full"},
+        "body": body,
+        "actions": [{"type": "Action.OpenUrl", "title": "Review in Hoop", "url": session_url}],
+    }
+
+
+def code_language(connection_type, subtype):
+    """The CodeBlock language, chosen as Hoop's own Teams card chose it."""
+    if connection_type == "database":
+        return "SQL"
+    if connection_type == "application":
+        named = {"go": "Go", "java": "Java", "perl": "Perl", "json": "JSON", "xml": "XML"}
+        named.update(powershell="PowerShell", php="PHP")
+        return named.get(subtype, "Bash")
+    return "Bash" if connection_type == "custom" else "PlainText"
+
+
+# --- the same in every hook: payload, delivery with bounded retry, failure ------------
+
+
+def read_payload():
+    try:
+        return json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+    except KeyError:
+        fail("HOOP_RUNBOOK_HOOK_PAYLOAD is not set: Hoop sets it when it runs the hook")
+    except ValueError as error:
+        fail(f"HOOP_RUNBOOK_HOOK_PAYLOAD is not JSON: {error}")
+
+
+def deliver(method, url, body, headers, accepted=()):
+    """Send one request and return the HTTP status; retry what a retry can fix.
+
+    Network errors, timeouts, 408, 429 and 5xx are retried, at most HOOK_ATTEMPTS times
+    and never past HOOK_DEADLINE_SECONDS; other 4xx are not (the request itself is
+    wrong). Statuses in ``accepted`` count as delivered. When every attempt failed the
+    hook exits 1 with one line naming the host (never the full URL: it may hold a
+    secret) and the last error.
+    """
+    attempts, reason = 0, "no attempt was made"
+    while attempts < HOOK_ATTEMPTS:
+        left = HOOK_DEADLINE_SECONDS - (time.monotonic() - STARTED)
+        if left < 1:
+            reason += " (out of time)"
+            break
+        attempts += 1
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=min(HOOK_TIMEOUT_SECONDS, left)) as reply:
+                return reply.status
+        except urllib.error.HTTPError as error:
+            if error.code in accepted:
+                return error.code
+            reason = f"HTTP {error.code} {excerpt(error.read())}"
+            if error.code < 500 and error.code not in (408, 429):
+                break
+        except (urllib.error.URLError, OSError) as error:
+            reason = str(getattr(error, "reason", error))
+        if attempts < HOOK_ATTEMPTS:
+            time.sleep(HOOK_RETRY_DELAY_SECONDS * attempts)
+    fail(f"delivery to {host_of(url)} failed after {attempts} attempt(s): {reason}")
+
+
+def excerpt(data):
+    """The start of an error body on one line, for Hoop's log of this hook's output."""
+    return " ".join(data.decode("utf-8", "replace").split())[:200]
+
+
+def host_of(url):
+    return urllib.parse.urlsplit(url).hostname or "?"
+
+
+def now():
+    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def fail(reason):
+    """Exit 1 with one line: Hoop records the exit code and this output, nothing else."""
+    print(f"{EVENT} hook failed: {reason}", file=sys.stderr)
+    sys.exit(1)
+
+
+main()
