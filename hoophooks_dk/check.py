@@ -408,13 +408,13 @@ def renders_differently(hook: HookFile, rendered: bytes) -> list[Finding]:
     return [
         finding(
             "HK202",
-            f"{_lines_label(start, end)} {what}",
+            change.describe(),
             "nothing to fix if intended; `hookdk render` shows the whole script Hoop sends",
             file=hook.path,
-            line=start,
+            line=change.start,
         )
-        for start, end, what, text in _render_changes(hook.source, rendered)
-        if b"<no value>" not in text
+        for change in _render_changes(hook.source, rendered)
+        if b"<no value>" not in change.text
     ]
 
 
@@ -424,19 +424,50 @@ def renders_no_value(hook: HookFile, rendered: bytes) -> list[Finding]:
     return [
         finding(
             "HK203",
-            f"{_lines_label(start, end)} {what}: an input with no value, "
-            "inside a block Hoop does not check",
+            f"{change.describe()}: an input with no value, inside a block Hoop does not check",
             "give the input a non-empty default at top level, or drop the block",
             file=hook.path,
-            line=start,
+            line=change.start,
         )
-        for start, end, what, text in _render_changes(hook.source, rendered)
-        if b"<no value>" in text
+        for change in _render_changes(hook.source, rendered)
+        if b"<no value>" in change.text
     ]
 
 
-def _render_changes(source: bytes, rendered: bytes) -> Iterator[tuple[int, int, str, bytes]]:
-    """(first source line, last source line, description, rendered bytes) per change."""
+@dataclass(frozen=True)
+class Change:
+    """Source lines ``start``..``end`` render as ``lines`` (none when removed)."""
+
+    start: int
+    end: int
+    lines: tuple[bytes, ...]
+
+    @property
+    def text(self) -> bytes:
+        return b"\n".join(self.lines)
+
+    def describe(self) -> str:
+        label = f"line {self.start}" if self.start == self.end else f"lines {self.start}-{self.end}"
+        verb = "renders" if self.start == self.end else "render"
+        if not self.lines:
+            return f"{label} {verb} as nothing (removed)"
+        if len(self.lines) == 1:
+            shown = _show(self.lines[0])
+            return f"{label} {verb} as: {shown}" if shown else f"{label} {verb} as an empty line"
+        if not any(line.strip() for line in self.lines):
+            return f"{label} {verb} as {len(self.lines)} empty lines"
+        first = next(line for line in self.lines if line.strip())
+        return f"{label} {verb} as {len(self.lines)} lines, the first with text: {_show(first)}"
+
+
+def _render_changes(source: bytes, rendered: bytes) -> Iterator[Change]:
+    """What each changed part of the source renders as, line by line where possible.
+
+    difflib finds the changed blocks; inside one, a rendered line that is a source line
+    with its actions filled in (``A = "{{ .a | default "x" }}"`` -> ``A = "x"``) is paired
+    with it, so a header comment followed by defaulted constants reads as one finding per
+    line rather than one vague block.
+    """
     if source == rendered:
         return
     old, new = source.splitlines(), rendered.splitlines()
@@ -444,23 +475,34 @@ def _render_changes(source: bytes, rendered: bytes) -> Iterator[tuple[int, int, 
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        if tag == "replace" and i2 - i1 == j2 - j1:  # line for line: one finding each
-            for offset in range(i2 - i1):
-                text = new[j1 + offset]
-                yield i1 + offset + 1, i1 + offset + 1, f"renders as: {_show(text)}", text
-            continue
-        start, end = i1 + 1, max(i2, i1 + 1)
-        text = b"\n".join(new[j1:j2])
-        if j1 == j2:
-            yield start, end, "renders as nothing (removed)", text
-        elif i1 == i2:
-            yield start, start, f"gains {j2 - j1} line(s): {_show(new[j1])}", text
-        else:
-            yield start, end, f"renders as {j2 - j1} line(s): {_show(new[j1])}", text
+        i, j = i1, j1
+        for pi, pj in [*_paired_lines(old, new, i1, i2, j1, j2), (i2, j2)]:
+            if (i, j) != (pi, pj):  # unpaired lines before this pair (or the block's end)
+                yield Change(i + 1, max(pi, i + 1), tuple(new[j:pj]))
+            if pi < i2:
+                yield Change(pi + 1, pi + 1, (new[pj],))
+            i, j = pi + 1, pj + 1
 
 
-def _lines_label(start: int, end: int) -> str:
-    return f"line {start}" if start == end else f"lines {start}-{end}"
+def _paired_lines(old, new, i1, i2, j1, j2) -> Iterator[tuple[int, int]]:
+    """(source index, rendered index), in order, for lines that render one to one."""
+    start = i1
+    for j in range(j1, j2):
+        for i in range(start, i2):
+            if _renders_to(old[i], new[j]):
+                yield i, j
+                start = i + 1
+                break
+
+
+def _renders_to(source_line: bytes, rendered_line: bytes) -> bool:
+    """True when ``rendered_line`` is ``source_line`` with its complete actions filled in
+    (white space ignored, for trim markers). Lines without literal text never match."""
+    parts = [re.sub(rb"\s+", b"", part) for part in re.split(rb"\{\{.*?\}\}", source_line)]
+    if len(parts) == 1 or not any(parts):
+        return False
+    pattern = b".*?".join(re.escape(part) for part in parts)
+    return re.fullmatch(pattern, re.sub(rb"\s+", b"", rendered_line), re.S) is not None
 
 
 def _show(line: bytes, width: int = 100) -> str:
