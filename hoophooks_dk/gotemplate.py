@@ -390,43 +390,11 @@ def _parse_float(s: str) -> float | None:
 class T:
     """Item types, in Go's order: everything after KEYWORD is a keyword."""
 
-    (
-        ERROR,
-        BOOL,
-        CHAR,
-        CHAR_CONSTANT,
-        COMMENT,
-        COMPLEX,
-        ASSIGN,
-        DECLARE,
-        EOF,
-        FIELD,
-        IDENTIFIER,
-        LEFT_DELIM,
-        LEFT_PAREN,
-        NUMBER,
-        PIPE,
-        RAW_STRING,
-        RIGHT_DELIM,
-        RIGHT_PAREN,
-        SPACE,
-        STRING,
-        TEXT,
-        VARIABLE,
-        KEYWORD,
-        BLOCK,
-        BREAK,
-        CONTINUE,
-        DOT,
-        DEFINE,
-        ELSE,
-        END,
-        IF,
-        NIL,
-        RANGE,
-        TEMPLATE,
-        WITH,
-    ) = range(35)
+    ERROR, BOOL, CHAR, CHAR_CONSTANT, COMMENT, COMPLEX, ASSIGN, DECLARE, EOF = range(9)
+    FIELD, IDENTIFIER, LEFT_DELIM, LEFT_PAREN, NUMBER, PIPE, RAW_STRING = range(9, 16)
+    RIGHT_DELIM, RIGHT_PAREN, SPACE, STRING, TEXT, VARIABLE = range(16, 22)
+    KEYWORD, BLOCK, BREAK, CONTINUE, DOT, DEFINE, ELSE, END = range(22, 30)
+    IF, NIL, RANGE, TEMPLATE, WITH = range(30, 35)
 
 
 _KEYWORDS = {
@@ -1749,7 +1717,8 @@ def _format_arg(arg: Any, verb: str, f: _Flags) -> str:
     if f.plus or f.sharp or f.space:
         raise NotImplementedTemplateError("printf flags '+', '#' and ' '")
     if verb == "T":
-        return _pad("<nil>" if arg is NIL else _go_type_name(arg), f)
+        type_name = "<nil>" if arg is NIL else _go_type_name(arg)
+        return _pad(type_name[: f.prec] if f.prec is not None else type_name, f)
     if arg is NIL:
         return _pad("<nil>", f) if verb == "v" else _bad_verb(verb, arg, f)
     if isinstance(arg, GoMap):
@@ -2251,8 +2220,8 @@ class _State:
                 self.push(variable.ident[0], value)
         return value
 
-    def not_a_function(self, args: list[Node], final: Any) -> None:
-        if len(args) > 1 or final is not MISSING:
+    def not_a_function(self, args: list[Node] | None, final: Any) -> None:
+        if (args is not None and len(args) > 1) or final is not MISSING:
             self.errorf(f"can't give argument to non-function {args[0].go_string()}")
 
     def eval_command(self, dot: Any, cmd: CommandNode, final: Any) -> Any:
