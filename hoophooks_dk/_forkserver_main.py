@@ -1,0 +1,482 @@
+"""The warm half of the fast runner: one interpreter that forks a fresh hook per event.
+
+``hoophooks_dk.forkserver.ForkServerRunner`` starts this file by path with the hook's own
+``python3``. It must work there whatever that interpreter has installed, so it imports
+nothing from hoophooks_dk: standard library only, Python 3.9 or later, with ctypes.
+
+A child first makes itself look like a new ``python3 < script`` (``become_fresh``). It
+then reads and runs the script with CPython's ``PyRun_FileExFlags`` on a stdin pipe: the
+parser, the compiler and the ``<stdin>`` file name are those ``python3 < script`` uses, so
+syntax errors, encoding errors and tracebacks are CPython's own. What CPython's ``main``
+does around that call (print an uncaught exception, honour ``SystemExit``, finalize) is
+done here in Python, step for step as CPython 3.9-3.13 do it in C, except that the last
+steps of finalization (tearing down every module) are skipped by ``os._exit``: that
+teardown is invisible to a hook and would cost more than everything else together.
+
+Protocol, over the unix socket whose descriptor is ``sys.argv[1]`` (integers big-endian):
+
+- caller -> server, once: ``"!Q"`` length, then a frame of the start environment
+  (key, value, key, value, ...);
+- server -> caller, once: ``b"R"`` when warm;
+- per event, caller -> server: ``"!Q"`` body length sent with two descriptors (the read
+  end of the hook's stdin pipe, the write end of its output pipe), then the body, a frame
+  of (scratch directory, key, value, key, value, ...);
+- per event, server -> caller: ``"!q"`` the child's pid (or minus errno if fork failed),
+  then ``"!q"`` its wait status.
+
+A frame is a run of byte strings, each prefixed by its ``"!I"`` length.
+"""
+
+import sys
+
+# Started by path, this file's folder (the kit's package) is sys.path[0]; a script read
+# from stdin gets '' there instead. Drop it before any import, so no module of the kit can
+# shadow the standard library, and put '' back in each child.
+_SAFE_PATH = bool(getattr(sys.flags, "safe_path", False))
+if __name__ == "__main__" and not _SAFE_PATH:
+    del sys.path[0]
+# Whether this interpreter gives __main__ an __annotations__ dict (3.9-3.13 do). Keep
+# module-level annotations out of this file: they would create one and spoil the check.
+_MAIN_HAS_ANNOTATIONS = "__annotations__" in globals()
+
+import atexit  # noqa: E402
+import gc  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import struct  # noqa: E402
+
+# What hooks typically import, loaded once here instead of once per event. Nothing here may
+# capture the environment or the working directory at import time (tempfile's directory,
+# logging's start time and multiprocessing's ORIGINAL_DIR are computed on import or first
+# use, so those are left out), nor register an atexit handler (concurrent.futures and
+# asyncio do, so they are left out too).
+PRELOAD = (
+    "base64",
+    "collections",
+    "dataclasses",
+    "datetime",
+    "email.utils",
+    "functools",
+    "gzip",
+    "hashlib",
+    "hmac",
+    "http.client",
+    "io",
+    "ipaddress",
+    "json",
+    "pathlib",
+    "random",
+    "re",
+    "secrets",
+    "shutil",
+    "socket",
+    "ssl",
+    "string",
+    "subprocess",
+    "textwrap",
+    "threading",
+    "time",
+    "traceback",
+    "typing",
+    "urllib.error",
+    "urllib.parse",
+    "urllib.request",
+    "uuid",
+    "zlib",
+)
+
+FILE_INPUT = 257  # Py_file_input
+INTERNAL_ERROR = 70  # a bug in this file, not in the hook (EX_SOFTWARE)
+
+_LENGTH = struct.Struct("!I")
+_HEADER = struct.Struct("!Q")
+_REPLY = struct.Struct("!q")
+
+
+# --- the protocol (also imported by hoophooks_dk.forkserver, the caller's side) ---------
+
+
+def frame(items):
+    """Length-prefixed byte strings: binary-safe for paths and environments."""
+    return b"".join(_LENGTH.pack(len(item)) + item for item in items)
+
+
+def unframe(data):
+    items, offset = [], 0
+    while offset < len(data):
+        (size,) = _LENGTH.unpack_from(data, offset)
+        offset += _LENGTH.size
+        items.append(bytes(data[offset : offset + size]))
+        offset += size
+    return items
+
+
+def receive_exactly(sock, size):
+    """``size`` bytes from a stream socket; fewer only when the other side has gone."""
+    buffer = bytearray()
+    while len(buffer) < size:
+        chunk = sock.recv(size - len(buffer))
+        if not chunk:
+            break
+        buffer += chunk
+    return bytes(buffer)
+
+
+def pairs(items):
+    return list(zip(items[0::2], items[1::2]))  # noqa: B905 (3.9 has no strict=)
+
+
+# --- the server ---------------------------------------------------------------------------
+
+
+class _Warm:
+    """What the server learns once and every child reuses."""
+
+    fresh_handlers = {}  # signal handlers a new interpreter has, where preloading changed one
+    launcher_changes = {}  # what a launcher (pyenv's shim) did to the start environment
+    run_file = None  # ctypes: PyRun_FileExFlags
+    open_stdin = None  # ctypes: fdopen(0, "r")
+    flush_c_stdio = None  # ctypes: fflush(NULL), as exit() would
+    flags = None  # ctypes: pointer to PyCompilerFlags as pymain_run_stdin makes them
+
+
+def main():
+    """Serve until the caller hangs up."""
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    (size,) = _HEADER.unpack(receive_exactly(sock, _HEADER.size))
+    start_env = dict(pairs(unframe(receive_exactly(sock, size))))
+    _Warm.launcher_changes = launcher_changes(start_env)
+    warm_up()
+    sock.sendall(b"R")
+    serve(sock)
+
+
+def launcher_changes(start_env):
+    """Variables a launcher between the caller and this interpreter set or removed.
+
+    ``python3`` may be a wrapper (pyenv's shim adds PYENV_* and prepends to PATH). A hook
+    run by the standard runner sees those changes on every event, so children replay them.
+    """
+    changes = {key: value for key, value in os.environb.items() if start_env.get(key) != value}
+    changes.update({key: None for key in start_env if key not in os.environb})
+    return changes
+
+
+def warm_up():
+    """Import what hooks use, bind the C functions children call, and freeze the heap."""
+    before = {number: signal.getsignal(number) for number in signal.valid_signals()}
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:  # e.g. an interpreter built without ssl
+            continue
+    _Warm.fresh_handlers = {
+        number: handler
+        for number, handler in before.items()
+        if handler is not None and signal.getsignal(number) != handler
+    }
+    _bind_c_functions()
+    # Children never collect what exists now: no copy-on-write of the whole heap per event.
+    gc.collect()
+    gc.freeze()
+
+
+def _bind_c_functions():
+    import ctypes
+
+    class CompilerFlags(ctypes.Structure):
+        _fields_ = [("cf_flags", ctypes.c_int), ("cf_feature_version", ctypes.c_int)]
+
+    run_file = ctypes.pythonapi.PyRun_FileExFlags
+    run_file.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.py_object,
+        ctypes.py_object,
+        ctypes.c_int,
+        ctypes.POINTER(CompilerFlags),
+    ]
+    run_file.restype = ctypes.py_object
+    libc = ctypes.CDLL(None)
+    libc.fdopen.argtypes = [ctypes.c_int, ctypes.c_char_p]
+    libc.fdopen.restype = ctypes.c_void_p
+    libc.fflush.argtypes = [ctypes.c_void_p]
+    _Warm.run_file = run_file
+    _Warm.open_stdin = lambda: libc.fdopen(0, b"r")
+    _Warm.flush_c_stdio = lambda: libc.fflush(None)
+    _Warm.flags = ctypes.pointer(CompilerFlags(0, sys.version_info.minor))
+
+
+def serve(sock):
+    """Fork one child per request and report its pid, then its wait status."""
+    while True:
+        try:
+            fds, body = receive_request(sock)
+        except (OSError, EOFError):
+            return
+        try:
+            pid = os.fork()
+        except OSError as error:
+            _close_all(fds)
+            sock.sendall(_REPLY.pack(-error.errno))
+            continue
+        if pid == 0:
+            _child(sock, fds, body)  # never returns
+        _close_all(fds)
+        try:
+            sock.sendall(_REPLY.pack(pid))
+            _, status = os.waitpid(pid, 0)
+            sock.sendall(_REPLY.pack(status))
+        except OSError:  # the caller has gone; reap the child and stop
+            os.waitpid(pid, 0)
+            return
+
+
+def receive_request(sock):
+    """The two descriptors and the body of one event; EOFError when the caller hung up."""
+    data, fds, _, _ = socket.recv_fds(sock, _HEADER.size, 2)
+    data += receive_exactly(sock, _HEADER.size - len(data)) if data else b""
+    if len(data) < _HEADER.size or len(fds) != 2:
+        _close_all(fds)
+        raise EOFError
+    (size,) = _HEADER.unpack(data)
+    body = receive_exactly(sock, size)
+    if len(body) < size:
+        _close_all(fds)
+        raise EOFError
+    return fds, body
+
+
+def _close_all(fds):
+    for fd in fds:
+        os.close(fd)
+
+
+# --- the child ----------------------------------------------------------------------------
+
+
+def _child(sock, fds, body):
+    """The forked process: whatever happens, it ends here and never serves."""
+    status = INTERNAL_ERROR
+    try:
+        status = run_child(sock, fds, unframe(body))
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(status)
+
+
+def run_child(sock, fds, items):
+    """Become the hook's process, run the hook, and return the exit status."""
+    os.setsid()  # first: the caller may kill our process group from now on
+    sock.close()
+    stdin_fd, output_fd = fds
+    os.dup2(stdin_fd, 0)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    _close_all(fds)
+    os.chdir(items[0])
+    become_fresh(pairs(items[1:]))
+    return run_stdin(sys.modules["__main__"].__dict__)
+
+
+def become_fresh(env):
+    """Undo what a fork inherits from the warm server that a new ``python3`` would not have."""
+    environ = os.environb  # shares its data with os.environ; putenv/unsetenv reach C too
+    for key in list(environ):
+        del environ[key]
+    for key, value in env:
+        environ[key] = value
+    for key, value in _Warm.launcher_changes.items():
+        if value is None:
+            environ.pop(key, None)
+        else:
+            environ[key] = value
+    import time
+
+    time.tzset()  # time and datetime read TZ at import; this child's TZ may differ
+    for number, handler in _Warm.fresh_handlers.items():
+        signal.signal(number, handler)
+    sys.argv[:] = [""]
+    if hasattr(sys, "orig_argv"):
+        del sys.orig_argv[1:]  # this file's path and the socket's number
+    if not _SAFE_PATH:
+        sys.path.insert(0, "")
+    sys.modules["__main__"] = fresh_main_module()
+    # Random state needs nothing here: random, tempfile and ssl reseed themselves after a
+    # fork (os.register_at_fork, pid checks). str hashes keep the server's seed: no fork
+    # can change that.
+
+
+def fresh_main_module():
+    """``__main__`` as CPython creates it before running stdin (same keys, same order)."""
+    main = type(sys)("__main__")
+    main.__loader__ = sys.modules["builtins"].__loader__  # BuiltinImporter
+    if _MAIN_HAS_ANNOTATIONS:
+        main.__annotations__ = {}
+    main.__builtins__ = sys.modules["builtins"]
+    return main
+
+
+def run_stdin(namespace):
+    """``_PyRun_SimpleFileObject`` for ``<stdin>``, then ``Py_RunMain``'s ending."""
+    namespace["__file__"] = "<stdin>"
+    namespace["__cached__"] = None
+    try:
+        _Warm.run_file(
+            _Warm.open_stdin(), b"<stdin>", FILE_INPUT, namespace, namespace, 0, _Warm.flags
+        )
+    except BaseException as error:
+        error.__traceback__ = error.__traceback__.tb_next  # drop this frame: <module> is first
+        flush_io()
+        if isinstance(error, SystemExit):
+            return finalize(system_exit_status(error))  # __file__ is still set, as in CPython
+        status = print_uncaught(error)
+        if status is not None:  # the excepthook itself raised SystemExit
+            return finalize(status)
+        _forget_file(namespace)
+        status = finalize(1)
+        if isinstance(error, KeyboardInterrupt):
+            _die_by_sigint()
+        return status
+    flush_io()
+    _forget_file(namespace)
+    return finalize(0)
+
+
+def _forget_file(namespace):
+    namespace.pop("__file__", None)
+    namespace.pop("__cached__", None)
+
+
+def flush_io():
+    """CPython flushes stderr then stdout after running the file, before any traceback."""
+    for name in ("stderr", "stdout"):
+        try:
+            getattr(sys, name).flush()
+        except Exception:
+            pass
+
+
+def system_exit_status(error):
+    """``_Py_HandleSystemExit``: None is 0, an int is its low byte, anything else is
+    printed to stderr and is 1."""
+    code = getattr(error, "code", error)
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF if -(2**63) <= code < 2**63 else 0xFF  # C long, then exit()
+    try:
+        sys.stderr.write(str(code))
+        sys.stderr.write("\n")
+    except Exception:
+        pass
+    return 1
+
+
+def print_uncaught(error):
+    """``PyErr_Print``: remember it in sys.last_*, then call sys.excepthook.
+
+    Returns an exit status only when the excepthook raised SystemExit.
+    """
+    trace = error.__traceback__
+    sys.last_type, sys.last_value, sys.last_traceback = type(error), error, trace
+    if sys.version_info >= (3, 12):
+        sys.last_exc = error
+    hook = getattr(sys, "excepthook", None)
+    if hook is None:
+        sys.stderr.write("sys.excepthook is missing\n")
+        sys.__excepthook__(type(error), error, trace)
+        return None
+    try:
+        hook(type(error), error, trace)
+    except SystemExit as exit_error:
+        return system_exit_status(exit_error)
+    except BaseException as hook_error:
+        hook_error.__traceback__ = hook_error.__traceback__.tb_next
+        flush_io()
+        sys.stderr.write("Error in sys.excepthook:\n")
+        sys.__excepthook__(type(hook_error), hook_error, hook_error.__traceback__)
+        sys.stderr.write("\nOriginal exception was:\n")
+        sys.__excepthook__(type(error), error, trace)
+    return None
+
+
+def finalize(status):
+    """``Py_FinalizeEx`` as far as a hook can see it: join non-daemon threads, run atexit
+    handlers, flush stdio (a failed flush exits 120), collect garbage, clear the hook's
+    globals so their ``__del__`` runs, flush again, and flush C stdio as ``exit()`` does."""
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        try:
+            threading._shutdown()
+        except BaseException as error:
+            _write_unraisable(error, threading)
+    atexit._run_exitfuncs()
+    flushed = flush_std_files()
+    gc.collect()
+    for name in ("stdin", "stdout", "stderr"):  # as finalize_modules_delete_special does
+        setattr(sys, name, getattr(sys, "__%s__" % name))
+    _clear_module_dict(sys.modules["__main__"].__dict__)
+    gc.collect()
+    flushed = flush_std_files() and flushed
+    _Warm.flush_c_stdio()
+    return status if flushed else 120
+
+
+def flush_std_files():
+    """``flush_std_files``: False when sys.stdout or sys.stderr failed to flush."""
+    ok = True
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name, None)
+        if stream is None or _is_closed(stream):
+            continue
+        try:
+            stream.flush()
+        except Exception as error:
+            if name == "stdout":
+                _write_unraisable(error, stream)
+            ok = False
+    return ok
+
+
+def _is_closed(stream):
+    try:
+        return bool(stream.closed)
+    except Exception:
+        return False
+
+
+def _clear_module_dict(namespace):
+    """``_PyModule_ClearDict``: names with one leading underscore first, then the rest."""
+    for name in list(namespace):
+        if isinstance(name, str) and name.startswith("_") and not name.startswith("__"):
+            namespace[name] = None
+    for name in list(namespace):
+        if name != "__builtins__":
+            namespace[name] = None
+
+
+def _write_unraisable(error, obj):
+    """The default ``sys.unraisablehook`` output, for the rare errors CPython reports so."""
+    import traceback
+
+    try:
+        sys.stderr.write("Exception ignored in: %r\n" % (obj,))
+        traceback.print_exception(type(error), error, error.__traceback__)
+    except Exception:
+        pass
+
+
+def _die_by_sigint():
+    """``exit_sigint``: after an uncaught KeyboardInterrupt CPython kills itself by SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,401 @@
+"""The fast runner: one warm ``python3`` that forks a fresh hook process per event.
+
+``SubprocessRunner`` pays a whole interpreter start-up per event; a test suite firing
+thousands of events spends most of its time there. ``ForkServerRunner`` starts the hook's
+``python3`` once, running ``_forkserver_main.py`` (standard library only, so any Python
+3.9+ with ctypes will do), which imports the modules hooks use and forks one child per
+event. The child undoes what a fork inherits (environment, working directory, signal
+handlers, ``__main__``, ``sys.argv``, ``sys.path``, time zone) and runs the script with the
+very C call ``python3 < script`` makes, so everything from parsing to the exit status is
+CPython's own. Around it the caller does what ``SubprocessRunner`` does: a scratch
+directory, its own session, stdin a pipe holding the script, stdout and stderr merged into
+one pipe, the timeout killing the process group.
+
+What a fork cannot make identical, and no hook should rely on:
+
+- the parent process is the warm server, not the caller (``os.getppid()``), and the
+  process's command line (``/proc/self/cmdline``) is the server's;
+- str hashes use the server's seed, the same for every event of one server (set
+  ``PYTHONHASHSEED`` for runs that must not depend on it);
+- ``sys.modules`` already holds the preloaded modules, and the process is that much bigger;
+- the hook's module frame has the server's frames below it (``inspect.stack()``,
+  ``warnings.warn(stacklevel=2)`` at module level).
+
+Interpreter start-up reads some variables (``PYTHON*``, locale, ``PATH``, ``HOME``,
+loader and OpenSSL settings); a change in those starts a new warm server rather than
+reuse one that started differently.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from pathlib import Path
+
+from . import _forkserver_main as protocol
+from .errors import HookdkError
+from .runner import (
+    TIMEOUT_EXIT_CODE,
+    Runner,
+    RunResult,
+    SubprocessRunner,
+    exit_code_of,
+    hoop_output,
+    start_python,
+)
+
+SERVER_SCRIPT = Path(protocol.__file__)
+RUNNER_KINDS = ("auto", "fast", "subprocess")
+
+STARTUP_TIMEOUT = 30.0  # a cold interpreter importing ssl on a loaded CI machine
+REPLY_TIMEOUT = 10.0  # the server answers a fork request at once; longer means it is stuck
+DRAIN_TIMEOUT = 2.0  # as SubprocessRunner: output still arriving after a kill
+REAP_TIMEOUT = 5.0
+
+# Read by the interpreter (or a launcher such as pyenv's shim) while it starts: a child
+# forked from a server started with other values would not be a fresh python3.
+_STARTUP_NAMES = {"PATH", "HOME", "LANG", "LANGUAGE", "TZDIR"}
+_STARTUP_PREFIXES = ("PYTHON", "LC_", "LD_", "DYLD_", "OPENSSL_", "PYENV", "MALLOC")
+
+
+def fork_supported() -> bool:
+    """The fast runner needs POSIX fork and descriptor passing over unix sockets."""
+    return (
+        os.name == "posix"
+        and hasattr(os, "fork")
+        and hasattr(socket, "AF_UNIX")
+        and hasattr(socket, "send_fds")
+    )
+
+
+def make_runner(kind: str, python: str = "python3") -> Runner:
+    """``fast`` (fork server), ``subprocess`` (one interpreter per event) or ``auto``."""
+    if kind == "auto":
+        kind = "fast" if fork_supported() else "subprocess"
+    if kind == "subprocess":
+        return SubprocessRunner(python)
+    if kind == "fast":
+        if not fork_supported():
+            raise HookdkError(
+                "the fast runner needs POSIX fork and unix sockets; use the subprocess runner"
+            )
+        return ForkServerRunner(python)
+    raise HookdkError(f"unknown runner {kind!r}: expected one of {', '.join(RUNNER_KINDS)}")
+
+
+def startup_key(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The part of an environment that shapes an interpreter at start-up."""
+    return tuple(
+        sorted(
+            (name, value)
+            for name, value in env.items()
+            if name in _STARTUP_NAMES or name.startswith(_STARTUP_PREFIXES)
+        )
+    )
+
+
+class ForkServerRunner:
+    """Same observables as ``SubprocessRunner``, a fork instead of a start-up per event.
+
+    Runs are serialised by a lock (one child at a time). A warm server that died is
+    replaced transparently, once per run; ``close()`` stops it.
+    """
+
+    def __init__(self, python: str = "python3") -> None:
+        self.python = python
+        self._lock = threading.Lock()
+        self._server: _WarmServer | None = None
+
+    @property
+    def server_pid(self) -> int | None:
+        """The warm interpreter's pid, None before the first run (for tests and tools)."""
+        return self._server.process.pid if self._server else None
+
+    def run(self, script: bytes, env: Mapping[str, str], timeout: float) -> RunResult:
+        _check_environment(env)
+        with self._lock, tempfile.TemporaryDirectory(prefix="hookdk-run-") as scratch:
+            started = time.perf_counter()
+            server, child = self._spawn(env, scratch)
+            try:
+                output, status = self._follow(server, child, script, started + timeout)
+            finally:
+                child.close()
+            duration = time.perf_counter() - started
+        timed_out = status is None
+        exit_code = (
+            TIMEOUT_EXIT_CODE if timed_out else exit_code_of(os.waitstatus_to_exitcode(status))
+        )
+        return RunResult(exit_code, hoop_output(output), output, timed_out, duration)
+
+    def close(self) -> None:
+        with self._lock:
+            self._discard()
+
+    def __enter__(self) -> ForkServerRunner:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _spawn(self, env: Mapping[str, str], scratch: str) -> tuple[_WarmServer, _Child]:
+        for _attempt in range(2):
+            server = self._server_for(env)
+            try:
+                return server, server.spawn(env, scratch)
+            except _ServerGone:
+                self._discard()
+        raise HookdkError(f"{self.python}: the fast runner's warm interpreter keeps dying")
+
+    def _server_for(self, env: Mapping[str, str]) -> _WarmServer:
+        server = self._server
+        if server is not None and (server.key != startup_key(env) or not server.alive()):
+            self._discard()
+        if self._server is None:
+            self._server = _WarmServer(self.python, env)
+        return self._server
+
+    def _follow(
+        self, server: _WarmServer, child: _Child, script: bytes, deadline: float
+    ) -> tuple[bytes, int | None]:
+        """Feed the script, collect the output, and get the wait status (None: timed out)."""
+        output, finished = _exchange(child, script, deadline)
+        status = None
+        if finished:
+            status = self._wait(server, child, deadline - time.perf_counter())
+        if status is None:
+            _kill_group(child.pid)
+            output += _drain(child.output, DRAIN_TIMEOUT)
+            if self._wait(server, child, REAP_TIMEOUT) is None:
+                self._discard()  # a child that outlives SIGKILL this long: start afresh
+        return output, status
+
+    def _wait(self, server: _WarmServer, child: _Child, timeout: float) -> int | None:
+        try:
+            return server.wait_status(timeout)
+        except _ServerGone:
+            _kill_group(child.pid)
+            self._discard()
+            raise HookdkError(
+                f"{self.python}: the fast runner's warm interpreter died during the event"
+            ) from None
+
+    def _discard(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+
+class _ServerGone(Exception):
+    """The warm server closed its socket: crashed, killed, or never started."""
+
+
+class _Child:
+    """One event's process as the caller holds it: its pid and its two pipe ends."""
+
+    def __init__(self, pid: int, stdin: int, output: int) -> None:
+        self.pid, self.stdin, self.output = pid, stdin, output
+
+    def close_stdin(self) -> None:
+        if self.stdin >= 0:
+            os.close(self.stdin)
+            self.stdin = -1
+
+    def close(self) -> None:
+        self.close_stdin()
+        os.close(self.output)
+
+
+class _WarmServer:
+    """One warm interpreter running ``_forkserver_main.py``, and the socket to it."""
+
+    def __init__(self, python: str, env: Mapping[str, str]) -> None:
+        self.key = startup_key(env)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            # stdin, stdout and stderr are pipes, as SubprocessRunner's are: the child
+            # inherits the sys.stdin/stdout/stderr objects built over them at start-up.
+            self.process = start_python(
+                [python, str(SERVER_SCRIPT), str(theirs.fileno())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=dict(env),
+                pass_fds=[theirs.fileno()],
+                start_new_session=True,
+            )
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.process.stdin.close()
+        self.sock = ours
+        self._stop = weakref.finalize(self, _stop_server, self.process, ours)
+        self._handshake(python, env)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def spawn(self, env: Mapping[str, str], scratch: str) -> _Child:
+        """Ask for a child; it runs once the caller has written the script to its stdin."""
+        stdin_read, stdin_write = os.pipe()
+        output_read, output_write = os.pipe()
+        try:
+            body = protocol.frame([os.fsencode(scratch), *_encode(env)])
+            self.sock.settimeout(REPLY_TIMEOUT)
+            header = protocol._HEADER.pack(len(body))
+            socket.send_fds(self.sock, [header], [stdin_read, output_write])
+            self.sock.sendall(body)
+            pid = self._receive_int()
+        except (OSError, _ServerGone):
+            os.close(stdin_write)
+            os.close(output_read)
+            raise _ServerGone from None
+        finally:
+            os.close(stdin_read)
+            os.close(output_write)
+        if pid <= 0:
+            os.close(stdin_write)
+            os.close(output_read)
+            raise HookdkError(f"the fast runner could not fork: {os.strerror(-pid)}")
+        return _Child(pid, stdin_write, output_read)
+
+    def wait_status(self, timeout: float) -> int | None:
+        """The child's wait status, or None if it is still running after ``timeout``."""
+        self.sock.settimeout(max(timeout, 0.001))
+        try:
+            return self._receive_int()
+        except TimeoutError:
+            return None
+        except OSError:
+            raise _ServerGone from None
+
+    def close(self) -> None:
+        self._stop()
+
+    def _receive_int(self) -> int:
+        data = protocol.receive_exactly(self.sock, protocol._REPLY.size)
+        if len(data) < protocol._REPLY.size:
+            raise _ServerGone
+        return protocol._REPLY.unpack(data)[0]
+
+    def _handshake(self, python: str, env: Mapping[str, str]) -> None:
+        body = protocol.frame(_encode(env))
+        try:
+            self.sock.settimeout(STARTUP_TIMEOUT)
+            self.sock.sendall(protocol._HEADER.pack(len(body)) + body)
+            ready = self.sock.recv(1)
+        except OSError:
+            ready = b""
+        if ready != b"R":
+            self.close()
+            why = self.process.stdout.read().decode(errors="replace").strip().splitlines()
+            self.process.stdout.close()
+            reason = why[-1] if why else "it exited without a word"
+            raise HookdkError(
+                f"{python}: the fast runner's warm interpreter did not start ({reason}); "
+                "it needs Python 3.9 or later with ctypes, or use the subprocess runner"
+            )
+
+
+def _stop_server(process: subprocess.Popen, sock: socket.socket) -> None:
+    """Hang up (the server exits on end of file) and reap it; kill it if it lingers."""
+    sock.close()
+    try:
+        process.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout and not process.stdout.closed:
+        process.stdout.close()
+
+
+def _encode(env: Mapping[str, str]) -> list[bytes]:
+    return [os.fsencode(part) for item in env.items() for part in item]
+
+
+def _check_environment(env: Mapping[str, str]) -> None:
+    """Refuse what subprocess.Popen refuses, with its messages."""
+    for name, value in env.items():
+        if "=" in name or not name:
+            raise ValueError("illegal environment variable name")
+        if "\0" in name or "\0" in value:
+            raise ValueError("embedded null byte")
+
+
+def _exchange(child: _Child, script: bytes, deadline: float) -> tuple[bytes, bool]:
+    """Write the script to the child's stdin and read its output until end of file.
+
+    As ``Popen.communicate`` does: both at once, so a big script cannot deadlock against
+    a full output pipe. Returns the output and whether end of file came before the
+    deadline (``time.perf_counter`` seconds).
+    """
+    chunks: list[bytes] = []
+    pending = memoryview(script)
+    os.set_blocking(child.stdin, False)
+    with selectors.DefaultSelector() as selector:
+        selector.register(child.output, selectors.EVENT_READ)
+        if pending:
+            selector.register(child.stdin, selectors.EVENT_WRITE)
+        else:
+            child.close_stdin()
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return b"".join(chunks), False
+            for key, _ in selector.select(remaining):
+                if key.fd == child.output:
+                    data = os.read(child.output, 65536)
+                    if not data:
+                        return b"".join(chunks), True
+                    chunks.append(data)
+                    continue
+                try:
+                    pending = pending[os.write(child.stdin, pending) :]
+                except BrokenPipeError:  # the hook died before reading it all
+                    pending = pending[:0]
+                if not pending:
+                    selector.unregister(child.stdin)
+                    child.close_stdin()
+
+
+def _drain(fd: int, seconds: float) -> bytes:
+    """What is still in the pipe after a kill; a grandchild that escaped the process
+    group and holds the pipe open is not waited for past ``seconds``."""
+    chunks: list[bytes] = []
+    deadline = time.perf_counter() + seconds
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while (remaining := deadline - time.perf_counter()) > 0:
+            if not selector.select(remaining):
+                break
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            chunks.append(data)
+    return b"".join(chunks)
+
+
+def _kill_group(pid: int) -> None:
+    """Kill the child's session. A child not yet past ``setsid`` is killed alone: it has
+    had no time to start any process of its own."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    except PermissionError:
+        pass
+
+
+__all__ = ["ForkServerRunner", "fork_supported", "make_runner", "startup_key"]
