@@ -471,8 +471,7 @@ def _render_changes(source: bytes, rendered: bytes) -> Iterator[Change]:
     if source == rendered:
         return
     old, new = source.splitlines(), rendered.splitlines()
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _line_opcodes(old, new):
         if tag == "equal":
             continue
         i, j = i1, j1
@@ -482,6 +481,17 @@ def _render_changes(source: bytes, rendered: bytes) -> Iterator[Change]:
             if pi < i2:
                 yield Change(pi + 1, pi + 1, (new[pj],))
             i, j = pi + 1, pj + 1
+
+
+def _line_opcodes(old: list[bytes], new: list[bytes]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes from source lines to rendered lines. Blank lines are "junk": they
+    may not anchor the alignment, or a comment that renders as an empty line would pair
+    with some unrelated blank line further down."""
+    return difflib.SequenceMatcher(_is_blank, old, new, autojunk=False).get_opcodes()
+
+
+def _is_blank(line: bytes) -> bool:
+    return not line.strip()
 
 
 def _paired_lines(old, new, i1, i2, j1, j2) -> Iterator[tuple[int, int]]:
@@ -568,9 +578,7 @@ class Script:
 
 
 def _source_line(source: bytes, rendered: bytes, line: int) -> int:
-    old, new = source.splitlines(), rendered.splitlines()
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for _tag, i1, i2, j1, j2 in _line_opcodes(source.splitlines(), rendered.splitlines()):
         if j1 < line <= j2 or (j1 == j2 and line == j1 + 1):
             return min(i1 + (line - 1 - j1), max(i2 - 1, i1)) + 1
     return line

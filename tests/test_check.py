@@ -197,6 +197,26 @@ def test_hk202_says_what_a_default_renders_as(hook_repo):
     assert 'renders as: REGION = "us-east-1"' in found.message
 
 
+def test_hk202_a_header_comment_then_defaults_reads_line_by_line(hook_repo):
+    source = (
+        "import os\n"
+        "{{/* settings, filled in by Hoop\n"
+        "   from the defaults */}}\n"
+        'A = "{{ .a | default "x" }}"\n'
+        'B = "{{- .b | default "y" -}}"\n'
+        "{{/* gone */ -}}\n"
+        "\n"
+        "print(A, B)\n"
+    )
+    findings = [f for f in of(static(hook_repo(source)), "HK202") if f.file == OPEN]
+    assert [(f.line, f.message) for f in findings] == [
+        (2, "lines 2-3 render as an empty line"),
+        (4, 'line 4 renders as: A = "x"'),
+        (5, 'line 5 renders as: B = "y"'),
+        (6, "lines 6-7 render as nothing (removed)"),
+    ]
+
+
 def test_hk202_not_when_the_file_has_no_action(hook_repo):
     assert "HK202" not in rules(static(hook_repo(CLEAN_HOOK)))
 

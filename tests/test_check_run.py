@@ -226,3 +226,29 @@ def test_user_errors_are_one_line_and_exit_2(
     assert code == 2
     assert needle in err
     assert "Traceback" not in err
+
+
+# --- a freshly `hookdk init`-ed repo passes ----------------------------------------------
+
+
+def test_a_freshly_initialised_repo_passes_check_strict(monkeypatch, capsys, runbooks):
+    """The default template, committed and pushed, with its settings in the hook's
+    environment as `hookdk demo` gives them (its hooks exit 1 without a token, by design)."""
+    from hoophooks_dk import scaffold
+
+    template = scaffold.get_template(scaffold.DEFAULT_TEMPLATE)
+    scaffold.init(runbooks.root, template.name)
+    published(runbooks)
+    for name, value in template.demo_env.items():
+        monkeypatch.setenv(name, value)
+    code, out, _ = hookdk_check(monkeypatch, capsys, "--repo", str(runbooks.root), "--strict")
+    assert code == 0, out
+
+
+def test_every_template_passes_the_static_check_straight_after_init(runbooks):
+    from hoophooks_dk import scaffold
+
+    for template in scaffold.templates():
+        scaffold.init(runbooks.root, template.name, force=True)
+        findings = check(runbooks.root, static=True)
+        assert [f.rule for f in findings] == ["HK402"], (template.name, findings)
