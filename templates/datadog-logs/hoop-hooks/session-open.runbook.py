@@ -75,7 +75,10 @@ def tag(name, value):
 
 def tags(event):
     found = [tag("event", EVENT), tag("connection", event["connection"]["name"])]
-    found += [tag("verb", event["verb"]), tag("review_required", event["review"]["required"])]
+    found += [
+        tag("verb", event["verb"]),
+        tag("review_required", str(event["review"]["required"]).lower()),
+    ]
     return found + [t.strip() for t in DATADOG_TAGS.split(",") if t.strip()]
 
 

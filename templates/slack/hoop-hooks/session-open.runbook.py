@@ -64,7 +64,7 @@ def build_message(payload):
     where = escape(opened.get("connection_name") or "?")
     verb = escape(opened.get("verb") or "?")
     if not reviewers:
-        text = f":arrow_forward: {who} opened a {verb} session on *{where}*"
+        text = f":arrow_forward: {who} opened *{where}* ({verb})"
         return slack_message(text, payload)
     text = f":lock: *Review requested*: {who} wants to {verb} on *{where}*"
     text += "\nReviewers: " + escape(", ".join(reviewers))

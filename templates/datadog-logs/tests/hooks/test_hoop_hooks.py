@@ -1,0 +1,165 @@
+"""Tests for the datadog-logs hooks, written by `hookdk init`.
+
+They run the real hoop-hooks/*.runbook.py scripts as Hoop runs them and look at what
+Datadog's logs intake received. The `hoop_hooks`, `siem` and `hook_payload` fixtures
+come from the hoophooks_dk pytest plugin; no request leaves the machine (`siem.router`
+answers them, with 200 unless a test programs otherwise).
+"""
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+URL = "https://http-intake.logs.datadoghq.eu/api/v2/logs"
+API_KEY = "test-dd-api-key-93af"
+ATTEMPTS = 3
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+@pytest.fixture(autouse=True)
+def settings(monkeypatch):
+    """Pin the hooks' settings, so these tests hold whatever defaults the hooks carry."""
+    monkeypatch.setenv("DATADOG_API_KEY", API_KEY)
+    monkeypatch.setenv("DATADOG_SITE", "datadoghq.eu")
+    monkeypatch.setenv("DATADOG_SERVICE", "hoop")
+    monkeypatch.setenv("DATADOG_SOURCE", "hoop")
+    monkeypatch.setenv("DATADOG_TAGS", "env:test,team:platform")
+    monkeypatch.setenv("HOOK_ATTEMPTS", str(ATTEMPTS))
+    monkeypatch.setenv("HOOK_RETRY_DELAY_SECONDS", "0")
+
+
+def only_log(request):
+    """The intake takes a JSON array of logs; the hooks send one per event."""
+    [log] = request.json()
+    return log
+
+
+def test_session_open_sends_one_log(hoop_hooks, siem):
+    result = hoop_hooks.fire("session-open")
+
+    assert result.ok, result.output
+    [request] = siem.requests
+    assert (request.method, request.url) == ("POST", URL)
+    assert request.header("DD-API-KEY") == API_KEY
+    assert request.header("Content-Type") == "application/json"
+    log = only_log(request)
+    opened = result.payload["event_session_open"]
+    assert (log["ddsource"], log["service"]) == ("hoop", "hoop")
+    assert log["ddtags"].split(",") == [
+        "event:session-open",
+        "connection:" + opened["connection_name"],
+        "verb:" + opened["verb"],
+        "review_required:false",
+        "env:test",
+        "team:platform",
+    ]
+    assert log["message"] == f"{opened['user_email']} opened {opened['connection_name']} (exec)"
+    assert (log["hoop"]["id"], log["hoop"]["sid"]) == (result.id, result.sid)
+    assert log["hoop"]["input"] == opened["input"]
+
+
+def test_session_close_sends_the_outcome(hoop_hooks, siem):
+    result = hoop_hooks.fire("session-close", exit_code=1, output="ERROR: permission denied")
+
+    assert result.ok, result.output
+    [request] = siem.requests
+    assert (request.method, request.url) == ("POST", URL)
+    assert request.header("DD-API-KEY") == API_KEY
+    log = only_log(request)
+    assert log["ddtags"].split(",")[:2] == ["event:session-close", "exit_code:1"]
+    assert (log["hoop"]["exit_code"], log["hoop"]["output"]) == (1, "ERROR: permission denied")
+    assert log["hoop"]["id"] == result.id
+
+
+def test_secrets_are_never_forwarded(hoop_hooks, siem):
+    result = hoop_hooks.fire("session-open")
+
+    assert result.ok, result.output
+    siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
+    event = only_log(siem.requests[0])["hoop"]
+    envs = result.payload["event_session_open"]["connection_envs"]
+    assert event["connection"]["env_keys"] == sorted(envs)  # the keys are kept
+    assert "input_file" not in siem.requests[0].text
+
+
+def test_every_event_carries_its_idempotency_key(hoop_hooks, siem):
+    results = [hoop_hooks.fire("session-open"), hoop_hooks.fire("session-close")]
+
+    assert len(siem.requests) == 2
+    for result, request in zip(results, siem.requests):
+        assert only_log(request)["hoop"]["id"] == result.id  # facet on @hoop.id to dedupe
+
+
+def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, siem):
+    results = hoop_hooks.session(review=True)
+
+    assert [r.event for r in results] == ["session-open", "session-open", "session-close"]
+    assert all(r.ok for r in results), [r.output for r in results]
+    first, second, close = [only_log(request)["hoop"] for request in siem.requests]
+    assert first["id"] == second["id"] == results[0].id
+    assert first["review"] == {"required": True, "reviewers": ["dba-team"]}
+    assert close["id"] == results[2].id != first["id"]
+
+
+def test_null_fields_from_hoop_are_handled(hoop_hooks, hook_payload, siem):
+    opened = hook_payload("session-open", connection_envs=None, connection_reviewers=None)
+    results = [hoop_hooks.fire("session-open", opened), hoop_hooks.fire("session-close")]
+
+    assert all(r.ok for r in results), [r.output for r in results]
+    open_event, close_event = [only_log(request)["hoop"] for request in siem.requests]
+    assert open_event["connection"]["env_keys"] == []
+    assert open_event["review"]["reviewers"] == []
+    assert close_event["output"] is None  # a clean close sends output: null
+
+
+def test_failing_intake_is_retried_then_reported(hoop_hooks, siem):
+    siem.router.post(URL).respond(503)
+
+    result = hoop_hooks.fire("session-close")
+
+    assert result.exit_code == 1
+    assert len(siem.requests) == ATTEMPTS
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "HTTP 503" in result.output
+
+
+def test_intake_that_recovers_gets_the_log_once_delivered(hoop_hooks, siem):
+    answers = [httpx.Response(503), httpx.Response(429), httpx.Response(202)]
+    siem.router.post(URL).mock(side_effect=answers)
+
+    result = hoop_hooks.fire("session-open")
+
+    assert result.ok, result.output
+    assert len(siem.requests) == 3
+    assert {only_log(r)["hoop"]["id"] for r in siem.requests} == {result.id}
+
+
+def test_rejected_api_key_is_not_retried(hoop_hooks, siem):
+    siem.router.post(URL).respond(403, json={"errors": [{"status": "403", "title": "Forbidden"}]})
+
+    result = hoop_hooks.fire("session-open")
+
+    assert result.exit_code == 1
+    assert len(siem.requests) == 1  # a 4xx will not heal by retrying
+    assert "HTTP 403" in result.output
+
+
+def test_missing_api_key_fails_without_sending(hoop_hooks, siem, monkeypatch):
+    monkeypatch.setenv("DATADOG_API_KEY", "")
+
+    result = hoop_hooks.fire("session-open")
+
+    assert result.exit_code == 1
+    assert "DATADOG_API_KEY" in result.output
+    assert siem.requests == []
+
+
+def test_example_payloads(hoop_hooks, siem):
+    for path in sorted(PAYLOADS.glob("*.json")):
+        payload = json.loads(path.read_text())
+        event = "session-open" if payload.get("event_session_open") else "session-close"
+        result = hoop_hooks.fire(event, payload)
+        assert result.ok, f"{path.name}: {result.output}"
+    siem.assert_no_leaks()

@@ -1,0 +1,172 @@
+"""Tests for the svix-compat hooks, written by `hookdk init`.
+
+They run the real hoop-hooks/*.runbook.py scripts as Hoop runs them and check that what
+the receiver got is what Hoop's deprecated Svix webhooks sent: the same bodies, signed
+the same way (verified with the official `svix` package). The `hoop_hooks`, `siem` and
+`hook_payload` fixtures come from the hoophooks_dk pytest plugin; no request leaves the
+machine (`siem.router` answers them, with 200 unless a test programs otherwise).
+"""
+
+import base64
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from svix.webhooks import Webhook, WebhookVerificationError
+
+URL = "https://receiver.example.test/webhooks/hoop"
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+ATTEMPTS = 3
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+@pytest.fixture(autouse=True)
+def settings(monkeypatch):
+    """Pin the hooks' settings, so these tests hold whatever defaults the hooks carry."""
+    monkeypatch.setenv("SVIX_ENDPOINT_URL", URL)
+    monkeypatch.setenv("SVIX_SECRET", SECRET)
+    monkeypatch.setenv("HOOK_ATTEMPTS", str(ATTEMPTS))
+    monkeypatch.setenv("HOOK_RETRY_DELAY_SECONDS", "0")
+
+
+def verified(request, secret=SECRET):
+    """The body, once the svix package accepts the request's signature (else it raises)."""
+    Webhook(secret).verify(request.body, dict(request.headers))
+    return request.json()
+
+
+def test_session_open_is_the_svix_session_open_event(hoop_hooks, siem):
+    result = hoop_hooks.fire("session-open")
+
+    assert result.ok, result.output
+    [request] = siem.requests
+    assert (request.method, request.url) == ("POST", URL)
+    assert request.header("svix-id") == result.id
+    assert request.header("svix-signature").startswith("v1,")
+    body = verified(request)
+    opened = result.payload["event_session_open"]
+    assert body["event_type"] == "session.open"
+    assert body["id"] == result.sid  # Svix's id was the session id
+    assert (body["user_email"], body["verb"]) == (opened["user_email"], opened["verb"])
+    assert (body["connection"], body["connection_type"]) == (
+        opened["connection_name"],
+        opened["connection_type"],
+    )
+    assert base64.b64decode(body["input"]).decode() == opened["input"]
+    assert body["input_size"] == len(opened["input"].encode())
+    assert body["is_input_truncated"] is False
+    assert body["review"] is None
+
+
+def test_session_close_is_the_svix_session_close_event(hoop_hooks, siem):
+    result = hoop_hooks.fire("session-close", exit_code=1, output="ERROR: permission denied")
+
+    assert result.ok, result.output
+    [request] = siem.requests
+    assert (request.method, request.url) == ("POST", URL)
+    assert verified(request) == {
+        "event_type": "session.close",
+        "id": result.sid,
+        "exit_code": 1,
+        "exit_err": "ERROR: permission denied",
+    }
+
+
+def test_a_wrong_secret_does_not_verify(hoop_hooks, siem):
+    hoop_hooks.fire("session-close")
+
+    other = "whsec_" + base64.b64encode(b"another-endpoint-secret").decode()
+    with pytest.raises(WebhookVerificationError):
+        verified(siem.requests[0], secret=other)
+
+
+def test_secrets_are_never_forwarded(hoop_hooks, siem):
+    result = hoop_hooks.fire("session-open")
+
+    assert result.ok, result.output
+    siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
+    body = verified(siem.requests[0])
+    envs = result.payload["event_session_open"]["connection_envs"]
+    assert body["connection_envs"] == sorted(envs)  # keys only, as Svix sent them
+    assert "input_file" not in siem.requests[0].text
+
+
+def test_every_event_carries_its_idempotency_key(hoop_hooks, siem):
+    results = [hoop_hooks.fire("session-open"), hoop_hooks.fire("session-close")]
+
+    assert len(siem.requests) == 2
+    for result, request in zip(results, siem.requests):
+        assert request.header("svix-id") == result.id
+
+
+def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, siem):
+    results = hoop_hooks.session(review=True)
+
+    assert [r.event for r in results] == ["session-open", "session-open", "session-close"]
+    assert all(r.ok for r in results), [r.output for r in results]
+    first, second, close = siem.requests
+    assert first.header("svix-id") == second.header("svix-id") == results[0].id
+    review = verified(first)["review"]
+    assert review == {"owner_email": "alice@example.com", "status": "UNKNOWN", "type": "onetime"}
+    assert close.header("svix-id") == results[2].id
+
+
+def test_null_fields_from_hoop_are_handled(hoop_hooks, hook_payload, siem):
+    opened = hook_payload("session-open", connection_envs=None, connection_reviewers=None)
+    results = [hoop_hooks.fire("session-open", opened), hoop_hooks.fire("session-close")]
+
+    assert all(r.ok for r in results), [r.output for r in results]
+    open_body, close_body = [verified(request) for request in siem.requests]
+    assert (open_body["connection_envs"], open_body["review"]) == (None, None)
+    assert close_body["exit_err"] is None  # a clean close sends output: null
+
+
+def test_unreadable_exit_code_is_sent_as_svix_did(hoop_hooks, siem):
+    hoop_hooks.fire("session-close", exit_code=-2)
+
+    assert verified(siem.requests[0])["exit_code"] == -100
+
+
+def test_failing_receiver_is_retried_then_reported(hoop_hooks, siem):
+    siem.router.post(URL).respond(503)
+
+    result = hoop_hooks.fire("session-close")
+
+    assert result.exit_code == 1
+    assert len(siem.requests) == ATTEMPTS
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "HTTP 503" in result.output
+
+
+def test_receiver_that_recovers_gets_the_event_once_delivered(hoop_hooks, siem):
+    answers = [httpx.Response(503), httpx.Response(503), httpx.Response(204)]
+    siem.router.post(URL).mock(side_effect=answers)
+
+    result = hoop_hooks.fire("session-open")
+
+    assert result.ok, result.output
+    assert len(siem.requests) == 3
+    assert {r.header("svix-id") for r in siem.requests} == {result.id}
+    for request in siem.requests:
+        verified(request)
+
+
+def test_missing_secret_fails_without_sending(hoop_hooks, siem, monkeypatch):
+    monkeypatch.setenv("SVIX_SECRET", "")
+
+    result = hoop_hooks.fire("session-open")
+
+    assert result.exit_code == 1
+    assert "SVIX_SECRET" in result.output
+    assert siem.requests == []
+
+
+def test_example_payloads(hoop_hooks, siem):
+    for path in sorted(PAYLOADS.glob("*.json")):
+        payload = json.loads(path.read_text())
+        event = "session-open" if payload.get("event_session_open") else "session-close"
+        result = hoop_hooks.fire(event, payload)
+        assert result.ok, f"{path.name}: {result.output}"
+        verified(siem.requests[-1])
+    siem.assert_no_leaks()
