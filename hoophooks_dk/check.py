@@ -940,8 +940,9 @@ def no_commits(view: GitView) -> list[Finding]:
 
 
 def ambiguous_default_branch(view: GitView) -> list[Finding]:
-    """HK403: with no branch configured, Hoop takes master or main, whichever its
-    reference listing yields first; with both present the choice is not reliable."""
+    """HK403: with no branch configured, Hoop takes the first of master or main that its
+    reference listing yields, and go-git lists an in-memory clone's references in Go's
+    (random) map order: with both present, either may be read, fetch after fetch."""
     if view.configured or not all(name in view.names for name in DEFAULT_BRANCHES):
         return []
     where = view.remote.name if view.remote else "this repository"
@@ -949,7 +950,7 @@ def ambiguous_default_branch(view: GitView) -> list[Finding]:
         finding(
             "HK403",
             f"both master and main exist on {where} and no branch is configured: "
-            "Hoop may read either (checked here: master)",
+            "Hoop may read either, and may switch on each refresh (checked here: master)",
             "configure the branch in Hoop's runbooks settings and pass --branch, or delete one",
         )
     ]

@@ -252,3 +252,35 @@ def test_every_template_passes_the_static_check_straight_after_init(runbooks):
         scaffold.init(runbooks.root, template.name, force=True)
         findings = check(runbooks.root, static=True)
         assert [f.rule for f in findings] == ["HK402"], (template.name, findings)
+
+
+# --- the pre-commit manifest -------------------------------------------------------------
+
+
+def test_pre_commit_manifest_runs_hookdk_check_on_hook_like_files():
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text()
+    fields = re.findall(r"^\s*-?\s*(\w+): (.+)$", text, re.M)
+    assert [value for key, value in fields if key == "id"] == [
+        "hookdk-check",
+        "hookdk-check-static",
+    ]
+    assert [value for key, value in fields if key == "entry"] == [
+        "hookdk check",
+        "hookdk check --static",
+    ]
+    assert {value for key, value in fields if key == "language"} == {"python"}
+    assert {value for key, value in fields if key == "pass_filenames"} == {"false"}
+    [pattern] = {value for key, value in fields if key == "files"}
+    triggers = re.compile(pattern)
+    for path in (
+        "hoop-hooks/session-open.runbook.py",
+        "hoop-hooks/lib.py",
+        "hoop_hooks/session-close.runbook.py",
+        "hooks/Session_Close.py",
+        "session-open.runbook.py",
+    ):
+        assert triggers.search(path), path
+    for path in ("README.md", "runbooks/db/migrate.runbook.sql", "tests/hooks/conftest.py"):
+        assert not triggers.search(path), path
