@@ -10,6 +10,7 @@ do its job (unreadable file, bad ``--input``, a construct the emulator does not 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -55,6 +56,6 @@ def render_command(path: Path, input_pairs: tuple[str, ...]) -> None:
     except HookdkError as err:
         click.echo(f"hookdk render: {err}", err=True)
         raise SystemExit(2) from None
-    stdout = click.get_binary_stream("stdout")
-    stdout.write(rendered)
-    stdout.flush()
+    sys.stdout.flush()
+    sys.stdout.buffer.write(rendered)
+    sys.stdout.buffer.flush()
