@@ -374,7 +374,7 @@ def render_hook(hook: HookFile) -> tuple[bytes | None, list[Finding]]:
     except RenderFailed as error:
         return None, [template_fails(hook, str(error))]
     except NotImplementedError as error:  # the dialect module never guesses
-        return None, [template_unknown(hook, str(error))]
+        return None, [template_unknown(hook, str(error), getattr(error, "line", None))]
     return rendered, [*renders_differently(hook, rendered), *renders_no_value(hook, rendered)]
 
 
@@ -390,16 +390,15 @@ def template_fails(hook: HookFile, error: str) -> Finding:
     )
 
 
-def template_unknown(hook: HookFile, reason: str) -> Finding:
+def template_unknown(hook: HookFile, reason: str, line: int | None = None) -> Finding:
     """HK204: the kit will not guess what Hoop renders, so nothing after this step is
     checked for this file (and no hook is run)."""
     return finding(
         "HK204",
-        f"the kit cannot reproduce Hoop's rendering of this file: {reason}; "
-        "its Python and its run were not checked",
+        f"{reason}; this file's Python and its run were not checked",
         "avoid the construct (hooks rarely need template logic), or test with Hoop itself",
         file=hook.path,
-        line=_template_error_line(hook.source, reason),
+        line=line,
     )
 
 

@@ -234,6 +234,17 @@ def test_hk203_not_for_a_top_level_default(hook_repo):
     assert "HK203" not in rules(static(hook_repo(source)))
 
 
+def test_hk204_a_construct_the_kit_cannot_render_is_said_not_guessed(hook_repo):
+    # Any construct runbook_template refuses will do; Go's `call` needs a func value.
+    repo = hook_repo('import yaml\nX = "{{ .x | default "a" | call }}"\n')
+    findings = static(repo)
+    found = [f for f in of(findings, "HK204") if f.file == OPEN]
+    assert [f.severity for f in found] == ["warning"]
+    assert "call" in found[0].message and "not checked" in found[0].message
+    assert not rules(findings) & {"HK201", "HK307"}  # no verdict, no Python checks
+    assert not of(check(repo.root, timeout=5), "HK501")  # and no run
+
+
 # --- Python (HK3xx) --------------------------------------------------------------------
 
 
