@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .capture import Capture, CapturedRequest
-from .emulator import Emulator, FireResult
-from .payload import CANARY_SECRETS, b64, canaries
-from .runner import DEFAULT_TIMEOUT, Runner
+from .runner import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import when used
+    from .capture import Capture, CapturedRequest
+    from .emulator import Emulator, FireResult
+    from .runner import Runner
 
 RUNNERS = ("auto", "fast", "subprocess")
 
@@ -41,6 +43,8 @@ class Siem:
     """What one test sees of the capture: its own requests, routes and leak canaries."""
 
     def __init__(self, capture: Capture) -> None:
+        from .payload import CANARY_SECRETS, b64
+
         self._capture = capture
         self._mark = capture.mark()
         self.canaries: dict[str, str] = {
@@ -78,6 +82,8 @@ class Siem:
         assert_no_leaks(self.requests, self.canaries)
 
     def _saw(self, result: FireResult) -> None:
+        from .payload import canaries
+
         self.canaries.update(canaries(result.payload))
 
 
@@ -91,6 +97,8 @@ class HoopHooks:
         self._capture = capture
 
     def emulator(self, *, ref: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Emulator:
+        from .emulator import Emulator
+
         return Emulator(
             self.repo, ref=ref, timeout=timeout, runner=self._runner, capture=self._capture
         )
@@ -123,6 +131,8 @@ class HoopHooks:
 
 @pytest.fixture(scope="session")
 def _hookdk_capture() -> Iterator[Capture]:
+    from .capture import Capture
+
     with Capture() as capture:
         yield capture
 
@@ -168,6 +178,7 @@ def hook_payload(pytestconfig: pytest.Config):
     repo = hoop_repo(pytestconfig)
 
     def build(event: str, **fields: Any) -> dict[str, Any]:
+        from .emulator import Emulator
         from .hooks import read_hooks
         from .render import load
 
