@@ -23,7 +23,11 @@ EVENT = click.Choice(["session-open", "session-close"])
 
 # Commands kept in their own modules, imported only when used (or listed by --help).
 LAZY_COMMANDS = {
+    "check": "hoophooks_dk.cli_check:check_command",
+    "demo": "hoophooks_dk.cli_init:demo_command",
+    "init": "hoophooks_dk.cli_init:init_command",
     "render": "hoophooks_dk.cli_render:render_command",
+    "templates": "hoophooks_dk.cli_init:templates_command",
 }
 
 
