@@ -40,6 +40,7 @@ if __name__ == "__main__" and not _SAFE_PATH:
 _MAIN_HAS_ANNOTATIONS = "__annotations__" in globals()
 
 import atexit  # noqa: E402
+import contextlib  # noqa: E402
 import gc  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
@@ -89,6 +90,8 @@ PRELOAD = (
 FILE_INPUT = 257  # Py_file_input
 INTERNAL_ERROR = 70  # a bug in this file, not in the hook (EX_SOFTWARE)
 
+_CWD = object()  # in launcher_changes: "the working directory", the child's own
+
 _LENGTH = struct.Struct("!I")
 _HEADER = struct.Struct("!Q")
 _REPLY = struct.Struct("!q")
@@ -135,6 +138,7 @@ class _Warm:
 
     fresh_handlers = {}  # signal handlers a new interpreter has, where preloading changed one
     launcher_changes = {}  # what a launcher (pyenv's shim) did to the start environment
+    launcher_order = None  # and the order it put the variables in, if it changed that
     run_file = None  # ctypes: PyRun_FileExFlags
     open_stdin = None  # ctypes: fdopen(0, "r")
     flush_c_stdio = None  # ctypes: fflush(NULL), as exit() would
@@ -146,21 +150,38 @@ def main():
     sock = socket.socket(fileno=int(sys.argv[1]))
     (size,) = _HEADER.unpack(receive_exactly(sock, _HEADER.size))
     start_env = dict(pairs(unframe(receive_exactly(sock, size))))
-    _Warm.launcher_changes = launcher_changes(start_env)
+    _Warm.launcher_changes = launcher_changes(start_env, os.fsencode(os.getcwd()))
+    _Warm.launcher_order = launcher_order(start_env, _Warm.launcher_changes)
     warm_up()
     sock.sendall(b"R")
     serve(sock)
 
 
-def launcher_changes(start_env):
+def launcher_changes(start_env, start_cwd):
     """Variables a launcher between the caller and this interpreter set or removed.
 
-    ``python3`` may be a wrapper (pyenv's shim adds PYENV_* and prepends to PATH). A hook
-    run by the standard runner sees those changes on every event, so children replay them.
+    ``python3`` may be a wrapper (pyenv's shim is a bash script: it adds PYENV_*, prepends
+    to PATH, and sets PWD and PYENV_DIR to its working directory). A hook run by the
+    standard runner sees those changes on every event, so children replay them, with the
+    child's own working directory wherever the launcher wrote its own (the caller starts
+    this server in a directory of its own, so that value cannot be a coincidence).
     """
     changes = {key: value for key, value in os.environb.items() if start_env.get(key) != value}
     changes.update({key: None for key in start_env if key not in os.environb})
-    return changes
+    return {key: _CWD if value == start_cwd else value for key, value in changes.items()}
+
+
+def launcher_order(start_env, changes):
+    """The launcher's order of variables, when it reordered them (a shell exports its own
+    way); None when replaying the changes onto the caller's order gives its order."""
+    replayed = dict(start_env)
+    for key, value in changes.items():
+        if value is None:
+            del replayed[key]
+        else:
+            replayed[key] = value
+    launched = list(os.environb)
+    return None if list(replayed) == launched else {key: i for i, key in enumerate(launched)}
 
 
 def warm_up():
@@ -280,22 +301,17 @@ def run_child(sock, fds, items):
     os.dup2(output_fd, 2)
     _close_all(fds)
     os.chdir(items[0])
-    become_fresh(pairs(items[1:]))
+    become_fresh(pairs(items[1:]), items[0])
     return run_stdin(sys.modules["__main__"].__dict__)
 
 
-def become_fresh(env):
+def become_fresh(env, cwd):
     """Undo what a fork inherits from the warm server that a new ``python3`` would not have."""
     environ = os.environb  # shares its data with os.environ; putenv/unsetenv reach C too
     for key in list(environ):
         del environ[key]
-    for key, value in env:
+    for key, value in launched_environment(env, cwd):
         environ[key] = value
-    for key, value in _Warm.launcher_changes.items():
-        if value is None:
-            environ.pop(key, None)
-        else:
-            environ[key] = value
     import time
 
     time.tzset()  # time and datetime read TZ at import; this child's TZ may differ
@@ -312,6 +328,20 @@ def become_fresh(env):
     # can change that.
 
 
+def launched_environment(env, cwd):
+    """The event's environment as the launcher would have handed it to python3."""
+    merged = dict(env)
+    for key, value in _Warm.launcher_changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = cwd if value is _CWD else value
+    order = _Warm.launcher_order
+    if order is None:
+        return list(merged.items())
+    return sorted(merged.items(), key=lambda item: order.get(item[0], len(order)))
+
+
 def fresh_main_module():
     """``__main__`` as CPython creates it before running stdin (same keys, same order)."""
     main = type(sys)("__main__")
@@ -326,26 +356,37 @@ def run_stdin(namespace):
     """``_PyRun_SimpleFileObject`` for ``<stdin>``, then ``Py_RunMain``'s ending."""
     namespace["__file__"] = "<stdin>"
     namespace["__cached__"] = None
+    error = run_file(namespace)
+    flush_io()
+    if error is None:
+        _forget_file(namespace)
+        return finalize(0)
+    if isinstance(error, SystemExit):
+        return finalize(system_exit_status(error))  # __file__ is still set, as in CPython
+    status = print_uncaught(error)
+    if status is not None:  # the excepthook itself raised SystemExit
+        return finalize(status)
+    _forget_file(namespace)
+    status = finalize(1)
+    if isinstance(error, KeyboardInterrupt):
+        _die_by_sigint()
+    return status
+
+
+def run_file(namespace):
+    """Parse, compile and run fd 0 as ``<stdin>``; return what it raised, if anything.
+
+    The exception is returned, not handled in an ``except`` block, so that nothing raised
+    later (by an excepthook, an atexit handler) gets it as its ``__context__``.
+    """
     try:
         _Warm.run_file(
             _Warm.open_stdin(), b"<stdin>", FILE_INPUT, namespace, namespace, 0, _Warm.flags
         )
     except BaseException as error:
         error.__traceback__ = error.__traceback__.tb_next  # drop this frame: <module> is first
-        flush_io()
-        if isinstance(error, SystemExit):
-            return finalize(system_exit_status(error))  # __file__ is still set, as in CPython
-        status = print_uncaught(error)
-        if status is not None:  # the excepthook itself raised SystemExit
-            return finalize(status)
-        _forget_file(namespace)
-        status = finalize(1)
-        if isinstance(error, KeyboardInterrupt):
-            _die_by_sigint()
-        return status
-    flush_io()
-    _forget_file(namespace)
-    return finalize(0)
+        return error
+    return None
 
 
 def _forget_file(namespace):
@@ -356,10 +397,8 @@ def _forget_file(namespace):
 def flush_io():
     """CPython flushes stderr then stdout after running the file, before any traceback."""
     for name in ("stderr", "stdout"):
-        try:
+        with contextlib.suppress(Exception):
             getattr(sys, name).flush()
-        except Exception:
-            pass
 
 
 def system_exit_status(error):
@@ -420,7 +459,7 @@ def finalize(status):
     flushed = flush_std_files()
     gc.collect()
     for name in ("stdin", "stdout", "stderr"):  # as finalize_modules_delete_special does
-        setattr(sys, name, getattr(sys, "__%s__" % name))
+        setattr(sys, name, getattr(sys, f"__{name}__"))
     _clear_module_dict(sys.modules["__main__"].__dict__)
     gc.collect()
     flushed = flush_std_files() and flushed
@@ -466,7 +505,7 @@ def _write_unraisable(error, obj):
     import traceback
 
     try:
-        sys.stderr.write("Exception ignored in: %r\n" % (obj,))
+        sys.stderr.write(f"Exception ignored in: {obj!r}\n")
         traceback.print_exception(type(error), error, error.__traceback__)
     except Exception:
         pass

@@ -28,6 +28,7 @@ reuse one that started differently.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
@@ -219,6 +220,8 @@ class _WarmServer:
     def __init__(self, python: str, env: Mapping[str, str]) -> None:
         self.key = startup_key(env)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        # A working directory of its own: whatever a launcher derives from it is recognisable.
+        home = tempfile.mkdtemp(prefix="hookdk-warm-")
         try:
             # stdin, stdout and stderr are pipes, as SubprocessRunner's are: the child
             # inherits the sys.stdin/stdout/stderr objects built over them at start-up.
@@ -227,19 +230,24 @@ class _WarmServer:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
+                cwd=home,
                 env=dict(env),
                 pass_fds=[theirs.fileno()],
                 start_new_session=True,
             )
         except BaseException:
             ours.close()
+            os.rmdir(home)
             raise
         finally:
             theirs.close()
         self.process.stdin.close()
         self.sock = ours
         self._stop = weakref.finalize(self, _stop_server, self.process, ours)
-        self._handshake(python, env)
+        try:
+            self._handshake(python, env)
+        finally:
+            os.rmdir(home)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -296,9 +304,15 @@ class _WarmServer:
         except OSError:
             ready = b""
         if ready != b"R":
-            self.close()
-            why = self.process.stdout.read().decode(errors="replace").strip().splitlines()
-            self.process.stdout.close()
+            self._stop.detach()
+            self.sock.close()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            with self.process.stdout as output:
+                why = output.read().decode(errors="replace").strip().splitlines()
             reason = why[-1] if why else "it exited without a word"
             raise HookdkError(
                 f"{python}: the fast runner's warm interpreter did not start ({reason}); "
@@ -390,10 +404,8 @@ def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     except PermissionError:
         pass
 
