@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .emulator import FireResult
 
 Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")  # most severe first
 
 HOOKS_DIR = "hoop-hooks"
 DEFAULT_BRANCHES = ("master", "main")  # Hoop's order when no branch is configured
@@ -105,7 +105,9 @@ class Finding:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON object of ``--format json``: every field, always, in this order."""
+        fields = asdict(self)
+        return {key: fields[key] for key in ("rule", "severity", "file", "line", "message", "fix")}
 
 
 def finding(
@@ -380,11 +382,17 @@ def render_hook(hook: HookFile) -> tuple[bytes | None, list[Finding]]:
 
 def template_fails(hook: HookFile, error: str) -> Finding:
     """HK201: Hoop's own error text, placed on the line it names (or the input's action)."""
+    if "inputs are missing" in error:
+        fix = 'give each input a non-empty default: {{ .name | default "value" }}'
+    else:
+        fix = (
+            "never put two opening braces together in hook code (build such text with "
+            "'{' + '{' or json.dumps); `hookdk render` shows Hoop's view"
+        )
     return finding(
         "HK201",
         f"Hoop's template step fails: {error}; {NEITHER_LOADS}",
-        "never put two opening braces together in hook code (build such text with "
-        "'{' + '{' or json.dumps); `hookdk render` shows Hoop's view",
+        fix,
         file=hook.path,
         line=_template_error_line(hook.source, error),
     )
@@ -529,8 +537,12 @@ def _template_error_line(source: bytes, error: str) -> int | None:
         name = re.escape(missing.group(1).split()[0])
         return _first_line(source, rb"\{\{-?\s*\." + name.encode() + rb"\b")
     if "inconsistent findings" in error:  # an action that does not start with .input
-        return _first_line(source, rb"\{\{(?>-?\s*)(?![./])")
+        return _first_line(source, rb"\{\{(?>-?\s*)(?![./]|" + _KEYWORDS + rb")")
     return None
+
+
+# Control actions are not ActionNodes, so Hoop's "begins with .input" test skips them.
+_KEYWORDS = rb"(?:if|else|end|range|with|define|template|block|break|continue)\b"
 
 
 def _first_line(source: bytes, pattern: bytes) -> int | None:
@@ -578,7 +590,7 @@ class Script:
 
 def _source_line(source: bytes, rendered: bytes, line: int) -> int:
     for _tag, i1, i2, j1, j2 in _line_opcodes(source.splitlines(), rendered.splitlines()):
-        if j1 < line <= j2 or (j1 == j2 and line == j1 + 1):
+        if j1 < line <= j2:  # rendered line ``line`` is in this block
             return min(i1 + (line - 1 - j1), max(i2 - 1, i1)) + 1
     return line
 
@@ -601,7 +613,17 @@ def check_python(script: Script) -> list[Finding]:
         *opens_repo_files(script, tree),
         *imports_missing_modules(script, tree, guarded),
     ]
-    return list({(f.rule, f.line): f for f in reversed(found)}.values())[::-1]
+    return _first_per_line(found)
+
+
+def _first_per_line(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, int | None]] = set()
+    kept = []
+    for f in findings:
+        if (f.rule, f.line) not in seen:
+            seen.add((f.rule, f.line))
+            kept.append(f)
+    return kept
 
 
 def does_not_compile(script: Script, error: SyntaxError | ValueError) -> Finding:

@@ -68,8 +68,10 @@ def format_text(findings, static: bool = False) -> list[str]:
     for f in findings:
         where = f"{f.file}:{f.line}: " if f.line else f"{f.file}: " if f.file else ""
         lines.append(f"{where}{f.rule} {f.severity}: {f.message} (fix: {f.fix})")
+    from .check import SEVERITIES
+
     counts = Counter(f.severity for f in findings)
-    parts = [_plural(counts[s], s) for s in ("error", "warning", "info")]
+    parts = [_plural(counts[severity], severity) for severity in SEVERITIES]
     ran = " (static: hooks not run)" if static else ""
     lines.append(f"hookdk check: {', '.join(parts)}{ran}")
     return lines

@@ -176,6 +176,13 @@ def test_hk201_a_missing_input_is_placed_on_its_action(hook_repo):
     assert found.line == 3
 
 
+def test_hk201_a_string_literal_action_is_placed_after_control_actions(hook_repo):
+    repo = hook_repo('import os\n{{ if .x }}pass{{ end }}\nprint("{{ "{{" }}")\n')
+    [found, _] = of(static(repo), "HK201")
+    assert "inconsistent findings, findings=0, val=[]" in found.message
+    assert found.line == 3
+
+
 def test_hk201_in_one_file_stops_the_python_checks_of_that_file_only(hook_repo):
     repo = hook_repo(CLEAN_HOOK)
     repo.write(CLOSE, 'import yaml\nprint("{{ junk }}")\n')
