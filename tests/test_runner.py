@@ -1,4 +1,9 @@
-"""Running scripts as the agent does: real python3 subprocesses, exact output shaping."""
+"""Running scripts as the agent does: real python3 processes, exact output shaping.
+
+Every test that takes ``runner`` runs twice: with ``SubprocessRunner`` (one interpreter per
+event, the agent's own process model) and with ``ForkServerRunner`` (one warm interpreter
+forking a child per event), which must be indistinguishable.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,26 @@ import time
 
 import pytest
 
+from hoophooks_dk.forkserver import ForkServerRunner, fork_supported
 from hoophooks_dk.runner import SubprocessRunner, hoop_output
 
 ENV = dict(os.environ)
 
 
-@pytest.fixture
-def runner():
-    return SubprocessRunner()
+@pytest.fixture(scope="module")
+def fork_server():
+    runner = ForkServerRunner()
+    yield runner
+    runner.close()
+
+
+@pytest.fixture(params=["subprocess", "fast"])
+def runner(request):
+    if request.param == "subprocess":
+        return SubprocessRunner()
+    if not fork_supported():
+        pytest.skip("the fast runner needs POSIX fork")
+    return request.getfixturevalue("fork_server")
 
 
 def run(runner, source: str, timeout: float = 10.0):
