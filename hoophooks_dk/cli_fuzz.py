@@ -1,0 +1,177 @@
+"""``hookdk fuzz``: fire generated payloads at a hook until it breaks, keep the smallest.
+
+The face over ``fuzz.fuzz``. On a failure it shows the reason, the hook's output and the
+smallest failing payload, and saves that payload beside the user (never over an existing
+file) so that ``hookdk fire EVENT --payload FILE`` replays it while they fix the hook.
+Only click and the CLI's shared options are imported here; the core is imported when
+the command runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli import EVENT, echo_result, emulator_from, run_options
+from .errors import HookdkError
+
+RUNNER_KINDS = ("auto", "fast", "subprocess")  # forkserver.RUNNER_KINDS, without importing it
+#: Strings longer than this are cut in the terminal; the saved file has them whole.
+SHOWN_STRING_CHARS = 300
+
+
+@click.command("fuzz")
+@click.argument("event", type=EVENT)
+@click.option(
+    "--examples",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Payloads to try before shrinking.",
+)
+@click.option("--seed", type=int, help="Repeat a run: the seed it printed [default: random].")
+@click.option(
+    "--runner",
+    "runner_kind",
+    type=click.Choice(RUNNER_KINDS),
+    default="auto",
+    show_default=True,
+    help="fast: one warm interpreter forked per event; subprocess: a fresh one each time.",
+)
+@run_options
+def fuzz_command(event, examples, seed, runner_kind, as_json, **options) -> None:
+    """Fire generated payloads at EVENT's hook; on a failure, keep the smallest one.
+
+    A failure is a non-zero exit code, a timeout, or a Python traceback in the output.
+    The smallest failing payload is saved to hookdk-failing-EVENT-<hash>.json in the
+    current directory, for `hookdk fire EVENT --payload FILE` to replay. Exits 1 on a
+    failure, 0 when every payload passed.
+    """
+    from .forkserver import make_runner
+    from .fuzz import fuzz
+
+    _keep_hypothesis_out_of_cwd()
+    runner = make_runner(runner_kind, options["python"])
+    try:
+        with emulator_from(options) as emulator:
+            emulator.runner = runner
+            report = fuzz(emulator, event, examples=examples, seed=seed)
+    finally:
+        runner.close()
+    saved = save_failing_payload(report.failure.payload, event) if report.failure else None
+    if as_json:
+        click.echo(json.dumps(_report_dict(report, saved), ensure_ascii=False, indent=2))
+    else:
+        _echo_report(report, saved, options)
+    sys.exit(0 if report.ok else 1)
+
+
+def _keep_hypothesis_out_of_cwd() -> None:
+    """Hypothesis caches (unicode tables, source constants) under ``./.hypothesis``; a
+    command run in someone's runbooks repo should not leave that behind. The user's
+    cache directory is used instead, unless HYPOTHESIS_STORAGE_DIRECTORY says otherwise."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    set_hypothesis_home_dir(Path(cache) / "hookdk" / "hypothesis")
+
+
+def replayable(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload minus ``input_file``: replaying fills in the hook's current source."""
+    return {key: value for key, value in payload.items() if key != "input_file"}
+
+
+def save_failing_payload(payload: dict[str, Any], event: str, folder: Path | None = None) -> Path:
+    """Write the payload to a new file in ``folder`` (the current directory); never overwrite.
+
+    The name carries a hash of the content, so the same failure found again gets the same
+    name; when that name is taken, ``-2``, ``-3``... are tried until one is free.
+    """
+    text = json.dumps(replayable(payload), ensure_ascii=False, indent=2) + "\n"
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    stem = f"hookdk-failing-{event}-{digest}"
+    folder = folder or Path.cwd()
+    for attempt in range(1, 1000):
+        path = folder / (stem if attempt == 1 else f"{stem}-{attempt}")
+        path = path.with_name(path.name + ".json")
+        try:
+            with path.open("x", encoding="utf-8") as file:
+                file.write(text)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise HookdkError(f"cannot write {path}: {error.strerror}") from None
+        return path
+    raise HookdkError(f"cannot write the failing payload: {stem}-*.json are all taken")
+
+
+def _report_dict(report, saved: Path | None) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "event": report.event,
+        "ok": report.ok,
+        "tried": report.tried,
+        "seed": report.seed,
+        "failure": None,
+    }
+    if report.failure is not None:
+        result["failure"] = {
+            "reason": report.failure.reason,
+            "payload": replayable(report.failure.payload),
+            "file": str(saved),
+            "result": report.failure.result.to_dict(),
+        }
+    return result
+
+
+def _echo_report(report, saved: Path | None, options: dict[str, Any]) -> None:
+    if report.failure is None:
+        ok = click.style("ok", fg="green", bold=True)
+        click.echo(f"{ok} {report.event}: {report.tried} payloads, no failure (seed {report.seed})")
+        return
+    failure = report.failure
+    failed = click.style("FAILED", fg="red", bold=True)
+    click.echo(f"{failed} {report.event} hook: {failure.reason}")
+    click.echo(f"  after {report.tried} payloads (seed {report.seed})")
+    click.echo("\nThe hook, on the smallest failing payload:")
+    echo_result(failure.result, options["capture"] or options["respond"] != 200)
+    click.echo("\nSmallest failing payload:")
+    shown = json.dumps(
+        _abbreviated(replayable(failure.payload)), indent=2
+    )  # escapes, for terminals
+    click.echo("\n".join(f"  {line}" for line in shown.splitlines()))
+    click.echo(f"\nSaved to {saved}")
+    click.echo(f"Replay:  {_replay_command(report.event, saved, options)}")
+
+
+def _abbreviated(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > SHOWN_STRING_CHARS:
+        rest = len(value) - SHOWN_STRING_CHARS
+        return f"{value[:SHOWN_STRING_CHARS]}... [{rest} more characters in the file]"
+    if isinstance(value, dict):
+        return {key: _abbreviated(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_abbreviated(item) for item in value]
+    return value
+
+
+def _replay_command(event: str, saved: Path | None, options: dict[str, Any]) -> str:
+    words = ["hookdk", "fire", event, "--payload", saved.name if saved else "FILE"]
+    for flag in ("repo", "ref", "python"):
+        if options[flag] is not None and not (flag == "python" and options[flag] == "python3"):
+            words += [f"--{flag}", str(options[flag])]
+    if options["timeout"] != 15.0:
+        words += ["--timeout", f"{options['timeout']:g}"]
+    if options["respond"] != 200:
+        words += ["--respond", str(options["respond"])]
+    elif options["capture"]:
+        words.append("--capture")
+    return shlex.join(words)

@@ -1,0 +1,239 @@
+"""Fuzzing a hook: many generated payloads through the real script, then the smallest failure.
+
+A hook that fails in production fails silently (HOOP_RUNTIME.md section 3), so the kit
+goes looking for the payloads that break it: ``fuzz`` draws payloads from
+``strategies.partial_payloads``, fires each through ``Emulator.fire`` exactly as
+``hookdk fire`` would, and lets Hypothesis shrink the first failure to the smallest
+payload that still fails. Nothing here prints; the CLI and the pytest plugin format
+the ``FuzzReport``.
+
+What counts as a failure: a non-zero exit code, a timeout (Hoop records -2), or a Python
+traceback anywhere in the output, even when the hook swallowed the exception and exited 0
+(searched in the whole output, not only the 4096 bytes Hoop keeps).
+
+Choices, and why:
+
+* **Payloads are drawn without ``id``, ``command`` and ``input_file``.** The emulator
+  fills them in as Hoop does: the id from the sid, the hook's own rendered source as
+  ``input_file``. So the failing payload, saved to a file, replays against whatever the
+  hook has become since, not against a stale copy of its source.
+* **Payloads too large for one environment variable are skipped.** Linux refuses to
+  start a process with a variable over 128 KiB (MAX_ARG_STRLEN); Hoop's agent could not
+  start the hook either, so such a payload says nothing about the hook.
+* **Errors that are not the hook's stop the run at once.** A missing hook, a wrong
+  ``--python``, a payload the schema rejects: these are raised as they are, not shrunk.
+* **Hypothesis's engine, configured for slow, external tests:** no example database (no
+  files left in the user's repo), no deadline, no explain phase (it re-runs the hook
+  many times for a hint nobody reads here), one bug reported, and a seed always chosen
+  so that every run can be repeated. A hook that times out shrinks slowly, one timeout
+  per attempt: lower the timeout when fuzzing such a hook.
+"""
+
+from __future__ import annotations
+
+import random
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, assume, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import FlakyFailure, HypothesisWarning, Unsatisfiable
+
+from . import payload as hoop
+from .emulator import PAYLOAD_VARIABLE
+from .errors import HookdkError
+from .hooks import read_hooks, require
+from .render import load
+from .strategies import partial_payloads
+
+if TYPE_CHECKING:
+    from .emulator import Emulator, FireResult
+
+#: Linux's MAX_ARG_STRLEN: the most one ``NAME=value`` (with its NUL) may take.
+MAX_ENV_STRING = 128 * 1024
+TRACEBACK = "Traceback (most recent call last):"
+_TRACEBACK_BYTES = TRACEBACK.encode()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The smallest failing payload (as fired, complete), what the hook did, and why."""
+
+    payload: dict[str, Any]
+    result: FireResult
+    reason: str
+
+
+@dataclass(frozen=True)
+class FuzzReport:
+    event: str
+    tried: int  # payloads fired, shrinking included
+    seed: int  # pass it back to ``fuzz`` to repeat this run
+    failure: Failure | None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+    def describe(self) -> str:
+        """Plain text for an assertion message or a log."""
+        if self.failure is None:
+            return f"{self.event}: {self.tried} payloads, no failure (seed {self.seed})"
+        import json
+
+        shown = {k: v for k, v in self.failure.payload.items() if k != "input_file"}
+        return (
+            f"{self.event} hook failed: {self.failure.reason}\n"
+            f"after {self.tried} payloads (seed {self.seed}); smallest failing payload:\n"
+            f"{json.dumps(shown, indent=2)}\n"
+            f"hook output:\n{self.failure.result.output}"
+        )
+
+    def check(self) -> None:
+        """Raise AssertionError describing the failure, if there was one (for pytest)."""
+        if self.failure is not None:
+            raise AssertionError(self.describe())
+
+
+def failure_reason(result: FireResult) -> str | None:
+    """Why this run counts as a failure, in one line, or None when it does not."""
+    raw = result.run.raw_output
+    crashed = _TRACEBACK_BYTES in raw
+    if result.timed_out:
+        reason = f"timed out (Hoop records exit code {result.exit_code})"
+    elif result.exit_code != 0:
+        reason = f"exit code {result.exit_code}"
+    elif crashed:
+        reason = "a Python traceback in the output, though the exit code is 0"
+    else:
+        return None
+    exception = exception_line(raw.decode("utf-8", "replace")) if crashed else None
+    return f"{reason}: {exception}" if exception else reason
+
+
+def exception_line(output: str) -> str | None:
+    """The ``Type: message`` line closing the last traceback in ``output``."""
+    after = output.rpartition(TRACEBACK)[2]
+    for line in after.splitlines()[1:]:
+        if line.strip() and not line.startswith((" ", "\t")):
+            return line.strip()
+    return None
+
+
+def fuzz(
+    emulator: Emulator, event: str, *, examples: int = 100, seed: int | None = None
+) -> FuzzReport:
+    """Fire ``examples`` generated payloads at the hook for ``event``; shrink any failure.
+
+    Raises what the emulator raises for problems that are not the hook's (no such hook,
+    hooks Hoop would not load, an interpreter that cannot start).
+    """
+    hoop.check_event(event)
+    script = _rendered_script(emulator, event)
+    seed = random.SystemRandom().randrange(2**32) if seed is None else seed
+    tried = 0
+
+    def attempt(partial: dict[str, Any]) -> None:
+        nonlocal tried
+        assume(fits_in_environment(partial, event, script))
+        tried += 1
+        result = _fire(emulator, event, partial)
+        reason = failure_reason(result)
+        if reason is not None:
+            raise _HookFailed(Failure(result.payload, result, reason))
+
+    test = hypothesis_seed(seed)(
+        _engine_settings(examples)(given(partial_payloads(event))(attempt))
+    )
+    failure = _run(test)
+    return FuzzReport(event, tried, seed, failure)
+
+
+def fits_in_environment(partial: Mapping[str, Any], event: str, script: str) -> bool:
+    """Whether the completed payload fits in the one variable the hook receives."""
+    complete = hoop.complete(partial, event, input_file=script)
+    size = len(PAYLOAD_VARIABLE) + 1 + len(hoop.hoop_json(complete).encode("utf-8")) + 1
+    return size <= MAX_ENV_STRING
+
+
+def _rendered_script(emulator: Emulator, event: str) -> str:
+    """The script Hoop would run, read once up front so a missing hook fails before any
+    payload is drawn."""
+    hooks = read_hooks(emulator.repo, emulator.ref)
+    require(hooks, event, emulator.repo, emulator.ref)
+    return load(hooks)[event].decode("utf-8", "replace")
+
+
+def _engine_settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        suppress_health_check=(
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+            HealthCheck.nested_given,
+        ),
+        report_multiple_bugs=False,
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+    )
+
+
+def _fire(emulator: Emulator, event: str, partial: dict[str, Any]) -> FireResult:
+    try:
+        return emulator.fire(event, partial, source="generated payload")
+    except Exception as error:
+        raise _NotTheHook(error) from error
+
+
+def _run(test: Any) -> Failure | None:
+    """Run the Hypothesis test; the failure it ends on is the smallest one."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", HypothesisWarning)  # e.g. "overly large repr"
+            test()
+    except _HookFailed as failed:
+        return failed.failure
+    except FlakyFailure as flaky:
+        return _flaky_failure(flaky)
+    except Unsatisfiable:
+        raise HookdkError(
+            "no generated payload fits beside this hook in the 128 KiB environment variable "
+            "the hook receives: the hook's source is too large for Hoop to start it"
+        ) from None
+    except _NotTheHook as stop:
+        raise stop.error from None
+    return None
+
+
+def _flaky_failure(flaky: FlakyFailure) -> Failure:
+    """The hook failed, then passed on the same payload: report it, say so."""
+    for error in flaky.exceptions:
+        if isinstance(error, _HookFailed):
+            failure = error.failure
+            reason = f"{failure.reason} (flaky: the same payload passed when fired again)"
+            return Failure(failure.payload, failure.result, reason)
+    raise flaky
+
+
+class _HookFailed(Exception):
+    """The hook failed on this payload: Hypothesis shrinks towards a smaller one."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure
+
+
+class _NotTheHook(BaseException):
+    """Carries an error that is not the hook's out of Hypothesis, which re-raises
+    BaseExceptions at once instead of shrinking them."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
