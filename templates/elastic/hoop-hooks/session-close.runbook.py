@@ -71,9 +71,9 @@ def build_event(payload):
         fail("the payload has no event_session_close: is this the session-close hook?")
     output = closed.get("output")
     return {
+        "event": EVENT,
         "id": payload["id"],
         "sid": payload["sid"],
-        "event": EVENT,
         "time": now(),
         "exit_code": closed.get("exit_code"),
         "output": output[:MAX_TEXT] if output is not None else None,

@@ -77,9 +77,9 @@ def build_event(payload):
     reviewers = opened.get("connection_reviewers") or []
     text = opened.get("input") or ""
     return {
+        "event": EVENT,
         "id": payload["id"],
         "sid": payload["sid"],
-        "event": EVENT,
         "time": now(),
         "verb": opened.get("verb"),
         "user_email": opened.get("user_email"),

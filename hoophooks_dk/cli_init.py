@@ -1,0 +1,168 @@
+"""The ``init``, ``templates`` and ``demo`` commands: thin faces over scaffold and demo.
+
+Registered lazily in ``cli.LAZY_COMMANDS``, so ``hookdk fire`` never pays for importing
+them. Each command formats what the core returns; the core never prints.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from .scaffold import CI_CHOICES, DEFAULT_TEMPLATE, SKIPPED
+
+
+@click.command("init")
+@click.argument(
+    "directory", default=".", type=click.Path(file_okay=False, path_type=Path), metavar="[DIR]"
+)
+@click.option(
+    "--template",
+    "-t",
+    default=DEFAULT_TEMPLATE,
+    show_default=True,
+    help="Which hooks to write (see `hookdk templates`).",
+)
+@click.option("--force", is_flag=True, help="Overwrite files init writes that already exist.")
+@click.option(
+    "--ci",
+    type=click.Choice(CI_CHOICES),
+    help="CI workflow to write [default: github; none with --no-tests].",
+)
+@click.option("--no-tests", is_flag=True, help="Write the hooks only: no tests, no CI workflow.")
+def init_command(directory: Path, template: str, force: bool, ci: str | None, no_tests: bool):
+    """Scaffold hoop-hooks/ from a template, with tests that pass at once.
+
+    Writes at the root of the git repository that holds DIR (default: the current
+    directory), where Hoop looks for hooks. Existing files are kept unless --force.
+    """
+    from .scaffold import init
+
+    if ci is None:
+        ci = "none" if no_tests else "github"
+    result = init(directory, template, force=force, ci=ci, tests=not no_tests)
+    for warning in result.warnings:
+        click.echo(f"hookdk: warning: {warning}", err=True)
+    click.echo(f"hookdk init: template {result.template.name} in {shown(result.root)}")
+    width = max(len(action) for _, action in result.files)
+    for path, action in result.files:
+        click.echo(f"  {styled(action, width)}  {path.as_posix()}")
+    if result.skipped:
+        click.echo(
+            f"{len(result.skipped)} file(s) already existed and were kept; "
+            "--force overwrites them (and nothing else)."
+        )
+    echo_next_steps(result, tests=not no_tests)
+
+
+def echo_next_steps(result, tests: bool) -> None:
+    settings = ", ".join(result.template.settings)
+    click.echo("Next:")
+    click.echo(
+        f"  - configure {settings}: the constants at the top of both hooks "
+        "(or environment variables of the same names)"
+    )
+    if tests:
+        click.echo("  - run the tests: pytest tests/hooks")
+    click.echo("  - commit and push: Hoop runs only what is committed and pushed")
+
+
+def styled(action: str, width: int) -> str:
+    """The action padded to ``width``, coloured when it changed or kept a file."""
+    colour = {"created": "green", "overwritten": "yellow", SKIPPED: "yellow"}.get(action)
+    return click.style(action.ljust(width), fg=colour)
+
+
+def shown(path: Path) -> str:
+    """``path`` relative to the current directory when it is below it, else absolute."""
+    try:
+        relative = path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return str(path)
+    return str(relative) if str(relative) != "." else f"{path} (here)"
+
+
+@click.command("templates")
+def templates_command() -> None:
+    """List the templates `hookdk init --template` accepts."""
+    from .scaffold import templates
+
+    found = templates()
+    width = max(len(template.name) for template in found)
+    for template in found:
+        mark = " [default]" if template.is_default else ""
+        click.echo(f"{template.name:<{width}}  {template.description}{mark}")
+
+
+@click.command("demo")
+@click.option(
+    "--template",
+    "-t",
+    default=DEFAULT_TEMPLATE,
+    show_default=True,
+    help="Which template's hooks to run.",
+)
+@click.option("--keep", is_flag=True, help="Keep the throwaway repository and print its path.")
+def demo_command(template: str, keep: bool) -> None:
+    """Fire a reviewed session through a template's hooks in a throwaway repository.
+
+    Needs no network and no configuration: every request the hooks make is answered by
+    a local capture, and the demo prints what Hoop would record and what the SIEM got.
+    """
+    from .demo import run_demo
+
+    if keep:
+        run = run_demo(Path(tempfile.mkdtemp(prefix="hookdk-demo-")), template)
+    else:
+        with tempfile.TemporaryDirectory(prefix="hookdk-demo-") as workdir:
+            run = run_demo(Path(workdir), template)
+    echo_demo(run, keep)
+    sys.exit(0 if run.ok else 1)
+
+
+def echo_demo(run, keep: bool) -> None:
+    where = f"from {run.ref}, committed, as Hoop reads them" if run.ref else "working tree"
+    click.echo(f"hookdk demo: template {run.template.name}, one reviewed session")
+    click.echo(f"  repository  {run.repo}{'' if keep else ' (deleted)'}")
+    click.echo(f"  hooks       hoop-hooks/*.runbook.py ({where})")
+    click.echo("")
+    click.echo("What Hoop would record:")
+    click.echo(f"  {'#':<2} {'event':<14} {'id':<37} {'exit':>4}  {'duration':>8}")
+    for number, result in enumerate(run.results, 1):
+        exit_code = click.style(f"{result.exit_code:>4}", fg="green" if result.ok else "red")
+        click.echo(
+            f"  {number:<2} {result.event:<14} {result.id:<37} {exit_code}  "
+            f"{result.duration_ms:>5.0f} ms"
+        )
+        if not result.ok:
+            for line in result.output.splitlines():
+                click.echo(f"       {line}")
+    click.echo("")
+    click.echo("What the SIEM received (a local capture answered; nothing left this machine):")
+    for number, result in enumerate(run.results, 1):
+        for request in result.requests or []:
+            click.echo(f"  {number:<2} {request.method} {request.url}  {request.response.status}")
+            click.echo(f"     {excerpt(request.text)}")
+        if not result.requests:
+            click.echo(f"  {number:<2} (no request)")
+    click.echo("")
+    if run.same_open_id:
+        click.echo(
+            f"Both session-open runs carry the same id, {run.results[0].id}: Hoop fires\n"
+            "session-open twice for a reviewed session (review requested, approved run), so\n"
+            "the SIEM deduplicates on that id."
+        )
+    click.echo("Next: in your runbooks repository, `hookdk init` (`hookdk templates` lists them).")
+
+
+def excerpt(text: str, width: int = 110) -> str:
+    """The start of a body on one line; JSON compacted so that more of it shows."""
+    try:
+        flat = json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
+    except ValueError:
+        flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 3] + "..."

@@ -1,0 +1,367 @@
+"""`hookdk init` and the shipped templates: where files go, what is never overwritten,
+and what every template's hooks and payloads must satisfy (HOOP_RUNTIME.md)."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hoophooks_dk.capture import Capture
+from hoophooks_dk.check import check
+from hoophooks_dk.cli_init import init_command, templates_command
+from hoophooks_dk.emulator import Emulator
+from hoophooks_dk.errors import HookdkError
+from hoophooks_dk.hooks import read_hooks
+from hoophooks_dk.payload import complete, event_of
+from hoophooks_dk.render import load
+from hoophooks_dk.scaffold import get_template, init, plan, templates
+from hoophooks_dk.schema import validate
+
+TEMPLATES = [template.name for template in templates()]
+HOOKS = ["hoop-hooks/session-open.runbook.py", "hoop-hooks/session-close.runbook.py"]
+GITHUB = ".github/workflows/hoop-hooks.yml"
+TEST_FILE = "tests/hooks/test_hoop_hooks.py"
+
+
+def paths(result) -> list[str]:
+    return [path.as_posix() for path, _ in result.files]
+
+
+def actions(result) -> dict[str, str]:
+    return {path.as_posix(): action for path, action in result.files}
+
+
+# --- where init writes ------------------------------------------------------------------
+
+
+def test_fresh_git_repo_gets_hooks_tests_payloads_and_ci(runbooks):
+    result = init(runbooks.root)
+
+    assert (result.root, result.in_git, result.warnings) == (runbooks.root, True, [])
+    assert paths(result)[:2] == HOOKS  # both hooks, always
+    assert {TEST_FILE, "tests/hooks/pytest.ini", GITHUB} <= set(paths(result))
+    assert any(p.startswith("tests/hooks/payloads/") for p in paths(result))
+    assert set(actions(result).values()) == {"created"}
+    for path in paths(result):
+        assert (runbooks.root / path).is_file()
+    source = get_template("siem-http").folder / "hoop-hooks" / "session-open.runbook.py"
+    assert (runbooks.root / HOOKS[0]).read_bytes() == source.read_bytes()  # byte for byte
+
+
+def test_subdirectory_of_a_repo_writes_at_the_repo_root(runbooks):
+    inside = runbooks.root / "runbooks" / "db"
+    inside.mkdir(parents=True)
+
+    result = init(inside)
+
+    assert result.root == runbooks.root
+    assert (runbooks.root / HOOKS[0]).is_file()
+    assert list(inside.iterdir()) == []
+
+
+def test_missing_folder_inside_a_repo_writes_at_the_repo_root(runbooks):
+    result = init(runbooks.root / "not-yet")
+
+    assert result.root == runbooks.root
+    assert not (runbooks.root / "not-yet").exists()
+
+
+def test_plain_folder_warns_and_writes_there(tmp_path):
+    plain = tmp_path / "plain"
+
+    result = init(plain)
+
+    assert (result.root, result.in_git) == (plain, False)
+    [warning] = result.warnings
+    assert "not in a git repository" in warning and str(plain) in warning
+    assert (plain / HOOKS[1]).is_file()
+
+
+def test_a_file_in_place_of_the_folder_is_an_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+
+    with pytest.raises(HookdkError, match="is not a directory"):
+        init(tmp_path / "file")
+
+
+# --- never overwrite without --force -----------------------------------------------------
+
+
+def test_edited_file_survives_and_is_reported_skipped(runbooks):
+    init(runbooks.root)
+    hook = runbooks.root / HOOKS[0]
+    hook.write_text("# my own hook\n")
+
+    result = init(runbooks.root)
+
+    assert hook.read_text() == "# my own hook\n"
+    assert actions(result)[HOOKS[0]] == "skipped"
+    assert result.skipped == [Path(HOOKS[0])]
+    assert set(actions(result).values()) == {"skipped", "unchanged"}
+
+
+def test_force_overwrites_only_what_init_creates(runbooks):
+    init(runbooks.root)
+    (runbooks.root / HOOKS[0]).write_text("# edited\n")
+    unrelated = runbooks.write("tests/hooks/test_mine.py", "def test_mine(): pass\n")
+    readme = runbooks.write("README.md", "runbooks\n")
+
+    result = init(runbooks.root, force=True)
+
+    assert actions(result)[HOOKS[0]] == "overwritten"
+    assert "# edited" not in (runbooks.root / HOOKS[0]).read_text()
+    assert unrelated.read_text() == "def test_mine(): pass\n"
+    assert readme.read_text() == "runbooks\n"
+    assert "tests/hooks/test_mine.py" not in paths(result)
+
+
+def test_a_folder_where_a_file_goes_stops_init_before_it_writes(runbooks):
+    (runbooks.root / TEST_FILE).mkdir(parents=True)
+
+    with pytest.raises(HookdkError, match="is a directory"):
+        init(runbooks.root, force=True)
+
+    assert not (runbooks.root / "hoop-hooks").exists()
+
+
+# --- options -------------------------------------------------------------------------------
+
+
+def test_no_tests_writes_the_two_hooks_only(runbooks):
+    result = init(runbooks.root, tests=False, ci="none")
+
+    assert paths(result) == HOOKS
+    assert not (runbooks.root / "tests").exists()
+
+
+def test_no_tests_with_a_ci_workflow_is_refused(runbooks):
+    with pytest.raises(HookdkError, match="--no-tests"):
+        init(runbooks.root, tests=False, ci="github")
+
+
+@pytest.mark.parametrize(
+    ("ci", "expected", "absent"),
+    [
+        ("gitlab", ".gitlab-ci.yml", GITHUB),
+        ("none", None, GITHUB),
+        ("github", GITHUB, ".gitlab-ci.yml"),
+    ],
+)
+def test_ci_choice(runbooks, ci, expected, absent):
+    result = init(runbooks.root, ci=ci)
+
+    assert not (runbooks.root / absent).exists()
+    if expected is None:
+        assert not any(p.endswith(".yml") for p in paths(result))
+        return
+    workflow = (runbooks.root / expected).read_text()
+    assert "python -m pytest tests/hooks" in workflow
+    assert "HOOKDK_PIP_SPEC" in workflow and "hoophooks_dk[test]==" in workflow
+    assert "@" + "HOOKDK_VERSION@" not in workflow  # every marker filled in
+
+
+def test_unknown_template_is_one_line_listing_the_templates(runbooks):
+    with pytest.raises(HookdkError) as caught:
+        init(runbooks.root, "nope")
+
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "unknown template 'nope'" in message
+    assert all(name in message for name in TEMPLATES)
+    assert not (runbooks.root / "hoop-hooks").exists()
+
+
+# --- the command line face -------------------------------------------------------------------
+
+
+def test_cli_prints_each_file_and_its_action(runbooks):
+    runner = CliRunner()
+    first = runner.invoke(init_command, [str(runbooks.root), "--template", "slack"])
+    (runbooks.root / HOOKS[1]).write_text("# mine\n")
+    second = runner.invoke(init_command, [str(runbooks.root), "-t", "slack"])
+
+    assert first.exit_code == 0, first.output
+    assert f"created  {HOOKS[0]}" in first.output
+    assert "SLACK_WEBHOOK_URL" in first.output  # the setting to configure next
+    assert second.exit_code == 0
+    assert f"skipped    {HOOKS[1]}" in second.output
+    assert "--force" in second.output
+
+
+def test_cli_warns_on_stderr_outside_git(tmp_path):
+    result = CliRunner().invoke(init_command, [str(tmp_path), "--no-tests"])
+
+    assert result.exit_code == 0
+    assert "warning: " in result.stderr and "not in a git repository" in result.stderr
+    assert ".github" not in result.stdout  # --no-tests means no workflow either
+
+
+def test_cli_unknown_template_raises_the_user_error(runbooks):
+    result = CliRunner().invoke(init_command, [str(runbooks.root), "-t", "nope"])
+
+    assert isinstance(result.exception, HookdkError)  # main() prints it and exits 2
+
+
+def test_templates_command_lists_each_template_with_its_description():
+    result = CliRunner().invoke(templates_command)
+
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert len(lines) == len(TEMPLATES)
+    assert lines[0].startswith("siem-http") and lines[0].endswith("[default]")
+    for template, line in zip(templates(), lines, strict=True):
+        assert line.split()[0] == template.name and template.description in line
+
+
+# --- what every template must satisfy -------------------------------------------------------
+
+
+def planned(name: str) -> dict[str, bytes]:
+    return {f.path: f.content for f in plan(get_template(name))}
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_template_has_metadata_both_hooks_and_tests(name):
+    template = get_template(name)
+    files = planned(name)
+
+    assert template.description and "\n" not in template.description
+    assert template.settings and template.demo_env
+    assert set(HOOKS) <= set(files) and TEST_FILE in files
+    hooks = files[HOOKS[0]].decode() + files[HOOKS[1]].decode()
+    for setting in template.settings:  # each one a constant an environment variable overrides
+        assert re.search(rf'os\.environ\.get\(\s*"{setting}"', hooks), setting
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_no_hook_has_two_adjacent_opening_braces(name):
+    """Hoop renders hooks as Go templates; `{{` cannot be escaped (HOOP_RUNTIME.md s. 2)."""
+    for path in HOOKS:
+        source = (get_template(name).folder / path).read_bytes()
+        assert b"{" + b"{" not in source, f"{name}/{path}"
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_hooks_load_as_hoop_loads_them_unchanged(name, tmp_path):
+    init(tmp_path / "repo", name)
+
+    rendered = load(read_hooks(tmp_path / "repo"))
+
+    for path, event in zip(HOOKS, ("session-open", "session-close"), strict=True):
+        assert rendered[event] == (tmp_path / "repo" / path).read_bytes()
+
+
+def imported_modules(tree: ast.AST) -> set[str]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_hooks_use_the_standard_library_only_and_parse_as_python_3_8(name):
+    """The agent's python3 may have nothing installed (HOOP_RUNTIME.md s. 3)."""
+    for path in HOOKS:
+        source = (get_template(name).folder / path).read_bytes()
+        imported = imported_modules(ast.parse(source, feature_version=(3, 8)))
+        assert imported <= sys.stdlib_module_names, f"{name}/{path}: {imported}"
+
+
+def test_the_shared_delivery_code_is_the_same_in_every_hook():
+    """Hooks cannot import a common module (HOOP_RUNTIME.md s. 3), so it is copied; this
+    keeps the copies from drifting apart."""
+    marker = "# --- the same in every hook"
+    shared = {}
+    for name in TEMPLATES:
+        for path in HOOKS:
+            source = (get_template(name).folder / path).read_text()
+            if marker in source:
+                shared[f"{name}/{path}"] = source[source.index(marker) :]
+    assert len(shared) >= 2 * len(TEMPLATES) - 1  # teams-review's close hook sends nothing
+    assert len(set(shared.values())) == 1, sorted(shared)
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_example_payloads_validate_against_the_payload_schema(name):
+    payloads = {p: c for p, c in planned(name).items() if p.startswith("tests/hooks/payloads/")}
+
+    assert len(payloads) >= 2
+    events = set()
+    for path, content in payloads.items():
+        data = json.loads(content)
+        event = event_of(data)
+        assert event is not None, path
+        events.add(event)
+        assert validate(complete(data, event, input_file="")) == [], path
+    assert events == {"session-open", "session-close"}
+
+
+# --- svix-compat: the bodies are the deprecated Svix events ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def svix_run(tmp_path_factory):
+    """svix-compat's hooks fired against the capture: (results, bodies), in order."""
+    repo = tmp_path_factory.mktemp("svix") / "repo"
+    template = get_template("svix-compat")
+    init(repo, template.name)
+    env = {**os.environ, **template.demo_env}
+    with Capture() as capture:
+        emulator = Emulator(repo, capture=capture, env=env)
+        results = emulator.session(review=True)
+        results.append(emulator.fire("session-open", input="x" * 12_000, connection_envs=None))
+        results.append(emulator.fire("session-close", exit_code=-2, output="ERROR: lost"))
+    bodies = [json.loads(request.body) for request in capture.requests]
+    return results, bodies
+
+
+def test_svix_bodies_validate_against_the_svix_schemas(svix_run):
+    results, bodies = svix_run
+
+    assert all(result.ok for result in results), [r.output for r in results]
+    assert len(bodies) == len(results)
+    for body in bodies:
+        schema = f"svix-{body['event_type'].replace('.', '-')}.schema.json"
+        assert validate(body, schema) == [], body
+
+
+def test_svix_bodies_map_the_hook_payload_as_documented(svix_run):
+    results, bodies = svix_run
+    reviewed, _, close, long_input, unknown_exit = bodies
+
+    assert reviewed["review"]["status"] == "UNKNOWN"
+    assert reviewed["id"] == results[0].sid
+    assert close["exit_err"] is None
+    assert long_input["is_input_truncated"] is True
+    assert long_input["input_size"] == 12_000
+    assert len(base64.b64decode(long_input["input"])) == 10_000
+    assert long_input["connection_envs"] is None
+    assert (unknown_exit["exit_code"], unknown_exit["exit_err"]) == (-100, "ERROR: lost")
+
+
+# --- once configured, every template passes `hookdk check` -----------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_configured_template_passes_hookdk_check(name, runbooks, monkeypatch):
+    template = get_template(name)
+    init(runbooks.root, name)
+    runbooks.commit("hooks")
+    for variable, value in template.demo_env.items():
+        monkeypatch.setenv(variable, value)
+
+    findings = [f for f in check(runbooks.root) if not f.rule.startswith("HK4")]  # git: no remote
+
+    assert findings == []
