@@ -1717,7 +1717,9 @@ def _format_arg(arg: Any, verb: str, f: _Flags) -> str:
     if f.plus or f.sharp or f.space:
         raise NotImplementedTemplateError("printf flags '+', '#' and ' '")
     if verb == "T":
-        type_name = "<nil>" if arg is NIL else _go_type_name(arg)
+        if arg is NIL:
+            return _pad("<nil>", f)  # Go pads <nil> but never truncates it
+        type_name = _go_type_name(arg)
         return _pad(type_name[: f.prec] if f.prec is not None else type_name, f)
     if arg is NIL:
         return _pad("<nil>", f) if verb == "v" else _bad_verb(verb, arg, f)
@@ -2431,6 +2433,8 @@ class Template:
 
     def execute(self, data: Any) -> str:
         """Template.Execute: the output, or TemplateExecError with Go's message."""
+        if data is None:
+            data = INVALID  # Go's reflect.ValueOf(nil)
         out: list[str] = []
         state = _State(self, out, data)
         try:

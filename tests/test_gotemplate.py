@@ -256,6 +256,7 @@ EXEC_CASES = [
     ),
     Case("printf trailing percent", nested('{{ printf "100%" }}'), b"100%!(NOVERB)"),
     Case("printf %q of a number", nested('{{ printf "%q" 65 }}'), b"'A'"),
+    Case("printf %T with a precision", nested('{{ printf "%.2T|%.2T" nil 1.5 }}'), b"<nil>|fl"),
     Case("printf %x of a string is its bytes", nested('{{ printf "%x" "é" }}'), b"c3a9"),
     Case("printf of a missing key", nested('{{ printf "%s" .missing }}'), b"%!s(<nil>)"),
     Case(
@@ -429,6 +430,10 @@ def test_node_strings_are_what_hoop_reads() -> None:
         '{{.x | default "a" | printf "%s-%d" (len "ab")}}',
         "{{$v := .y}}",
     ]
+
+
+def test_executing_with_no_data_is_executing_with_nil() -> None:
+    assert parse("{{ .x }}|{{ $ }}|{{ . }}").execute(None) == "<no value>|<no value>|<no value>"
 
 
 def test_a_define_of_the_root_name_replaces_an_empty_root() -> None:
