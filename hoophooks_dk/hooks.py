@@ -9,6 +9,7 @@ common path does not need it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,13 +58,28 @@ def require(hooks: dict[str, HookFile | None], event: str, repo: Path, ref: str 
 
 def _from_tree(repo: Path, event: str) -> HookFile | None:
     path = repo / HOOK_PATHS[event]
-    if not path.is_file():
+    if not _exact_file(repo, HOOK_PATHS[event]):
         return None
     try:
-        source = path.read_bytes()
+        # git stores a symlink as its target's path, and that text is what Hoop runs
+        source = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
     except OSError as error:
         raise HookdkError(f"cannot read {path}: {error.strerror}") from None
     return HookFile(event, HOOK_PATHS[event], source, "working tree")
+
+
+def _exact_file(repo: Path, relative: str) -> bool:
+    """Only this exact spelling: a case-insensitive disk also opens Hoop-Hooks/..., git
+    and Hoop do not."""
+    folder = repo
+    for part in relative.split("/"):
+        try:
+            if part not in os.listdir(folder):
+                return False
+        except OSError:
+            return False
+        folder = folder / part
+    return folder.is_file() or folder.is_symlink()
 
 
 def _resolve(repo: Path, ref: str):  # -> tuple[git.Commit, str]

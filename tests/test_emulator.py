@@ -129,3 +129,14 @@ def test_reviewers_imply_review(hook_repo):
     results = Emulator(repo.root).session(reviewers=["sec", "dba"])
     assert len(results) == 3
     assert fired_payload(results[0])["event_session_open"]["connection_reviewers"] == ["sec", "dba"]
+
+
+def test_a_symlinked_hook_runs_its_link_text_as_hoop_reads_it_from_git(runbooks):
+    runbooks.hooks(DUMP_HOOK)
+    runbooks.write("shared/close.py", "print('target')\n")
+    link = runbooks.root / "hoop-hooks/session-close.runbook.py"
+    link.symlink_to("../shared/close.py")
+    result = Emulator(runbooks.root).fire("session-close")
+    assert result.exit_code == 1  # python3 runs the text "../shared/close.py"
+    assert result.payload["input_file"] == "../shared/close.py"
+    assert "SyntaxError: invalid syntax" in result.output
