@@ -321,6 +321,24 @@ HOOK_EDGE_CASES = [
         ),
         {"x": ""},
     ),
+    Case(
+        "default without its argument",
+        b"{{ .x | default }}",
+        Err(
+            'template: :1:8: executing "" at <default>: wrong number of args for default: want 2 got 1'
+        ),
+        {"x": "v"},
+    ),
+    Case(
+        "default before required",
+        b'{{ .x | default "a" | required "m" }}',
+        b"a",
+    ),
+    Case(
+        "required before default fails: defaulted inputs are executed as empty",
+        b'{{ .x | required "m" | default "a" }}',
+        Err('template: :1:8: executing "" at <required "m">: error calling required: m'),
+    ),
     Case("quotechar", b'{{ .q | quotechar "`" }}', b"`it's`", {"q": "it's"}),
     Case("decodeb64 skips newlines", b"{{ .b | decodeb64 }}", b"hi", {"b": "aG\nk="}),
     Case(
