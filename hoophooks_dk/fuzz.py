@@ -32,6 +32,7 @@ Choices, and why:
 from __future__ import annotations
 
 import random
+import uuid
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -132,6 +133,7 @@ def fuzz(
     """
     hoop.check_event(event)
     script = _rendered_script(emulator, event)
+    _check_room(event, script)
     seed = random.SystemRandom().randrange(2**32) if seed is None else seed
     tried = 0
 
@@ -164,6 +166,17 @@ def _rendered_script(emulator: Emulator, event: str) -> str:
     hooks = read_hooks(emulator.repo, emulator.ref)
     require(hooks, event, emulator.repo, emulator.ref)
     return load(hooks)[event].decode("utf-8", "replace")
+
+
+def _check_room(event: str, script: str) -> None:
+    """Refuse at once a hook so large that even a typical payload cannot reach it."""
+    typical = hoop.synthetic(event) | {"sid": str(uuid.UUID(int=0))}
+    if not fits_in_environment(typical, event, script):
+        raise HookdkError(
+            f"the {event} hook's source is too large for Hoop to start it: the payload, "
+            "which carries the source as input_file, does not fit in the 128 KiB that one "
+            "environment variable may hold"
+        )
 
 
 def _engine_settings(examples: int) -> settings:
@@ -204,8 +217,8 @@ def _run(test: Any) -> Failure | None:
         return _flaky_failure(flaky)
     except Unsatisfiable:
         raise HookdkError(
-            "no generated payload fits beside this hook in the 128 KiB environment variable "
-            "the hook receives: the hook's source is too large for Hoop to start it"
+            "too few generated payloads fit beside this hook in the 128 KiB environment "
+            "variable it receives: the hook's source is too large to fuzz"
         ) from None
     except _NotTheHook as stop:
         raise stop.error from None

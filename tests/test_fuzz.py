@@ -1,0 +1,246 @@
+"""Fuzzing real hooks in real processes: passes, shrunk failures, replay files, seeds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hoophooks_dk.emulator import Emulator
+from hoophooks_dk.errors import HookdkError, HookNotFound
+from hoophooks_dk.forkserver import make_runner
+from hoophooks_dk.fuzz import MAX_ENV_STRING, failure_reason, fits_in_environment, fuzz
+
+ROBUST_HOOK = """\
+import json, os
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+event = payload["event_session_open"] or payload["event_session_close"]
+summary = {key: value for key, value in event.items() if key != "connection_envs"}
+print(json.dumps(summary)[:500])
+"""
+
+NAIVE_CLOSE_HOOK = """\
+import json, os
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+print(payload["event_session_close"]["output"].strip())
+"""
+
+ASCII_ONLY_HOOK = """\
+import json, os
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+print(payload["event_session_open"]["input"].encode("ascii"))
+"""
+
+SWALLOWING_HOOK = """\
+import json, os, traceback
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+try:
+    payload["event_session_close"]["output"].strip()
+except Exception:
+    traceback.print_exc()
+"""
+
+SLEEPING_HOOK = "import time\ntime.sleep(30)\n"
+
+# The real entry point, with the command registered even before cli.LAZY_COMMANDS lists it.
+HOOKDK = (
+    "import sys; from hoophooks_dk import cli; "
+    "cli.LAZY_COMMANDS.setdefault('fuzz', 'hoophooks_dk.cli_fuzz:fuzz_command'); "
+    "sys.argv[0] = 'hookdk'; cli.main()"
+)
+
+
+@pytest.fixture(scope="module")
+def runner():
+    fast = make_runner("auto", "python3")
+    yield fast
+    fast.close()
+
+
+@pytest.fixture(scope="module")
+def cache_home(tmp_path_factory) -> Path:
+    """Where Hypothesis's caches go for CLI runs, instead of the tester's home."""
+    return tmp_path_factory.mktemp("cache")
+
+
+def hookdk(*args: str, cwd: Path, cache: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    return subprocess.run(
+        [sys.executable, "-c", HOOKDK, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def failing_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("hookdk-failing-*.json"))
+
+
+# --- the core ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("event", ["session-open", "session-close"])
+def test_a_robust_hook_passes_every_payload(hook_repo, runner, event):
+    repo = hook_repo(ROBUST_HOOK)
+    report = fuzz(Emulator(repo.root, runner=runner), event, examples=25, seed=1)
+    assert report.ok, report.describe()
+    assert report.tried == 25
+    report.check()  # does not raise
+
+
+def test_a_crash_on_non_ascii_input_is_shrunk_to_one_character(hook_repo, runner):
+    repo = hook_repo(ASCII_ONLY_HOOK)
+    report = fuzz(Emulator(repo.root, runner=runner), "session-open", examples=60, seed=2)
+    assert report.failure is not None
+    assert "UnicodeEncodeError" in report.failure.reason
+    assert report.failure.reason.startswith("exit code 1")
+    sent = report.failure.payload["event_session_open"]
+    assert len(sent["input"]) == 1 and ord(sent["input"]) > 127, sent["input"]
+    # Everything the crash does not depend on shrinks away too.
+    assert sent["connection_envs"] is None and sent["connection_reviewers"] is None
+    with pytest.raises(AssertionError, match="UnicodeEncodeError"):
+        report.check()
+
+
+def test_a_traceback_counts_even_when_the_hook_exits_0(hook_repo, runner):
+    repo = hook_repo(SWALLOWING_HOOK)
+    report = fuzz(Emulator(repo.root, runner=runner), "session-close", examples=30, seed=3)
+    assert report.failure is not None
+    assert report.failure.result.exit_code == 0
+    assert report.failure.reason == (
+        "a Python traceback in the output, though the exit code is 0: "
+        "AttributeError: 'NoneType' object has no attribute 'strip'"
+    )
+    assert report.failure.payload["event_session_close"]["output"] is None
+
+
+def test_the_same_seed_fires_the_same_payloads(runbooks, runner, tmp_path):
+    log = tmp_path / "fired.jsonl"
+    hook = f"import os\nwith open({str(log)!r}, 'a') as f:\n    f.write(os.environ['HOOP_RUNBOOK_HOOK_PAYLOAD'] + '\\n')\n"
+    repo = runbooks.hooks(hook, hook)
+
+    def fired(seed: int) -> list[str]:
+        log.unlink(missing_ok=True)
+        report = fuzz(Emulator(repo.root, runner=runner), "session-open", examples=12, seed=seed)
+        assert report.seed == seed and report.tried == 12
+        return log.read_text().splitlines()
+
+    first = fired(7)
+    assert fired(7) == first
+    assert fired(8) != first
+
+
+def test_without_a_seed_one_is_chosen_and_reported(hook_repo, runner):
+    repo = hook_repo(ROBUST_HOOK)
+    report = fuzz(Emulator(repo.root, runner=runner), "session-close", examples=3)
+    assert isinstance(report.seed, int)
+    assert f"seed {report.seed}" in report.describe()
+
+
+def test_timeouts_and_exit_codes_are_failures_clean_runs_are_not(hook_repo, runner):
+    emulator = Emulator(hook_repo(SLEEPING_HOOK).root, runner=runner, timeout=0.3)
+    assert failure_reason(emulator.fire("session-close")) == (
+        "timed out (Hoop records exit code -2)"
+    )
+    emulator = Emulator(hook_repo("raise SystemExit(3)\n").root, runner=runner)
+    assert failure_reason(emulator.fire("session-close")) == "exit code 3"
+    emulator = Emulator(hook_repo(ROBUST_HOOK).root, runner=runner)
+    assert failure_reason(emulator.fire("session-close")) is None
+
+
+def test_a_missing_hook_is_raised_before_any_payload(runbooks, runner):
+    repo = runbooks.hooks(open_source=ROBUST_HOOK)
+    with pytest.raises(HookNotFound, match="no session-close hook"):
+        fuzz(Emulator(repo.root, runner=runner), "session-close", examples=5)
+
+
+def test_an_interpreter_that_cannot_start_stops_the_run_unshrunk(hook_repo):
+    from hoophooks_dk.runner import SubprocessRunner
+
+    emulator = Emulator(hook_repo(ROBUST_HOOK).root, runner=SubprocessRunner("/no/python3"))
+    with pytest.raises(HookdkError, match="cannot run '/no/python3'"):
+        fuzz(emulator, "session-close", examples=5)
+
+
+def test_payloads_that_no_process_could_receive_are_skipped():
+    partial = {
+        "sid": "s",
+        "event_session_open": None,
+        "event_session_close": {"exit_code": 0, "output": "x" * 1000},
+    }
+    assert fits_in_environment(partial, "session-close", "print(1)\n")
+    assert not fits_in_environment(partial, "session-close", "#" * (MAX_ENV_STRING - 1000))
+
+
+def test_a_hook_too_large_for_any_payload_is_a_user_error(hook_repo, runner):
+    repo = hook_repo("#" * (MAX_ENV_STRING - 100) + "\n")
+    with pytest.raises(HookdkError, match="source is too large for Hoop to start it"):
+        fuzz(Emulator(repo.root, runner=runner), "session-close", examples=3)
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def test_command_passes_a_robust_hook_and_prints_the_count(hook_repo, tmp_path, cache_home):
+    repo = hook_repo(ROBUST_HOOK)
+    done = hookdk(
+        "fuzz", "session-close", "--repo", str(repo.root), "--examples", "20", cwd=tmp_path,
+        cache=cache_home,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "20 payloads, no failure" in done.stdout
+    assert not failing_files(tmp_path)
+    assert not (tmp_path / ".hypothesis").exists()  # caches go to XDG_CACHE_HOME
+
+
+def test_command_saves_the_smallest_failure_and_fire_replays_it(hook_repo, tmp_path, cache_home):
+    repo = hook_repo(NAIVE_CLOSE_HOOK)
+    args = ("fuzz", "session-close", "--repo", str(repo.root), "--examples", "30", "--seed", "1")
+    done = hookdk(*args, cwd=tmp_path, cache=cache_home)
+    assert done.returncode == 1, done.stderr
+    assert "AttributeError: 'NoneType' object has no attribute 'strip'" in done.stdout
+    assert '"output": null' in done.stdout
+    [saved] = failing_files(tmp_path)
+    assert saved.name.startswith("hookdk-failing-session-close-")
+    assert f"Saved to {saved}" in done.stdout
+    assert f"--payload {saved.name}" in done.stdout
+    payload = json.loads(saved.read_text())
+    assert payload["event_session_close"]["output"] is None
+    assert "input_file" not in payload  # the replay sends the hook's current source
+
+    replay = subprocess.run(
+        [sys.executable, "-m", "hoophooks_dk", "fire", "session-close", "--payload", saved.name,
+         "--repo", str(repo.root)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert replay.returncode == 1, replay.stderr
+    assert "AttributeError: 'NoneType' object has no attribute 'strip'" in replay.stdout
+
+    # Found again with the same seed: same name, so a new file beside the old one.
+    saved.write_text("my notes\n")
+    again = hookdk(*args, "--json", cwd=tmp_path, cache=cache_home)
+    assert again.returncode == 1, again.stderr
+    assert saved.read_text() == "my notes\n"
+    report = json.loads(again.stdout)
+    assert report["ok"] is False and report["seed"] == 1
+    assert report["failure"]["file"] == str(saved.with_name(saved.stem + "-2.json"))
+    assert report["failure"]["payload"] == payload
+    assert report["failure"]["result"]["exit_code"] == 1
+    assert len(failing_files(tmp_path)) == 2
+
+
+def test_command_reports_a_missing_hook_in_one_line(runbooks, tmp_path, cache_home):
+    repo = runbooks.hooks(open_source=ROBUST_HOOK)
+    done = hookdk("fuzz", "session-close", "--repo", str(repo.root), cwd=tmp_path, cache=cache_home)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("hookdk: error: no session-close hook")
+    assert len(done.stderr.strip().splitlines()) == 1
