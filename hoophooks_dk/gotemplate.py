@@ -31,7 +31,11 @@ from typing import Any, NoReturn
 from hoophooks_dk.errors import HookdkError
 
 __all__ = [
+    "ANY_T",
     "BUILTINS",
+    "STRING_T",
+    "VALUE_T",
+    "ActionNode",
     "GoFunc",
     "GoMap",
     "GoTemplateError",
@@ -42,6 +46,7 @@ __all__ = [
     "func_error",
     "go_quote",
     "go_sprintf",
+    "go_trim_space",
     "parse",
 ]
 
@@ -659,7 +664,7 @@ class _Lexer:
             return self._emit(T.LEFT_PAREN)
         if r == ")":
             self.paren_depth -= 1
-            if self.paren_depth < 0:
+            if self.paren_depth < 0:  # as Go >= 1.20 (Hoop's); Go 1.19 emitted the ")" first
                 return self._errorf("unexpected right paren")
             return self._emit(T.RIGHT_PAREN)
         if r <= "\x7f" and r.isprintable():
