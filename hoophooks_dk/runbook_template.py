@@ -175,51 +175,44 @@ def _go_base64_decode(src: bytes) -> tuple[bytes, int | None]:
 
 
 def _decode_quantum(src: bytes, si: int) -> tuple[int, bytes, int | None]:
-    """One 4-character quantum of encoding/base64's decodeQuantum."""
+    """One 4-character quantum of encoding/base64's decodeQuantum: (next index, bytes, error)."""
     values: list[int] = []
-    trailing_error = None
     while len(values) < 4:
-        j = len(values)
         if si == len(src):
-            if j == 0:
+            if not values:
                 return si, b"", None
-            return si, b"", si - j  # missing padding (StdEncoding pads)
+            return si, b"", si - len(values)  # input ends inside a quantum: no padding
         c = src[si]
         si += 1
         if c in _B64_VALUE:
             values.append(_B64_VALUE[c])
-            continue
-        if c in _NEWLINES:
-            continue
-        if c != ord("=") or j < 2:
-            return si, b"", si - 1
-        si, error_at = _consume_padding(src, si, j)
-        if error_at is not None and error_at != "trailing":
-            return si, b"", error_at
-        if error_at == "trailing":
-            trailing_error = si
-        break
-    data = bytes(values) + b"\0" * (4 - len(values))
-    number = (data[0] << 18) | (data[1] << 12) | (data[2] << 6) | data[3]
-    chunk = number.to_bytes(3, "big")[: len(values) - 1]
-    return si, chunk, trailing_error
+        elif c not in _NEWLINES:
+            if c != ord("=") or len(values) < 2:
+                return si, b"", si - 1
+            si, error_at = _check_padding(src, si, len(values))
+            return si, _quantum_bytes(values), error_at
+    return si, _quantum_bytes(values), None
 
 
-def _consume_padding(src: bytes, si: int, j: int):
-    """After a '=' at position j of a quantum: check the padding, as Go does."""
-    if j == 2:
+def _check_padding(src: bytes, si: int, have: int) -> tuple[int, int | None]:
+    """After the first '=' of a quantum holding ``have`` characters: Go's padding rules."""
+    if have == 2:  # a second '=' must follow, newlines aside
         while si < len(src) and src[si] in _NEWLINES:
             si += 1
         if si == len(src):
-            return si, len(src)  # not enough padding
+            return si, len(src)
         if src[si] != ord("="):
-            return si, si - 1  # incorrect padding
+            return si, si - 1
         si += 1
     while si < len(src) and src[si] in _NEWLINES:
         si += 1
-    if si < len(src):
-        return si, "trailing"  # trailing garbage after the padding
-    return si, None
+    return si, (si if si < len(src) else None)  # nothing may follow the padding
+
+
+def _quantum_bytes(values: list[int]) -> bytes:
+    padded = values + [0] * (4 - len(values))
+    number = (padded[0] << 18) | (padded[1] << 12) | (padded[2] << 6) | padded[3]
+    return number.to_bytes(3, "big")[: len(values) - 1]
 
 
 # ---------------------------------------------------------------------------------------------

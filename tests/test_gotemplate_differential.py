@@ -71,9 +71,13 @@ class GoHarness:
 
 
 def _str_inputs(inputs: dict | None) -> dict | None:
+    """Input values travel as base64, so that bytes that are not UTF-8 reach Go intact."""
     if inputs is None:
         return None
-    return {k: v.decode("latin-1") if isinstance(v, bytes) else v for k, v in inputs.items()}
+    return {
+        k: base64.b64encode(v if isinstance(v, bytes) else v.encode()).decode()
+        for k, v in inputs.items()
+    }
 
 
 @pytest.fixture(scope="session")

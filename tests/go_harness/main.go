@@ -7,8 +7,9 @@
 // every top-level action starts with an input field, and the check that inputs without a
 // non-empty default are given. Missing inputs are sorted (Hoop lists them in random order).
 //
-// Protocol: one JSON request per line on stdin, {"src": base64, "inputs": {...} or null};
-// one JSON response per line on stdout, {"out": base64} or {"err": base64}.
+// Protocol: one JSON request per line on stdin, {"src": base64, "inputs": {name: base64} or
+// null}; one JSON response per line on stdout, {"ok": true, "out": base64} or
+// {"ok": false, "err": base64}.
 package main
 
 import (
@@ -152,6 +153,21 @@ func render(src string, inputs map[string]string) (out string, err error) {
 	return buf.String(), nil
 }
 
+func decodeInputs(encoded map[string]string) (map[string]string, error) {
+	if encoded == nil {
+		return nil, nil
+	}
+	inputs := map[string]string{}
+	for k, v := range encoded {
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return nil, err
+		}
+		inputs[k] = string(b)
+	}
+	return inputs, nil
+}
+
 func main() {
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 64<<20)
@@ -167,7 +183,12 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bad src:", err)
 			os.Exit(2)
 		}
-		out, err := render(string(src), req.Inputs)
+		inputs, err := decodeInputs(req.Inputs)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bad inputs:", err)
+			os.Exit(2)
+		}
+		out, err := render(string(src), inputs)
 		resp := response{OK: err == nil}
 		if err != nil {
 			resp.Err = base64.StdEncoding.EncodeToString([]byte(err.Error()))
