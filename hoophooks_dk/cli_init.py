@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .scaffold import CI_CHOICES, DEFAULT_TEMPLATE, SKIPPED
+from .scaffold import CI_CHOICES, CI_FILES, DEFAULT_TEMPLATE, SKIPPED
 
 
 @click.command("init")
@@ -56,6 +56,12 @@ def init_command(directory: Path, template: str, force: bool, ci: str | None, no
             f"{len(result.skipped)} file(s) already existed and were kept; "
             "--force overwrites them (and nothing else)."
         )
+    for path in result.skipped:
+        if path.as_posix() in CI_FILES.values():
+            click.echo(
+                f"Your {path.as_posix()} was kept: add a job to it that runs "
+                '`pip install "hoophooks_dk[test]"` then `pytest tests/hooks`.'
+            )
     echo_next_steps(result, tests=not no_tests)
 
 

@@ -9,8 +9,10 @@ import json
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -305,6 +307,22 @@ def test_example_payloads_validate_against_the_payload_schema(name):
         events.add(event)
         assert validate(complete(data, event, input_file="")) == [], path
     assert events == {"session-open", "session-close"}
+
+
+def test_a_collector_that_never_answers_is_given_up_on(tmp_path):
+    """The delivery code (the same in every hook) bounds each attempt by its timeout, so a
+    hanging collector cannot hold the hook past Hoop's 15 s."""
+    init(tmp_path / "repo")
+    env = os.environ | {"SIEM_TOKEN": "t", "HOOK_ATTEMPTS": "2", "HOOK_RETRY_DELAY_SECONDS": "0"}
+    env |= {"HOOK_TIMEOUT_SECONDS": "0.2", "SIEM_URL": "https://slow.example.test/events"}
+    with Capture() as capture:
+        capture.router.post("https://slow.example.test/events").mock(
+            side_effect=lambda request: time.sleep(0.6) or httpx.Response(200)
+        )
+        result = Emulator(tmp_path / "repo", capture=capture, env=env).fire("session-close")
+
+    assert result.exit_code == 1 and not result.timed_out
+    assert "failed after 2 attempt(s)" in result.output and "timed out" in result.output
 
 
 # --- svix-compat: the bodies are the deprecated Svix events ----------------------------------
