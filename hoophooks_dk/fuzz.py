@@ -8,8 +8,9 @@ payload that still fails. Nothing here prints; the CLI and the pytest plugin for
 the ``FuzzReport``.
 
 What counts as a failure: a non-zero exit code, a timeout (Hoop records -2), or a Python
-traceback anywhere in the output, even when the hook swallowed the exception and exited 0
-(searched in the whole output, not only the 4096 bytes Hoop keeps).
+traceback in the output, even when the hook caught the exception and exited 0 (searched
+in the whole output, not only the 4096 bytes Hoop keeps). A traceback the hook merely
+copied from the payload (a session's error output it logs) does not count.
 
 Choices, and why:
 
@@ -32,6 +33,7 @@ Choices, and why:
 from __future__ import annotations
 
 import random
+import re
 import uuid
 import warnings
 from collections.abc import Mapping
@@ -54,8 +56,8 @@ if TYPE_CHECKING:
 
 #: Linux's MAX_ARG_STRLEN: the most one ``NAME=value`` (with its NUL) may take.
 MAX_ENV_STRING = 128 * 1024
-TRACEBACK = "Traceback (most recent call last):"
-_TRACEBACK_BYTES = TRACEBACK.encode()
+# Header, indented frame lines, then the ``Type: message`` line that closes it.
+_TRACEBACK_BLOCK = re.compile(r"Traceback \(most recent call last\):\r?\n(?:[ \t][^\n]*\n)*[^\n]*")
 
 
 @dataclass(frozen=True)
@@ -100,27 +102,42 @@ class FuzzReport:
 
 def failure_reason(result: FireResult) -> str | None:
     """Why this run counts as a failure, in one line, or None when it does not."""
-    raw = result.run.raw_output
-    crashed = _TRACEBACK_BYTES in raw
+    traceback = own_traceback(result.run.raw_output.decode("utf-8", "replace"), result.payload)
     if result.timed_out:
         reason = f"timed out (Hoop records exit code {result.exit_code})"
     elif result.exit_code != 0:
         reason = f"exit code {result.exit_code}"
-    elif crashed:
+    elif traceback is not None:
         reason = "a Python traceback in the output, though the exit code is 0"
     else:
         return None
-    exception = exception_line(raw.decode("utf-8", "replace")) if crashed else None
+    exception = traceback.splitlines()[-1].strip() if traceback else ""
     return f"{reason}: {exception}" if exception else reason
 
 
-def exception_line(output: str) -> str | None:
-    """The ``Type: message`` line closing the last traceback in ``output``."""
-    after = output.rpartition(TRACEBACK)[2]
-    for line in after.splitlines()[1:]:
-        if line.strip() and not line.startswith((" ", "\t")):
-            return line.strip()
+def own_traceback(output: str, payload: Mapping[str, Any]) -> str | None:
+    """The last traceback in ``output`` that the hook raised rather than copied.
+
+    A hook that logs the session's error output may print a traceback the payload
+    carried (a Python session that failed); that one is the user's, not the hook's.
+    Escaped copies (``json.dumps``, ``repr``) have no real newline after the header and do
+    not match at all; verbatim copies are recognised as text found in the payload.
+    """
+    copied = "\0".join(_strings(payload))
+    for block in reversed(_TRACEBACK_BLOCK.findall(output)):
+        if block not in copied:
+            return block
     return None
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 def fuzz(

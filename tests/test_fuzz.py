@@ -13,7 +13,13 @@ import pytest
 from hoophooks_dk.emulator import Emulator
 from hoophooks_dk.errors import HookdkError, HookNotFound
 from hoophooks_dk.forkserver import make_runner
-from hoophooks_dk.fuzz import MAX_ENV_STRING, failure_reason, fits_in_environment, fuzz
+from hoophooks_dk.fuzz import (
+    MAX_ENV_STRING,
+    failure_reason,
+    fits_in_environment,
+    fuzz,
+    own_traceback,
+)
 
 ROBUST_HOOK = """\
 import json, os
@@ -42,6 +48,14 @@ try:
     payload["event_session_close"]["output"].strip()
 except Exception:
     traceback.print_exc()
+"""
+
+POSTING_HOOK = """\
+import json, os, urllib.request
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+body = json.dumps({"id": payload["id"], "close": payload["event_session_close"]}).encode()
+request = urllib.request.Request("https://siem.invalid/ingest", data=body)
+urllib.request.urlopen(request, timeout=5).read()
 """
 
 SLEEPING_HOOK = "import time\ntime.sleep(30)\n"
@@ -156,6 +170,40 @@ def test_timeouts_and_exit_codes_are_failures_clean_runs_are_not(hook_repo, runn
     assert failure_reason(emulator.fire("session-close")) is None
 
 
+def test_a_hook_that_fails_once_then_passes_is_reported_as_flaky(runbooks, runner, tmp_path):
+    marker = tmp_path / "failed-once"
+    hook = f"import os, sys\nif not os.path.exists({str(marker)!r}):\n    open({str(marker)!r}, 'w').close()\n    sys.exit(4)\n"
+    repo = runbooks.hooks(close_source=hook)
+    report = fuzz(Emulator(repo.root, runner=runner), "session-close", examples=5, seed=1)
+    assert report.failure is not None
+    assert report.failure.reason == "exit code 4 (flaky: the same payload passed when fired again)"
+
+
+SESSION_TRACEBACK = 'Traceback (most recent call last):\n  File "<stdin>", line 1\nNameError: x'
+HOOK_TRACEBACK = (
+    "Traceback (most recent call last):\n  File \"<stdin>\", line 3, in <module>\nKeyError: 'id'"
+)
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("all good\n", None),
+        (HOOK_TRACEBACK + "\n", HOOK_TRACEBACK),
+        ("sent 1 event" + HOOK_TRACEBACK, HOOK_TRACEBACK),  # stdout without a final newline
+        (HOOK_TRACEBACK.replace("\n", "\r\n"), HOOK_TRACEBACK.replace("\n", "\r\n")),
+        # The session's own error output, logged by the hook: not the hook's crash.
+        ("output: " + SESSION_TRACEBACK + "\n", None),
+        (json.dumps({"output": SESSION_TRACEBACK}), None),
+        (repr(SESSION_TRACEBACK), None),
+        (SESSION_TRACEBACK + "\n" + HOOK_TRACEBACK + "\n", HOOK_TRACEBACK),
+    ],
+)
+def test_only_the_hooks_own_traceback_counts(output, expected):
+    payload = {"event_session_close": {"exit_code": 1, "output": SESSION_TRACEBACK}}
+    assert own_traceback(output, payload) == expected
+
+
 def test_a_missing_hook_is_raised_before_any_payload(runbooks, runner):
     repo = runbooks.hooks(open_source=ROBUST_HOOK)
     with pytest.raises(HookNotFound, match="no session-close hook"):
@@ -235,6 +283,18 @@ def test_command_saves_the_smallest_failure_and_fire_replays_it(hook_repo, tmp_p
     assert report["failure"]["payload"] == payload
     assert report["failure"]["result"]["exit_code"] == 1
     assert len(failing_files(tmp_path)) == 2
+
+
+def test_command_capture_keeps_a_posting_hook_off_the_network(hook_repo, tmp_path, cache_home):
+    repo = hook_repo(POSTING_HOOK)
+    args = ("fuzz", "session-close", "--repo", str(repo.root), "--examples", "5", "--seed", "1")
+    done = hookdk(*args, "--capture", cwd=tmp_path, cache=cache_home)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "5 payloads, no failure" in done.stdout
+    refused = hookdk(*args, "--respond", "503", cwd=tmp_path, cache=cache_home)
+    assert refused.returncode == 1
+    assert "HTTP Error 503" in refused.stdout
+    assert "--respond 503" in refused.stdout  # the replay command answers the same way
 
 
 def test_command_reports_a_missing_hook_in_one_line(runbooks, tmp_path, cache_home):
