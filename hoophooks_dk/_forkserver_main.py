@@ -18,11 +18,11 @@ Protocol, over the unix socket whose descriptor is ``sys.argv[1]`` (integers big
 - caller -> server, once: ``"!Q"`` length, then a frame of the start environment
   (key, value, key, value, ...);
 - server -> caller, once: ``b"R"`` when warm;
-- per event, caller -> server: ``"!Q"`` body length sent with two descriptors (the read
-  end of the hook's stdin pipe, the write end of its output pipe), then the body, a frame
-  of (scratch directory, key, value, key, value, ...);
-- per event, server -> caller: ``"!q"`` the child's pid (or minus errno if fork failed),
-  then ``"!q"`` its wait status.
+- per event, server -> caller: ``"!q"`` the pid of the child that will run the next event
+  (or minus errno if fork failed), forked ahead of time; later ``"!q"`` its wait status;
+- per event, caller -> that child: ``"!Q"`` body length sent with two descriptors (the
+  read end of the hook's stdin pipe, the write end of its output pipe), then the body, a
+  frame of (scratch directory, key, value, key, value, ...).
 
 A frame is a run of byte strings, each prefixed by its ``"!I"`` length.
 """
@@ -143,6 +143,7 @@ class _Warm:
     open_stdin = None  # ctypes: fdopen(0, "r")
     flush_c_stdio = None  # ctypes: fflush(NULL), as exit() would
     flags = None  # ctypes: pointer to PyCompilerFlags as pymain_run_stdin makes them
+    die_with_parent = None  # ctypes: prctl(PR_SET_PDEATHSIG) where there is one
 
 
 def main():
@@ -228,30 +229,34 @@ def _bind_c_functions():
     _Warm.open_stdin = lambda: libc.fdopen(0, b"r")
     _Warm.flush_c_stdio = lambda: libc.fflush(None)
     _Warm.flags = ctypes.pointer(CompilerFlags(0, sys.version_info.minor))
+    _Warm.die_with_parent = _parent_death_signal(libc)
+
+
+def _parent_death_signal(libc):
+    """Linux can kill a waiting child when the server dies, so that a request sent to a
+    dead server is never picked up by its orphan. Elsewhere the orphan checks its parent."""
+    prctl = getattr(libc, "prctl", None) if sys.platform.startswith("linux") else None
+    if prctl is None:
+        return lambda on: None
+    return lambda on: prctl(1, signal.SIGKILL if on else 0, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 def serve(sock):
-    """Fork one child per request and report its pid, then its wait status."""
+    """Keep one child forked and waiting for the next event; report its pid, then its
+    wait status. The fork happens while the caller is still busy with the last event."""
     while True:
-        try:
-            fds, body = receive_request(sock)
-        except (OSError, EOFError):
-            return
         try:
             pid = os.fork()
         except OSError as error:
-            _close_all(fds)
             sock.sendall(_REPLY.pack(-error.errno))
-            continue
+            return
         if pid == 0:
-            _child(sock, fds, body)  # never returns
-        _close_all(fds)
+            _child(sock)  # never returns
         try:
             sock.sendall(_REPLY.pack(pid))
             _, status = os.waitpid(pid, 0)
             sock.sendall(_REPLY.pack(status))
-        except OSError:  # the caller has gone; reap the child and stop
-            os.waitpid(pid, 0)
+        except OSError:  # the caller has gone (the waiting child exits on its own)
             return
 
 
@@ -278,11 +283,21 @@ def _close_all(fds):
 # --- the child ----------------------------------------------------------------------------
 
 
-def _child(sock, fds, body):
-    """The forked process: whatever happens, it ends here and never serves."""
+def _child(sock):
+    """The forked process: it waits for an event, runs it, and ends here, never serving."""
     status = INTERNAL_ERROR
     try:
+        server = os.getppid()
+        _Warm.die_with_parent(True)
+        if os.getppid() != server:  # the server died before the line above
+            return
+        fds, body = receive_request(sock)
+        _Warm.die_with_parent(False)  # from now on the event runs to its end regardless
+        if os.getppid() != server:  # orphaned while waiting: the caller starts a new one
+            return
         status = run_child(sock, fds, unframe(body))
+    except EOFError:  # the caller hung up: nothing to run
+        status = 0
     except BaseException:
         import traceback
 
@@ -307,11 +322,7 @@ def run_child(sock, fds, items):
 
 def become_fresh(env, cwd):
     """Undo what a fork inherits from the warm server that a new ``python3`` would not have."""
-    environ = os.environb  # shares its data with os.environ; putenv/unsetenv reach C too
-    for key in list(environ):
-        del environ[key]
-    for key, value in launched_environment(env, cwd):
-        environ[key] = value
+    set_environment(launched_environment(env, cwd))
     import time
 
     time.tzset()  # time and datetime read TZ at import; this child's TZ may differ
@@ -326,6 +337,24 @@ def become_fresh(env, cwd):
     # Random state needs nothing here: random, tempfile and ssl reseed themselves after a
     # fork (os.register_at_fork, pid checks). str hashes keep the server's seed: no fork
     # can change that.
+
+
+def set_environment(items):
+    """Make os.environ, and the C environment subprocesses inherit, exactly ``items``.
+
+    Usually only the payload differs from the server's own environment: then only the
+    values that differ are set, in place, which keeps the order the same as a rebuild.
+    """
+    environ = os.environb  # shares its data with os.environ; putenv/unsetenv reach C too
+    if list(environ) == [key for key, _ in items]:
+        for key, value in items:
+            if environ[key] != value:
+                environ[key] = value
+        return
+    for key in list(environ):
+        del environ[key]
+    for key, value in items:
+        environ[key] = value
 
 
 def launched_environment(env, cwd):

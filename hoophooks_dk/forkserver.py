@@ -29,8 +29,10 @@ reuse one that started differently.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
-import selectors
+import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -38,7 +40,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from . import _forkserver_main as protocol
@@ -122,7 +124,7 @@ class ForkServerRunner:
 
     def run(self, script: bytes, env: Mapping[str, str], timeout: float) -> RunResult:
         _check_environment(env)
-        with self._lock, tempfile.TemporaryDirectory(prefix="hookdk-run-") as scratch:
+        with self._lock, _scratch_directory() as scratch:
             started = time.perf_counter()
             server, child = self._spawn(env, scratch)
             try:
@@ -153,6 +155,9 @@ class ForkServerRunner:
                 return server, server.spawn(env, scratch)
             except _ServerGone:
                 self._discard()
+            except _CannotFork as error:
+                self._discard()
+                raise HookdkError(f"the fast runner could not fork: {error}") from None
         raise HookdkError(f"{self.python}: the fast runner's warm interpreter keeps dying")
 
     def _server_for(self, env: Mapping[str, str]) -> _WarmServer:
@@ -196,6 +201,10 @@ class ForkServerRunner:
 
 class _ServerGone(Exception):
     """The warm server closed its socket: crashed, killed, or never started."""
+
+
+class _CannotFork(Exception):
+    """The warm server could not fork (and has stopped): too many processes, no memory."""
 
 
 class _Child:
@@ -273,7 +282,7 @@ class _WarmServer:
         if pid <= 0:
             os.close(stdin_write)
             os.close(output_read)
-            raise HookdkError(f"the fast runner could not fork: {os.strerror(-pid)}")
+            raise _CannotFork(os.strerror(-pid))
         return _Child(pid, stdin_write, output_read)
 
     def wait_status(self, timeout: float) -> int | None:
@@ -354,31 +363,29 @@ def _exchange(child: _Child, script: bytes, deadline: float) -> tuple[bytes, boo
     """
     chunks: list[bytes] = []
     pending = memoryview(script)
-    os.set_blocking(child.stdin, False)
-    with selectors.DefaultSelector() as selector:
-        selector.register(child.output, selectors.EVENT_READ)
-        if pending:
-            selector.register(child.stdin, selectors.EVENT_WRITE)
-        else:
-            child.close_stdin()
-        while True:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                return b"".join(chunks), False
-            for key, _ in selector.select(remaining):
-                if key.fd == child.output:
-                    data = os.read(child.output, 65536)
-                    if not data:
-                        return b"".join(chunks), True
-                    chunks.append(data)
-                    continue
-                try:
-                    pending = pending[os.write(child.stdin, pending) :]
-                except BrokenPipeError:  # the hook died before reading it all
-                    pending = pending[:0]
-                if not pending:
-                    selector.unregister(child.stdin)
-                    child.close_stdin()
+    poller = select.poll()
+    poller.register(child.output, select.POLLIN)
+    if pending:
+        os.set_blocking(child.stdin, False)
+        poller.register(child.stdin, select.POLLOUT)
+    else:
+        child.close_stdin()
+    while (remaining := deadline - time.perf_counter()) > 0:
+        for fd, _ in poller.poll(math.ceil(remaining * 1000)):
+            if fd == child.output:
+                data = os.read(fd, 65536)
+                if not data:
+                    return b"".join(chunks), True
+                chunks.append(data)
+                continue
+            try:
+                pending = pending[os.write(fd, pending) :]
+            except BrokenPipeError:  # the hook died before reading it all
+                pending = pending[:0]
+            if not pending:
+                poller.unregister(fd)
+                child.close_stdin()
+    return b"".join(chunks), False
 
 
 def _drain(fd: int, seconds: float) -> bytes:
@@ -386,16 +393,29 @@ def _drain(fd: int, seconds: float) -> bytes:
     group and holds the pipe open is not waited for past ``seconds``."""
     chunks: list[bytes] = []
     deadline = time.perf_counter() + seconds
-    with selectors.DefaultSelector() as selector:
-        selector.register(fd, selectors.EVENT_READ)
-        while (remaining := deadline - time.perf_counter()) > 0:
-            if not selector.select(remaining):
-                break
-            data = os.read(fd, 65536)
-            if not data:
-                break
-            chunks.append(data)
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while (remaining := deadline - time.perf_counter()) > 0:
+        if not poller.poll(math.ceil(remaining * 1000)):
+            break
+        data = os.read(fd, 65536)
+        if not data:
+            break
+        chunks.append(data)
     return b"".join(chunks)
+
+
+@contextlib.contextmanager
+def _scratch_directory() -> Iterator[str]:
+    """A new empty working directory per event, named as SubprocessRunner names it."""
+    path = tempfile.mkdtemp(prefix="hookdk-run-")
+    try:
+        yield path
+    finally:
+        try:
+            os.rmdir(path)  # the usual case, and much cheaper than rmtree
+        except OSError:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _kill_group(pid: int) -> None:
