@@ -1,0 +1,34 @@
+"""The benchmark script runs end to end and reports every ratio against its target.
+
+Only the shape of the report is checked: the figures depend on the machine, and the
+targets are judged by reading a full run, never by a timed assertion.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+
+
+def test_quick_benchmark_prints_every_ratio_with_its_target():
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARK), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    for key, target in (("a", "<= 2.5x"), ("b", ">= 15x"), ("c", "<= 1.5x")):
+        section = re.search(
+            rf"^\({key}\) .*\n\s+ratio (\S+)x\s+target (.+?)\s+(met|MISSED)$",
+            done.stdout,
+            re.MULTILINE,
+        )
+        assert section, f"ratio ({key}) missing from:\n{done.stdout}"
+        assert float(section[1]) > 0
+        assert section[2] == target
+    assert "(d) hookdk fire start-up" in done.stdout
