@@ -23,8 +23,6 @@ from .cli import EVENT, echo_result, emulator_from, run_options
 from .errors import HookdkError
 
 RUNNER_KINDS = ("auto", "fast", "subprocess")  # forkserver.RUNNER_KINDS, without importing it
-#: Strings longer than this are cut in the terminal; the saved file has them whole.
-SHOWN_STRING_CHARS = 300
 
 
 @click.command("fuzz")
@@ -85,17 +83,14 @@ def _keep_hypothesis_out_of_cwd() -> None:
     set_hypothesis_home_dir(Path(cache) / "hookdk" / "hypothesis")
 
 
-def replayable(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload minus ``input_file``: replaying fills in the hook's current source."""
-    return {key: value for key, value in payload.items() if key != "input_file"}
-
-
 def save_failing_payload(payload: dict[str, Any], event: str, folder: Path | None = None) -> Path:
     """Write the payload to a new file in ``folder`` (the current directory); never overwrite.
 
     The name carries a hash of the content, so the same failure found again gets the same
     name; when that name is taken, ``-2``, ``-3``... are tried until one is free.
     """
+    from .fuzz import replayable
+
     text = json.dumps(replayable(payload), ensure_ascii=False, indent=2) + "\n"
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
     stem = f"hookdk-failing-{event}-{digest}"
@@ -115,6 +110,8 @@ def save_failing_payload(payload: dict[str, Any], event: str, folder: Path | Non
 
 
 def _report_dict(report, saved: Path | None) -> dict[str, Any]:
+    from .fuzz import replayable
+
     result: dict[str, Any] = {
         "event": report.event,
         "ok": report.ok,
@@ -133,6 +130,8 @@ def _report_dict(report, saved: Path | None) -> dict[str, Any]:
 
 
 def _echo_report(report, saved: Path | None, options: dict[str, Any]) -> None:
+    from .fuzz import abbreviated, replayable
+
     if report.failure is None:
         ok = click.style("ok", fg="green", bold=True)
         click.echo(f"{ok} {report.event}: {report.tried} payloads, no failure (seed {report.seed})")
@@ -144,23 +143,11 @@ def _echo_report(report, saved: Path | None, options: dict[str, Any]) -> None:
     click.echo("\nThe hook, on the smallest failing payload:")
     echo_result(failure.result, options["capture"] or options["respond"] != 200)
     click.echo("\nSmallest failing payload:")
-    shown = json.dumps(
-        _abbreviated(replayable(failure.payload)), indent=2
-    )  # escapes, for terminals
+    # ASCII with \u escapes: an invisible or control character still shows in a terminal.
+    shown = json.dumps(abbreviated(replayable(failure.payload)), indent=2)
     click.echo("\n".join(f"  {line}" for line in shown.splitlines()))
     click.echo(f"\nSaved to {saved}")
     click.echo(f"Replay:  {_replay_command(report.event, saved, options)}")
-
-
-def _abbreviated(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > SHOWN_STRING_CHARS:
-        rest = len(value) - SHOWN_STRING_CHARS
-        return f"{value[:SHOWN_STRING_CHARS]}... [{rest} more characters in the file]"
-    if isinstance(value, dict):
-        return {key: _abbreviated(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_abbreviated(item) for item in value]
-    return value
 
 
 def _replay_command(event: str, saved: Path | None, options: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ Choices, and why:
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import uuid
@@ -56,6 +57,8 @@ if TYPE_CHECKING:
 
 #: Linux's MAX_ARG_STRLEN: the most one ``NAME=value`` (with its NUL) may take.
 MAX_ENV_STRING = 128 * 1024
+#: Strings longer than this are cut when a payload is shown (files keep them whole).
+SHOWN_STRING_CHARS = 300
 # Header, indented frame lines, then the ``Type: message`` line that closes it.
 _TRACEBACK_BLOCK = re.compile(r"Traceback \(most recent call last\):\r?\n(?:[ \t][^\n]*\n)*[^\n]*")
 
@@ -84,9 +87,7 @@ class FuzzReport:
         """Plain text for an assertion message or a log."""
         if self.failure is None:
             return f"{self.event}: {self.tried} payloads, no failure (seed {self.seed})"
-        import json
-
-        shown = {k: v for k, v in self.failure.payload.items() if k != "input_file"}
+        shown = abbreviated(replayable(self.failure.payload))
         return (
             f"{self.event} hook failed: {self.failure.reason}\n"
             f"after {self.tried} payloads (seed {self.seed}); smallest failing payload:\n"
@@ -98,6 +99,22 @@ class FuzzReport:
         """Raise AssertionError describing the failure, if there was one (for pytest)."""
         if self.failure is not None:
             raise AssertionError(self.describe())
+
+
+def replayable(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The payload minus ``input_file``: a replay fills in the hook's current source."""
+    return {key: value for key, value in payload.items() if key != "input_file"}
+
+
+def abbreviated(value: Any, limit: int = SHOWN_STRING_CHARS) -> Any:
+    """``value`` with long strings cut, for showing a payload to a person."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}... [{len(value) - limit} more characters]"
+    if isinstance(value, Mapping):
+        return {key: abbreviated(item, limit) for key, item in value.items()}
+    if isinstance(value, list):
+        return [abbreviated(item, limit) for item in value]
+    return value
 
 
 def failure_reason(result: FireResult) -> str | None:
@@ -149,6 +166,8 @@ def fuzz(
     hooks Hoop would not load, an interpreter that cannot start).
     """
     hoop.check_event(event)
+    if examples < 1:
+        raise HookdkError(f"examples must be at least 1, not {examples}")
     script = _rendered_script(emulator, event)
     _check_room(event, script)
     seed = random.SystemRandom().randrange(2**32) if seed is None else seed
@@ -202,13 +221,9 @@ def _engine_settings(examples: int) -> settings:
         database=None,
         deadline=None,
         phases=(Phase.explicit, Phase.generate, Phase.shrink),
-        suppress_health_check=(
-            HealthCheck.too_slow,
-            HealthCheck.filter_too_much,
-            HealthCheck.data_too_large,
-            HealthCheck.large_base_example,
-            HealthCheck.nested_given,
-        ),
+        # All of them: they guard unit tests (slow data, filters, nesting, fixtures), while
+        # this "test" is a real process per example, run from the CLI or inside a test.
+        suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
         verbosity=Verbosity.quiet,
         print_blob=False,
