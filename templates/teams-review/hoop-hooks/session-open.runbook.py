@@ -17,6 +17,7 @@ wherever the hook's environment provides one (the generated tests do that).
 """
 
 import datetime
+import http.client
 import json
 import os
 import sys
@@ -135,32 +136,43 @@ def deliver(method, url, body, headers, accepted=()):
     hook exits 1 with one line naming the host (never the full URL: it may hold a
     secret) and the last error.
     """
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        fail("the URL setting is not an http(s) URL (check the settings at the top)")
     attempts, reason = 0, "no attempt was made"
     while attempts < HOOK_ATTEMPTS:
-        left = HOOK_DEADLINE_SECONDS - (time.monotonic() - STARTED)
-        if left < 1:
+        if seconds_left() < 1:
             reason += " (out of time)"
             break
         attempts += 1
+        # a fresh Request each time: urllib rewrites one in place when it uses a proxy
         request = urllib.request.Request(url, data=body, headers=headers, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=min(HOOK_TIMEOUT_SECONDS, left)) as reply:
+            timeout = min(HOOK_TIMEOUT_SECONDS, seconds_left())
+            with urllib.request.urlopen(request, timeout=timeout) as reply:
                 return reply.status
         except urllib.error.HTTPError as error:
             if error.code in accepted:
                 return error.code
-            reason = f"HTTP {error.code} {excerpt(error.read())}"
+            reason = f"HTTP {error.code} {excerpt(error)}".rstrip()
             if error.code < 500 and error.code not in (408, 429):
                 break
-        except (urllib.error.URLError, OSError) as error:
-            reason = str(getattr(error, "reason", error))
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+            reason = str(getattr(error, "reason", error)) or type(error).__name__
         if attempts < HOOK_ATTEMPTS:
-            time.sleep(HOOK_RETRY_DELAY_SECONDS * attempts)
+            time.sleep(max(0, min(HOOK_RETRY_DELAY_SECONDS * attempts, seconds_left() - 1)))
     fail(f"delivery to {host_of(url)} failed after {attempts} attempt(s): {reason}")
 
 
-def excerpt(data):
-    """The start of an error body on one line, for Hoop's log of this hook's output."""
+def seconds_left():
+    return HOOK_DEADLINE_SECONDS - (time.monotonic() - STARTED)
+
+
+def excerpt(error):
+    """The start of an error's body on one line, for Hoop's log of this hook's output."""
+    try:
+        data = error.read()
+    except Exception:  # best effort: the status already says what went wrong
+        data = b""
     return " ".join(data.decode("utf-8", "replace").split())[:200]
 
 
