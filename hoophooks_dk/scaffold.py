@@ -169,10 +169,13 @@ def _fill(data: bytes, template: Template) -> bytes:
 
 
 def kit_version() -> str:
+    """The installed kit's version, which the CI workflow pins."""
     try:
         return version("hoophooks_dk")
     except PackageNotFoundError:  # running from a checkout that was never installed
-        return "0.1.0"
+        from . import __version__
+
+        return __version__
 
 
 # --- writing ----------------------------------------------------------------------------
