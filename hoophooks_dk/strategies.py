@@ -42,7 +42,7 @@ from . import payload as hoop
 
 #: Upper bound, in bytes of encoded JSON, for one long string.
 MAX_LONG_TEXT_BYTES = 100_000
-#: Lower bound for a long string: past Hoop's 4096-byte output cut.
+#: Lower bound for a long string; up to 100 KB it also crosses Hoop's 4096-byte output cut.
 MIN_LONG_TEXT_BYTES = 1_000
 
 #: Strings that have broken real JSON, shell and logging code.
@@ -117,7 +117,7 @@ def texts(realistic: tuple[str, ...] = ()) -> SearchStrategy[str]:
 
 
 def names(known: tuple[str, ...]) -> SearchStrategy[str]:
-    """A realistic name most of the time, any short string otherwise."""
+    """A realistic name half the time, any short string otherwise."""
     return st.one_of(st.sampled_from(known), st.text(max_size=24))
 
 
