@@ -25,6 +25,7 @@ EVENT = click.Choice(["session-open", "session-close"])
 LAZY_COMMANDS = {
     "check": "hoophooks_dk.cli_check:check_command",
     "demo": "hoophooks_dk.cli_init:demo_command",
+    "fuzz": "hoophooks_dk.cli_fuzz:fuzz_command",
     "init": "hoophooks_dk.cli_init:init_command",
     "render": "hoophooks_dk.cli_render:render_command",
     "templates": "hoophooks_dk.cli_init:templates_command",

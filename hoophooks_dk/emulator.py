@@ -152,12 +152,28 @@ class Emulator:
             env.update(self.capture.environ())
             mark = self.capture.mark()
         env[PAYLOAD_VARIABLE] = payloads.hoop_json(payload)
+        check_environment_size(env[PAYLOAD_VARIABLE])
         run = self.runner.run(script, env, self.timeout)
         requests = None
         if self.capture is not None:
             self.capture.wait_idle()
             requests = self.capture.requests_since(mark)
         return FireResult(event, payload, run, path, origin, requests)
+
+
+# Linux refuses to start a process with one environment string over MAX_ARG_STRLEN
+# (32 pages); the agent would fail the same way, whatever runner the kit uses.
+MAX_ENV_STRING = 131072
+
+
+def check_environment_size(value: str) -> None:
+    size = len(PAYLOAD_VARIABLE) + 1 + len(value.encode("utf-8", "surrogateescape")) + 1
+    if size > MAX_ENV_STRING:
+        raise PayloadError(
+            f"the payload is {size:,} bytes in the environment; Linux refuses variables over "
+            f"{MAX_ENV_STRING:,} bytes, so the agent could not start python3 for this hook "
+            "(the hook's own source travels in input_file: keep hooks well under 128 KiB)"
+        )
 
 
 def check_payload(payload: Mapping[str, Any], event: str, source: str = "payload") -> None:

@@ -26,6 +26,7 @@ from .runner import DEFAULT_TIMEOUT
 if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import when used
     from .capture import Capture, CapturedRequest
     from .emulator import Emulator, FireResult
+    from .fuzz import FuzzReport
     from .runner import Runner
 
 RUNNERS = ("auto", "fast", "subprocess")
@@ -127,6 +128,20 @@ class HoopHooks:
         for result in results:
             self.siem._saw(result)
         return results
+
+    def fuzz(
+        self,
+        event: str,
+        *,
+        examples: int = 100,
+        seed: int | None = None,
+        ref: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> FuzzReport:
+        """Fire ``examples`` generated payloads at the hook; ``.check()`` the report."""
+        from .fuzz import fuzz
+
+        return fuzz(self.emulator(ref=ref, timeout=timeout), event, examples=examples, seed=seed)
 
 
 @pytest.fixture(scope="session")

@@ -140,3 +140,9 @@ def test_a_symlinked_hook_runs_its_link_text_as_hoop_reads_it_from_git(runbooks)
     assert result.exit_code == 1  # python3 runs the text "../shared/close.py"
     assert result.payload["input_file"] == "../shared/close.py"
     assert "SyntaxError: invalid syntax" in result.output
+
+
+def test_a_payload_too_large_for_the_environment_is_refused(hook_repo):
+    repo = hook_repo("# " + "x" * 140_000 + "\nprint('never runs')\n")
+    with pytest.raises(PayloadError, match="Linux refuses variables over 131,072 bytes"):
+        Emulator(repo.root).fire("session-close")

@@ -60,13 +60,6 @@ urllib.request.urlopen(request, timeout=5).read()
 
 SLEEPING_HOOK = "import time\ntime.sleep(30)\n"
 
-# The real entry point, with the command registered even before cli.LAZY_COMMANDS lists it.
-HOOKDK = (
-    "import sys; from hoophooks_dk import cli; "
-    "cli.LAZY_COMMANDS.setdefault('fuzz', 'hoophooks_dk.cli_fuzz:fuzz_command'); "
-    "sys.argv[0] = 'hookdk'; cli.main()"
-)
-
 
 @pytest.fixture(scope="module")
 def runner():
@@ -85,7 +78,7 @@ def hookdk(*args: str, cwd: Path, cache: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
     env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
     return subprocess.run(
-        [sys.executable, "-c", HOOKDK, *args],
+        [sys.executable, "-m", "hoophooks_dk", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
