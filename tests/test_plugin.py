@@ -221,3 +221,30 @@ def test_both_runners_under_xdist(project, runner):
     )
     result = run(project(FORWARDER), tests, "-n", "2", "--hoop-runner", runner)
     result.assert_outcomes(passed=6)
+
+
+NAIVE_CLOSE = """\
+import json, os
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+print(payload["event_session_close"]["output"].strip())
+"""
+
+
+def test_fuzz_from_a_test_finds_the_null_output(project):
+    result = run(
+        project("print('open')\n", NAIVE_CLOSE),
+        """
+        import pytest
+
+        def test_fuzz(hoop_hooks):
+            report = hoop_hooks.fuzz("session-close", examples=30, seed=1)
+            assert report.failure is not None
+            assert report.failure.payload["event_session_close"]["output"] is None
+            with pytest.raises(AssertionError):
+                report.check()
+
+        def test_open_survives(hoop_hooks):
+            hoop_hooks.fuzz("session-open", examples=10, seed=1).check()
+    """,
+    )
+    result.assert_outcomes(passed=2)
