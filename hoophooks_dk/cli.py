@@ -72,6 +72,13 @@ def run_options(function):
             "--timeout", type=float, default=15.0, show_default=True, help="Seconds before -2."
         ),
         click.option("--python", default="python3", show_default=True, help="Interpreter."),
+        click.option(
+            "--runner",
+            type=click.Choice(["subprocess", "fast", "auto"]),
+            default="subprocess",
+            show_default=True,
+            help="subprocess: one python3 per event, as the agent; fast: a warm fork server.",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
     ]
     for option in reversed(options):

@@ -250,3 +250,13 @@ def test_fire_capture_json_lists_requests_and_respond_sets_the_status(hook_repo)
 def test_fire_without_capture_has_no_requests_key(echo_repo):
     done = hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--json")
     assert "requests" not in json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("runner", ["subprocess", "fast"])
+def test_session_with_either_runner(echo_repo, runner):
+    done = hookdk(
+        "session", "--review", "--repo", str(echo_repo.root), "--runner", runner, "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert [r["output"].split() for r in results] == [[r["id"], r["sid"]] for r in results]
