@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 
 import pytest
@@ -32,6 +33,22 @@ def test_demo_command_shows_three_runs_and_what_the_siem_received():
     assert f'"event":"session-open","id":"{open_id}"' in result.output  # body excerpt
     assert f"Both session-open runs carry the same id, {open_id}" in result.output
     assert "(deleted)" in result.output
+
+
+def test_hookdk_demo_as_users_run_it(tmp_path):
+    """The README's first command: a real process, from a folder that is no repository."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hoophooks_dk", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("POST https://siem.example.com/hoop/events  200") == 3
+    assert "Both session-open runs carry the same id" in done.stdout
+    assert list(tmp_path.iterdir()) == []  # nothing left behind
 
 
 def test_demo_reads_the_committed_hooks_as_hoop_does(tmp_path):

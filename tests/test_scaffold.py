@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -210,6 +211,20 @@ def test_cli_unknown_template_raises_the_user_error(runbooks):
     result = CliRunner().invoke(init_command, [str(runbooks.root), "-t", "nope"])
 
     assert isinstance(result.exception, HookdkError)  # main() prints it and exits 2
+
+
+def test_hookdk_init_user_errors_exit_2_with_one_line(runbooks):
+    for args in (["-t", "nope"], ["--no-tests", "--ci", "gitlab"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "hoophooks_dk", "init", *args],
+            cwd=runbooks.root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done
+        assert done.stderr.startswith("hookdk: error: ") and done.stderr.count("\n") == 1
+    assert not (runbooks.root / "hoop-hooks").exists()
 
 
 def test_templates_command_lists_each_template_with_its_description():
