@@ -4,7 +4,8 @@
 ``python3``. It must work there whatever that interpreter has installed, so it imports
 nothing from hoophooks_dk: standard library only, Python 3.9 or later, with ctypes.
 
-A child first makes itself look like a new ``python3 < script`` (``become_fresh``). It
+A child is forked before its event arrives. It makes itself look like a new ``python3 <
+script`` (``prepare`` while it waits, ``run_child`` once the event is there), and it
 then reads and runs the script with CPython's ``PyRun_FileExFlags`` on a stdin pipe: the
 parser, the compiler and the ``<stdin>`` file name are those ``python3 < script`` uses, so
 syntax errors, encoding errors and tracebacks are CPython's own. What CPython's ``main``
@@ -139,6 +140,7 @@ class _Warm:
     fresh_handlers = {}  # signal handlers a new interpreter has, where preloading changed one
     launcher_changes = {}  # what a launcher (pyenv's shim) did to the start environment
     launcher_order = None  # and the order it put the variables in, if it changed that
+    environment = {}  # this server's own environment, which every child starts with
     run_file = None  # ctypes: PyRun_FileExFlags
     open_stdin = None  # ctypes: fdopen(0, "r")
     flush_c_stdio = None  # ctypes: fflush(NULL), as exit() would
@@ -153,6 +155,7 @@ def main():
     start_env = dict(pairs(unframe(receive_exactly(sock, size))))
     _Warm.launcher_changes = launcher_changes(start_env, os.fsencode(os.getcwd()))
     _Warm.launcher_order = launcher_order(start_env, _Warm.launcher_changes)
+    _Warm.environment = dict(os.environb)
     warm_up()
     sock.sendall(b"R")
     serve(sock)
@@ -291,6 +294,7 @@ def _child(sock):
         _Warm.die_with_parent(True)
         if os.getppid() != server:  # the server died before the line above
             return
+        prepare()
         fds, body = receive_request(sock)
         _Warm.die_with_parent(False)  # from now on the event runs to its end regardless
         if os.getppid() != server:  # orphaned while waiting: the caller starts a new one
@@ -306,26 +310,10 @@ def _child(sock):
         os._exit(status)
 
 
-def run_child(sock, fds, items):
-    """Become the hook's process, run the hook, and return the exit status."""
-    os.setsid()  # first: the caller may kill our process group from now on
-    sock.close()
-    stdin_fd, output_fd = fds
-    os.dup2(stdin_fd, 0)
-    os.dup2(output_fd, 1)
-    os.dup2(output_fd, 2)
-    _close_all(fds)
-    os.chdir(items[0])
-    become_fresh(pairs(items[1:]), items[0])
-    return run_stdin(sys.modules["__main__"].__dict__)
-
-
-def become_fresh(env, cwd):
-    """Undo what a fork inherits from the warm server that a new ``python3`` would not have."""
-    set_environment(launched_environment(env, cwd))
-    import time
-
-    time.tzset()  # time and datetime read TZ at import; this child's TZ may differ
+def prepare():
+    """Undo, before the event arrives, what a fork inherits that a new ``python3`` would
+    not have and that does not depend on the event."""
+    os.setsid()  # its own session and process group: a timeout kills all it started
     for number, handler in _Warm.fresh_handlers.items():
         signal.signal(number, handler)
     sys.argv[:] = [""]
@@ -339,6 +327,22 @@ def become_fresh(env, cwd):
     # can change that.
 
 
+def run_child(sock, fds, items):
+    """Take the event's pipes, folder and environment, run the hook, return the status."""
+    sock.close()
+    stdin_fd, output_fd = fds
+    os.dup2(stdin_fd, 0)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    _close_all(fds)
+    os.chdir(items[0])
+    set_environment(launched_environment(pairs(items[1:]), items[0]))
+    import time
+
+    time.tzset()  # time and datetime read TZ at import; this event's TZ may differ
+    return run_stdin(sys.modules["__main__"].__dict__)
+
+
 def set_environment(items):
     """Make os.environ, and the C environment subprocesses inherit, exactly ``items``.
 
@@ -346,9 +350,10 @@ def set_environment(items):
     values that differ are set, in place, which keeps the order the same as a rebuild.
     """
     environ = os.environb  # shares its data with os.environ; putenv/unsetenv reach C too
-    if list(environ) == [key for key, _ in items]:
+    inherited = _Warm.environment
+    if list(inherited) == [key for key, _ in items]:
         for key, value in items:
-            if environ[key] != value:
+            if inherited[key] != value:
                 environ[key] = value
         return
     for key in list(environ):

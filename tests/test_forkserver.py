@@ -374,10 +374,11 @@ def test_two_threads_can_share_one_runner(fast):
 def test_close_stops_the_warm_server():
     runner = ForkServerRunner()
     run(runner, "pass")
-    pid = runner.server_pid
+    pid, trash = runner.server_pid, runner._folders._trash
     runner.close()
     _wait_until_gone(pid)
     assert runner.server_pid is None
+    assert not Path(trash).exists()  # nor the used scratch folders renamed into it
     assert run(runner, "print('again')").output == "again\n"  # starts afresh when used again
     runner.close()
 
