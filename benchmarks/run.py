@@ -255,30 +255,33 @@ IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
 def measure_imports(repo: Path, python: str, settings: Settings) -> dict:
-    """``-X importtime`` of ``hookdk fire``: the biggest imports, best of a few runs."""
-    command = [sys.executable, "-X", "importtime", "-m", "hoophooks_dk", "fire", "session-close"]
-    command += ["--repo", str(repo), "--python", python]
-    best: dict[str, tuple[int, int, int]] = {}
+    """``hookdk fire`` under ``PYTHONPROFILEIMPORTTIME``: the import tree, best of a few runs.
+
+    Lists every import that takes at least 2% of the total, down to four levels, in the
+    order they happen, with cumulative and own milliseconds.
+    """
+    command = [*hookdk_command(), "fire", "session-close", "--repo", str(repo), "--python", python]
+    env = dict(os.environ) | {"PYTHONPROFILEIMPORTTIME": "1"}
+    best: dict[str, tuple[int, int]] = {}  # name: (own, cumulative) microseconds
+    order: list[tuple[int, str]] = []
+    walls = []
     for _ in range(settings.import_runs):
-        done = subprocess.run(command, capture_output=True, text=True, cwd=repo, check=True)
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=repo)
+        walls.append(ms(time.perf_counter() - started))
         for match in IMPORT_LINE.finditer(done.stderr):
-            own, total, depth, name = int(match[1]), int(match[2]), len(match[3]) // 2, match[4]
+            own, total, name = int(match[1]), int(match[2]), match[4]
+            if name not in best:
+                order.append((len(match[3]) // 2, name))
             if name not in best or total < best[name][1]:
-                best[name] = (own, total, depth)
-    started = time.perf_counter()
-    subprocess.run(command[:1] + command[3:], capture_output=True, cwd=repo, check=True)
-    return {
-        "wall_ms": ms(time.perf_counter() - started),
-        "imports_ms": sum(own for own, _, _ in best.values()) / 1000,
-        "top_level_ms": top_imports(best, lambda name, depth: depth == 0),
-        "kit_modules_ms": top_imports(best, lambda name, depth: name.startswith("hoophooks_dk")),
-    }
-
-
-def top_imports(best: dict, keep: Callable[[str, int], bool], count: int = 10) -> dict:
-    chosen = [(name, total) for name, (_, total, depth) in best.items() if keep(name, depth)]
-    chosen.sort(key=lambda item: -item[1])
-    return {name: total / 1000 for name, total in chosen[:count]}
+                best[name] = (own, total)
+    total = sum(own for own, _ in best.values())
+    tree = [
+        [depth, name, best[name][1] / 1000, best[name][0] / 1000]
+        for depth, name in order
+        if depth <= 3 and best[name][1] >= 0.02 * total
+    ]
+    return {"wall_ms": statistics.median(walls), "imports_ms": total / 1000, "tree": tree}
 
 
 # --- measuring ------------------------------------------------------------------------
@@ -367,13 +370,12 @@ def render(report: dict) -> str:
         lines.append("")
     imports = report["imports"]
     lines.append(
-        f"(d) hookdk fire start-up (info): {imports['wall_ms']:.0f} ms wall, "
-        f"{imports['imports_ms']:.0f} ms importing"
+        f"(d) hookdk fire start-up (information): {imports['wall_ms']:.0f} ms wall, "
+        f"{imports['imports_ms']:.0f} ms of it importing; imports of 2% or more "
+        "(cumulative ms, own ms):"
     )
-    lines.append("    biggest top-level imports (cumulative ms):")
-    lines += [f"      {name:<30} {value:8.1f}" for name, value in imports["top_level_ms"].items()]
-    lines.append("    kit modules (cumulative ms):")
-    lines += [f"      {name:<30} {value:8.1f}" for name, value in imports["kit_modules_ms"].items()]
+    for depth, name, total, own in imports["tree"]:
+        lines.append(f"      {'  ' * depth + name:<40} {total:7.1f} {own:7.1f}")
     return "\n".join(lines)
 
 

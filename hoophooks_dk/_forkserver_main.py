@@ -56,7 +56,6 @@ import struct  # noqa: E402
 PRELOAD = (
     "base64",
     "collections",
-    "dataclasses",
     "datetime",
     "email.utils",
     "functools",
