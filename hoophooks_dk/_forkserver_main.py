@@ -19,11 +19,11 @@ Protocol, over the unix socket whose descriptor is ``sys.argv[1]`` (integers big
 - caller -> server, once: ``"!Q"`` length, then a frame of the start environment
   (key, value, key, value, ...);
 - server -> caller, once: ``b"R"`` when warm;
-- per event, server -> caller: ``"!q"`` the pid of the child that will run the next event
-  (or minus errno if fork failed), forked ahead of time; later ``"!q"`` its wait status;
-- per event, caller -> that child: ``"!Q"`` body length sent with two descriptors (the
-  read end of the hook's stdin pipe, the write end of its output pipe), then the body, a
-  frame of (scratch directory, key, value, key, value, ...).
+- per event, caller -> a child forked ahead of time: ``"!Q"`` body length sent with two
+  descriptors (the read end of the hook's stdin pipe, the write end of its output pipe),
+  then the body, a frame of (scratch directory, key, value, key, value, ...);
+- per event, that child -> caller: ``"!q"`` its pid; later server -> caller: ``"!q"`` its
+  wait status.
 
 A frame is a run of byte strings, each prefixed by its ``"!I"`` length.
 """
@@ -243,23 +243,33 @@ def _parent_death_signal(libc):
     return lambda on: prctl(1, signal.SIGKILL if on else 0, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
+STANDBY = 2  # children forked ahead: one takes the next event while the other is forked
+
+
 def serve(sock):
-    """Keep one child forked and waiting for the next event; report its pid, then its
-    wait status. The fork happens while the caller is still busy with the last event."""
+    """Keep children forked and waiting for events; report each one's wait status.
+
+    Waiting children take turns at the socket: only the holder of the one token byte in
+    the ``turn`` pipe reads from it, so no two read parts of the same request. A child
+    ends only after taking a request (or when the caller hangs up), so each ending is
+    replaced by a new fork, which happens while another child is already waiting.
+    """
+    turn = os.pipe()
+    os.write(turn[1], b"T")
+    for _ in range(STANDBY):
+        _fork_standby(sock, turn)
     while True:
+        _, status = os.wait()
         try:
-            pid = os.fork()
-        except OSError as error:
-            sock.sendall(_REPLY.pack(-error.errno))
-            return
-        if pid == 0:
-            _child(sock)  # never returns
-        try:
-            sock.sendall(_REPLY.pack(pid))
-            _, status = os.waitpid(pid, 0)
             sock.sendall(_REPLY.pack(status))
-        except OSError:  # the caller has gone (the waiting child exits on its own)
+        except OSError:  # the caller has gone (waiting children exit on their own)
             return
+        _fork_standby(sock, turn)
+
+
+def _fork_standby(sock, turn):
+    if os.fork() == 0:  # a failed fork ends the server: the caller sees it and restarts it
+        _child(sock, turn)  # never returns
 
 
 def receive_request(sock):
@@ -285,7 +295,7 @@ def _close_all(fds):
 # --- the child ----------------------------------------------------------------------------
 
 
-def _child(sock):
+def _child(sock, turn):
     """The forked process: it waits for an event, runs it, and ends here, never serving."""
     status = INTERNAL_ERROR
     try:
@@ -294,10 +304,16 @@ def _child(sock):
         if os.getppid() != server:  # the server died before the line above
             return
         prepare()
-        fds, body = receive_request(sock)
+        os.read(turn[0], 1)
+        try:
+            fds, body = receive_request(sock)
+        finally:
+            os.write(turn[1], b"T")
+            _close_all(turn)
         _Warm.die_with_parent(False)  # from now on the event runs to its end regardless
         if os.getppid() != server:  # orphaned while waiting: the caller starts a new one
             return
+        sock.sendall(_REPLY.pack(os.getpid()))
         status = run_child(sock, fds, unframe(body))
     except EOFError:  # the caller hung up: nothing to run
         status = 0

@@ -158,9 +158,6 @@ class ForkServerRunner:
                 return server, server.spawn(env, scratch)
             except _ServerGone:
                 self._discard()
-            except _CannotFork as error:
-                self._discard()
-                raise HookdkError(f"the fast runner could not fork: {error}") from None
         raise HookdkError(f"{self.python}: the fast runner's warm interpreter keeps dying")
 
     def _server_for(self, env: Mapping[str, str]) -> _WarmServer:
@@ -204,10 +201,6 @@ class ForkServerRunner:
 
 class _ServerGone(Exception):
     """The warm server closed its socket: crashed, killed, or never started."""
-
-
-class _CannotFork(Exception):
-    """The warm server could not fork (and has stopped): too many processes, no memory."""
 
 
 class _Child:
@@ -282,10 +275,6 @@ class _WarmServer:
         finally:
             os.close(stdin_read)
             os.close(output_write)
-        if pid <= 0:
-            os.close(stdin_write)
-            os.close(output_read)
-            raise _CannotFork(os.strerror(-pid))
         return _Child(pid, stdin_write, output_read)
 
     def wait_status(self, timeout: float) -> int | None:
