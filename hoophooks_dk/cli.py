@@ -57,7 +57,8 @@ def repo_option(function):
     )(function)
 
 
-def run_options(function):
+def run_options(runner: str = "subprocess"):
+    """The options every command that runs hooks takes; ``runner`` is its default runner."""
     options = [
         click.option("--capture", is_flag=True, help="Capture the hook's HTTP(S) requests."),
         click.option(
@@ -75,42 +76,54 @@ def run_options(function):
         click.option(
             "--runner",
             type=click.Choice(["subprocess", "fast", "auto"]),
-            default="subprocess",
+            default=runner,
             show_default=True,
             help="subprocess: one python3 per event, as the agent; fast: a warm fork server.",
         ),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
     ]
-    for option in reversed(options):
-        function = option(function)
-    return repo_option(function)
+
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return repo_option(function)
+
+    return decorate
 
 
 @contextmanager
 def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
-    """The Emulator the run options describe, with its capture running when asked for."""
+    """The Emulator the run options describe, its runner and capture running meanwhile."""
     from .emulator import Emulator
     from .hooks import find_repo_root
-    from .runner import SubprocessRunner
 
     repo = options["repo"]
     root = repo.resolve() if repo else find_repo_root()
     if repo and not root.is_dir():
         raise HookdkError(f"--repo {repo}: no such directory")
-    emulator = Emulator(
-        root,
-        ref=options["ref"],
-        timeout=options["timeout"],
-        runner=SubprocessRunner(options["python"]),
-    )
-    if not (options["capture"] or options["respond"] != 200):
-        yield emulator
-        return
-    from .capture import Capture
+    runner = make_runner(options["runner"], options["python"])
+    emulator = Emulator(root, ref=options["ref"], timeout=options["timeout"], runner=runner)
+    try:
+        if options["capture"] or options["respond"] != 200:
+            from .capture import Capture
 
-    with Capture(default_status=options["respond"]) as capture:
-        emulator.capture = capture
-        yield emulator
+            with Capture(default_status=options["respond"]) as capture:
+                emulator.capture = capture
+                yield emulator
+        else:
+            yield emulator
+    finally:
+        runner.close()
+
+
+def make_runner(kind: str, python: str):
+    if kind == "subprocess":  # the common case skips importing the fork server
+        from .runner import SubprocessRunner
+
+        return SubprocessRunner(python)
+    from .forkserver import make_runner as make
+
+    return make(kind, python)
 
 
 def read_payload_file(name: str) -> dict[str, Any]:
@@ -142,7 +155,7 @@ def parse_overrides(values: tuple[str, ...]) -> list[tuple[str, Any]]:
 @click.argument("event", type=EVENT)
 @click.option("--payload", "payload_file", metavar="FILE|-", help="Payload file (may be partial).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
-@run_options
+@run_options()
 def fire(event, payload_file, sets, as_json, **options) -> None:
     """Fire EVENT through the real hook script, as Hoop would."""
     base = read_payload_file(payload_file) if payload_file else None
@@ -161,7 +174,7 @@ def fire(event, payload_file, sets, as_json, **options) -> None:
 @click.option("--reviewers", help="Comma-separated reviewer groups (implies --review).")
 @click.option("--exit-code", type=int, default=0, show_default=True, help="Session exit code.")
 @click.option("--output", help="Session error output [default: null, as on a clean close].")
-@run_options
+@run_options()
 def session(review, reviewers, exit_code, output, as_json, **options) -> None:
     """Run one session's whole life through the real hooks."""
     groups = [g.strip() for g in reviewers.split(",") if g.strip()] if reviewers else None

@@ -22,8 +22,6 @@ import click
 from .cli import EVENT, echo_result, emulator_from, run_options
 from .errors import HookdkError
 
-RUNNER_KINDS = ("auto", "fast", "subprocess")  # forkserver.RUNNER_KINDS, without importing it
-
 
 @click.command("fuzz")
 @click.argument("event", type=EVENT)
@@ -35,16 +33,8 @@ RUNNER_KINDS = ("auto", "fast", "subprocess")  # forkserver.RUNNER_KINDS, withou
     help="Payloads to try before shrinking.",
 )
 @click.option("--seed", type=int, help="Repeat a run: the seed it printed [default: random].")
-@click.option(
-    "--runner",
-    "runner_kind",
-    type=click.Choice(RUNNER_KINDS),
-    default="auto",
-    show_default=True,
-    help="fast: one warm interpreter forked per event; subprocess: a fresh one each time.",
-)
-@run_options
-def fuzz_command(event, examples, seed, runner_kind, as_json, **options) -> None:
+@run_options(runner="auto")
+def fuzz_command(event, examples, seed, as_json, **options) -> None:
     """Fire generated payloads at EVENT's hook; on a failure, keep the smallest one.
 
     A failure is a non-zero exit code, a timeout, or a Python traceback in the output.
@@ -52,17 +42,11 @@ def fuzz_command(event, examples, seed, runner_kind, as_json, **options) -> None
     current directory, for `hookdk fire EVENT --payload FILE` to replay. Exits 1 on a
     failure, 0 when every payload passed.
     """
-    from .forkserver import make_runner
     from .fuzz import fuzz
 
     _keep_hypothesis_out_of_cwd()
-    runner = make_runner(runner_kind, options["python"])
-    try:
-        with emulator_from(options) as emulator:
-            emulator.runner = runner
-            report = fuzz(emulator, event, examples=examples, seed=seed)
-    finally:
-        runner.close()
+    with emulator_from(options) as emulator:
+        report = fuzz(emulator, event, examples=examples, seed=seed)
     saved = save_failing_payload(report.failure.payload, event) if report.failure else None
     if as_json:
         click.echo(json.dumps(_report_dict(report, saved), ensure_ascii=False, indent=2))

@@ -252,11 +252,19 @@ def test_fire_without_capture_has_no_requests_key(echo_repo):
     assert "requests" not in json.loads(done.stdout)
 
 
-@pytest.mark.parametrize("runner", ["subprocess", "fast"])
-def test_session_with_either_runner(echo_repo, runner):
-    done = hookdk(
-        "session", "--review", "--repo", str(echo_repo.root), "--runner", runner, "--json"
-    )
+PARENT_HOOK = """\
+import os
+print(open(f"/proc/{os.getppid()}/cmdline", "rb").read().replace(b"\\0", b" ").decode())
+"""
+
+
+@pytest.mark.parametrize(
+    "runner, parent", [("subprocess", "hoophooks_dk"), ("fast", "_forkserver_main")]
+)
+def test_session_runs_with_the_runner_asked_for(hook_repo, runner, parent):
+    repo = hook_repo(PARENT_HOOK)
+    done = hookdk("session", "--review", "--repo", str(repo.root), "--runner", runner, "--json")
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
-    assert [r["output"].split() for r in results] == [[r["id"], r["sid"]] for r in results]
+    assert len(results) == 3
+    assert all(parent in result["output"] for result in results), results
