@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +12,11 @@ import git
 import pytest
 
 pytest_plugins = ["pytester"]
+
+# Hooks run as `python3`, as on the agent. Resolve it to the interpreter running the tests
+# (a real python3, with the test extra's clients installed) rather than whatever wrapper
+# comes first on PATH: version managers' shims cost a second interpreter start per hook.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 ECHO_HOOK = """\
 import json, os
