@@ -1,0 +1,30 @@
+"""The README's pytest example is true: it passes against a freshly initialised repo."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from test_templates import counts, run_generated_suite
+
+from hoophooks_dk.scaffold import init
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), re.DOTALL)
+
+
+@pytest.mark.slow
+def test_the_readme_plugin_example_passes_on_the_default_template(runbooks):
+    example = next(block for block in python_blocks() if "def test_close_is_forwarded" in block)
+    init(runbooks.root, "siem-http")
+    runbooks.commit("hookdk init")
+    (runbooks.root / "tests" / "hooks" / "test_readme_example.py").write_text(example)
+
+    done = run_generated_suite(runbooks.root, "tests/hooks/test_readme_example.py")
+
+    defined = len(re.findall(r"^def test_", example, re.MULTILINE))
+    assert counts(done.stdout) == f"{defined} passed", done.stdout[-3000:]
