@@ -22,8 +22,9 @@ Protocol, over the unix socket whose descriptor is ``sys.argv[1]`` (integers big
 - per event, caller -> a child forked ahead of time: ``"!Q"`` body length sent with two
   descriptors (the read end of the hook's stdin pipe, the write end of its output pipe),
   then the body, a frame of (scratch directory, key, value, key, value, ...);
-- per event, that child -> caller: ``"!q"`` its pid; later server -> caller: ``"!q"`` its
-  wait status.
+- per event, that child -> caller: ``MESSAGE`` (b"P", its pid, 0); when it has ended,
+  server -> caller: ``MESSAGE`` (b"S", its pid, its wait status). A child that ended
+  without taking an event (killed, or a bug here) gets a status message too.
 
 A frame is a run of byte strings, each prefixed by its ``"!I"`` length.
 """
@@ -94,7 +95,9 @@ _CWD = object()  # in launcher_changes: "the working directory", the child's own
 
 _LENGTH = struct.Struct("!I")
 _HEADER = struct.Struct("!Q")
-_REPLY = struct.Struct("!q")
+# To the caller: (b"P", pid, 0) from a child that took an event, (b"S", pid, wait status)
+# from the server when a child has ended.
+MESSAGE = struct.Struct("!cqq")
 
 
 # --- the protocol (also imported by hoophooks_dk.forkserver, the caller's side) ---------
@@ -149,6 +152,8 @@ class _Warm:
 
 def main():
     """Serve until the caller hangs up."""
+    if not hasattr(socket, "recv_fds"):
+        sys.exit(f"Python {sys.version.split()[0]} has no socket.recv_fds")
     sock = socket.socket(fileno=int(sys.argv[1]))
     (size,) = _HEADER.unpack(receive_exactly(sock, _HEADER.size))
     start_env = dict(pairs(unframe(receive_exactly(sock, size))))
@@ -259,9 +264,9 @@ def serve(sock):
     for _ in range(STANDBY):
         _fork_standby(sock, turn)
     while True:
-        _, status = os.wait()
+        pid, status = os.wait()
         try:
-            sock.sendall(_REPLY.pack(status))
+            sock.sendall(MESSAGE.pack(b"S", pid, status))
         except OSError:  # the caller has gone (waiting children exit on their own)
             return
         _fork_standby(sock, turn)
@@ -313,7 +318,7 @@ def _child(sock, turn):
         _Warm.die_with_parent(False)  # from now on the event runs to its end regardless
         if os.getppid() != server:  # orphaned while waiting: the caller starts a new one
             return
-        sock.sendall(_REPLY.pack(os.getpid()))
+        sock.sendall(MESSAGE.pack(b"P", os.getpid(), 0))
         status = run_child(sock, fds, unframe(body))
     except EOFError:  # the caller hung up: nothing to run
         status = 0

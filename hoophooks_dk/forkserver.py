@@ -63,6 +63,7 @@ STARTUP_TIMEOUT = 30.0  # a cold interpreter importing ssl on a loaded CI machin
 REPLY_TIMEOUT = 10.0  # the server answers a fork request at once; longer means it is stuck
 DRAIN_TIMEOUT = 2.0  # as SubprocessRunner: output still arriving after a kill
 REAP_TIMEOUT = 5.0
+_MAX_STRAYS = 5  # statuses of children that died unused, before the server counts as broken
 
 # Read by the interpreter (or a launcher such as pyenv's shim) while it starts: a child
 # forked from a server started with other values would not be a fresh python3.
@@ -152,13 +153,17 @@ class ForkServerRunner:
         self.close()
 
     def _spawn(self, env: Mapping[str, str], scratch: str) -> tuple[_WarmServer, _Child]:
+        last_words = ""
         for _attempt in range(2):
             server = self._server_for(env)
             try:
                 return server, server.spawn(env, scratch)
             except _ServerGone:
-                self._discard()
-        raise HookdkError(f"{self.python}: the fast runner's warm interpreter keeps dying")
+                last_words = self._discard()
+        raise HookdkError(
+            f"{self.python}: the fast runner's warm interpreter keeps dying"
+            + (f" ({last_words})" if last_words else "")
+        )
 
     def _server_for(self, env: Mapping[str, str]) -> _WarmServer:
         server = self._server
@@ -185,7 +190,7 @@ class ForkServerRunner:
 
     def _wait(self, server: _WarmServer, child: _Child, timeout: float) -> int | None:
         try:
-            return server.wait_status(timeout)
+            return server.wait_status(child.pid, timeout)
         except _ServerGone:
             _kill_group(child.pid)
             self._discard()
@@ -193,10 +198,10 @@ class ForkServerRunner:
                 f"{self.python}: the fast runner's warm interpreter died during the event"
             ) from None
 
-    def _discard(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
+    def _discard(self) -> str:
+        """Stop the warm server, if any; return its last words."""
+        server, self._server = self._server, None
+        return server.close() if server is not None else ""
 
 
 class _ServerGone(Exception):
@@ -267,7 +272,7 @@ class _WarmServer:
             header = protocol._HEADER.pack(len(body))
             socket.send_fds(self.sock, [header], [stdin_read, output_write])
             self.sock.sendall(body)
-            pid = self._receive_int()
+            pid = self._receive(b"P")
         except (OSError, _ServerGone):
             os.close(stdin_write)
             os.close(output_read)
@@ -277,24 +282,36 @@ class _WarmServer:
             os.close(output_write)
         return _Child(pid, stdin_write, output_read)
 
-    def wait_status(self, timeout: float) -> int | None:
+    def wait_status(self, pid: int, timeout: float) -> int | None:
         """The child's wait status, or None if it is still running after ``timeout``."""
         self.sock.settimeout(max(timeout, 0.001))
         try:
-            return self._receive_int()
+            return self._receive(b"S", pid)
         except TimeoutError:
             return None
         except OSError:
             raise _ServerGone from None
 
-    def close(self) -> None:
-        self._stop()
+    def close(self) -> str:
+        """Stop the server; return the last line it wrote, if it wrote anything."""
+        return self._stop() or ""
 
-    def _receive_int(self) -> int:
-        data = protocol.receive_exactly(self.sock, protocol._REPLY.size)
-        if len(data) < protocol._REPLY.size:
-            raise _ServerGone
-        return protocol._REPLY.unpack(data)[0]
+    def _receive(self, kind: bytes, pid: int = 0) -> int:
+        """A child's pid (kind P) or the wait status of child ``pid`` (kind S).
+
+        The status of another child is one that died before taking an event: skipped,
+        unless children keep dying, which means this server is broken.
+        """
+        for _ in range(_MAX_STRAYS):
+            data = protocol.receive_exactly(self.sock, protocol.MESSAGE.size)
+            if len(data) < protocol.MESSAGE.size:
+                raise _ServerGone
+            tag, who, status = protocol.MESSAGE.unpack(data)
+            if tag == kind == b"P":
+                return who
+            if tag == kind == b"S" and who == pid:
+                return status
+        raise _ServerGone
 
     def _handshake(self, python: str, env: Mapping[str, str]) -> None:
         body = protocol.frame(_encode(env))
@@ -321,16 +338,18 @@ class _WarmServer:
             )
 
 
-def _stop_server(process: subprocess.Popen, sock: socket.socket) -> None:
-    """Hang up (the server exits on end of file) and reap it; kill it if it lingers."""
+def _stop_server(process: subprocess.Popen, sock: socket.socket) -> str:
+    """Hang up (the server exits on end of file), reap it, killing it if it lingers, and
+    return the last line it wrote (a traceback's, when it died of a bug)."""
     sock.close()
     try:
         process.wait(timeout=2)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    if process.stdout and not process.stdout.closed:
-        process.stdout.close()
+    with process.stdout as output:
+        lines = output.read().decode(errors="replace").strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def _encode(env: Mapping[str, str]) -> list[bytes]:

@@ -233,6 +233,16 @@ def test_the_warm_server_is_restarted_after_it_is_killed(fast):
     assert fast.server_pid != pid
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_waiting_child_that_dies_is_replaced(fast):
+    run(fast, "pass")
+    waiting = _children_of(fast.server_pid)
+    assert waiting, "the server keeps children forked ahead"
+    os.kill(waiting[0], signal.SIGKILL)
+    for number in range(3):
+        assert run(fast, f"print({number})").output == f"{number}\n"
+
+
 def test_two_hundred_events_in_a_row(fast):
     for number in range(200):
         env = ENV | {"EVENT_NUMBER": str(number)}
@@ -440,6 +450,18 @@ class _http_server:
     def __exit__(self, *exc_info: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _children_of(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if entry.name.isdigit() and int(fields[1]) == pid:
+            children.append(int(entry.name))
+    return children
 
 
 def _wait_until_gone(pid: int) -> None:
