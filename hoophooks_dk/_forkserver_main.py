@@ -19,9 +19,10 @@ Protocol, over the unix socket whose descriptor is ``sys.argv[1]`` (integers big
 - caller -> server, once: ``"!Q"`` length, then a frame of the start environment
   (key, value, key, value, ...);
 - server -> caller, once: ``b"R"`` when warm;
-- per event, caller -> a child forked ahead of time: ``"!Q"`` body length sent with two
-  descriptors (the read end of the hook's stdin pipe, the write end of its output pipe),
-  then the body, a frame of (scratch directory, key, value, key, value, ...);
+- per event, caller -> a child forked ahead of time: ``b"E"`` sent with two descriptors,
+  the read end of the hook's stdin pipe and the write end of its output pipe. On that
+  stdin the caller writes ``"!Q"`` length and a frame of (scratch directory, key, value,
+  key, value, ...), then the script;
 - per event, that child -> caller: ``MESSAGE`` (b"P", its pid, 0); when it has ended,
   server -> caller: ``MESSAGE`` (b"S", its pid, its wait status). A child that ended
   without taking an event (killed, or a bug here) gets a status message too.
@@ -254,42 +255,52 @@ STANDBY = 2  # children forked ahead: one takes the next event while the other i
 def serve(sock):
     """Keep children forked and waiting for events; report each one's wait status.
 
-    Waiting children take turns at the socket: only the holder of the one token byte in
-    the ``turn`` pipe reads from it, so no two read parts of the same request. A child
-    ends only after taking a request (or when the caller hangs up), so each ending is
-    replaced by a new fork, which happens while another child is already waiting.
+    A request is a single byte carrying two descriptors, so however many children wait
+    on the socket, exactly one takes it, whole. A child ends only after taking a request
+    (or when it is killed, or the caller hangs up), so each ending is replaced by a new
+    fork, made while another child is already waiting.
     """
-    turn = os.pipe()
-    os.write(turn[1], b"T")
     for _ in range(STANDBY):
-        _fork_standby(sock, turn)
+        _fork_standby(sock)
     while True:
         pid, status = os.wait()
         try:
             sock.sendall(MESSAGE.pack(b"S", pid, status))
         except OSError:  # the caller has gone (waiting children exit on their own)
             return
-        _fork_standby(sock, turn)
+        _fork_standby(sock)
 
 
-def _fork_standby(sock, turn):
+def _fork_standby(sock):
     if os.fork() == 0:  # a failed fork ends the server: the caller sees it and restarts it
-        _child(sock, turn)  # never returns
+        _child(sock)  # never returns
 
 
 def receive_request(sock):
-    """The two descriptors and the body of one event; EOFError when the caller hung up."""
-    data, fds, _, _ = socket.recv_fds(sock, _HEADER.size, 2)
-    data += receive_exactly(sock, _HEADER.size - len(data)) if data else b""
-    if len(data) < _HEADER.size or len(fds) != 2:
+    """The event's stdin and output descriptors; EOFError when the caller hung up."""
+    data, fds, _, _ = socket.recv_fds(sock, 1, 2)
+    if data != b"E" or len(fds) != 2:
         _close_all(fds)
         raise EOFError
-    (size,) = _HEADER.unpack(data)
-    body = receive_exactly(sock, size)
-    if len(body) < size:
-        _close_all(fds)
-        raise EOFError
-    return fds, body
+    return fds
+
+
+def read_event(fd):
+    """The event's details, which the caller writes to stdin ahead of the script: a frame
+    of (scratch directory, key, value, key, value, ...) after its ``"!Q"`` length. Read
+    unbuffered, so that not one byte of the script is taken."""
+    (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
+    return unframe(_read_exactly(fd, size))
+
+
+def _read_exactly(fd, size):
+    buffer = bytearray()
+    while len(buffer) < size:
+        chunk = os.read(fd, size - len(buffer))
+        if not chunk:
+            raise EOFError
+        buffer += chunk
+    return bytes(buffer)
 
 
 def _close_all(fds):
@@ -300,7 +311,7 @@ def _close_all(fds):
 # --- the child ----------------------------------------------------------------------------
 
 
-def _child(sock, turn):
+def _child(sock):
     """The forked process: it waits for an event, runs it, and ends here, never serving."""
     status = INTERNAL_ERROR
     try:
@@ -309,17 +320,12 @@ def _child(sock, turn):
         if os.getppid() != server:  # the server died before the line above
             return
         prepare()
-        os.read(turn[0], 1)
-        try:
-            fds, body = receive_request(sock)
-        finally:
-            os.write(turn[1], b"T")
-            _close_all(turn)
+        fds = receive_request(sock)
         _Warm.die_with_parent(False)  # from now on the event runs to its end regardless
         if os.getppid() != server:  # orphaned while waiting: the caller starts a new one
             return
         sock.sendall(MESSAGE.pack(b"P", os.getpid(), 0))
-        status = run_child(sock, fds, unframe(body))
+        status = run_child(sock, fds)
     except EOFError:  # the caller hung up: nothing to run
         status = 0
     except BaseException:
@@ -347,7 +353,7 @@ def prepare():
     # can change that.
 
 
-def run_child(sock, fds, items):
+def run_child(sock, fds):
     """Take the event's pipes, folder and environment, run the hook, return the status."""
     sock.close()
     stdin_fd, output_fd = fds
@@ -355,6 +361,7 @@ def run_child(sock, fds, items):
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
     _close_all(fds)
+    items = read_event(0)
     os.chdir(items[0])
     set_environment(launched_environment(pairs(items[1:]), items[0]))
     import time

@@ -129,9 +129,10 @@ class ForkServerRunner:
         _check_environment(env)
         with self._lock, self._folders.one() as scratch:
             started = time.perf_counter()
-            server, child = self._spawn(env, scratch)
+            server, child = self._spawn(env)
+            stdin = event_details(scratch, env) + script
             try:
-                output, status = self._follow(server, child, script, started + timeout)
+                output, status = self._follow(server, child, stdin, started + timeout)
             finally:
                 child.close()
             duration = time.perf_counter() - started
@@ -152,12 +153,12 @@ class ForkServerRunner:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _spawn(self, env: Mapping[str, str], scratch: str) -> tuple[_WarmServer, _Child]:
+    def _spawn(self, env: Mapping[str, str]) -> tuple[_WarmServer, _Child]:
         last_words = ""
         for _attempt in range(2):
             server = self._server_for(env)
             try:
-                return server, server.spawn(env, scratch)
+                return server, server.spawn()
             except _ServerGone:
                 last_words = self._discard()
         raise HookdkError(
@@ -174,10 +175,10 @@ class ForkServerRunner:
         return self._server
 
     def _follow(
-        self, server: _WarmServer, child: _Child, script: bytes, deadline: float
+        self, server: _WarmServer, child: _Child, stdin: bytes, deadline: float
     ) -> tuple[bytes, int | None]:
-        """Feed the script, collect the output, and get the wait status (None: timed out)."""
-        output, finished = _exchange(child, script, deadline)
+        """Feed stdin, collect the output, and get the wait status (None: timed out)."""
+        output, finished = _exchange(child, stdin, deadline)
         status = None
         if finished:
             status = self._wait(server, child, deadline - time.perf_counter())
@@ -262,16 +263,14 @@ class _WarmServer:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def spawn(self, env: Mapping[str, str], scratch: str) -> _Child:
-        """Ask for a child; it runs once the caller has written the script to its stdin."""
+    def spawn(self) -> _Child:
+        """Hand a waiting child its pipes; it runs once the caller writes to its stdin
+        (``event_details``, then the script)."""
         stdin_read, stdin_write = os.pipe()
         output_read, output_write = os.pipe()
         try:
-            body = protocol.frame([os.fsencode(scratch), *_encode(env)])
             self.sock.settimeout(REPLY_TIMEOUT)
-            header = protocol._HEADER.pack(len(body))
-            socket.send_fds(self.sock, [header], [stdin_read, output_write])
-            self.sock.sendall(body)
+            socket.send_fds(self.sock, [b"E"], [stdin_read, output_write])
             pid = self._receive(b"P")
         except (OSError, _ServerGone):
             os.close(stdin_write)
@@ -352,6 +351,12 @@ def _stop_server(process: subprocess.Popen, sock: socket.socket) -> str:
     return lines[-1] if lines else ""
 
 
+def event_details(scratch: str, env: Mapping[str, str]) -> bytes:
+    """What a child reads from its stdin before the script: where and with what to run."""
+    body = protocol.frame([os.fsencode(scratch), *_encode(env)])
+    return protocol._HEADER.pack(len(body)) + body
+
+
 def _encode(env: Mapping[str, str]) -> list[bytes]:
     return [os.fsencode(part) for item in env.items() for part in item]
 
@@ -365,15 +370,15 @@ def _check_environment(env: Mapping[str, str]) -> None:
             raise ValueError("embedded null byte")
 
 
-def _exchange(child: _Child, script: bytes, deadline: float) -> tuple[bytes, bool]:
-    """Write the script to the child's stdin and read its output until end of file.
+def _exchange(child: _Child, stdin: bytes, deadline: float) -> tuple[bytes, bool]:
+    """Write ``stdin`` to the child and read its output until end of file.
 
     As ``Popen.communicate`` does: both at once, so a big script cannot deadlock against
     a full output pipe. Returns the output and whether end of file came before the
     deadline (``time.perf_counter`` seconds).
     """
     chunks: list[bytes] = []
-    pending = memoryview(script)
+    pending = memoryview(stdin)
     poller = select.poll()
     poller.register(child.output, select.POLLIN)
     if pending:
