@@ -88,7 +88,7 @@ class Ratio:
 def main(argv: list[str] | None = None) -> int:
     options = parse_arguments(argv)
     settings = QUICK if options.quick else FULL
-    python = real_python()
+    python = real_python(options.python or "python3")
     with workspace() as root:
         ratios = [
             measure_cli(root, python, settings),
@@ -110,13 +110,16 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="Few trials (test-suite smoke run).")
     parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
+    parser.add_argument(
+        "--python", help="Interpreter that runs the hooks [default: the one behind python3]."
+    )
     return parser.parse_args(argv)
 
 
-def real_python() -> str:
-    """The executable ``python3`` resolves to, past any launcher script."""
+def real_python(python: str) -> str:
+    """The executable ``python`` resolves to, past any launcher script."""
     found = subprocess.run(
-        ["python3", "-c", "import sys; print(sys.executable)"],
+        [python, "-c", "import sys; print(sys.executable)"],
         capture_output=True,
         text=True,
         check=True,
@@ -358,7 +361,7 @@ def make_repo(path: Path, hook: str) -> None:
 
 
 def render(report: dict) -> str:
-    lines = [f"hoophooks_dk benchmarks ({report['mode']}; python3 is {report['python']})", ""]
+    lines = [f"hoophooks_dk benchmarks ({report['mode']}; hooks run by {report['python']})", ""]
     for ratio in report["ratios"]:
         verdict = {True: "met", False: "MISSED", None: ""}[ratio["met"]]
         target = "(information)" if ratio["met"] is None else f"target {ratio['target']}"

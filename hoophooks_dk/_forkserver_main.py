@@ -95,7 +95,7 @@ INTERNAL_ERROR = 70  # a bug in this file, not in the hook (EX_SOFTWARE)
 _CWD = object()  # in launcher_changes: "the working directory", the child's own
 
 _LENGTH = struct.Struct("!I")
-_HEADER = struct.Struct("!Q")
+HEADER = struct.Struct("!Q")
 # To the caller: (b"P", pid, 0) from a child that took an event, (b"S", pid, wait status)
 # from the server when a child has ended.
 MESSAGE = struct.Struct("!cqq")
@@ -156,7 +156,7 @@ def main():
     if not hasattr(socket, "recv_fds"):
         sys.exit(f"Python {sys.version.split()[0]} has no socket.recv_fds")
     sock = socket.socket(fileno=int(sys.argv[1]))
-    (size,) = _HEADER.unpack(receive_exactly(sock, _HEADER.size))
+    (size,) = HEADER.unpack(receive_exactly(sock, HEADER.size))
     start_env = dict(pairs(unframe(receive_exactly(sock, size))))
     _Warm.launcher_changes = launcher_changes(start_env, os.fsencode(os.getcwd()))
     _Warm.launcher_order = launcher_order(start_env, _Warm.launcher_changes)
@@ -289,7 +289,7 @@ def read_event(fd):
     """The event's details, which the caller writes to stdin ahead of the script: a frame
     of (scratch directory, key, value, key, value, ...) after its ``"!Q"`` length. Read
     unbuffered, so that not one byte of the script is taken."""
-    (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
+    (size,) = HEADER.unpack(_read_exactly(fd, HEADER.size))
     return unframe(_read_exactly(fd, size))
 
 

@@ -3,27 +3,32 @@
 ``SubprocessRunner`` pays a whole interpreter start-up per event; a test suite firing
 thousands of events spends most of its time there. ``ForkServerRunner`` starts the hook's
 ``python3`` once, running ``_forkserver_main.py`` (standard library only, so any Python
-3.9+ with ctypes will do), which imports the modules hooks use and forks one child per
-event. The child undoes what a fork inherits (environment, working directory, signal
-handlers, ``__main__``, ``sys.argv``, ``sys.path``, time zone) and runs the script with the
-very C call ``python3 < script`` makes, so everything from parsing to the exit status is
-CPython's own. Around it the caller does what ``SubprocessRunner`` does: a scratch
-directory, its own session, stdin a pipe holding the script, stdout and stderr merged into
-one pipe, the timeout killing the process group.
+3.9+ with ctypes will do). That server imports the modules hooks use, then keeps two
+children forked ahead of time, so an event never waits for a fork. The child that takes
+an event undoes what a fork inherits (environment, working directory, session, signal
+handlers, ``__main__``, ``sys.argv``, ``sys.path``, time zone) and runs the script with
+CPython's own parser and compiler on a stdin pipe, as ``python3 < script`` does. Around
+it the caller does what ``SubprocessRunner`` does: a fresh scratch directory, stdin a pipe
+holding the script, stdout and stderr merged into one pipe it owns, a timeout killing the
+process group, the output cut as Hoop cuts it.
 
 What a fork cannot make identical, and no hook should rely on:
 
 - the parent process is the warm server, not the caller (``os.getppid()``), and the
-  process's command line (``/proc/self/cmdline``) is the server's;
+  command line (``/proc/self/cmdline``, ``ps``) is the server's;
 - str hashes use the server's seed, the same for every event of one server (set
   ``PYTHONHASHSEED`` for runs that must not depend on it);
-- ``sys.modules`` already holds the preloaded modules, and the process is that much bigger;
+- ``sys.modules`` already holds the preloaded modules, the process is that much bigger,
+  and the preloaded heap is frozen for the garbage collector (``gc.get_freeze_count()``);
 - the hook's module frame has the server's frames below it (``inspect.stack()``,
-  ``warnings.warn(stacklevel=2)`` at module level).
+  ``warnings.warn(stacklevel=2)`` at module level);
+- at exit, the hook's own globals are finalized as CPython does, but not other modules'
+  (``os._exit`` ends the process), and daemon threads run a few milliseconds longer.
 
 Interpreter start-up reads some variables (``PYTHON*``, locale, ``PATH``, ``HOME``,
 loader and OpenSSL settings); a change in those starts a new warm server rather than
-reuse one that started differently.
+reuse one that started differently. When ``python3`` is a launcher script (pyenv's shim),
+what it adds to the environment is replayed on every event, as the launcher would.
 """
 
 from __future__ import annotations
@@ -60,14 +65,14 @@ SERVER_SCRIPT = Path(protocol.__file__)
 RUNNER_KINDS = ("auto", "fast", "subprocess")
 
 STARTUP_TIMEOUT = 30.0  # a cold interpreter importing ssl on a loaded CI machine
-REPLY_TIMEOUT = 10.0  # the server answers a fork request at once; longer means it is stuck
+REPLY_TIMEOUT = 10.0  # a waiting child answers at once; longer means the server is stuck
 DRAIN_TIMEOUT = 2.0  # as SubprocessRunner: output still arriving after a kill
 REAP_TIMEOUT = 5.0
 _MAX_STRAYS = 5  # statuses of children that died unused, before the server counts as broken
 
 # Read by the interpreter (or a launcher such as pyenv's shim) while it starts: a child
 # forked from a server started with other values would not be a fresh python3.
-_STARTUP_NAMES = {"PATH", "HOME", "LANG", "LANGUAGE", "TZDIR"}
+_STARTUP_NAMES = {"PATH", "HOME", "LANG", "LANGUAGE"}
 _STARTUP_PREFIXES = ("PYTHON", "LC_", "LD_", "DYLD_", "OPENSSL_", "PYENV", "MALLOC")
 
 
@@ -316,7 +321,7 @@ class _WarmServer:
         body = protocol.frame(_encode(env))
         try:
             self.sock.settimeout(STARTUP_TIMEOUT)
-            self.sock.sendall(protocol._HEADER.pack(len(body)) + body)
+            self.sock.sendall(protocol.HEADER.pack(len(body)) + body)
             ready = self.sock.recv(1)
         except OSError:
             ready = b""
@@ -354,7 +359,7 @@ def _stop_server(process: subprocess.Popen, sock: socket.socket) -> str:
 def event_details(scratch: str, env: Mapping[str, str]) -> bytes:
     """What a child reads from its stdin before the script: where and with what to run."""
     body = protocol.frame([os.fsencode(scratch), *_encode(env)])
-    return protocol._HEADER.pack(len(body)) + body
+    return protocol.HEADER.pack(len(body)) + body
 
 
 def _encode(env: Mapping[str, str]) -> list[bytes]:
@@ -499,8 +504,8 @@ def _stop_janitor(
 
 
 def _kill_group(pid: int) -> None:
-    """Kill the child's session. A child not yet past ``setsid`` is killed alone: it has
-    had no time to start any process of its own."""
+    """Kill the child's session (children call ``setsid`` before they take an event; the
+    fallback to the pid alone is for a child that somehow has no group yet)."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:

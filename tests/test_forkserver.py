@@ -326,6 +326,19 @@ def test_a_hook_that_closes_its_output_and_hangs_times_out(fast):
     assert run(fast, "print('next')").output == "next\n"
 
 
+def test_output_before_a_timeout_is_kept_even_if_a_grandchild_holds_the_pipe(fast):
+    """A grandchild in its own session survives the group kill and keeps the output pipe
+    open; what the hook printed before the timeout must still be reported."""
+    source = """
+        import subprocess, sys, time
+        print("partial", flush=True)
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"], start_new_session=True)
+        time.sleep(60)
+    """
+    result = run(fast, source, timeout=0.7)
+    assert (result.timed_out, result.exit_code, result.output) == (True, -2, "partial\n")
+
+
 @needs_curl
 def test_curl_started_by_a_hook_sees_the_events_environment(fast):
     with _http_server(_RecordingProxy) as (address, seen):
