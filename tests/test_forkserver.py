@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import ssl
+import sys
 import textwrap
 import threading
 import time
@@ -211,6 +212,29 @@ def test_a_start_up_variable_change_starts_a_new_server(standard, fast):
     output = same(standard, fast, source, ENV | {"PYTHONHASHSEED": "123"})
     assert output == same(standard, fast, source, ENV | {"PYTHONHASHSEED": "123"})
     assert fast.server_pid != before
+
+
+def test_what_a_launcher_script_adds_is_replayed_on_every_event(tmp_path):
+    """``python3`` may be a wrapper (pyenv's shim): the fast runner's hooks must see the
+    environment the wrapper hands the interpreter, including values derived from the
+    working directory, and in the wrapper's order."""
+    launcher = tmp_path / "python3"
+    launcher.write_text(
+        "#!/bin/sh\n"
+        "export LAUNCHED_BY=wrapper\n"
+        'export WRAPPER_DIR="$(pwd)"\n'
+        "unset DROPPED_BY_WRAPPER\n"
+        f'exec "{sys.executable}" "$@"\n'
+    )
+    launcher.chmod(0o755)
+    env = ENV | {"DROPPED_BY_WRAPPER": "1"}
+    source = "import os; print(list(os.environ.items()))"
+    with ForkServerRunner(str(launcher)) as fast:
+        for number in range(2):
+            event_env = env | {"EVENT": str(number)}
+            output = same(SubprocessRunner(str(launcher)), fast, source, event_env)
+            assert "('LAUNCHED_BY', 'wrapper')" in output
+            assert "DROPPED_BY_WRAPPER" not in output
 
 
 def test_large_scripts_and_outputs_pass_through(standard, fast):
