@@ -268,3 +268,13 @@ def test_session_runs_with_the_runner_asked_for(hook_repo, runner, parent):
     results = json.loads(done.stdout)
     assert len(results) == 3
     assert all(parent in result["output"] for result in results), results
+
+
+def test_fire_refuses_what_hoop_would_not_load_with_exit_1(runbooks):
+    runbooks.hooks("print(1)\n", "HOST = '{{ .host }}'\n")
+    done = hookdk("fire", "session-open", "--repo", str(runbooks.root))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "Hoop would not load either hook" in done.stderr
+    assert "the following inputs are missing [host]" in done.stderr
+    assert done.stdout == ""

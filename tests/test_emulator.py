@@ -146,3 +146,20 @@ def test_a_payload_too_large_for_the_environment_is_refused(hook_repo):
     repo = hook_repo("# " + "x" * 140_000 + "\nprint('never runs')\n")
     with pytest.raises(PayloadError, match="Linux refuses variables over 131,072 bytes"):
         Emulator(repo.root).fire("session-close")
+
+
+def test_the_hook_runs_rendered_and_input_file_is_the_rendered_text(runbooks):
+    source = 'REGION = "{{ .region | default "us-east-1" }}"\nprint(REGION)\n'
+    runbooks.hooks(DUMP_HOOK, source)
+    result = Emulator(runbooks.root).fire("session-close")
+    assert result.output == "us-east-1\n"
+    assert result.payload["input_file"] == 'REGION = "us-east-1"\nprint(REGION)\n'
+
+
+def test_a_template_error_in_either_file_stops_both_hooks(runbooks):
+    runbooks.hooks('print(f"{{\\"user\\": \\"{who}\\"}}")\n', DUMP_HOOK)
+    with pytest.raises(HooksNotLoaded) as caught:
+        Emulator(runbooks.root).fire("session-close")
+    message = str(caught.value)
+    assert message.startswith("Hoop would not load either hook: hoop-hooks/session-open.runbook.py")
+    assert 'template: :1: unexpected "\\\\" in command' in message
