@@ -115,10 +115,10 @@ def kill_group(pgid: int) -> None:
 
 def _drain(process: subprocess.Popen) -> bytes:
     """What the hook wrote before it was killed; a grandchild that escaped the group and
-    still holds the pipe open is not waited for."""
+    still holds the pipe open is not waited for (what arrived so far is kept)."""
     try:
         output, _ = process.communicate(timeout=2)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as still_open:
         process.kill()
-        output = b""
+        output = still_open.output
     return output or b""
