@@ -8,15 +8,25 @@ the files it contributes, laid out as they land in the repository:
     templates/<name>/tests/hooks/...          the template's own tests
     templates/_common/tests/hooks/...         pytest.ini, README, example payloads
     templates/_common/ci/github.yml, gitlab.yml
+    templates/_common/include/NAME.py         code hooks share, included (see below)
 
-Hook files are copied byte for byte (they are tested as shipped); the shared files may
-carry ``@NAME@`` markers that are filled in. Nothing here prints: ``init`` returns what
-it did, file by file, and the CLI reports it. Nothing a user wrote is overwritten
-without ``force``, and ``force`` only touches files the template provides.
+Hook files are written as they stand, except for include lines: Hoop runs each hook file
+alone on stdin, so a hook cannot import a sibling module (HOOP_RUNTIME.md section 3), yet
+the kit keeps the code many hooks share (delivery with retry, failure) in one place. A
+line that is exactly ``# hookdk:include NAME`` in a template's hook is replaced, line end
+included, by the bytes of ``templates/_common/include/NAME.py``; a fragment ends with a
+line end and holds no include line itself (one level, no nesting). A NAME with no such
+file raises ``LookupError``, which the kit's tests reach for every template before a
+user can. The shared test and CI files may carry ``@NAME@`` markers that are filled in.
+
+Nothing here prints: ``init`` returns what it did, file by file, and the CLI reports it.
+Nothing a user wrote is overwritten without ``force``, and ``force`` only touches files
+the template provides.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -33,6 +43,8 @@ COMMON = "_common"
 CI_CHOICES = ("github", "gitlab", "none")
 CI_FILES = {"github": ".github/workflows/hoop-hooks.yml", "gitlab": ".gitlab-ci.yml"}
 TESTS_DIR = "tests/hooks"
+INCLUDE_DIR = "include"  # under templates/_common
+INCLUDE = re.compile(rb"^# hookdk:include ([\w-]+)\n", re.MULTILINE)
 
 # What ``init`` did with each file.
 CREATED, OVERWRITTEN, SKIPPED, UNCHANGED = "created", "overwritten", "skipped", "unchanged"
@@ -111,7 +123,7 @@ def plan(template: Template, *, ci: str = "github", tests: bool = True) -> list[
     """
     _check_options(ci, tests)
     files = [
-        PlannedFile(path, _child(template.folder, path).read_bytes())
+        PlannedFile(path, expand_includes(_child(template.folder, path).read_bytes()))
         for path in HOOK_PATHS.values()
     ]
     if tests:
@@ -153,6 +165,19 @@ def _tree(folder: Traversable, prefix: str) -> list[tuple[str, bytes]]:
         path = str(PurePosixPath(prefix) / entry.name)
         found += _tree(entry, path) if entry.is_dir() else [(path, entry.read_bytes())]
     return found
+
+
+def expand_includes(source: bytes) -> bytes:
+    """``source`` with each ``# hookdk:include NAME`` line replaced by that fragment."""
+    return INCLUDE.sub(lambda match: include(match[1].decode()), source)
+
+
+def include(name: str) -> bytes:
+    """The bytes of the fragment ``templates/_common/include/<name>.py``."""
+    fragment = data_dir("templates") / COMMON / INCLUDE_DIR / f"{name}.py"
+    if not fragment.is_file():
+        raise LookupError(f"# hookdk:include {name}: no fragment {COMMON}/{INCLUDE_DIR}/{name}.py")
+    return fragment.read_bytes()
 
 
 def _fill(data: bytes, template: Template) -> bytes:

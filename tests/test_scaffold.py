@@ -25,13 +25,16 @@ from hoophooks_dk.errors import HookdkError
 from hoophooks_dk.hooks import read_hooks
 from hoophooks_dk.payload import complete, event_of
 from hoophooks_dk.render import load
-from hoophooks_dk.scaffold import get_template, init, plan, templates
+from hoophooks_dk.resources import data_dir
+from hoophooks_dk.scaffold import expand_includes, get_template, init, plan, templates
 from hoophooks_dk.schema import validate
 
 TEMPLATES = [template.name for template in templates()]
 HOOKS = ["hoop-hooks/session-open.runbook.py", "hoop-hooks/session-close.runbook.py"]
 GITHUB = ".github/workflows/hoop-hooks.yml"
 TEST_FILE = "tests/hooks/test_hoop_hooks.py"
+INCLUDE_LINE = re.compile(rb"^# hookdk:include (.*)\n", re.MULTILINE)
+FRAGMENTS = data_dir("templates") / "_common" / "include"
 
 
 def paths(result) -> list[str]:
@@ -56,7 +59,8 @@ def test_fresh_git_repo_gets_hooks_tests_payloads_and_ci(runbooks):
     for path in paths(result):
         assert (runbooks.root / path).is_file()
     source = get_template("siem-http").folder / "hoop-hooks" / "session-open.runbook.py"
-    assert (runbooks.root / HOOKS[0]).read_bytes() == source.read_bytes()  # byte for byte
+    written = (runbooks.root / HOOKS[0]).read_bytes()
+    assert written == expand_includes(source.read_bytes())  # byte for byte, includes filled
 
 
 def test_subdirectory_of_a_repo_writes_at_the_repo_root(runbooks):
@@ -259,11 +263,11 @@ def test_template_has_metadata_both_hooks_and_tests(name):
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
-def test_no_hook_has_two_adjacent_opening_braces(name):
+def test_no_written_hook_has_two_adjacent_opening_braces(name):
     """Hoop renders hooks as Go templates; `{{` cannot be escaped (HOOP_RUNTIME.md s. 2)."""
+    files = planned(name)
     for path in HOOKS:
-        source = (get_template(name).folder / path).read_bytes()
-        assert b"{" + b"{" not in source, f"{name}/{path}"
+        assert b"{" + b"{" not in files[path], f"{name}/{path}"
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
@@ -287,26 +291,98 @@ def imported_modules(tree: ast.AST) -> set[str]:
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
-def test_hooks_use_the_standard_library_only_and_parse_as_python_3_8(name):
+def test_written_hooks_compile_use_the_standard_library_only_and_parse_as_python_3_8(name):
     """The agent's python3 may have nothing installed (HOOP_RUNTIME.md s. 3)."""
+    files = planned(name)
     for path in HOOKS:
-        source = (get_template(name).folder / path).read_bytes()
-        imported = imported_modules(ast.parse(source, feature_version=(3, 8)))
+        compile(files[path], f"{name}/{path}", "exec")
+        imported = imported_modules(ast.parse(files[path], feature_version=(3, 8)))
         assert imported <= sys.stdlib_module_names, f"{name}/{path}: {imported}"
 
 
-def test_the_shared_delivery_code_is_the_same_in_every_hook():
-    """Hooks cannot import a common module (HOOP_RUNTIME.md s. 3), so it is copied; this
-    keeps the copies from drifting apart."""
-    marker = "# --- the same in every hook"
-    shared = {}
+# --- includes: code the hooks share, kept once in templates/_common/include -----------------
+
+
+def hook_sources() -> dict[str, bytes]:
+    """Every template's hook files as they stand in the kit, before includes are filled."""
+    return {
+        f"{name}/{path}": (get_template(name).folder / path).read_bytes()
+        for name in TEMPLATES
+        for path in HOOKS
+    }
+
+
+def fragments() -> dict[str, bytes]:
+    found = [f for f in FRAGMENTS.iterdir() if f.name.endswith(".py")]
+    return {f.name.removesuffix(".py"): f.read_bytes() for f in found}
+
+
+def test_each_include_line_is_replaced_by_its_fragment_line_end_and_all():
+    """Hooks cannot import a common module (HOOP_RUNTIME.md s. 3): the shared code is
+    written into each of them, the same in every hook that includes it."""
+    shared = fragments()
+    including = []
+    for where, source in hook_sources().items():
+        name, path = where.split("/", 1)
+        names = [found.decode() for found in INCLUDE_LINE.findall(source)]
+        expected = source
+        for included in names:
+            expected = expected.replace(f"# hookdk:include {included}\n".encode(), shared[included])
+        assert planned(name)[path] == expected, where
+        including += [where] if "delivery" in names else []
+    assert len(including) >= 2 * len(TEMPLATES) - 1  # teams-review's close hook sends nothing
+
+
+def test_every_fragment_is_included_somewhere_and_every_include_has_one():
+    """An include with no fragment fails here, in the kit's tests, not at a user's init."""
+    shared = fragments()
+    included = {m.decode() for s in hook_sources().values() for m in INCLUDE_LINE.findall(s)}
+
+    assert shared and set(shared) == included
+    for name, text in shared.items():
+        assert text.endswith(b"\n") and not text.endswith(b"\n\n"), name
+        assert b"hookdk:include" not in text, name  # one level: no includes in a fragment
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_no_written_file_has_an_include_line_left(name):
+    for ci in ("github", "gitlab"):
+        for planned_file in plan(get_template(name), ci=ci):
+            assert b"hookdk:include" not in planned_file.content, (name, planned_file.path)
+
+
+def test_an_unknown_include_is_an_error_naming_it():
+    with pytest.raises(LookupError, match="hookdk:include no-such-part"):
+        expand_includes(b"import os\n# hookdk:include no-such-part\nmain()\n")
+
+
+def test_only_a_whole_include_line_is_replaced():
+    text = b"x = 1  # hookdk:include delivery\n    # hookdk:include delivery\n"
+
+    assert expand_includes(text) == text
+
+
+def test_written_hooks_pass_the_template_lint(tmp_path):
+    """The hook sources are linted with undefined names and unused imports allowed (their
+    shared code comes by include, templates/ruff.toml); the hooks as written are linted
+    whole, with the templates' settings."""
+    pytest.importorskip("ruff")
+    config = Path(__file__).resolve().parent.parent / "templates" / "ruff.toml"
     for name in TEMPLATES:
-        for path in HOOKS:
-            source = (get_template(name).folder / path).read_text()
-            if marker in source:
-                shared[f"{name}/{path}"] = source[source.index(marker) :]
-    assert len(shared) >= 2 * len(TEMPLATES) - 1  # teams-review's close hook sends nothing
-    assert len(set(shared.values())) == 1, sorted(shared)
+        for path, content in planned(name).items():
+            if path in HOOKS:  # flat names: the per-file ignores of hoop-hooks/ do not apply
+                (tmp_path / f"{name}--{Path(path).name.replace('.', '-')}.py").write_bytes(content)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(config), "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert len(list(tmp_path.iterdir())) == 2 * len(TEMPLATES)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
