@@ -78,3 +78,11 @@ def hook_repo(runbooks: RunbooksRepo) -> Callable[[str], RunbooksRepo]:
         return runbooks.hooks(source, source)
 
     return make
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The suite runs real curl; say so plainly rather than skip what depends on it."""
+    import shutil
+
+    if shutil.which("curl") is None:
+        raise pytest.UsageError("the tests need curl on PATH (hooks in the wild call it)")

@@ -22,7 +22,6 @@ import trustme
 
 from hoophooks_dk.capture import NO_ROUTE, Capture
 
-needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 SIEM = "https://siem.example.com/events"
 
 
@@ -94,7 +93,6 @@ PAYLOAD = {
 }
 
 
-@needs_curl
 def test_a_docs_style_hook_posting_with_curl_is_captured_without_changes(capture):
     """The script goes to python3 on stdin with the payload in the environment, as in Hoop."""
     python3 = shutil.which("python3") or sys.executable
@@ -117,7 +115,6 @@ def test_a_docs_style_hook_posting_with_curl_is_captured_without_changes(capture
 # --- curl ------------------------------------------------------------------------------
 
 
-@needs_curl
 def test_curl_plain_http_keeps_repeated_headers_in_order(capture):
     run(
         capture,
@@ -141,7 +138,6 @@ def test_curl_plain_http_keeps_repeated_headers_in_order(capture):
     assert request.body == b"a=1"
 
 
-@needs_curl
 def test_curl_https_keeps_scheme_host_and_query(capture):
     capture.router.post(f"{SIEM}?x=1").respond(202, json={"ok": True})
 
@@ -154,7 +150,6 @@ def test_curl_https_keeps_scheme_host_and_query(capture):
     assert (request.response.status, request.matched) == (202, True)
 
 
-@needs_curl
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_curl_expect_100_continue_gets_continue_then_the_body_is_read(capture, scheme):
     body = "x" * 2048
@@ -178,7 +173,6 @@ def test_curl_expect_100_continue_gets_continue_then_the_body_is_read(capture, s
     assert request.text == body
 
 
-@needs_curl
 def test_curl_adds_expect_on_its_own_for_a_large_upload(capture, tmp_path):
     """curl decides by itself when to send Expect (over 1 KB or 1 MB, by version)."""
     upload = tmp_path / "upload.bin"
@@ -192,7 +186,6 @@ def test_curl_adds_expect_on_its_own_for_a_large_upload(capture, tmp_path):
         assert "< HTTP/1.1 100 Continue" in out
 
 
-@needs_curl
 def test_curl_to_an_ip_literal_over_https_verifies(capture):
     run(capture, ["curl", "-sS", "-d", "ip", "https://10.20.30.40:8443/ingest"])
 
@@ -334,7 +327,6 @@ def test_chunked_uploads_are_dechunked(capture):
 # --- TLS verification is real ----------------------------------------------------------
 
 
-@needs_curl
 def test_clients_reject_the_interception_without_the_capture_ca(capture, tmp_path):
     """Proof that the clients above verified: trusting another CA makes them all fail."""
     other_ca = tmp_path / "other-ca.pem"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.server
 import os
 import re
-import shutil
 import signal
 import ssl
 import sys
@@ -23,11 +22,8 @@ import pytest
 import trustme
 
 from hoophooks_dk.errors import HookdkError
-from hoophooks_dk.forkserver import ForkServerRunner, fork_supported, make_runner
+from hoophooks_dk.forkserver import ForkServerRunner, make_runner
 from hoophooks_dk.runner import SubprocessRunner
-
-pytestmark = pytest.mark.skipif(not fork_supported(), reason="needs POSIX fork")
-needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 
 ENV = dict(os.environ)
 # What legitimately differs between two processes: the scratch folder, object addresses.
@@ -257,7 +253,6 @@ def test_the_warm_server_is_restarted_after_it_is_killed(fast):
     assert fast.server_pid != pid
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_a_waiting_child_that_dies_is_replaced(fast):
     run(fast, "pass")
     waiting = _children_of(fast.server_pid)
@@ -363,7 +358,6 @@ def test_output_before_a_timeout_is_kept_even_if_a_grandchild_holds_the_pipe(fas
     assert (result.timed_out, result.exit_code, result.output) == (True, -2, "partial\n")
 
 
-@needs_curl
 def test_curl_started_by_a_hook_sees_the_events_environment(fast):
     with _http_server(_RecordingProxy) as (address, seen):
         env = ENV | {"http_proxy": f"http://{address}", "NO_PROXY": "", "no_proxy": ""}

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from hoophooks_dk.forkserver import ForkServerRunner, fork_supported
+from hoophooks_dk.forkserver import ForkServerRunner
 from hoophooks_dk.runner import SubprocessRunner, hoop_output
 
 ENV = dict(os.environ)
@@ -29,8 +29,6 @@ def fork_server():
 def runner(request):
     if request.param == "subprocess":
         return SubprocessRunner()
-    if not fork_supported():
-        pytest.skip("the fast runner needs POSIX fork")
     return request.getfixturevalue("fork_server")
 
 

@@ -366,7 +366,6 @@ def test_written_hooks_pass_the_template_lint(tmp_path):
     """The hook sources are linted with undefined names and unused imports allowed (their
     shared code comes by include, templates/ruff.toml); the hooks as written are linted
     whole, with the templates' settings."""
-    pytest.importorskip("ruff")
     config = Path(__file__).resolve().parent.parent / "templates" / "ruff.toml"
     for name in TEMPLATES:
         for path, content in planned(name).items():
