@@ -166,8 +166,13 @@ class Emulator:
 MAX_ENV_STRING = 131072
 
 
+def environment_size(value: str) -> int:
+    """Bytes the payload variable takes in the hook's environment, as the kernel counts."""
+    return len(PAYLOAD_VARIABLE) + 1 + len(value.encode("utf-8", "surrogateescape")) + 1
+
+
 def check_environment_size(value: str) -> None:
-    size = len(PAYLOAD_VARIABLE) + 1 + len(value.encode("utf-8", "surrogateescape")) + 1
+    size = environment_size(value)
     if size > MAX_ENV_STRING:
         raise PayloadError(
             f"the payload is {size:,} bytes in the environment; Linux refuses variables over "

@@ -46,7 +46,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import FlakyFailure, HypothesisWarning, Unsatisfiable
 
 from . import payload as hoop
-from .emulator import PAYLOAD_VARIABLE
+from .emulator import MAX_ENV_STRING, environment_size
 from .errors import HookdkError
 from .hooks import read_hooks, require
 from .render import load
@@ -55,8 +55,6 @@ from .strategies import partial_payloads
 if TYPE_CHECKING:
     from .emulator import Emulator, FireResult
 
-#: Linux's MAX_ARG_STRLEN: the most one ``NAME=value`` (with its NUL) may take.
-MAX_ENV_STRING = 128 * 1024
 #: Strings longer than this are cut when a payload is shown (files keep them whole).
 SHOWN_STRING_CHARS = 300
 # Header, indented frame lines, then the ``Type: message`` line that closes it.
@@ -192,8 +190,7 @@ def fuzz(
 def fits_in_environment(partial: Mapping[str, Any], event: str, script: str) -> bool:
     """Whether the completed payload fits in the one variable the hook receives."""
     complete = hoop.complete(partial, event, input_file=script)
-    size = len(PAYLOAD_VARIABLE) + 1 + len(hoop.hoop_json(complete).encode("utf-8")) + 1
-    return size <= MAX_ENV_STRING
+    return environment_size(hoop.hoop_json(complete)) <= MAX_ENV_STRING
 
 
 def _rendered_script(emulator: Emulator, event: str) -> str:

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hoophooks_dk.emulator import Emulator
+from hoophooks_dk.emulator import MAX_ENV_STRING, Emulator
 from hoophooks_dk.errors import HookdkError, HookNotFound
 from hoophooks_dk.forkserver import make_runner
 from hoophooks_dk.fuzz import (
-    MAX_ENV_STRING,
     failure_reason,
     fits_in_environment,
     fuzz,
