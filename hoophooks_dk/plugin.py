@@ -113,10 +113,9 @@ class HoopHooks:
         timeout: float = DEFAULT_TIMEOUT,
         **fields: Any,
     ) -> FireResult:
-        """Fire ``event``; ``fields`` set event fields by name (``exit_code=1``) or dotted path."""
-        dotted = [(k, v) for k, v in fields.items() if "." in k]
-        named = {k: v for k, v in fields.items() if "." not in k}
-        result = self.emulator(ref=ref, timeout=timeout).fire(event, payload, dotted, **named)
+        """Fire ``event``; ``fields`` set the event's fields by name (``exit_code=1``), top-level
+        keys (``sid=...``), or dotted paths (``**{"event_session_open.verb": "connect"}``)."""
+        result = self.emulator(ref=ref, timeout=timeout).fire(event, payload, **fields)
         self.siem._saw(result)
         return result
 

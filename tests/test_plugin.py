@@ -84,6 +84,8 @@ def test_fire_captures_the_request_and_returns_hoops_result(project):
             assert sent.method == "POST" and sent.url == "https://siem.example.com/events"
             assert sent.json() == {"id": result.id, "sid": result.sid}
             assert siem.requests == result.requests
+            opened = hoop_hooks.fire("session-open", **{"event_session_open.verb": "connect"})
+            assert opened.payload["event_session_open"]["verb"] == "connect"
     """,
     )
     result.assert_outcomes(passed=1)
