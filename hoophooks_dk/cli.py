@@ -195,12 +195,9 @@ def session(review, reviewers, exit_code, output, as_json, **options) -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
 def payload(event, sets) -> None:
     """Print a synthetic payload for EVENT."""
-    from .emulator import check_payload
-    from .payload import complete, synthetic
+    from .emulator import build_payload
 
-    built = complete(synthetic(event), event, input_file="", overrides=parse_overrides(sets))
-    if sets:
-        check_payload(built, event, "payload with --set")
+    built = build_payload(event, overrides=parse_overrides(sets), source="payload with --set")
     click.echo(json.dumps(built, ensure_ascii=False, indent=2))
 
 

@@ -80,30 +80,6 @@ class Emulator:
     capture: Capture | None = None
     env: Mapping[str, str] | None = None
 
-    def build_payload(
-        self,
-        event: str,
-        base: Mapping[str, Any] | None = None,
-        overrides: Iterable[tuple[str, Any]] = (),
-        *,
-        input_file: str = "",
-        source: str = "payload",
-        **fields: Any,
-    ) -> dict[str, Any]:
-        """A complete, validated payload: ``base`` (a file's content) or a synthetic one.
-
-        Synthetic payloads with no changes are valid by construction (a property test holds
-        the builder to the schema), so they skip validation and its import cost.
-        """
-        payloads.check_event(event)
-        start = dict(base) if base is not None else payloads.synthetic(event, **fields)
-        if base is not None and fields:
-            payloads.set_fields(start, event, fields)
-        payload = payloads.complete(start, event, input_file=input_file, overrides=overrides)
-        if base is not None or overrides or fields:
-            check_payload(payload, event, source)
-        return payload
-
     def fire(
         self,
         event: str,
@@ -118,9 +94,7 @@ class Emulator:
         hook = require(hooks, event, self.repo, self.ref)
         script = load(hooks)[event]
         text = script.decode("utf-8", "replace")
-        built = self.build_payload(
-            event, payload, overrides, input_file=text, source=source, **fields
-        )
+        built = build_payload(event, payload, overrides, input_file=text, source=source, **fields)
         return self._run(event, built, script, hook.path, hook.origin)
 
     def session(
@@ -159,6 +133,30 @@ class Emulator:
             self.capture.wait_idle()
             requests = self.capture.requests_since(mark)
         return FireResult(event, payload, run, path, origin, requests)
+
+
+def build_payload(
+    event: str,
+    base: Mapping[str, Any] | None = None,
+    overrides: Iterable[tuple[str, Any]] = (),
+    *,
+    input_file: str = "",
+    source: str = "payload",
+    **fields: Any,
+) -> dict[str, Any]:
+    """A complete, validated payload: ``base`` (a file's content) or a synthetic one.
+
+    Synthetic payloads with no changes are valid by construction (a property test holds
+    the builder to the schema), so they skip validation and its import cost.
+    """
+    payloads.check_event(event)
+    start = dict(base) if base is not None else payloads.synthetic(event, **fields)
+    if base is not None and fields:
+        payloads.set_fields(start, event, fields)
+    payload = payloads.complete(start, event, input_file=input_file, overrides=overrides)
+    if base is not None or overrides or fields:
+        check_payload(payload, event, source)
+    return payload
 
 
 # Linux refuses to start a process with one environment string over MAX_ARG_STRLEN

@@ -192,11 +192,11 @@ def hook_payload(pytestconfig: pytest.Config):
     repo = hoop_repo(pytestconfig)
 
     def build(event: str, **fields: Any) -> dict[str, Any]:
-        from .emulator import Emulator
+        from .emulator import build_payload
         from .hooks import read_hooks
         from .render import load
 
         script = load(read_hooks(repo)).get(event, b"").decode("utf-8", "replace")
-        return Emulator(repo).build_payload(event, input_file=script, **fields)
+        return build_payload(event, input_file=script, **fields)
 
     return build
