@@ -70,7 +70,11 @@ def run_options(runner: str = "subprocess"):
         ),
         click.option("--ref", help="Read the hooks from this git revision, as Hoop does."),
         click.option(
-            "--timeout", type=float, default=15.0, show_default=True, help="Seconds before -2."
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=15.0,
+            show_default=True,
+            help="Seconds before -2.",
         ),
         click.option("--python", default="python3", show_default=True, help="Interpreter."),
         click.option(
@@ -178,6 +182,10 @@ def fire(event, payload_file, sets, as_json, **options) -> None:
 def session(review, reviewers, exit_code, output, as_json, **options) -> None:
     """Run one session's whole life through the real hooks."""
     groups = [g.strip() for g in reviewers.split(",") if g.strip()] if reviewers else None
+    if reviewers is not None and not groups:
+        raise click.BadParameter(
+            "give at least one group name, e.g. dba,sec", param_hint="--reviewers"
+        )
     with emulator_from(options) as emulator:
         results = emulator.session(
             review=review, reviewers=groups, exit_code=exit_code, output=output
@@ -215,7 +223,12 @@ def validate(files, partial) -> None:
 
     failed = 0
     for name in files:
-        data = read_payload_file(name)
+        try:
+            data = read_payload_file(name)
+        except HookdkError as error:
+            click.echo(str(error))
+            failed += 1
+            continue
         if partial:
             data = complete(data, event_of(data) or "session-open", input_file="")
         violations = validate_payload(data)

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from hoophooks_dk.errors import HookdkError
+from hoophooks_dk.hooks import MAX_HOOK_BYTES
 from hoophooks_dk.runbook_template import TemplateError, render_runbook
 
 
@@ -48,8 +49,16 @@ def _read(path: Path) -> bytes:
 )
 def render_command(path: Path, input_pairs: tuple[str, ...]) -> None:
     """Print PATH exactly as Hoop renders it, or Hoop's error (exit 1)."""
+    source = _read(path)
+    if len(source) > MAX_HOOK_BYTES:
+        click.echo(
+            f"Hoop would not load {path}: {len(source):,} bytes is over its limit of "
+            f"{MAX_HOOK_BYTES:,}",
+            err=True,
+        )
+        raise SystemExit(1)
     try:
-        rendered = render_runbook(_read(path), _parse_inputs(input_pairs))
+        rendered = render_runbook(source, _parse_inputs(input_pairs))
     except TemplateError as err:
         click.echo(str(err), err=True)
         raise SystemExit(1) from None

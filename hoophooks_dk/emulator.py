@@ -7,6 +7,7 @@ attached) -> a ``FireResult`` holding what Hoop would record and what the hook s
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterable, Mapping
@@ -93,7 +94,7 @@ class Emulator:
         hooks = read_hooks(self.repo, self.ref)
         hook = require(hooks, event, self.repo, self.ref)
         script = load(hooks)[event]
-        text = script.decode("utf-8", "replace")
+        text = script.decode("utf-8", "hoophooks_dk.go")  # as Go's JSON encoding carries it
         built = build_payload(event, payload, overrides, input_file=text, source=source, **fields)
         return self._run(event, built, script, hook.path, hook.origin)
 
@@ -192,4 +193,10 @@ def check_payload(payload: Mapping[str, Any], event: str, source: str = "payload
         raise PayloadError(
             f"{source} is a {carried} payload, but the event fired is {event}; "
             f"set {payloads.EVENT_KEYS[event]} and null the other"
+        )
+    expected = payloads.hook_id(event, payload["sid"])
+    if payload["id"] != expected:
+        raise PayloadError(
+            f'{source}: $.id: expected {expected} (uuid5 of "{event}/<sid>", as Hoop derives '
+            f"it), got {json.dumps(payload['id'])}; drop id to have it filled in"
         )

@@ -84,6 +84,15 @@ def _forms(secret: str) -> list[tuple[str, bytes]]:
     return [(name, needle) for needle, name in unique.items()]
 
 
+def go_escape(text: str) -> str:
+    """JSON as Go writes it (``<>&`` as \\u003c...): the payload variable's own form, so a
+    hook that forwards ``HOOP_RUNBOOK_HOOK_PAYLOAD`` untouched is caught whatever its source
+    holds."""
+    from .payload import go_html_escape
+
+    return go_html_escape(text)
+
+
 def _encodings(text: str, prefix: str) -> list[tuple[str, bytes]]:
     def name(form: str) -> str:
         if not prefix:
@@ -95,6 +104,7 @@ def _encodings(text: str, prefix: str) -> list[tuple[str, bytes]]:
         ("raw", text),
         ("json-escaped", json.dumps(text)[1:-1]),
         ("json-escaped", json.dumps(text, ensure_ascii=False)[1:-1]),
+        ("json-escaped", go_escape(json.dumps(text, ensure_ascii=False)[1:-1])),
         ("url-encoded", quote(text, safe="")),
         ("url-encoded", quote(text)),
         ("url-encoded", quote_plus(text)),

@@ -139,8 +139,11 @@ def complete(
     Hoop derives from event and sid (computed last, so ``--set sid=...`` moves it too).
     """
     result = copy.deepcopy(dict(payload))
+    overrides = list(overrides)
     for path, value in overrides:
         set_path(result, path, value)
+    if any(path == "sid" for path, _ in overrides) and all(path != "id" for path, _ in overrides):
+        result.pop("id", None)  # Hoop derives id from sid: a new sid means a new id
     result.setdefault("sid", str(uuid.uuid4()))
     result.setdefault("command", list(COMMAND))
     result.setdefault("input_file", input_file)
@@ -199,7 +202,11 @@ def hoop_json(payload: Mapping[str, Any]) -> str:
             envs = event["connection_envs"]
             body[key] = event | {"connection_envs": dict(sorted(envs.items()))}
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    text = _SURROGATE_RE.sub("\ufffd", text)
+    return go_html_escape(_SURROGATE_RE.sub("\ufffd", text))
+
+
+def go_html_escape(text: str) -> str:
+    """Escape ``<>&`` and U+2028/2029 in JSON text as Go's encoder does by default."""
     return _GO_ESCAPE_RE.sub(lambda m: _GO_ESCAPES[m.group()], text)
 
 

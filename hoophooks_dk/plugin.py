@@ -171,8 +171,13 @@ def siem(_hookdk_capture: Capture) -> Iterator[Siem]:
 
 
 def hoop_repo(config: pytest.Config) -> Path:
-    option = config.getoption("hoop_repo") or config.getini("hoop_repo")
-    return (config.rootpath / option).resolve() if option else config.rootpath
+    """``--hoop-repo`` is relative to where pytest was invoked, ini ``hoop_repo`` to the
+    rootdir (as pytest treats paths in each)."""
+    option = config.getoption("hoop_repo")
+    if option:
+        return (config.invocation_params.dir / option).resolve()
+    ini = config.getini("hoop_repo")
+    return (config.rootpath / ini).resolve() if ini else config.rootpath
 
 
 @pytest.fixture

@@ -226,9 +226,13 @@ def init(
     root, in_git, warnings = find_root(Path(directory))
     _check_targets(root, planned)
     result = InitResult(root, in_git, chosen, warnings=warnings)
-    root.mkdir(parents=True, exist_ok=True)
-    for planned_file in planned:
-        result.files.append((Path(planned_file.path), _write(root, planned_file, force)))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for planned_file in planned:
+            result.files.append((Path(planned_file.path), _write(root, planned_file, force)))
+    except OSError as error:
+        where = error.filename or root
+        raise HookdkError(f"cannot write {where}: {error.strerror or error}") from None
     return result
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from .payload import event_of
 from .resources import read_schema_text
 
 
@@ -76,22 +77,20 @@ class _Missing(Violation):
 
 def _event_problem(payload: Mapping[str, Any]) -> Violation | None:
     """Both events set, or neither: the most common hand-written payload mistake."""
-    is_open = payload.get("event_session_open") is not None
-    is_close = payload.get("event_session_close") is not None
-    if is_open and is_close:
+    if event_of(payload) is not None:
+        return None
+    if payload.get("event_session_open") is not None:
         return Violation(
             "$",
             "both event_session_open and event_session_close are set; Hoop sends exactly "
             "one of them and null for the other (the Hoop documentation's example sets "
             "both, but the gateway never does)",
         )
-    if not is_open and not is_close:
-        return Violation(
-            "$",
-            "neither event_session_open nor event_session_close is set; exactly one must be "
-            "an object (the event that fired) and the other null",
-        )
-    return None
+    return Violation(
+        "$",
+        "neither event_session_open nor event_session_close is set; exactly one must be "
+        "an object (the event that fired) and the other null",
+    )
 
 
 def _plain_violations(
@@ -154,6 +153,8 @@ def _describe(error: Any) -> str:
     if error.validator == "enum":
         options = ", ".join(json.dumps(v) for v in error.validator_value)
         return f"expected one of {options}, got {found}"
+    if error.validator == "const":
+        return f"expected {json.dumps(error.validator_value)}, got {found}"
     if error.validator == "oneOf" and error.instance is None:
         return "expected an object, got null"
     return error.message

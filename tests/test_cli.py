@@ -278,3 +278,28 @@ def test_fire_refuses_what_hoop_would_not_load_with_exit_1(runbooks):
     assert "Hoop would not load either hook" in done.stderr
     assert "the following inputs are missing [host]" in done.stderr
     assert done.stdout == ""
+
+
+def test_validate_reads_every_file_even_after_a_bad_one(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(hookdk("payload", "session-close").stdout)
+    broken = tmp_path / "broken.json"
+    broken.write_text("[1, 2]")
+    done = hookdk("validate", str(broken), "missing.json", str(good))
+    assert done.returncode == 1
+    assert f"{broken}: $: expected a JSON object" in done.stdout
+    assert "cannot read payload missing.json" in done.stdout
+    assert f"{good}: ok" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["fire", "session-close", "--timeout", "0"], "--timeout"),
+        (["session", "--reviewers", ","], "at least one group"),
+        (["init", "/proc/hookdk-cannot-write"], "cannot write"),
+        (["fire", "session-close", "--set", 'command=["bash"]'], '$.command: expected ["python3"]'),
+    ],
+)
+def test_more_user_errors_are_one_line_and_exit_2(echo_repo, args, needle):
+    assert_user_error(hookdk(*args, cwd=echo_repo.root), needle)

@@ -85,3 +85,12 @@ def test_a_construct_the_kit_cannot_reproduce_is_exit_2(runner: CliRunner, tmp_p
     assert result.exit_code == 2
     assert result.stderr.startswith("hookdk render: hoophooks_dk cannot emulate this template")
     assert result.stdout_bytes == b""
+
+
+def test_a_file_over_hoops_size_limit_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(render_command, [write(tmp_path, b"#" * 1_000_001)])
+    assert result.exit_code == 1
+    assert "1,000,001 bytes is over its limit of 1,000,000" in result.stderr
+    assert result.stdout == ""
+    exactly = runner.invoke(render_command, [write(tmp_path, b"#" * 1_000_000)])
+    assert exactly.exit_code == 0 and len(exactly.stdout_bytes) == 1_000_000

@@ -163,3 +163,24 @@ def test_a_template_error_in_either_file_stops_both_hooks(runbooks):
     message = str(caught.value)
     assert message.startswith("Hoop would not load either hook: hoop-hooks/session-open.runbook.py")
     assert 'template: :1: unexpected "\\\\" in command' in message
+
+
+def test_an_id_hoop_would_not_derive_is_refused(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    partial = {
+        "sid": "s-1",
+        "id": "made-up",
+        "event_session_close": {"exit_code": 0, "output": None},
+    }
+    with pytest.raises(PayloadError, match=r"\$\.id: expected .*drop id"):
+        Emulator(repo.root).fire("session-close", partial)
+
+
+def test_invalid_utf8_in_a_hook_reaches_input_file_as_go_encodes_it(runbooks):
+    """python3 refuses such a script on stdin (no coding cookie helps there), but the payload
+    still carries it, one U+FFFD per invalid byte as Go's JSON encoder writes it."""
+    runbooks.hooks(DUMP_HOOK, b"# caf\xc3 \xe2\x82\nprint(1)\n")
+    result = Emulator(runbooks.root).fire("session-close")
+    assert result.payload["input_file"] == "# caf\ufffd \ufffd\ufffd\nprint(1)\n"
+    assert result.exit_code == 1
+    assert "SyntaxError: Non-UTF-8 code" in result.output

@@ -228,3 +228,29 @@ def test_each_leak_is_reported_once_per_place_and_form():
 
     assert sorted(leak.where for leak in leaks) == sorted(["url", "header X-A", "body"] * 2)
     assert {leak.form for leak in leaks} == {"raw"}
+
+
+def test_a_raw_forwarder_whose_source_holds_html_characters_still_leaks_its_source(tmp_path):
+    """The payload variable is Go's JSON, where < > & in input_file appear as \\u003c...:
+    a hook posting the variable untouched must still be caught."""
+    from hoophooks_dk.emulator import Emulator
+    from hoophooks_dk.payload import canaries
+
+    hooks = tmp_path / "hoop-hooks"
+    hooks.mkdir()
+    source = (
+        "import os, urllib.request\n"
+        "body = os.environ['HOOP_RUNBOOK_HOOK_PAYLOAD'].encode()\n"
+        "if len(body) > 0 and True & True:\n"
+        "    urllib.request.urlopen(urllib.request.Request("
+        "'https://siem.example.com/raw', data=body), timeout=5)\n"
+    )
+    for event in ("open", "close"):
+        (hooks / f"session-{event}.runbook.py").write_text(source)
+    with Capture() as capture:
+        result = Emulator(tmp_path, capture=capture).fire("session-close")
+    assert result.exit_code == 0, result.output
+    (sent,) = result.requests
+    assert b"\\u003e" in sent.body and b"len(body) > 0" not in sent.body
+    leaks = find_leaks(result.requests, canaries(result.payload))
+    assert [leak.label for leak in leaks] == ["input_file"]

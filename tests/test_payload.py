@@ -125,3 +125,13 @@ def test_canaries_are_connection_secrets_and_the_source():
         payloads.CANARY_SECRETS["envvar:PASS"]
     )
     assert found["input_file"] == "SRC = 1\n"
+
+
+def test_overriding_sid_moves_a_given_id_too():
+    base = payloads.complete({"sid": "old"}, "session-close", input_file="")
+    moved = payloads.complete(base, "session-close", input_file="", overrides=[("sid", "new")])
+    assert moved["id"] == payloads.hook_id("session-close", "new")
+    pinned = payloads.complete(
+        base, "session-close", input_file="", overrides=[("sid", "new"), ("id", "x")]
+    )
+    assert pinned["id"] == "x"
