@@ -49,15 +49,12 @@ def _read(path: Path) -> bytes:
 )
 def render_command(path: Path, input_pairs: tuple[str, ...]) -> None:
     """Print PATH exactly as Hoop renders it, or Hoop's error (exit 1)."""
-    source = _read(path)
-    if len(source) > MAX_HOOK_BYTES:
-        click.echo(
-            f"Hoop would not load {path}: {len(source):,} bytes is over its limit of "
-            f"{MAX_HOOK_BYTES:,}",
-            err=True,
-        )
-        raise SystemExit(1)
     try:
+        source = _read(path)
+        if len(source) > MAX_HOOK_BYTES:
+            size = f"{len(source):,} bytes is over its limit of {MAX_HOOK_BYTES:,}"
+            click.echo(f"Hoop would not load {path}: {size}", err=True)
+            raise SystemExit(1)
         rendered = render_runbook(source, _parse_inputs(input_pairs))
     except TemplateError as err:
         click.echo(str(err), err=True)
