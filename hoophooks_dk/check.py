@@ -61,6 +61,7 @@ RULES: dict[str, Rule] = {
         Rule("HK104", "warning", "stray copy of a hook file: Hoop never runs it"),
         Rule("HK105", "error", "hook file larger than 1,000,000 bytes"),
         Rule("HK106", "error", "hook file is a symbolic link"),
+        Rule("HK107", "error", "too large for the agent's environment: the hook can never start"),
         # template: the file is rendered as a runbook template first (section 2)
         Rule("HK201", "error", "hook file does not render as a Hoop runbook template"),
         Rule("HK202", "info", "line renders differently from the source"),
@@ -148,16 +149,20 @@ def check(
 
     findings = [finding for rule in FILE_RULES for finding in rule(layout)]
     loads = not any(f.rule in ("HK105", "HK201") for f in findings)
+    runnable = []  # events whose hook the agent could start
     for hook in layout.present():
         rendered, template_findings = render_hook(hook)
         findings += template_findings
         loads = loads and rendered is not None
         if rendered is not None:
             findings += check_python(Script(hook, rendered, layout.modules))
+            too_large = too_large_for_environment(hook, rendered)
+            findings += too_large
+            if not too_large:
+                runnable.append(hook.event)
     findings += check_git(repo, ref, branch)
-    if not static and loads and layout.present():
-        events = [hook.event for hook in layout.present()]
-        findings += check_dynamic(repo, ref, events, timeout, python)
+    if not static and loads and runnable:
+        findings += check_dynamic(repo, ref, runnable, timeout, python)
     return sorted(findings, key=_order)
 
 
@@ -208,15 +213,28 @@ class Layout:
         return frozenset(name for name in names if name.isidentifier())
 
 
-_SKIPPED_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
+# The files scanned (for look-alike hooks and importable modules) are the root's and
+# those of folders at most MAX_SCAN_DEPTH deep: runbooks repos are shallow, and outside
+# git (``cd /tmp && hookdk check``) a deeper walk finds other people's projects.
+MAX_SCAN_DEPTH = 2
+_SKIPPED_DIRS = {"venv", "node_modules", "site-packages", "__pycache__"}
+
+
+def _skipped_name(name: str) -> bool:
+    """Hidden folders (.git, .venv, .tox...), virtualenvs, installed packages, caches."""
+    return name.startswith(".") or name in _SKIPPED_DIRS
 
 
 def _tree_paths(repo: Path) -> tuple[list[str], set[str]]:
-    """Files of the working tree, at most three folders deep (runbooks repos are shallow)."""
+    """Files of the working tree, in the root and folders up to MAX_SCAN_DEPTH deep,
+    skipping folders that are another project (see ``_scanned_folder``)."""
     paths, symlinks = [], set()
     for folder, dirs, files in os.walk(repo):
         depth = len(Path(folder).relative_to(repo).parts)
-        dirs[:] = [] if depth >= 3 else sorted(d for d in dirs if d not in _SKIPPED_DIRS)
+        if depth >= MAX_SCAN_DEPTH:
+            dirs[:] = []
+        else:
+            dirs[:] = sorted(d for d in dirs if _scanned_folder(Path(folder) / d))
         for name in files:
             path = (Path(folder) / name).relative_to(repo).as_posix()
             paths.append(path)
@@ -225,17 +243,40 @@ def _tree_paths(repo: Path) -> tuple[list[str], set[str]]:
     return sorted(paths), symlinks
 
 
+def _scanned_folder(folder: Path) -> bool:
+    """False for a folder that is not this repository's own: skipped by name, a
+    virtualenv, a git repository of its own, or a project with its own hoop-hooks/."""
+    if _skipped_name(folder.name):
+        return False
+    markers = ("pyvenv.cfg", ".git", HOOKS_DIR)
+    return not any((folder / marker).exists() for marker in markers)
+
+
 def _ref_paths(repo: Path, ref: str) -> tuple[list[str], set[str]]:
+    """Files at ``ref``, limited as ``_tree_paths`` limits the working tree."""
     import git
 
     commit = git.Repo(repo).commit(ref)  # read_hooks has already vetted the ref
-    paths, symlinks = [], set()
+    blobs = {}
     for item in commit.tree.traverse():
-        if item.type == "blob":
-            paths.append(item.path)
-            if item.mode == 0o120000:
-                symlinks.add(item.path)
-    return sorted(paths), symlinks
+        if item.type == "blob":  # submodules are commits: never scanned
+            blobs[item.path] = item.mode == 0o120000
+    # Folders below the root that hold a project of their own, or a virtualenv.
+    nested = set()
+    for path in blobs:
+        parts = path.split("/")
+        nested |= {"/".join(parts[:i]) for i in range(1, len(parts) - 1) if parts[i] == HOOKS_DIR}
+        if len(parts) > 1 and parts[-1] == "pyvenv.cfg":
+            nested.add("/".join(parts[:-1]))
+    paths = [path for path in blobs if _scanned_path(path, nested)]
+    return sorted(paths), {path for path in paths if blobs[path]}
+
+
+def _scanned_path(path: str, nested: set[str]) -> bool:
+    folders = path.split("/")[:-1]
+    if len(folders) > MAX_SCAN_DEPTH or any(_skipped_name(name) for name in folders):
+        return False
+    return not any("/".join(folders[: i + 1]) in nested for i in range(len(folders)))
 
 
 def close_without_open(layout: Layout) -> list[Finding]:
@@ -346,6 +387,48 @@ FILE_RULES = (
     oversized_hooks,
     symlinked_hooks,
 )
+
+
+def too_large_for_environment(hook: HookFile, rendered: bytes) -> list[Finding]:
+    """HK107: the payload carries the rendered hook in ``input_file``, and Linux refuses
+    to start a process with one environment string over 128 KiB (MAX_ARG_STRLEN), so the
+    agent cannot start ``python3`` for this hook on any event. Measured on the synthetic
+    payload the dynamic step would fire (real payloads only add to it)."""
+    if len(hook.source) > MAX_HOOK_BYTES:
+        return []  # HK105: Hoop does not even load it
+    size = payload_environment_size(hook.event, rendered)
+    from .emulator import MAX_ENV_STRING
+
+    if size <= MAX_ENV_STRING:
+        return []
+    return [too_large_finding(hook, size)]
+
+
+def payload_environment_size(event: str, rendered: bytes) -> int:
+    """Bytes HOOP_RUNBOOK_HOOK_PAYLOAD takes in the environment when ``event`` fires this
+    rendered script (as ``input_file``, decoded as ``Emulator.fire`` decodes it)."""
+    from .emulator import build_payload, environment_size
+    from .payload import hoop_json
+
+    payload = build_payload(event, input_file=rendered.decode("utf-8", "replace"))
+    return environment_size(hoop_json(payload))
+
+
+def too_large_finding(hook: HookFile, size: int | None = None, detail: str = "") -> Finding:
+    from .emulator import MAX_ENV_STRING
+
+    measured = f"{size:,} bytes" if size is not None else "too large"
+    return finding(
+        "HK107",
+        detail
+        or (
+            f"the payload is {measured} in the environment, since it carries this hook's "
+            f"rendered source in input_file; Linux refuses one variable over "
+            f"{MAX_ENV_STRING:,} bytes, so the agent can never start python3 for this hook"
+        ),
+        "keep the hook well under 128 KiB: move bulky data out (fetch it at run time)",
+        file=hook.path,
+    )
 
 
 def _lookalikes(layout: Layout, event: str) -> list[str]:
@@ -1118,6 +1201,7 @@ def check_dynamic(
     SIEM: every request is answered locally, none leaves the machine."""
     from .capture import Capture
     from .emulator import Emulator
+    from .errors import PayloadError
     from .runner import SubprocessRunner
 
     found = []
@@ -1128,7 +1212,11 @@ def check_dynamic(
         hooks = read_hooks(repo, ref)
         for event in events:
             hook = hooks[event]
-            result = emulator.fire(event)
+            try:
+                result = emulator.fire(event)
+            except PayloadError as error:  # near HK107's limit, a payload may tip over it
+                found.append(too_large_finding(hook, detail=str(error)))
+                continue
             found += [f for rule in DYNAMIC_RULES for f in rule(result, hook)]
     return found
 
@@ -1176,16 +1264,26 @@ def leaks_source(result: FireResult, hook: HookFile) -> list[Finding]:
 
 
 def silent_traceback(result: FireResult, hook: HookFile) -> list[Finding]:
-    """HK505: a swallowed exception is a failure Hoop records as success."""
-    if result.exit_code != 0 or result.timed_out or not _has_traceback(result):
+    """HK505: a swallowed exception is a failure Hoop records as success. A traceback the
+    hook only copied from the payload (a session's error output) is not the hook's: the
+    same test as ``hookdk fuzz`` (``fuzz.own_traceback``)."""
+    if result.exit_code != 0 or result.timed_out or _TRACEBACK not in result.run.raw_output:
         return []
+    from .fuzz import own_traceback  # imports Hypothesis: only when a traceback is there
+
+    output = result.run.raw_output.decode("utf-8", "replace")
+    traceback = own_traceback(output, result.payload)
+    if traceback is None:
+        return []
+    exception = _show(traceback.splitlines()[-1].encode(), 160)
     return [
         _at_traceback(
             "HK505",
             result,
             hook,
-            f"{result.event} prints a traceback but exits 0: Hoop records success: {_last_line(result)}",
+            f"{result.event} prints a traceback but exits 0: Hoop records success: {exception}",
             "let the exception propagate (or sys.exit(1)) so the failure shows in Hoop's log",
+            traceback.encode(),
         )
     ]
 
@@ -1218,11 +1316,8 @@ def _leak_findings(rule: str, result: FireResult, hook: HookFile, wanted) -> lis
     return found
 
 
+_TRACEBACK = b"Traceback (most recent call last):"
 _TRACEBACK_LINE = re.compile(rb'File "<stdin>", line (\d+)')
-
-
-def _has_traceback(result: FireResult) -> bool:
-    return b"Traceback (most recent call last):" in result.run.raw_output
 
 
 def _last_line(result: FireResult) -> str:
@@ -1230,9 +1325,17 @@ def _last_line(result: FireResult) -> str:
     return _show(lines[-1], 160) if lines else ""
 
 
-def _at_traceback(rule: str, result: FireResult, hook: HookFile, message: str, fix: str) -> Finding:
-    """A finding on the source line of the deepest ``<stdin>`` frame, if there is one."""
-    frames = _TRACEBACK_LINE.findall(result.run.raw_output)
+def _at_traceback(
+    rule: str,
+    result: FireResult,
+    hook: HookFile,
+    message: str,
+    fix: str,
+    traceback: bytes | None = None,
+) -> Finding:
+    """A finding on the source line of the deepest ``<stdin>`` frame, if there is one
+    (in ``traceback`` when given, else in the whole output)."""
+    frames = _TRACEBACK_LINE.findall(result.run.raw_output if traceback is None else traceback)
     line = None
     if frames:
         rendered = str(result.payload.get("input_file", "")).encode()

@@ -9,19 +9,15 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from pathlib import Path
 
 import click
 
-from .errors import HookdkError
+from .cli import repo_option
+from .runner import DEFAULT_TIMEOUT
 
 
 @click.command("check")
-@click.option(
-    "--repo",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Runbooks repository root [default: the current directory's git root].",
-)
+@repo_option
 @click.option("--ref", help="Check the hook files at this git revision, not the working tree.")
 @click.option("--branch", help="The branch configured in Hoop [default: master, else main].")
 @click.option(
@@ -36,8 +32,8 @@ from .errors import HookdkError
 @click.option("--static", is_flag=True, help="Do not run the hooks (skip the HK5xx rules).")
 @click.option(
     "--timeout",
-    type=float,
-    default=15.0,
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIMEOUT,
     show_default=True,
     help="Seconds each hook may run in the dynamic check (Hoop waits 15).",
 )
@@ -50,8 +46,7 @@ def check_command(repo, ref, branch, output_format, strict, static, timeout) -> 
     from .check import check, exit_code
     from .hooks import find_repo_root
 
-    if repo is not None and not repo.is_dir():
-        raise HookdkError(f"--repo {repo}: no such directory")
+    # check() says "no such directory" for a --repo that is not there: one place for it.
     root = repo.resolve() if repo is not None else find_repo_root()
     findings = check(root, ref=ref, branch=branch, static=static, timeout=timeout)
     if output_format == "json":

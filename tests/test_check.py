@@ -155,6 +155,75 @@ def test_hk106_not_for_regular_files(hook_repo):
     assert "HK106" not in rules(static(hook_repo(CLEAN_HOOK)))
 
 
+def test_hk107_a_hook_too_large_for_the_environment_can_never_start(hook_repo):
+    # 200 KB: well under Hoop's 1,000,000 bytes, far over Linux's 128 KiB per variable.
+    big = "import os\nprint(__file__)\n" + "# padding\n" * 20_000
+    repo = hook_repo(CLEAN_HOOK)
+    repo.write(OPEN, big)
+    findings = static(repo)
+    [found] = of(findings, "HK107")
+    assert (found.severity, found.file) == ("error", OPEN)
+    assert "131,072 bytes" in found.message and "never start" in found.message
+    assert "HK105" not in rules(findings)
+    assert [f.line for f in of(findings, "HK302")] == [2]  # the other rules still ran
+
+
+def test_hk107_not_for_a_hook_of_ordinary_size(hook_repo):
+    repo = hook_repo(CLEAN_HOOK + "# padding\n" * 10_000)  # 100 KB: fits
+    assert "HK107" not in rules(static(repo))
+
+
+def test_hk107_not_on_top_of_hk105(hook_repo):
+    repo = hook_repo(CLEAN_HOOK)
+    repo.write(CLOSE, "#" * 1_000_001 + "\n")
+    assert "HK107" not in rules(static(repo))
+
+
+# --- how far the files are scanned -----------------------------------------------------
+
+NOT_OURS = (
+    "other/hoop-hooks/session-close.runbook.py",  # a project with its own hoop-hooks/
+    "work/other/hoop-hooks/session-close.runbook.py",
+    "a/b/c/session-close.runbook.py",  # too deep
+    ".cache/session-close.runbook.py",  # hidden
+    "venv/lib/session-close.runbook.py",
+    "env312/session-close.runbook.py",  # a virtualenv by its pyvenv.cfg
+    "lib/site-packages/session_close.py",
+    "node_modules/session-close.runbook.py",
+    "clone/session-close.runbook.py",  # a git repository of its own
+)
+
+
+def test_lookalikes_outside_git_skip_other_projects_and_deep_folders(tmp_path):
+    """`cd /tmp && hookdk check`: only this folder's own files count."""
+    (tmp_path / OPEN).parent.mkdir()
+    (tmp_path / OPEN).write_text(CLEAN_HOOK)
+    for path in NOT_OURS:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(CLEAN_HOOK)
+    (tmp_path / "other/hoop-hooks/session-open.runbook.py").write_text(CLEAN_HOOK)
+    (tmp_path / "env312/pyvenv.cfg").write_text("home = /usr/bin\n")
+    (tmp_path / "clone/.git").mkdir()
+    findings = check(tmp_path, static=True)
+    assert not rules(findings) & {"HK103", "HK104"}, findings
+    assert "HK102" in rules(findings)  # session-close is simply missing
+    (tmp_path / "hooks").mkdir()
+    (tmp_path / "hooks/session-close.runbook.py").write_text(CLEAN_HOOK)
+    [found] = of(check(tmp_path, static=True), "HK103")  # a shallow one still counts
+    assert found.file == "hooks/session-close.runbook.py"
+
+
+def test_lookalikes_at_a_ref_skip_other_projects_and_deep_folders(runbooks):
+    runbooks.hooks(open_source=CLEAN_HOOK)
+    for path in NOT_OURS:
+        if not path.startswith("clone/"):
+            runbooks.write(path, CLEAN_HOOK)
+    runbooks.write("env312/pyvenv.cfg", "home = /usr/bin\n")
+    runbooks.git.git.add(A=True, force=True)
+    runbooks.git.index.commit("hooks")
+    assert not rules(static(runbooks, ref="HEAD")) & {"HK103", "HK104"}
+
+
 # --- template (HK2xx) ------------------------------------------------------------------
 
 

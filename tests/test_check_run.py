@@ -16,7 +16,10 @@ import git
 import pytest
 
 from hoophooks_dk import cli
-from hoophooks_dk.check import Finding, check
+from hoophooks_dk.check import Finding, check, silent_traceback
+from hoophooks_dk.emulator import FireResult
+from hoophooks_dk.hooks import HookFile
+from hoophooks_dk.runner import RunResult
 
 OPEN = "hoop-hooks/session-open.runbook.py"
 CLOSE = "hoop-hooks/session-close.runbook.py"
@@ -133,6 +136,62 @@ def test_hk505_not_when_the_exception_propagates(hook_repo):
     assert of(findings, "HK501") and not of(findings, "HK505")
 
 
+COPIED = 'Traceback (most recent call last):\n  File "q.py", line 1, in <module>\nValueError: bad\n'
+
+
+def _printed(output: str) -> FireResult:
+    payload = {"input_file": "print()\n", "event_session_close": {"output": COPIED}}
+    run = RunResult(0, output, output.encode(), False, 0.1)
+    return FireResult("session-close", payload, run, CLOSE, "working tree")
+
+
+def test_hk505_not_for_a_traceback_copied_from_the_payload():
+    """The same test as `hookdk fuzz`: logging the session's own error output is fine."""
+    hook = HookFile("session-close", CLOSE, b"print()\n", "working tree")
+    assert silent_traceback(_printed(f"session output:\n{COPIED}"), hook) == []
+    own = COPIED.replace("ValueError: bad", "KeyError: 'sid'")
+    [found] = silent_traceback(_printed(COPIED + own), hook)
+    assert "KeyError: 'sid'" in found.message
+
+
+BIG_HOOK = "import os\nprint(__file__)\n" + "# padding\n" * 20_000  # 200 KB
+
+
+def test_hk107_a_hook_too_large_to_start_is_not_run_and_the_other_one_is(hook_repo):
+    repo = hook_repo("raise SystemExit(3)\n")
+    repo.write(OPEN, BIG_HOOK)
+    findings = check(repo.root, timeout=10)
+    assert [f.file for f in of(findings, "HK107")] == [OPEN]
+    assert [f.file for f in of(findings, "HK501")] == [CLOSE]
+
+
+def test_hk107_when_a_fired_payload_tips_over_the_limit_it_is_a_finding(monkeypatch, hook_repo):
+    """Synthetic payloads vary a little in size: if the static estimate let one through
+    that the emulator then refuses, it is still HK107, not an abort."""
+    from hoophooks_dk import check as checking
+
+    monkeypatch.setattr(checking, "too_large_for_environment", lambda hook, rendered: [])
+    repo = hook_repo(CLEAN_HOOK)
+    repo.write(OPEN, BIG_HOOK)
+    [found] = of(check(repo.root, timeout=10), "HK107")
+    assert found.file == OPEN and "Linux refuses" in found.message
+
+
+def test_hk107_the_command_still_reports_everything(monkeypatch, capsys, hook_repo):
+    repo = hook_repo(CLEAN_HOOK)
+    repo.write(OPEN, BIG_HOOK)
+    args = ("--repo", str(repo.root), "--timeout", "10")
+    code, out, err = hookdk_check(monkeypatch, capsys, *args)
+    assert code == 1, err
+    assert f"{OPEN}: HK107 error: " in out
+    assert f"{OPEN}:2: HK302 warning: " in out
+    assert out.splitlines()[-1].startswith("hookdk check: 1 error, ")
+    code, out, err = hookdk_check(monkeypatch, capsys, *args, "--format", "json")
+    assert code == 1, err
+    found = {(f["rule"], f["file"]) for f in json.loads(out)}
+    assert {("HK107", OPEN), ("HK302", OPEN)} <= found
+
+
 def test_static_skips_running_the_hooks(hook_repo):
     assert dynamic(hook_repo("raise SystemExit(3)\n"), static=True) == []
 
@@ -214,6 +273,15 @@ def test_dynamic_findings_fail_the_command_and_static_does_not_run(monkeypatch, 
         (("--repo", "{tmp}/nowhere"), "no such directory"),
         (("--repo", "{repo}", "--ref", "no-such-ref"), "no such revision"),
         (("--repo", "{repo}", "--format", "yaml"), "Invalid value for '--format'"),
+        (("--repo", "{repo}", "--timeout", "0"), "Invalid value for '--timeout'"),
+        (("--repo", "{repo}", "--timeout", "-1"), "Invalid value for '--timeout'"),
+        (
+            (
+                "--repo",
+                "{repo}/hoop-hooks/session-open.runbook.py",
+            ),
+            "is a file",
+        ),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(
