@@ -250,6 +250,8 @@ def schema(show_path) -> None:
 
 
 def echo_result(result, captured: bool = False) -> None:
+    for warning in result.warnings:
+        click.echo(f"hookdk: warning: {warning}", err=True)
     if result.timed_out:
         status = click.style("TIMED OUT", fg="red", bold=True)
     elif result.exit_code == 0:

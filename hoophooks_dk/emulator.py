@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import payload as payloads
 from .errors import PayloadError
-from .hooks import read_hooks, require
+from .hooks import HOOK_PATHS, HookFile, read_hooks, require
 from .render import load
 from .runner import DEFAULT_TIMEOUT, Runner, RunResult, SubprocessRunner
 
@@ -35,6 +35,7 @@ class FireResult:
     hook_path: str
     origin: str
     requests: list[CapturedRequest] | None = None  # None when no capture was attached
+    warnings: list[str] = field(default_factory=list)  # risks Hoop would not report
 
     id = property(lambda self: self.payload["id"])
     sid = property(lambda self: self.payload["sid"])
@@ -60,6 +61,7 @@ class FireResult:
             "timed_out": self.timed_out,
             "hook": self.hook_path,
             "origin": self.origin,
+            "warnings": self.warnings,
         }
         if self.requests is not None:
             result["requests"] = [request.to_dict() for request in self.requests]
@@ -96,7 +98,9 @@ class Emulator:
         script = load(hooks)[event]
         text = script.decode("utf-8", "hoophooks_dk.go")  # as Go's JSON encoding carries it
         built = build_payload(event, payload, overrides, input_file=text, source=source, **fields)
-        return self._run(event, built, script, hook.path, hook.origin)
+        result = self._run(event, built, script, hook.path, hook.origin)
+        result.warnings.extend(layout_warnings(hooks))
+        return result
 
     def session(
         self,
@@ -134,6 +138,17 @@ class Emulator:
             self.capture.wait_idle()
             requests = self.capture.requests_since(mark)
         return FireResult(event, payload, run, path, origin, requests)
+
+
+def layout_warnings(hooks: Mapping[str, HookFile | None]) -> list[str]:
+    """HOOP_RUNTIME.md section 1: on close the gateway logs the session-open file's commit,
+    so a close hook without an open hook is a crash risk in the gateway."""
+    if hooks["session-close"] is not None and hooks["session-open"] is None:
+        return [
+            f"{HOOK_PATHS['session-open']} is missing: with only a close hook the gateway "
+            "risks a crash on session close (it logs the open hook's commit); keep both files"
+        ]
+    return []
 
 
 def build_payload(

@@ -303,3 +303,14 @@ def test_validate_reads_every_file_even_after_a_bad_one(tmp_path):
 )
 def test_more_user_errors_are_one_line_and_exit_2(echo_repo, args, needle):
     assert_user_error(hookdk(*args, cwd=echo_repo.root), needle)
+
+
+def test_a_close_hook_without_an_open_hook_runs_with_a_warning(runbooks):
+    runbooks.hooks(close_source="print('closed')\n")
+    done = hookdk("fire", "session-close", "--repo", str(runbooks.root))
+    assert done.returncode == 0
+    assert "hookdk: warning: hoop-hooks/session-open.runbook.py is missing" in done.stderr
+    as_json = hookdk("fire", "session-close", "--repo", str(runbooks.root), "--json")
+    assert "crash" in json.loads(as_json.stdout)["warnings"][0]
+    both = hookdk("fire", "session-close", "--repo", str(runbooks.root.parent), "--json")
+    assert both.returncode == 2  # no hooks at all there: a user error, not a warning
