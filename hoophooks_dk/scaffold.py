@@ -6,18 +6,22 @@ the files it contributes, laid out as they land in the repository:
 
     templates/<name>/hoop-hooks/session-open.runbook.py, session-close.runbook.py
     templates/<name>/tests/hooks/...          the template's own tests
+    templates/<name>/include/NAME.py          code its two hooks share (see below)
     templates/_common/tests/hooks/...         pytest.ini, README, example payloads
     templates/_common/ci/github.yml, gitlab.yml
-    templates/_common/include/NAME.py         code hooks share, included (see below)
+    templates/_common/include/NAME.py         code hooks of several templates share
 
 Hook files are written as they stand, except for include lines: Hoop runs each hook file
 alone on stdin, so a hook cannot import a sibling module (HOOP_RUNTIME.md section 3), yet
-the kit keeps the code many hooks share (delivery with retry, failure) in one place. A
-line that is exactly ``# hookdk:include NAME`` in a template's hook is replaced, line end
-included, by the bytes of ``templates/_common/include/NAME.py``; a fragment ends with a
-line end and holds no include line itself (one level, no nesting). A NAME with no such
-file raises ``LookupError``, which the kit's tests reach for every template before a
-user can. The shared test and CI files may carry ``@NAME@`` markers that are filled in.
+the kit keeps shared code (a template's settings and ``main()``, delivery with retry,
+failure) in one place. A line that is exactly ``# hookdk:include NAME`` in a template's
+hook is replaced, line end included, by the bytes of the fragment ``NAME.py``: the
+template's own ``templates/<name>/include/NAME.py`` when there is one, otherwise
+``templates/_common/include/NAME.py``. A fragment ends with a line end and holds no
+include line itself (one level, no nesting); a template's ``include/`` folder is never
+written into a repository. A NAME with neither file raises ``LookupError``, which the
+kit's tests reach for every template before a user can. The shared test and CI files may
+carry ``@NAME@`` markers that are filled in.
 
 Nothing here prints: ``init`` returns what it did, file by file, and the CLI reports it.
 Nothing a user wrote is overwritten without ``force``, and ``force`` only touches files
@@ -43,7 +47,7 @@ COMMON = "_common"
 CI_CHOICES = ("github", "gitlab", "none")
 CI_FILES = {"github": ".github/workflows/hoop-hooks.yml", "gitlab": ".gitlab-ci.yml"}
 TESTS_DIR = "tests/hooks"
-INCLUDE_DIR = "include"  # under templates/_common
+INCLUDE_DIR = "include"  # under a template's folder, then under templates/_common
 INCLUDE = re.compile(rb"^# hookdk:include ([\w-]+)\n", re.MULTILINE)
 
 # What ``init`` did with each file.
@@ -123,7 +127,7 @@ def plan(template: Template, *, ci: str = "github", tests: bool = True) -> list[
     """
     _check_options(ci, tests)
     files = [
-        PlannedFile(path, expand_includes(_child(template.folder, path).read_bytes()))
+        PlannedFile(path, expand_includes(_child(template.folder, path).read_bytes(), template))
         for path in HOOK_PATHS.values()
     ]
     if tests:
@@ -167,17 +171,24 @@ def _tree(folder: Traversable, prefix: str) -> list[tuple[str, bytes]]:
     return found
 
 
-def expand_includes(source: bytes) -> bytes:
-    """``source`` with each ``# hookdk:include NAME`` line replaced by that fragment."""
-    return INCLUDE.sub(lambda match: include(match[1].decode()), source)
+def expand_includes(source: bytes, template: Template | None = None) -> bytes:
+    """``source`` with each ``# hookdk:include NAME`` line replaced by that fragment,
+    ``template``'s own first (see :func:`include`)."""
+    return INCLUDE.sub(lambda match: include(match[1].decode(), template), source)
 
 
-def include(name: str) -> bytes:
-    """The bytes of the fragment ``templates/_common/include/<name>.py``."""
-    fragment = data_dir("templates") / COMMON / INCLUDE_DIR / f"{name}.py"
-    if not fragment.is_file():
-        raise LookupError(f"# hookdk:include {name}: no fragment {COMMON}/{INCLUDE_DIR}/{name}.py")
-    return fragment.read_bytes()
+def include(name: str, template: Template | None = None) -> bytes:
+    """The bytes of the fragment ``<name>.py``: ``templates/<template>/include/`` holds
+    the code of one template's hooks and is looked in first; ``templates/_common/include/``
+    holds what several templates share."""
+    places = [(template.folder, template.name)] if template is not None else []
+    places.append((data_dir("templates") / COMMON, COMMON))
+    for folder, _ in places:
+        fragment = folder / INCLUDE_DIR / f"{name}.py"
+        if fragment.is_file():
+            return fragment.read_bytes()
+    tried = " or ".join(f"{label}/{INCLUDE_DIR}/{name}.py" for _, label in places)
+    raise LookupError(f"# hookdk:include {name}: no fragment {tried}")
 
 
 def _fill(data: bytes, template: Template) -> bytes:

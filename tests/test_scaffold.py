@@ -26,7 +26,7 @@ from hoophooks_dk.hooks import read_hooks
 from hoophooks_dk.payload import complete, event_of
 from hoophooks_dk.render import load
 from hoophooks_dk.resources import data_dir
-from hoophooks_dk.scaffold import expand_includes, get_template, init, plan, templates
+from hoophooks_dk.scaffold import Template, expand_includes, get_template, init, plan, templates
 from hoophooks_dk.schema import validate
 
 TEMPLATES = [template.name for template in templates()]
@@ -34,7 +34,7 @@ HOOKS = ["hoop-hooks/session-open.runbook.py", "hoop-hooks/session-close.runbook
 GITHUB = ".github/workflows/hoop-hooks.yml"
 TEST_FILE = "tests/hooks/test_hoop_hooks.py"
 INCLUDE_LINE = re.compile(rb"^# hookdk:include (.*)\n", re.MULTILINE)
-FRAGMENTS = data_dir("templates") / "_common" / "include"
+COMMON_FRAGMENTS = data_dir("templates") / "_common" / "include"
 
 
 def paths(result) -> list[str]:
@@ -60,7 +60,8 @@ def test_fresh_git_repo_gets_hooks_tests_payloads_and_ci(runbooks):
         assert (runbooks.root / path).is_file()
     source = get_template("siem-http").folder / "hoop-hooks" / "session-open.runbook.py"
     written = (runbooks.root / HOOKS[0]).read_bytes()
-    assert written == expand_includes(source.read_bytes())  # byte for byte, includes filled
+    # byte for byte, includes filled (the template's own fragments, then the common ones)
+    assert written == expand_includes(source.read_bytes(), get_template("siem-http"))
 
 
 def test_subdirectory_of_a_repo_writes_at_the_repo_root(runbooks):
@@ -300,7 +301,8 @@ def test_written_hooks_compile_use_the_standard_library_only_and_parse_as_python
         assert imported <= sys.stdlib_module_names, f"{name}/{path}: {imported}"
 
 
-# --- includes: code the hooks share, kept once in templates/_common/include -----------------
+# --- includes: code shared by a template's hooks (<template>/include) or by several ---------
+# --- templates (_common/include), kept once and written into each hook ----------------------
 
 
 def hook_sources() -> dict[str, bytes]:
@@ -312,18 +314,33 @@ def hook_sources() -> dict[str, bytes]:
     }
 
 
-def fragments() -> dict[str, bytes]:
-    found = [f for f in FRAGMENTS.iterdir() if f.name.endswith(".py")]
+def fragments(folder=COMMON_FRAGMENTS) -> dict[str, bytes]:
+    """The fragments in ``folder`` (the common ones by default), by name."""
+    if not folder.is_dir():
+        return {}
+    found = [f for f in folder.iterdir() if f.name.endswith(".py")]
     return {f.name.removesuffix(".py"): f.read_bytes() for f in found}
+
+
+def own_fragments(name: str) -> dict[str, bytes]:
+    return fragments(get_template(name).folder / "include")
+
+
+def included_by(name: str) -> set[str]:
+    """The fragment names the hooks of template ``name`` include."""
+    sources = [(get_template(name).folder / path).read_bytes() for path in HOOKS]
+    return {found.decode() for source in sources for found in INCLUDE_LINE.findall(source)}
 
 
 def test_each_include_line_is_replaced_by_its_fragment_line_end_and_all():
     """Hooks cannot import a common module (HOOP_RUNTIME.md s. 3): the shared code is
-    written into each of them, the same in every hook that includes it."""
-    shared = fragments()
+    written into each of them, the same in every hook that includes it; a template's own
+    fragment is taken before a common one."""
+    common = fragments()
     including = []
     for where, source in hook_sources().items():
         name, path = where.split("/", 1)
+        shared = common | own_fragments(name)
         names = [found.decode() for found in INCLUDE_LINE.findall(source)]
         expected = source
         for included in names:
@@ -334,26 +351,58 @@ def test_each_include_line_is_replaced_by_its_fragment_line_end_and_all():
 
 
 def test_every_fragment_is_included_somewhere_and_every_include_has_one():
-    """An include with no fragment fails here, in the kit's tests, not at a user's init."""
-    shared = fragments()
-    included = {m.decode() for s in hook_sources().values() for m in INCLUDE_LINE.findall(s)}
+    """An include with no fragment fails here, in the kit's tests, not at a user's init;
+    a fragment no hook includes is dead code, in a template's include/ or in _common."""
+    common = fragments()
+    used_common: set[str] = set()
+    every = {f"_common/{name}": text for name, text in common.items()}
+    for name in TEMPLATES:
+        own, included = own_fragments(name), included_by(name)
+        assert included <= set(own) | set(common), name  # each include has a fragment
+        assert set(own) <= included, name  # each of the template's fragments is used
+        assert not set(own) & set(common), name  # no shadowing: one place to read a name
+        used_common |= included - set(own)
+        every |= {f"{name}/{fragment}": text for fragment, text in own.items()}
 
-    assert shared and set(shared) == included
-    for name, text in shared.items():
-        assert text.endswith(b"\n") and not text.endswith(b"\n\n"), name
-        assert b"hookdk:include" not in text, name  # one level: no includes in a fragment
+    assert common and set(common) == used_common
+    assert any(own_fragments(name) for name in TEMPLATES)
+    for where, text in every.items():
+        assert text.endswith(b"\n") and not text.endswith(b"\n\n"), where
+        assert b"hookdk:include" not in text, where  # one level: no includes in a fragment
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_no_written_file_has_an_include_line_left(name):
-    for ci in ("github", "gitlab"):
-        for planned_file in plan(get_template(name), ci=ci):
+    for ci, tests in (("github", True), ("gitlab", True), ("none", True), ("none", False)):
+        for planned_file in plan(get_template(name), ci=ci, tests=tests):
             assert b"hookdk:include" not in planned_file.content, (name, planned_file.path)
+            assert not planned_file.path.startswith("include/"), (name, planned_file.path)
 
 
 def test_an_unknown_include_is_an_error_naming_it():
     with pytest.raises(LookupError, match="hookdk:include no-such-part"):
         expand_includes(b"import os\n# hookdk:include no-such-part\nmain()\n")
+    template = get_template("siem-http")
+    where = "no fragment siem-http/include/no-such-part.py or _common/include/no-such-part.py"
+    with pytest.raises(LookupError, match=re.escape(where)):
+        expand_includes(b"# hookdk:include no-such-part\n", template)
+    with pytest.raises(LookupError, match="hookdk:include main"):  # siem-http's own fragment
+        expand_includes(b"# hookdk:include main\n")  # is not found without the template
+
+
+def test_a_templates_own_fragment_is_taken_before_the_common_one(tmp_path):
+    folder = tmp_path / "mine"
+    (folder / "include").mkdir(parents=True)
+    (folder / "include" / "delivery.py").write_bytes(b"def deliver():\n    pass\n")
+    (folder / "include" / "only-mine.py").write_bytes(b"MINE = 1\n")
+    template = Template("mine", "a test template", ("X",), {"X": "1"}, folder)
+    source = b"# hookdk:include only-mine\n# hookdk:include delivery\n# hookdk:include delivery-settings\n"
+
+    written = expand_includes(source, template)
+
+    common = fragments()
+    assert written == b"MINE = 1\ndef deliver():\n    pass\n" + common["delivery-settings"]
+    assert expand_includes(b"# hookdk:include delivery\n") == common["delivery"]
 
 
 def test_only_a_whole_include_line_is_replaced():

@@ -25,50 +25,18 @@ import urllib.parse
 import urllib.request
 
 # --- settings -------------------------------------------------------------------------
-DATADOG_API_KEY = os.environ.get("DATADOG_API_KEY", "")  # required: an API key
-DATADOG_SITE = os.environ.get(
-    "DATADOG_SITE", "datadoghq.com"
-)  # datadoghq.eu, us5.datadoghq.com, ...
-DATADOG_SERVICE = os.environ.get("DATADOG_SERVICE", "hoop")
-DATADOG_SOURCE = os.environ.get("DATADOG_SOURCE", "hoop")
-DATADOG_TAGS = os.environ.get("DATADOG_TAGS", "")  # extra tags, e.g. "env:prod,team:platform"
-HOOK_ATTEMPTS = int(os.environ.get("HOOK_ATTEMPTS", "3"))
-HOOK_TIMEOUT_SECONDS = float(os.environ.get("HOOK_TIMEOUT_SECONDS", "3"))
-HOOK_RETRY_DELAY_SECONDS = float(os.environ.get("HOOK_RETRY_DELAY_SECONDS", "0.5"))
-HOOK_DEADLINE_SECONDS = 12.0  # Hoop gives up at 15 s; stop retrying before that
+# hookdk:include settings
+# hookdk:include delivery-settings
 MAX_TEXT = 10000  # characters of the session's error output forwarded; the rest is cut
 
 EVENT = "session-close"
 STARTED = time.monotonic()
 
 
-def main():
-    if not DATADOG_API_KEY:
-        fail(
-            "DATADOG_API_KEY is not set: edit it at the top of this hook or set it in the environment"
-        )
-    payload = read_payload()
-    event = build_event(payload)
-    log = {
-        "ddsource": DATADOG_SOURCE,
-        "ddtags": ",".join(tags(event)),
-        "service": DATADOG_SERVICE,
-        "message": summary(event),
-        "hoop": event,
-    }
-    url = f"https://http-intake.logs.{DATADOG_SITE}/api/v2/logs"
-    headers = {
-        "DD-API-KEY": DATADOG_API_KEY,
-        "Content-Type": "application/json",
-        "User-Agent": "hoop-runbook-hook",
-    }
-    status = deliver("POST", url, json.dumps([log]).encode(), headers)
-    print(f"{EVENT} {payload['id']} sent to {host_of(url)}: HTTP {status}")
+# hookdk:include main
 
 
-def tag(name, value):
-    """One Datadog tag; commas and spaces would split it, so they become underscores."""
-    return name + ":" + "_".join(str(value).replace(",", " ").split())
+# hookdk:include tag
 
 
 def tags(event):
@@ -80,25 +48,7 @@ def summary(event):
     return f"session {event['sid']} closed with exit code {event['exit_code']}"
 
 
-def build_event(payload):
-    """The event the collector gets: the session's outcome, never input_file.
-
-    Hoop sends output null (not "") when the session wrote no error output, and exit
-    code -2 when it could not read one.
-    """
-    closed = payload.get("event_session_close")
-    if not isinstance(closed, dict):
-        fail("the payload has no event_session_close: is this the session-close hook?")
-    output = closed.get("output")
-    return {
-        "event": EVENT,
-        "id": payload["id"],
-        "sid": payload["sid"],
-        "time": now(),
-        "exit_code": closed.get("exit_code"),
-        "output": output[:MAX_TEXT] if output is not None else None,
-        "output_truncated": output is not None and len(output) > MAX_TEXT,
-    }
+# hookdk:include session-close-event
 
 
 # hookdk:include delivery

@@ -28,50 +28,18 @@ import urllib.parse
 import urllib.request
 
 # --- settings -------------------------------------------------------------------------
-DATADOG_API_KEY = os.environ.get("DATADOG_API_KEY", "")  # required: an API key
-DATADOG_SITE = os.environ.get(
-    "DATADOG_SITE", "datadoghq.com"
-)  # datadoghq.eu, us5.datadoghq.com, ...
-DATADOG_SERVICE = os.environ.get("DATADOG_SERVICE", "hoop")
-DATADOG_SOURCE = os.environ.get("DATADOG_SOURCE", "hoop")
-DATADOG_TAGS = os.environ.get("DATADOG_TAGS", "")  # extra tags, e.g. "env:prod,team:platform"
-HOOK_ATTEMPTS = int(os.environ.get("HOOK_ATTEMPTS", "3"))
-HOOK_TIMEOUT_SECONDS = float(os.environ.get("HOOK_TIMEOUT_SECONDS", "3"))
-HOOK_RETRY_DELAY_SECONDS = float(os.environ.get("HOOK_RETRY_DELAY_SECONDS", "0.5"))
-HOOK_DEADLINE_SECONDS = 12.0  # Hoop gives up at 15 s; stop retrying before that
+# hookdk:include settings
+# hookdk:include delivery-settings
 MAX_TEXT = 10000  # characters of the user's input forwarded; the rest is cut
 
 EVENT = "session-open"
 STARTED = time.monotonic()
 
 
-def main():
-    if not DATADOG_API_KEY:
-        fail(
-            "DATADOG_API_KEY is not set: edit it at the top of this hook or set it in the environment"
-        )
-    payload = read_payload()
-    event = build_event(payload)
-    log = {
-        "ddsource": DATADOG_SOURCE,
-        "ddtags": ",".join(tags(event)),
-        "service": DATADOG_SERVICE,
-        "message": summary(event),
-        "hoop": event,
-    }
-    url = f"https://http-intake.logs.{DATADOG_SITE}/api/v2/logs"
-    headers = {
-        "DD-API-KEY": DATADOG_API_KEY,
-        "Content-Type": "application/json",
-        "User-Agent": "hoop-runbook-hook",
-    }
-    status = deliver("POST", url, json.dumps([log]).encode(), headers)
-    print(f"{EVENT} {payload['id']} sent to {host_of(url)}: HTTP {status}")
+# hookdk:include main
 
 
-def tag(name, value):
-    """One Datadog tag; commas and spaces would split it, so they become underscores."""
-    return name + ":" + "_".join(str(value).replace(",", " ").split())
+# hookdk:include tag
 
 
 def tags(event):
@@ -88,36 +56,7 @@ def summary(event):
     return f"{event['user_email']} opened {connection} ({event['verb']})"
 
 
-def build_event(payload):
-    """The event the collector gets: what Hoop sent, minus the secrets.
-
-    connection_envs holds the connection's credentials, so only its keys are kept;
-    input_file is this script's own source and is dropped. Hoop sends null, not an
-    empty value, for a connection without secrets or reviewers.
-    """
-    opened = payload.get("event_session_open")
-    if not isinstance(opened, dict):
-        fail("the payload has no event_session_open: is this the session-open hook?")
-    envs = opened.get("connection_envs") or {}
-    reviewers = opened.get("connection_reviewers") or []
-    text = opened.get("input") or ""
-    return {
-        "event": EVENT,
-        "id": payload["id"],
-        "sid": payload["sid"],
-        "time": now(),
-        "verb": opened.get("verb"),
-        "user_email": opened.get("user_email"),
-        "connection": {
-            "name": opened.get("connection_name"),
-            "type": opened.get("connection_type"),
-            "subtype": opened.get("connection_subtype"),
-            "env_keys": sorted(envs),
-        },
-        "review": {"required": bool(reviewers), "reviewers": reviewers},
-        "input": text[:MAX_TEXT],
-        "input_truncated": len(text) > MAX_TEXT,
-    }
+# hookdk:include session-open-event
 
 
 # hookdk:include delivery

@@ -25,61 +25,18 @@ import urllib.parse
 import urllib.request
 
 # --- settings -------------------------------------------------------------------------
-ELASTIC_URL = os.environ.get("ELASTIC_URL", "https://elastic.example.com:9200")
-ELASTIC_API_KEY = os.environ.get("ELASTIC_API_KEY", "")  # required: the API key, encoded form
-ELASTIC_INDEX = os.environ.get("ELASTIC_INDEX", "hoop-sessions")  # an index or a data stream
-HOOK_ATTEMPTS = int(os.environ.get("HOOK_ATTEMPTS", "3"))
-HOOK_TIMEOUT_SECONDS = float(os.environ.get("HOOK_TIMEOUT_SECONDS", "3"))
-HOOK_RETRY_DELAY_SECONDS = float(os.environ.get("HOOK_RETRY_DELAY_SECONDS", "0.5"))
-HOOK_DEADLINE_SECONDS = 12.0  # Hoop gives up at 15 s; stop retrying before that
+# hookdk:include settings
+# hookdk:include delivery-settings
 MAX_TEXT = 10000  # characters of the session's error output forwarded; the rest is cut
 
 EVENT = "session-close"
 STARTED = time.monotonic()
 
 
-def main():
-    if not ELASTIC_API_KEY:
-        fail(
-            "ELASTIC_API_KEY is not set: edit it at the top of this hook or set it in the environment"
-        )
-    payload = read_payload()
-    event = build_event(payload)
-    document = {"@timestamp": event["time"]}
-    document.update(event)
-    # _create with the payload id as the document id: a second delivery of the same event
-    # (the review double-open, or a retry after a lost answer) gets 409 and changes nothing.
-    index = urllib.parse.quote(ELASTIC_INDEX, safe="")
-    url = f"{ELASTIC_URL.rstrip('/')}/{index}/_create/{payload['id']}"
-    headers = {
-        "Authorization": "ApiKey " + ELASTIC_API_KEY,
-        "Content-Type": "application/json",
-        "User-Agent": "hoop-runbook-hook",
-    }
-    status = deliver("PUT", url, json.dumps(document).encode(), headers, accepted=(409,))
-    outcome = "already indexed" if status == 409 else "indexed"
-    print(f"{EVENT} {payload['id']} {outcome} in {host_of(url)}: HTTP {status}")
+# hookdk:include main
 
 
-def build_event(payload):
-    """The event the collector gets: the session's outcome, never input_file.
-
-    Hoop sends output null (not "") when the session wrote no error output, and exit
-    code -2 when it could not read one.
-    """
-    closed = payload.get("event_session_close")
-    if not isinstance(closed, dict):
-        fail("the payload has no event_session_close: is this the session-close hook?")
-    output = closed.get("output")
-    return {
-        "event": EVENT,
-        "id": payload["id"],
-        "sid": payload["sid"],
-        "time": now(),
-        "exit_code": closed.get("exit_code"),
-        "output": output[:MAX_TEXT] if output is not None else None,
-        "output_truncated": output is not None and len(output) > MAX_TEXT,
-    }
+# hookdk:include session-close-event
 
 
 # hookdk:include delivery

@@ -25,52 +25,18 @@ import urllib.parse
 import urllib.request
 
 # --- settings -------------------------------------------------------------------------
-SIEM_URL = os.environ.get("SIEM_URL", "https://siem.example.com/hoop/events")
-SIEM_TOKEN = os.environ.get("SIEM_TOKEN", "")  # required: the collector's bearer token
-HOOK_ATTEMPTS = int(os.environ.get("HOOK_ATTEMPTS", "3"))
-HOOK_TIMEOUT_SECONDS = float(os.environ.get("HOOK_TIMEOUT_SECONDS", "3"))
-HOOK_RETRY_DELAY_SECONDS = float(os.environ.get("HOOK_RETRY_DELAY_SECONDS", "0.5"))
-HOOK_DEADLINE_SECONDS = 12.0  # Hoop gives up at 15 s; stop retrying before that
+# hookdk:include settings
+# hookdk:include delivery-settings
 MAX_TEXT = 10000  # characters of the session's error output forwarded; the rest is cut
 
 EVENT = "session-close"
 STARTED = time.monotonic()
 
 
-def main():
-    if not SIEM_TOKEN:
-        fail("SIEM_TOKEN is not set: edit it at the top of this hook or set it in the environment")
-    payload = read_payload()
-    event = build_event(payload)
-    headers = {
-        "Authorization": "Bearer " + SIEM_TOKEN,
-        "Content-Type": "application/json",
-        "Idempotency-Key": payload["id"],
-        "User-Agent": "hoop-runbook-hook",
-    }
-    status = deliver("POST", SIEM_URL, json.dumps(event).encode(), headers)
-    print(f"{EVENT} {payload['id']} sent to {host_of(SIEM_URL)}: HTTP {status}")
+# hookdk:include main
 
 
-def build_event(payload):
-    """The event the collector gets: the session's outcome, never input_file.
-
-    Hoop sends output null (not "") when the session wrote no error output, and exit
-    code -2 when it could not read one.
-    """
-    closed = payload.get("event_session_close")
-    if not isinstance(closed, dict):
-        fail("the payload has no event_session_close: is this the session-close hook?")
-    output = closed.get("output")
-    return {
-        "event": EVENT,
-        "id": payload["id"],
-        "sid": payload["sid"],
-        "time": now(),
-        "exit_code": closed.get("exit_code"),
-        "output": output[:MAX_TEXT] if output is not None else None,
-        "output_truncated": output is not None and len(output) > MAX_TEXT,
-    }
+# hookdk:include session-close-event
 
 
 # hookdk:include delivery

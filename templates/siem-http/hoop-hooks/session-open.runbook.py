@@ -28,63 +28,18 @@ import urllib.parse
 import urllib.request
 
 # --- settings -------------------------------------------------------------------------
-SIEM_URL = os.environ.get("SIEM_URL", "https://siem.example.com/hoop/events")
-SIEM_TOKEN = os.environ.get("SIEM_TOKEN", "")  # required: the collector's bearer token
-HOOK_ATTEMPTS = int(os.environ.get("HOOK_ATTEMPTS", "3"))
-HOOK_TIMEOUT_SECONDS = float(os.environ.get("HOOK_TIMEOUT_SECONDS", "3"))
-HOOK_RETRY_DELAY_SECONDS = float(os.environ.get("HOOK_RETRY_DELAY_SECONDS", "0.5"))
-HOOK_DEADLINE_SECONDS = 12.0  # Hoop gives up at 15 s; stop retrying before that
+# hookdk:include settings
+# hookdk:include delivery-settings
 MAX_TEXT = 10000  # characters of the user's input forwarded; the rest is cut
 
 EVENT = "session-open"
 STARTED = time.monotonic()
 
 
-def main():
-    if not SIEM_TOKEN:
-        fail("SIEM_TOKEN is not set: edit it at the top of this hook or set it in the environment")
-    payload = read_payload()
-    event = build_event(payload)
-    headers = {
-        "Authorization": "Bearer " + SIEM_TOKEN,
-        "Content-Type": "application/json",
-        "Idempotency-Key": payload["id"],
-        "User-Agent": "hoop-runbook-hook",
-    }
-    status = deliver("POST", SIEM_URL, json.dumps(event).encode(), headers)
-    print(f"{EVENT} {payload['id']} sent to {host_of(SIEM_URL)}: HTTP {status}")
+# hookdk:include main
 
 
-def build_event(payload):
-    """The event the collector gets: what Hoop sent, minus the secrets.
-
-    connection_envs holds the connection's credentials, so only its keys are kept;
-    input_file is this script's own source and is dropped. Hoop sends null, not an
-    empty value, for a connection without secrets or reviewers.
-    """
-    opened = payload.get("event_session_open")
-    if not isinstance(opened, dict):
-        fail("the payload has no event_session_open: is this the session-open hook?")
-    envs = opened.get("connection_envs") or {}
-    reviewers = opened.get("connection_reviewers") or []
-    text = opened.get("input") or ""
-    return {
-        "event": EVENT,
-        "id": payload["id"],
-        "sid": payload["sid"],
-        "time": now(),
-        "verb": opened.get("verb"),
-        "user_email": opened.get("user_email"),
-        "connection": {
-            "name": opened.get("connection_name"),
-            "type": opened.get("connection_type"),
-            "subtype": opened.get("connection_subtype"),
-            "env_keys": sorted(envs),
-        },
-        "review": {"required": bool(reviewers), "reviewers": reviewers},
-        "input": text[:MAX_TEXT],
-        "input_truncated": len(text) > MAX_TEXT,
-    }
+# hookdk:include session-open-event
 
 
 # hookdk:include delivery

@@ -27,27 +27,15 @@ import urllib.parse
 import urllib.request
 
 # --- settings -------------------------------------------------------------------------
-SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")  # required, and a secret
-HOOK_ATTEMPTS = int(os.environ.get("HOOK_ATTEMPTS", "3"))
-HOOK_TIMEOUT_SECONDS = float(os.environ.get("HOOK_TIMEOUT_SECONDS", "3"))
-HOOK_RETRY_DELAY_SECONDS = float(os.environ.get("HOOK_RETRY_DELAY_SECONDS", "0.5"))
-HOOK_DEADLINE_SECONDS = 12.0  # Hoop gives up at 15 s; stop retrying before that
+# hookdk:include settings
+# hookdk:include delivery-settings
 MAX_TEXT = 2000  # characters of the user's input shown; the rest is cut
 
 EVENT = "session-open"
 STARTED = time.monotonic()
 
 
-def main():
-    if not SLACK_WEBHOOK_URL:
-        fail(
-            "SLACK_WEBHOOK_URL is not set: edit it at the top of this hook or set it in the environment"
-        )
-    payload = read_payload()
-    message = build_message(payload)
-    headers = {"Content-Type": "application/json", "User-Agent": "hoop-runbook-hook"}
-    status = deliver("POST", SLACK_WEBHOOK_URL, json.dumps(message).encode(), headers)
-    print(f"{EVENT} {payload['id']} posted to {host_of(SLACK_WEBHOOK_URL)}: HTTP {status}")
+# hookdk:include main
 
 
 def build_message(payload):
@@ -74,27 +62,7 @@ def build_message(payload):
     return slack_message(text, payload)
 
 
-def slack_message(text, payload):
-    """A Block Kit message; the context line carries the event id (the idempotency key)."""
-    ids = f"event id `{payload['id']}`, session `{payload['sid']}`"
-    return {
-        "text": text,
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": ids}]},
-        ],
-    }
-
-
-def escape(text):
-    """Slack mrkdwn reads &, < and > as markup."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def code_block(text):
-    """A code block of at most MAX_TEXT characters; a backtick inside could end it early."""
-    cut = text[:MAX_TEXT] + ("\n[cut]" if len(text) > MAX_TEXT else "")
-    return "```" + escape(cut.replace("`", "'")) + "```"
+# hookdk:include message
 
 
 # hookdk:include delivery

@@ -25,65 +25,18 @@ import urllib.parse
 import urllib.request
 
 # --- settings -------------------------------------------------------------------------
-SPLUNK_HEC_URL = os.environ.get(
-    "SPLUNK_HEC_URL", "https://splunk.example.com:8088/services/collector/event"
-)
-SPLUNK_HEC_TOKEN = os.environ.get("SPLUNK_HEC_TOKEN", "")  # required: the HEC token
-SPLUNK_INDEX = os.environ.get("SPLUNK_INDEX", "")  # empty: the token's default index
-SPLUNK_SOURCE = os.environ.get("SPLUNK_SOURCE", "hoop")
-SPLUNK_SOURCETYPE = os.environ.get("SPLUNK_SOURCETYPE", "hoop:session")
-HOOK_ATTEMPTS = int(os.environ.get("HOOK_ATTEMPTS", "3"))
-HOOK_TIMEOUT_SECONDS = float(os.environ.get("HOOK_TIMEOUT_SECONDS", "3"))
-HOOK_RETRY_DELAY_SECONDS = float(os.environ.get("HOOK_RETRY_DELAY_SECONDS", "0.5"))
-HOOK_DEADLINE_SECONDS = 12.0  # Hoop gives up at 15 s; stop retrying before that
+# hookdk:include settings
+# hookdk:include delivery-settings
 MAX_TEXT = 10000  # characters of the session's error output forwarded; the rest is cut
 
 EVENT = "session-close"
 STARTED = time.monotonic()
 
 
-def main():
-    if not SPLUNK_HEC_TOKEN:
-        fail(
-            "SPLUNK_HEC_TOKEN is not set: edit it at the top of this hook or set it in the environment"
-        )
-    payload = read_payload()
-    body = {
-        "time": round(time.time(), 3),
-        "source": SPLUNK_SOURCE,
-        "sourcetype": SPLUNK_SOURCETYPE,
-        "event": build_event(payload),
-    }
-    if SPLUNK_INDEX:
-        body["index"] = SPLUNK_INDEX
-    headers = {
-        "Authorization": "Splunk " + SPLUNK_HEC_TOKEN,
-        "Content-Type": "application/json",
-        "User-Agent": "hoop-runbook-hook",
-    }
-    status = deliver("POST", SPLUNK_HEC_URL, json.dumps(body).encode(), headers)
-    print(f"{EVENT} {payload['id']} sent to {host_of(SPLUNK_HEC_URL)}: HTTP {status}")
+# hookdk:include main
 
 
-def build_event(payload):
-    """The event the collector gets: the session's outcome, never input_file.
-
-    Hoop sends output null (not "") when the session wrote no error output, and exit
-    code -2 when it could not read one.
-    """
-    closed = payload.get("event_session_close")
-    if not isinstance(closed, dict):
-        fail("the payload has no event_session_close: is this the session-close hook?")
-    output = closed.get("output")
-    return {
-        "event": EVENT,
-        "id": payload["id"],
-        "sid": payload["sid"],
-        "time": now(),
-        "exit_code": closed.get("exit_code"),
-        "output": output[:MAX_TEXT] if output is not None else None,
-        "output_truncated": output is not None and len(output) > MAX_TEXT,
-    }
+# hookdk:include session-close-event
 
 
 # hookdk:include delivery

@@ -33,14 +33,8 @@ import urllib.parse
 import urllib.request
 
 # --- settings -------------------------------------------------------------------------
-SVIX_ENDPOINT_URL = os.environ.get(
-    "SVIX_ENDPOINT_URL", "https://receiver.example.com/webhooks/hoop"
-)
-SVIX_SECRET = os.environ.get("SVIX_SECRET", "")  # required: the endpoint's whsec_... secret
-HOOK_ATTEMPTS = int(os.environ.get("HOOK_ATTEMPTS", "3"))
-HOOK_TIMEOUT_SECONDS = float(os.environ.get("HOOK_TIMEOUT_SECONDS", "3"))
-HOOK_RETRY_DELAY_SECONDS = float(os.environ.get("HOOK_RETRY_DELAY_SECONDS", "0.5"))
-HOOK_DEADLINE_SECONDS = 12.0  # Hoop gives up at 15 s; stop retrying before that
+# hookdk:include settings
+# hookdk:include delivery-settings
 MAX_INPUT_BYTES = 10000  # Hoop's Svix events cut the input at 10 KB (10 * 1000 bytes)
 REVIEW_STATUS = "UNKNOWN"  # the hook cannot tell a requested review from an approved run
 REVIEW_TYPE = "onetime"  # the hook payload does not say; onetime is the common case
@@ -49,14 +43,7 @@ EVENT = "session-open"
 STARTED = time.monotonic()
 
 
-def main():
-    if not SVIX_SECRET:
-        fail("SVIX_SECRET is not set: edit it at the top of this hook or set it in the environment")
-    payload = read_payload()
-    body = json.dumps(build_body(payload), separators=(",", ":")).encode()
-    headers = signed_headers(payload["id"], body)
-    status = deliver("POST", SVIX_ENDPOINT_URL, body, headers)
-    print(f"{EVENT} {payload['id']} sent to {host_of(SVIX_ENDPOINT_URL)}: HTTP {status}")
+# hookdk:include main
 
 
 def build_body(payload):
@@ -97,29 +84,7 @@ def build_body(payload):
     }
 
 
-def signed_headers(message_id, body):
-    """Headers as Svix signs a delivery (Standard Webhooks, signature scheme v1).
-
-    The signature is the base64 HMAC-SHA256 of "id.timestamp.body", keyed with the
-    base64-decoded part of the whsec_ secret. The message id is the payload id: the same
-    for both firings of a reviewed session-open, so a receiver that deduplicates on
-    svix-id, as Svix recommends, records the event once.
-    """
-    secret = SVIX_SECRET[len("whsec_") :] if SVIX_SECRET.startswith("whsec_") else SVIX_SECRET
-    try:
-        key = base64.b64decode(secret, validate=True)
-    except binascii.Error:
-        fail("SVIX_SECRET is not a signing secret: expected whsec_ followed by base64")
-    timestamp = str(int(time.time()))
-    signed = message_id.encode() + b"." + timestamp.encode() + b"." + body
-    signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    return {
-        "svix-id": message_id,
-        "svix-timestamp": timestamp,
-        "svix-signature": "v1," + signature,
-        "Content-Type": "application/json",
-        "User-Agent": "hoop-runbook-hook",
-    }
+# hookdk:include signature
 
 
 # hookdk:include delivery

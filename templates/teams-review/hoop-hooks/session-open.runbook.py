@@ -29,10 +29,7 @@ import urllib.request
 # --- settings -------------------------------------------------------------------------
 TEAMS_WEBHOOK_URL = os.environ.get("TEAMS_WEBHOOK_URL", "")  # required, and a secret
 HOOP_APP_URL = os.environ.get("HOOP_APP_URL", "https://hoop.example.com")  # for session links
-HOOK_ATTEMPTS = int(os.environ.get("HOOK_ATTEMPTS", "3"))
-HOOK_TIMEOUT_SECONDS = float(os.environ.get("HOOK_TIMEOUT_SECONDS", "3"))
-HOOK_RETRY_DELAY_SECONDS = float(os.environ.get("HOOK_RETRY_DELAY_SECONDS", "0.5"))
-HOOK_DEADLINE_SECONDS = 12.0  # Hoop gives up at 15 s; stop retrying before that
+# hookdk:include delivery-settings
 MAX_TEXT = 10000  # characters of the user's input shown, as Hoop's card cut it
 
 EVENT = "session-open"
