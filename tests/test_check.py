@@ -10,26 +10,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from check_repos import CLEAN_HOOK, CLOSE, OPEN
 
 from hoophooks_dk.check import RULES, Finding, check
-
-OPEN = "hoop-hooks/session-open.runbook.py"
-CLOSE = "hoop-hooks/session-close.runbook.py"
-
-CLEAN_HOOK = """\
-import json
-import os
-import urllib.request
-
-event = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
-body = {"id": event["id"], "sid": event["sid"]}
-request = urllib.request.Request(
-    "https://siem.example.com/events",
-    data=json.dumps(body).encode(),
-    headers={"Content-Type": "application/json"},
-)
-urllib.request.urlopen(request, timeout=5).read()
-"""
 
 
 def static(repo, **options) -> list[Finding]:

@@ -14,31 +14,13 @@ import sys
 
 import git
 import pytest
+from check_repos import CLEAN_HOOK, CLOSE, OPEN
 
 from hoophooks_dk import cli
 from hoophooks_dk.check import Finding, check, silent_traceback
 from hoophooks_dk.emulator import FireResult
 from hoophooks_dk.hooks import HookFile
 from hoophooks_dk.runner import RunResult
-
-OPEN = "hoop-hooks/session-open.runbook.py"
-CLOSE = "hoop-hooks/session-close.runbook.py"
-
-# Forwards only what a SIEM needs, with the standard library, through the capture.
-CLEAN_HOOK = """\
-import json
-import os
-import urllib.request
-
-event = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
-body = {"id": event["id"], "sid": event["sid"]}
-request = urllib.request.Request(
-    "https://siem.example.com/events",
-    data=json.dumps(body).encode(),
-    headers={"Content-Type": "application/json"},
-)
-urllib.request.urlopen(request, timeout=5).read()
-"""
 
 # The documentation's example: the raw payload, secrets and source included.
 RAW_FORWARDER = """\

@@ -8,9 +8,8 @@ tests/test_gotemplate_differential.py checks each of them against Go again.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import pytest
+from template_cases import Case, Err, outcome
 
 from hoophooks_dk.gotemplate import (
     GoMap,
@@ -21,25 +20,7 @@ from hoophooks_dk.gotemplate import (
     go_sprintf,
     parse,
 )
-from hoophooks_dk.runbook_template import HOOP_FUNCS, TemplateError, render_runbook
-
-
-class Err(str):
-    """An expected error: the exact text Go reports."""
-
-
-class Case(NamedTuple):
-    id: str
-    source: bytes
-    expected: bytes | Err
-    inputs: dict[str, str] | None = None
-
-
-def outcome(source: bytes, inputs: dict[str, str] | None = None) -> bytes | Err:
-    try:
-        return render_runbook(source, inputs)
-    except TemplateError as err:
-        return Err(str(err))
+from hoophooks_dk.runbook_template import HOOP_FUNCS, render_runbook
 
 
 def nested(body: str) -> bytes:

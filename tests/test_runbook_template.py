@@ -11,9 +11,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from typing import NamedTuple
 
 import pytest
+from template_cases import Case, Err, outcome
 
 from hoophooks_dk.errors import HookdkError
 from hoophooks_dk.gotemplate import parse
@@ -24,25 +24,6 @@ from hoophooks_dk.runbook_template import (
     render_runbook,
     template_inputs,
 )
-
-
-class Err(str):
-    """An expected error: the exact text Hoop reports."""
-
-
-class Case(NamedTuple):
-    id: str
-    source: bytes
-    expected: bytes | Err
-    inputs: dict[str, str] | None = None
-
-
-def outcome(source: bytes, inputs: dict[str, str] | None = None) -> bytes | Err:
-    try:
-        return render_runbook(source, inputs)
-    except TemplateError as err:
-        return Err(str(err))
-
 
 # --- common/runbooks/templates_test.go: TestTemplateParse and TestTemplateParseHelperFuncs ---
 
