@@ -184,3 +184,11 @@ def test_invalid_utf8_in_a_hook_reaches_input_file_as_go_encodes_it(runbooks):
     assert result.payload["input_file"] == "# caf\ufffd \ufffd\ufffd\nprint(1)\n"
     assert result.exit_code == 1
     assert "SyntaxError: Non-UTF-8 code" in result.output
+
+
+def test_fields_on_a_given_payload_leave_the_callers_dict_alone(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    partial = {"sid": "s-7", "event_session_close": {"exit_code": 0, "output": None}}
+    sent = fired_payload(Emulator(repo.root).fire("session-close", partial, exit_code=5))
+    assert sent["event_session_close"]["exit_code"] == 5
+    assert partial == {"sid": "s-7", "event_session_close": {"exit_code": 0, "output": None}}
