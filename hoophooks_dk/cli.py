@@ -64,9 +64,7 @@ def run_options(runner: str = "subprocess"):
         click.option(
             "--respond",
             type=click.IntRange(100, 599),
-            default=200,
-            show_default=True,
-            help="Status the capture answers with (implies --capture).",
+            help="Status the capture answers with [default: 200] (implies --capture).",
         ),
         click.option("--ref", help="Read the hooks from this git revision, as Hoop does."),
         click.option(
@@ -108,16 +106,20 @@ def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
     runner = make_runner(options["runner"], options["python"])
     emulator = Emulator(root, ref=options["ref"], timeout=options["timeout"], runner=runner)
     try:
-        if options["capture"] or options["respond"] != 200:
+        if capturing(options):
             from .capture import Capture
 
-            with Capture(default_status=options["respond"]) as capture:
+            with Capture(default_status=options["respond"] or 200) as capture:
                 emulator.capture = capture
                 yield emulator
         else:
             yield emulator
     finally:
         runner.close()
+
+
+def capturing(options: dict[str, Any]) -> bool:
+    return options["capture"] or options["respond"] is not None
 
 
 def make_runner(kind: str, python: str):

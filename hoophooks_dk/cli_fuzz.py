@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from .cli import EVENT, echo_result, emulator_from, run_options
+from .cli import EVENT, capturing, echo_result, emulator_from, run_options
 from .errors import HookdkError
 
 
@@ -125,7 +125,7 @@ def _echo_report(report, saved: Path | None, options: dict[str, Any]) -> None:
     click.echo(f"{failed} {report.event} hook: {failure.reason}")
     click.echo(f"  after {report.tried} payloads (seed {report.seed})")
     click.echo("\nThe hook, on the smallest failing payload:")
-    echo_result(failure.result, options["capture"] or options["respond"] != 200)
+    echo_result(failure.result, capturing(options))
     click.echo("\nSmallest failing payload:")
     # ASCII with \u escapes: an invisible or control character still shows in a terminal.
     shown = json.dumps(abbreviated(replayable(failure.payload)), indent=2)
@@ -141,7 +141,7 @@ def _replay_command(event: str, saved: Path | None, options: dict[str, Any]) -> 
             words += [f"--{flag}", str(options[flag])]
     if options["timeout"] != 15.0:
         words += ["--timeout", f"{options['timeout']:g}"]
-    if options["respond"] != 200:
+    if options["respond"] is not None:
         words += ["--respond", str(options["respond"])]
     elif options["capture"]:
         words.append("--capture")

@@ -314,3 +314,9 @@ def test_a_close_hook_without_an_open_hook_runs_with_a_warning(runbooks):
     assert "crash" in json.loads(as_json.stdout)["warnings"][0]
     both = hookdk("fire", "session-close", "--repo", str(runbooks.root.parent), "--json")
     assert both.returncode == 2  # no hooks at all there: a user error, not a warning
+
+
+def test_respond_200_given_explicitly_still_captures(hook_repo):
+    repo = hook_repo(POSTER)
+    done = hookdk("fire", "session-close", "--repo", str(repo.root), "--respond", "200", "--json")
+    assert json.loads(done.stdout)["requests"][0]["status"] == 200
