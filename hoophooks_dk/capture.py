@@ -388,10 +388,10 @@ class _ProxyServer:
         self.certificates = certificates
         self.timeout = timeout
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
-        self._listener.settimeout(1.0)  # a fallback: close() wakes accept() by connecting
+        self._listener.settimeout(1.0)  # accept() follows select(), so it never waits long
         self.port: int = self._listener.getsockname()[1]
         self._closing = threading.Event()
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()  # guards connections and their busy flags together
         self._connections: set[_Connection] = set()
         self._thread = threading.Thread(
             target=self._accept_loop, name="hookdk-capture", daemon=True
@@ -401,34 +401,42 @@ class _ProxyServer:
     def _accept_loop(self) -> None:
         while True:
             try:
-                sock, _ = self._listener.accept()
-            except TimeoutError:
+                ready, _, _ = select.select([self._listener], [], [], 1.0)
+            except (OSError, ValueError):
+                return
+            if not ready:
+                if self._closing.is_set():  # close()'s wake-up call could not connect
+                    return
                 continue
-            except OSError:
-                return
-            if self._closing.is_set():  # the wake-up call from close()
-                sock.close()
-                return
-            sock.settimeout(self.timeout)
-            connection = _Connection(sock, self)
-            with self._lock:
+            # Accept and register under the lock is_quiet() looks under, so a connection is
+            # always seen: still waiting on the listener, or registered.
+            with self.lock:
+                try:
+                    sock, _ = self._listener.accept()
+                except OSError:
+                    return
+                if self._closing.is_set():  # the wake-up call from close()
+                    sock.close()
+                    return
+                sock.settimeout(self.timeout)
+                connection = _Connection(sock, self)
                 self._connections.add(connection)
             connection.thread.start()
 
     def forget(self, connection: _Connection) -> None:
-        with self._lock:
+        with self.lock:
             self._connections.discard(connection)
 
     def is_quiet(self) -> bool:
         """No request in flight: none half-read, none waiting to be accepted or read."""
-        with self._lock:
+        with self.lock:
             if any(connection.busy for connection in self._connections):
                 return False
             waiting = [connection.sock for connection in self._connections]
-        try:
-            readable, _, _ = select.select([self._listener, *waiting], [], [], 0)
-        except (OSError, ValueError):  # a socket closed while we looked: look again
-            return False
+            try:
+                readable, _, _ = select.select([self._listener, *waiting], [], [], 0)
+            except (OSError, ValueError):  # a socket closed while we looked: look again
+                return False
         return not readable
 
     def close(self) -> None:
@@ -437,7 +445,7 @@ class _ProxyServer:
             socket.create_connection(("127.0.0.1", self.port), timeout=1.0).close()
         self._thread.join()
         self._listener.close()
-        with self._lock:
+        with self.lock:
             connections = list(self._connections)
         for connection in connections:
             connection.abort()
@@ -499,9 +507,30 @@ class _Connection:
                 return None
             # NEED_DATA: if nothing of this request has come yet, the connection is idle.
             self.busy = received_any or _has_buffered_tls(self.sock)
-            data = self.sock.recv(65536)
+            data = self.sock.recv(65536) if self.busy else self._receive_while_idle()
             self.busy = received_any = True
             conn.receive_data(data)
+
+    def _receive_while_idle(self) -> bytes:
+        """The first bytes of a request, taken off the socket under the lock is_quiet() looks
+        under, in the same step as marking the connection busy: the bytes are always seen,
+        on the socket or counted, so wait_idle() cannot miss a request that just began."""
+        while True:
+            readable, _, _ = select.select([self.sock], [], [], self.server.timeout)
+            if not readable:
+                raise TimeoutError("idle client")
+            with self.server.lock:
+                self.sock.setblocking(False)
+                try:
+                    data = self.sock.recv(65536)
+                except (BlockingIOError, ssl.SSLWantReadError):
+                    # part of a TLS record arrived (now inside OpenSSL): a request began
+                    self.busy = True
+                    continue
+                finally:
+                    self.sock.settimeout(self.server.timeout)
+                self.busy = True
+                return data
 
     def _read_body(self, conn: h11.Connection) -> bytes:
         if conn.they_are_waiting_for_100_continue:
