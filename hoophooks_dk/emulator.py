@@ -7,7 +7,6 @@ attached) -> a ``FireResult`` holding what Hoop would record and what the hook s
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import uuid
@@ -167,13 +166,10 @@ def build_payload(
     the builder to the schema), so they skip validation and its import cost.
     """
     payloads.check_event(event)
-    if base is None:
-        start = payloads.synthetic(event, **fields)
-    else:
-        start = copy.deepcopy(dict(base))  # the caller's payload stays as it was
-        payloads.set_fields(start, event, fields)
+    start = payloads.synthetic(event) if base is None else base
+    overrides = [*payloads.field_overrides(event, fields), *overrides]
     payload = payloads.complete(start, event, input_file=input_file, overrides=overrides)
-    if base is not None or overrides or fields:
+    if base is not None or overrides:
         check_payload(payload, event, source)
     return payload
 

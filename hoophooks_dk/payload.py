@@ -58,14 +58,14 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-def synthetic_open(reviewers: list[str] | None = None) -> dict[str, Any]:
+def synthetic_open() -> dict[str, Any]:
     return {
         "verb": "exec",
         "connection_name": "pg-prod",
         "connection_type": "database",
         "connection_subtype": "postgres",
         "connection_envs": {key: b64(value) for key, value in CANARY_SECRETS.items()},
-        "connection_reviewers": list(reviewers) if reviewers else None,
+        "connection_reviewers": None,
         "input": "SELECT id, email FROM customers WHERE created_at > now() - interval '1 day';",
         "user_email": "alice@example.com",
     }
@@ -77,26 +77,28 @@ def synthetic_close(exit_code: int = 0, output: str | None = None) -> dict[str, 
 
 
 def synthetic(event: str, **fields: Any) -> dict[str, Any]:
-    """A complete synthetic payload for ``event``, ``fields`` applied (see ``set_fields``)."""
+    """A synthetic payload for ``event`` (no id, sid, command or input_file yet: ``complete``
+    fills them), ``fields`` applied as ``field_overrides`` names them."""
     key = EVENT_KEYS[check_event(event)]
     payload: dict[str, Any] = {
         "event_session_open": None,
         "event_session_close": None,
         key: synthetic_open() if event == "session-open" else synthetic_close(),
     }
-    set_fields(payload, event, fields)
+    for path, value in field_overrides(event, fields):
+        set_path(payload, path, value)
     return payload
 
 
-def set_fields(payload: dict[str, Any], event: str, fields: Mapping[str, Any]) -> None:
-    """Set top-level keys by name and the fired event's fields by their bare names.
-
-    ``exit_code=1`` lands in ``event_session_close``; ``sid="..."`` at the top. This is
-    what ``hook_payload("session-close", exit_code=1)`` means in tests.
-    """
-    for name, value in fields.items():
-        path = name if name in TOP_LEVEL_KEYS or "." in name else f"{EVENT_KEYS[event]}.{name}"
-        set_path(payload, path, value)
+def field_overrides(event: str, fields: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """Fields by name as ``--set`` paths: top-level keys as they are, dotted paths as they
+    are, any other name a field of the fired event (``exit_code=1`` is
+    ``event_session_close.exit_code``). This is what ``hook_payload("session-close",
+    exit_code=1)`` means in tests."""
+    return [
+        (name if name in TOP_LEVEL_KEYS or "." in name else f"{EVENT_KEYS[event]}.{name}", value)
+        for name, value in fields.items()
+    ]
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -192,3 +192,10 @@ def test_fields_on_a_given_payload_leave_the_callers_dict_alone(hook_repo):
     sent = fired_payload(Emulator(repo.root).fire("session-close", partial, exit_code=5))
     assert sent["event_session_close"]["exit_code"] == 5
     assert partial == {"sid": "s-7", "event_session_close": {"exit_code": 0, "output": None}}
+
+
+def test_a_sid_given_as_a_field_moves_the_id_as_set_does(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    full = Emulator(repo.root).fire("session-close", sid="first").payload
+    moved = fired_payload(Emulator(repo.root).fire("session-close", full, sid="second"))
+    assert moved["id"] == hook_id("session-close", "second")
