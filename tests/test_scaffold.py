@@ -33,6 +33,7 @@ TEMPLATES = [template.name for template in templates()]
 HOOKS = ["hoop-hooks/session-open.runbook.py", "hoop-hooks/session-close.runbook.py"]
 GITHUB = ".github/workflows/hoop-hooks.yml"
 TEST_FILE = "tests/hooks/test_hoop_hooks.py"
+DELIVERY_TEST_FILE = "tests/hooks/test_delivery.py"
 INCLUDE_LINE = re.compile(rb"^# hookdk:include (.*)\n", re.MULTILINE)
 COMMON_FRAGMENTS = data_dir("templates") / "_common" / "include"
 
@@ -261,6 +262,25 @@ def test_template_has_metadata_both_hooks_and_tests(name):
     hooks = files[HOOKS[0]].decode() + files[HOOKS[1]].decode()
     for setting in template.settings:  # each one a constant an environment variable overrides
         assert re.search(rf'os\.environ\.get\(\s*"{setting}"', hooks), setting
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_every_template_gets_the_shared_delivery_tests_and_their_settings(name):
+    """Every template's hooks include the delivery fragment, so each gets the shared
+    test_delivery.py and conftest.py, fed by its own hook_settings.py."""
+    files = planned(name)
+    common = data_dir("templates") / "_common" / "tests" / "hooks"
+
+    assert (
+        b"# hookdk:include delivery\n"
+        in (get_template(name).folder / "hoop-hooks" / "session-open.runbook.py").read_bytes()
+    )
+    assert files[DELIVERY_TEST_FILE] == (common / "test_delivery.py").read_bytes()
+    assert files["tests/hooks/conftest.py"] == (common / "conftest.py").read_bytes()
+    own = files["tests/hooks/hook_settings.py"].decode()
+    for name in ("SETTINGS", "SECRET_SETTING", "ROUTE"):
+        assert re.search(rf"^{name} = ", own, re.MULTILINE), name
+    assert "\ndef event_id(request):\n" in own
 
 
 @pytest.mark.parametrize("name", TEMPLATES)

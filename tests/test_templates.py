@@ -36,9 +36,29 @@ def run_generated_suite(repo: Path, target: str = "tests/hooks") -> subprocess.C
 
 
 def defined_tests(repo: Path) -> int:
-    """The generated tests define one test per function (nothing is parametrized)."""
+    """How many test cases the generated suite defines: its test functions, each
+    parametrized one counted once per parameter set (test_delivery.py has some), as
+    `pytest --collect-only` lists them. Every function must yield at least one case."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q"]
+        + ["tests/hooks"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    cases = [line for line in listed.stdout.splitlines() if "::test_" in line]
     files = (repo / "tests" / "hooks").glob("test_*.py")
-    return sum(len(re.findall(r"^def test_", f.read_text(), re.MULTILINE)) for f in files)
+    functions = {
+        f"{f.name}::{name}"
+        for f in files
+        for name in re.findall(r"^def (test_\w+)", f.read_text(), re.MULTILINE)
+    }
+    collected = {case.split("[")[0].removeprefix("tests/hooks/") for case in cases}
+    assert collected == functions, listed.stdout[-2000:] + listed.stderr[-2000:]
+    return len(cases)
 
 
 def counts(output: str) -> str:

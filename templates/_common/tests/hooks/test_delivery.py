@@ -1,0 +1,95 @@
+"""Delivery tests, the same for every template, written by `hookdk init`.
+
+Every hook sends its request through the same delivery code (retry, give up, report in
+one line). These tests check that behaviour for this template's hooks, with the settings
+in hook_settings.py, next to this file (pinned by the `settings` fixture of conftest.py),
+and what the `delivery` fixture of conftest.py reads there: where the hooks post, the
+setting they cannot send without, how to read a request's idempotency key. The exact
+requests of this template are checked in test_hoop_hooks.py.
+"""
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_failing_collector_is_retried_then_reported(delivery, siem, status):
+    delivery.route().respond(status, text="collector overloaded")
+
+    for event in delivery.events:
+        before = len(siem.requests)
+        result = delivery.fire(event)
+
+        assert result.exit_code == 1
+        assert len(siem.requests) - before == delivery.attempts
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert f"HTTP {status}" in result.output
+        host = urlsplit(siem.requests[-1].url).hostname
+        assert f"delivery to {host} failed" in result.output
+        for secret in delivery.secrets:  # the output names the host only, never a secret
+            assert secret not in result.output
+
+
+@pytest.mark.parametrize(
+    "answers", [(503, 503, 200), (503, 429, 202), (503, 503, 201), (503, 503, 204)]
+)
+def test_collector_that_recovers_gets_the_event_once_delivered(delivery, siem, answers):
+    for event in delivery.events:
+        responses = [httpx.Response(status, text="ok") for status in answers]
+        delivery.route().mock(side_effect=responses)
+        before = len(siem.requests)
+
+        result = delivery.fire(event)
+
+        assert result.ok, result.output
+        retries = siem.requests[before:]
+        assert len(retries) == 3
+        assert {delivery.key(request) for request in retries} == {result.id}
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+def test_rejected_event_is_not_retried(delivery, siem, status):
+    delivery.route().respond(status, text="rejected: bad token")
+
+    for event in delivery.events:
+        before = len(siem.requests)
+        result = delivery.fire(event)
+
+        assert result.exit_code == 1
+        assert len(siem.requests) - before == 1  # a 4xx will not heal by retrying
+        assert f"HTTP {status} rejected: bad token" in result.output
+
+
+def test_missing_secret_fails_without_sending(delivery, siem, monkeypatch):
+    monkeypatch.setenv(delivery.secret_setting, "")
+
+    for event in delivery.events:
+        result = delivery.fire(event)
+
+        assert result.exit_code == 1
+        assert delivery.secret_setting in result.output
+    assert siem.requests == []
+
+
+def test_every_request_carries_its_idempotency_key(delivery, siem):
+    results = [delivery.fire(event) for event in delivery.events for _ in range(2)]
+
+    assert all(r.ok for r in results), [r.output for r in results]
+    assert len(siem.requests) == len(results)
+    for result, request in zip(results, siem.requests):
+        assert delivery.key(request) == result.id
+
+
+def test_example_payloads(hoop_hooks, siem):
+    for path in sorted(PAYLOADS.glob("*.json")):
+        payload = json.loads(path.read_text())
+        event = "session-open" if payload.get("event_session_open") else "session-close"
+        result = hoop_hooks.fire(event, payload)
+        assert result.ok, f"{path.name}: {result.output}"
+    siem.assert_no_leaks()
