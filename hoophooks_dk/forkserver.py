@@ -138,6 +138,9 @@ class ForkServerRunner:
             stdin = event_details(scratch, env) + script
             try:
                 output, status = self._follow(server, child, stdin, started + timeout)
+            except BaseException:  # Ctrl-C in the caller: the event must not outlive it
+                _kill_group(child.pid)
+                raise
             finally:
                 child.close()
             duration = time.perf_counter() - started

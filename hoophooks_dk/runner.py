@@ -93,6 +93,10 @@ class SubprocessRunner:
                 kill_group(process.pid)
                 output = _drain(process)
                 timed_out = True
+            except BaseException:  # Ctrl-C in the caller: its own session did not get it
+                kill_group(process.pid)
+                process.wait()
+                raise
             duration = time.perf_counter() - started
         exit_code = TIMEOUT_EXIT_CODE if timed_out else exit_code_of(process.returncode)
         return RunResult(exit_code, hoop_output(output), output, timed_out, duration)

@@ -1,0 +1,111 @@
+"""``hookdk watch``: fire on start and on every save, and show what the hook did.
+
+The face over ``watch.watch``. Each run is printed as ``hookdk fire`` prints a result,
+with the requests the hook sent and any payload secret it leaked, under a rule line that
+says when and why it ran (on a terminal the screen is cleared first, so the latest run
+is the whole screen). Errors that are the user's to fix (hooks Hoop would not load, a
+missing hook) are printed as a run and the watch goes on; Ctrl-C (or SIGTERM) ends it,
+with the warm interpreter, the hook's processes and the capture stopped, and exit 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli import EVENT, echo_result, emulator_from, parse_overrides, read_payload_file, run_options
+from .errors import HookdkError
+
+
+@click.command("watch")
+@click.argument("event", type=EVENT, default="session-close", required=False)
+@click.option("--payload", "payload_file", metavar="FILE|-", help="Payload file (may be partial).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
+@click.option(
+    "--clear/--no-clear",
+    default=None,
+    help="Clear the screen before each run [default: when the output is a terminal].",
+)
+@run_options(runner="auto")
+def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
+    """Fire EVENT [default: session-close] now and again on every save of the hooks.
+
+    Watches hoop-hooks/session-open.runbook.py, hoop-hooks/session-close.runbook.py,
+    hookdk.toml and pyproject.toml. One warm interpreter (the fast runner, where the
+    system has fork) and one capture serve the whole watch. With --json, each run is one
+    line of JSON. Ctrl-C stops it.
+    """
+    from .hooks import find_repo_root
+    from .watch import WATCHED_FILES, watch
+
+    if options["ref"] is not None:
+        raise click.UsageError(
+            "watch fires the hooks in the working tree, which a save changes; "
+            "--ref reads a commit, which it does not (use `hookdk fire --ref`)"
+        )
+    root = options["repo"].resolve() if options["repo"] else find_repo_root()
+    if not root.is_dir():
+        raise HookdkError(f"--repo {options['repo']}: no such directory")
+    options = options | {"repo": root}
+    base = read_payload_file(payload_file) if payload_file else None
+    label = "standard input" if payload_file == "-" else (payload_file or "payload")
+    overrides = parse_overrides(sets)
+
+    def fire(emulator):
+        # A session flow (`--flow NAME`, once Emulator has flows) fires here instead.
+        return [emulator.fire(event, base, overrides, source=label)]
+
+    clear = sys.stdout.isatty() if clear is None else clear
+    watched = ", ".join(WATCHED_FILES)
+    click.echo(f"hookdk: watching {watched} in {root} (Ctrl-C to stop)", err=True)
+    runs = watch(root, lambda: emulator_from(options), fire)
+    with _stopped_by_sigterm(), contextlib.closing(runs):
+        try:
+            for run in runs:
+                if as_json:
+                    click.echo(json.dumps(run.to_dict(), ensure_ascii=False))
+                else:
+                    _echo_run(run, clear, options, root)
+        except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: let us clean up
+    click.echo("hookdk: watch stopped", err=True)
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm():
+    """SIGTERM ends the watch as Ctrl-C does, cleaning up, instead of killing it outright."""
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _echo_run(run, clear: bool, options: dict[str, Any], root: Path) -> None:
+    from .cli import capturing
+
+    if clear:
+        click.clear()
+    why = ", ".join(run.changed) + " changed" if run.changed else "started"
+    title = f" {run.started:%H:%M:%S} run {run.number}: {why} "
+    click.echo(click.style(f"──{title}".ljust(78, "─"), dim=True))
+    if run.error is not None:
+        click.echo(f"{click.style('NOT RUN', fg='red', bold=True)} hookdk: {run.error}")
+    for result in run.results:
+        echo_result(result, capturing(options))
+    if run.leaks:
+        click.echo(click.style(f"  LEAKED: {len(run.leaks)} payload secret(s)", fg="red"))
+        for leak in run.leaks:
+            click.echo(f"    {leak}")
+    if clear:
+        click.echo(f"\nhookdk: watching {root} (Ctrl-C to stop)", err=True)
