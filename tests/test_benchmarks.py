@@ -19,10 +19,10 @@ def test_quick_benchmark_prints_every_ratio_with_its_target():
         [sys.executable, str(BENCHMARK), "--quick"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    for key, target in (("a", "<= 2.5x"), ("b", ">= 15x"), ("c", "<= 1.5x")):
+    for key, target in (("a", "<= 2.5x"), ("b", ">= 15x"), ("c", "<= 1.5x"), ("f", "<= 2x")):
         section = re.search(
             rf"^\({key}\) .*\n\s+ratio (\S+)x\s+target (.+?)\s+(met|MISSED)$",
             done.stdout,
@@ -32,3 +32,13 @@ def test_quick_benchmark_prints_every_ratio_with_its_target():
         assert float(section[1]) > 0
         assert section[2] == target
     assert "(d) hookdk fire start-up" in done.stdout
+    assert re.search(
+        r"^\(a2\) floor under \(a\).*\n\s+ratio \S+x\s+\(information\)$", done.stdout, re.M
+    )
+    watch = re.search(
+        r"^\(e\) hookdk watch.*\n\s+median (\S+) ms\s+target < 100 ms\s+(met|MISSED)$",
+        done.stdout,
+        re.MULTILINE,
+    )
+    assert watch, f"watch latency (e) missing from:\n{done.stdout}"
+    assert float(watch[1]) > 0
