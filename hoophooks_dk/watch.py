@@ -186,7 +186,10 @@ def _notifier(folders: tuple[Path, ...]):  # -> watchfiles' RustNotify
     delay = os.environ.get("WATCHFILES_POLL_DELAY_MS", "")
     poll_delay_ms = int(delay) if delay.isdecimal() else 300
     paths = [str(folder) for folder in folders]
-    return RustNotify(paths, False, force_polling, poll_delay_ms, False, False)
+    try:
+        return RustNotify(paths, False, force_polling, poll_delay_ms, False, False)
+    except (OSError, RuntimeError) as error:  # e.g. the system's inotify watches used up
+        raise HookdkError(f"cannot watch {', '.join(paths)}: {error}") from None
 
 
 def _relevant(repo: Path, batch: set[tuple[int, str]]) -> tuple[str, ...]:

@@ -126,6 +126,15 @@ def test_watch_fires_on_each_save_survives_broken_hooks_and_ends_on_sigint(runbo
     assert second["changed"] == ["hoop-hooks/session-close.runbook.py"]
     assert output_of(second) == "two"
 
+    # As editors save: a new file renamed over the old one.
+    runbooks.write("hoop-hooks/.session-close.runbook.py.swp", PRINT.format("renamed"))
+    (runbooks.root / "hoop-hooks/.session-close.runbook.py.swp").rename(
+        runbooks.root / "hoop-hooks/session-close.runbook.py"
+    )
+    renamed = watching.next_run()
+    assert renamed["changed"] == ["hoop-hooks/session-close.runbook.py"]
+    assert output_of(renamed) == "renamed"
+
     save(runbooks, "{{ .NoSuchThing }\nprint('never')\n")  # Hoop would not load it
     broken = watching.next_run()
     assert broken["results"] == [] and not broken["ok"]
