@@ -19,7 +19,15 @@ from typing import Any
 
 import click
 
-from .cli import EVENT, echo_result, emulator_from, parse_overrides, read_payload_file, run_options
+from .cli import (
+    EVENT,
+    capturing,
+    echo_result,
+    emulator_from,
+    parse_overrides,
+    read_payload_file,
+    run_options,
+)
 from .errors import HookdkError
 
 
@@ -65,7 +73,7 @@ def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
     watched = ", ".join(WATCHED_FILES)
     click.echo(f"hookdk: watching {watched} in {root} (Ctrl-C to stop)", err=True)
     runs = watch(root, lambda: emulator_from(options), fire)
-    with _stopped_by_sigterm(), contextlib.closing(runs):
+    with _interrupted_once(), contextlib.closing(runs):
         try:
             for run in runs:
                 if as_json:
@@ -73,27 +81,31 @@ def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
                 else:
                     _echo_run(run, clear, options, root)
         except KeyboardInterrupt:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: let us clean up
+            pass  # the way a watch ends; closing the runs stops what they started
     click.echo("hookdk: watch stopped", err=True)
 
 
 @contextlib.contextmanager
-def _stopped_by_sigterm():
-    """SIGTERM ends the watch as Ctrl-C does, cleaning up, instead of killing it outright."""
+def _interrupted_once():
+    """Ctrl-C or SIGTERM ends the watch as a KeyboardInterrupt. A second one, while the
+    watch stops the hook, the warm interpreter and the capture, is ignored: cutting that
+    short would leave them behind."""
+    names = (signal.SIGINT, signal.SIGTERM)
 
     def interrupt(_signum, _frame):
+        for name in names:
+            signal.signal(name, signal.SIG_IGN)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {name: signal.signal(name, interrupt) for name in names}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for name, handler in previous.items():
+            signal.signal(name, handler)
 
 
 def _echo_run(run, clear: bool, options: dict[str, Any], root: Path) -> None:
-    from .cli import capturing
-
     if clear:
         click.clear()
     why = ", ".join(run.changed) + " changed" if run.changed else "started"

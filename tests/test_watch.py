@@ -63,9 +63,9 @@ class Watch:
         assert line is not None, f"watch ended: {self.stop()}"
         return json.loads(line)
 
-    def interrupt(self) -> tuple[int, str]:
-        """SIGINT, as Ctrl-C sends it; the exit code and stderr."""
-        self.process.send_signal(signal.SIGINT)
+    def interrupt(self, number: int = signal.SIGINT) -> tuple[int, str]:
+        """SIGINT, as Ctrl-C sends it (or another signal); the exit code and stderr."""
+        self.process.send_signal(number)
         return self.stop()
 
     def stop(self) -> tuple[int, str]:
@@ -161,8 +161,11 @@ def test_watch_fires_on_each_save_survives_broken_hooks_and_ends_on_sigint(runbo
 
 
 @needs_proc
-@pytest.mark.parametrize("runner", ["fast", "subprocess"])
-def test_sigint_while_a_hook_runs_stops_the_hook_too(runbooks, tmp_path, runner):
+@pytest.mark.parametrize(
+    ("runner", "number"),
+    [("fast", signal.SIGINT), ("subprocess", signal.SIGINT), ("fast", signal.SIGTERM)],
+)
+def test_sigint_while_a_hook_runs_stops_the_hook_too(runbooks, tmp_path, runner, number):
     started = tmp_path / "started"
     hang = f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(300)\n"
     runbooks.hooks(hang, hang)
@@ -172,7 +175,7 @@ def test_sigint_while_a_hook_runs_stops_the_hook_too(runbooks, tmp_path, runner)
         assert time.monotonic() < deadline, "the hook never started"
         assert watching.process.poll() is None, watching.stop()
         time.sleep(0.05)
-    code, stderr = watching.interrupt()
+    code, stderr = watching.interrupt(number)
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert watching.survivors() == []
