@@ -46,8 +46,8 @@ def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
 
     Watches hoop-hooks/session-open.runbook.py, hoop-hooks/session-close.runbook.py,
     hookdk.toml and pyproject.toml. One warm interpreter (the fast runner, where the
-    system has fork) and one capture serve the whole watch. With --json, each run is one
-    line of JSON. Ctrl-C stops it.
+    system has fork) and, when capturing, one capture serve the whole watch. With --json,
+    each run is one line of JSON. Ctrl-C stops it.
     """
     from .hooks import find_repo_root
     from .watch import WATCHED_FILES, watch
