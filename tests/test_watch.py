@@ -8,6 +8,7 @@ marker, so that after the watch ends the test can look for any process still hol
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -224,11 +225,13 @@ def test_core_watch_sees_the_hooks_folder_appear(runbooks):
     guard = threading.Timer(WAIT, stop.set)  # a missed save ends the watch, not the test run
     guard.start()
 
+    @contextlib.contextmanager
     def open_emulator():
-        return ForkServerRunner()  # closed by the watch when it ends
+        with ForkServerRunner() as runner:  # stopped when the watch ends
+            yield Emulator(runbooks.root, runner=runner)
 
-    def fire(runner):
-        return [Emulator(runbooks.root, runner=runner).fire("session-close")]
+    def fire(emulator):
+        return [emulator.fire("session-close")]
 
     runs = watch(runbooks.root, open_emulator, fire, stop=stop)
     try:
