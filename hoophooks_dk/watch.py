@@ -146,16 +146,17 @@ def _message(error: Exception) -> str:
 def _batches(repo: Path, stop: Any, step_ms: int) -> Iterator[tuple[str, ...]]:
     """``()`` once the watch is on, then the watched paths each batch of saves touched.
 
-    The notifier is running before the first ``()`` is yielded and between batches, so
-    a save made while a run is under way is kept for the next batch, never lost.
+    A notifier is running whenever a batch is yielded, so a save made while a run is
+    under way is kept for the next batch, never lost. When ``hoop-hooks/`` comes or goes,
+    the notifier on the new set of folders is started before that batch is yielded.
     """
-    first = True
+    pending: tuple[str, ...] | None = ()
     while True:
         folders = _folders(repo)
         with _notifier(folders) as notifier:
-            if first:
-                first = False
-                yield ()
+            if pending is not None:
+                yield pending
+                pending = None
             while True:
                 batch = notifier.watch(DEBOUNCE_MS, step_ms, 0, stop)
                 if batch == "signal":
@@ -163,11 +164,11 @@ def _batches(repo: Path, stop: Any, step_ms: int) -> Iterator[tuple[str, ...]]:
                 if batch == "stop":
                     return
                 changed = _relevant(repo, batch)
-                moved = _folders(repo) != folders  # hoop-hooks/ came or went
-                if changed or moved:
-                    yield changed or (HOOKS_FOLDER,)
-                if moved:
-                    break  # watch anew, on the folders there are now
+                if _folders(repo) != folders:  # hoop-hooks/ came or went: watch anew first
+                    pending = changed or (HOOKS_FOLDER,)
+                    break
+                if changed:
+                    yield changed
 
 
 def _folders(repo: Path) -> tuple[Path, ...]:

@@ -214,9 +214,9 @@ def test_watch_refuses_ref_and_a_missing_repo(tmp_path):
         assert needle in done.stderr and "Traceback" not in done.stderr
 
 
-def test_core_watch_sees_the_hooks_folder_appear(runbooks):
+def test_core_watch_sees_the_hooks_folder_appear_and_reopens_on_settings(runbooks):
     """No hoop-hooks/ at start: the run says so, and creating it is seen (the watch moves
-    onto the new folder)."""
+    onto the new folder). One emulator serves the runs until a settings file changes."""
     from hoophooks_dk.emulator import Emulator
     from hoophooks_dk.forkserver import ForkServerRunner
 
@@ -225,9 +225,12 @@ def test_core_watch_sees_the_hooks_folder_appear(runbooks):
     guard = threading.Timer(WAIT, stop.set)  # a missed save ends the watch, not the test run
     guard.start()
 
+    opened: list[ForkServerRunner] = []
+
     @contextlib.contextmanager
     def open_emulator():
         with ForkServerRunner() as runner:  # stopped when the watch ends
+            opened.append(runner)
             yield Emulator(runbooks.root, runner=runner)
 
     def fire(emulator):
@@ -242,6 +245,13 @@ def test_core_watch_sees_the_hooks_folder_appear(runbooks):
         while later.error is not None:  # the folder, then its files, may come separately
             later = next(runs)
         assert later.results[0].output.strip() == "here"
+        assert len(opened) == 1  # one emulator (one warm runner) for every run so far
+        runbooks.write("hookdk.toml", "# settings\n")
+        after_settings = next(runs)
+        assert after_settings.changed == ("hookdk.toml",)
+        assert after_settings.results[0].output.strip() == "here"
+        assert len(opened) == 2  # settings are read when an emulator is made: a new one
+        assert opened[0].server_pid is None  # the first was closed
     finally:
         runs.close()
         guard.cancel()
