@@ -45,7 +45,7 @@ def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
     """Fire EVENT [default: session-close] now and again on every save of the hooks.
 
     Watches hoop-hooks/session-open.runbook.py, hoop-hooks/session-close.runbook.py,
-    hookdk.toml and pyproject.toml. One warm interpreter (the fast runner, where the
+    hookdk.toml and pyproject.toml, and the --payload file. One warm interpreter (the fast runner, where the
     system has fork) and, when capturing, one capture serve the whole watch. With --json,
     each run is one line of JSON. Ctrl-C stops it.
     """
@@ -61,18 +61,21 @@ def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
     if not root.is_dir():
         raise HookdkError(f"--repo {options['repo']}: no such directory")
     options = options | {"repo": root}
-    base = read_payload_file(payload_file) if payload_file else None
+    base = read_payload_file(payload_file) if payload_file else None  # bad at start: exit 2
     label = "standard input" if payload_file == "-" else (payload_file or "payload")
     overrides = parse_overrides(sets)
+    payload_path = Path(payload_file) if payload_file and payload_file != "-" else None
 
     def fire(emulator):
         # A session flow (`--flow NAME`, once Emulator has flows) fires here instead.
-        return [emulator.fire(event, base, overrides, source=label)]
+        payload = read_payload_file(payload_file) if payload_path else base  # as saved now
+        return [emulator.fire(event, payload, overrides, source=label)]
 
     clear = sys.stdout.isatty() if clear is None else clear
     watched = ", ".join(WATCHED_FILES)
     click.echo(f"hookdk: watching {watched} in {root} (Ctrl-C to stop)", err=True)
-    runs = watch(root, lambda: emulator_from(options), fire)
+    also = [payload_path] if payload_path else []
+    runs = watch(root, lambda: emulator_from(options), fire, also=also)
     with _interrupted_once(), contextlib.closing(runs):
         try:
             for run in runs:

@@ -17,8 +17,9 @@ Choices, and why:
   file and renaming it over the old one, which a watch on the file itself would lose
   after the first save; the repository root and ``hoop-hooks/`` are watched one level
   deep (a recursive watch of a large repository costs an inotify watch per folder), and
-  only the four paths that matter pass the filter. When ``hoop-hooks/`` appears or
-  disappears, the watch restarts on the new set of folders.
+  only the four paths that matter (and a payload file, when one is given) pass the
+  filter. When ``hoop-hooks/`` appears or disappears, the watch restarts on the new set
+  of folders.
 * **Batches are closed after ``STEP_MS`` of quiet** (watchfiles' default is 50): a save
   is a burst of events a few milliseconds long, and the save-to-result latency is a
   target (``benchmarks/run.py``).
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -92,18 +93,22 @@ def watch(
     open_emulator: OpenEmulator,
     fire: Fire,
     *,
+    also: Iterable[Path] = (),
     stop: Any = None,
     step_ms: int = STEP_MS,
 ) -> Iterator[Run]:
     """Yield a run at once, then one per batch of saves, until ``stop`` is set (anything
     with ``is_set()``) or Ctrl-C (raised as ``KeyboardInterrupt``).
 
-    The emulator (its runner, its capture) stays open while the generator is suspended;
+    ``also`` names more files whose saves fire a run (a payload file), reported by the
+    path given. The emulator (its runner, its capture) stays open while the generator is
+    suspended;
     close the generator (``contextlib.closing``) to close it at once.
     """
     with contextlib.ExitStack() as opened:
         emulator = None
-        for number, changed in enumerate(_batches(repo, stop, step_ms), start=1):
+        batches = _batches(_Watched(repo, also), stop, step_ms)
+        for number, changed in enumerate(batches, start=1):
             started = datetime.now().astimezone()
             if emulator is not None and any(path in SETTINGS_FILES for path in changed):
                 opened.close()  # settings changed: a new emulator reads them again
@@ -143,7 +148,7 @@ def _message(error: Exception) -> str:
     return str(error) if isinstance(error, HooksNotLoaded) else f"error: {error}"
 
 
-def _batches(repo: Path, stop: Any, step_ms: int) -> Iterator[tuple[str, ...]]:
+def _batches(watched: _Watched, stop: Any, step_ms: int) -> Iterator[tuple[str, ...]]:
     """``()`` once the watch is on, then the watched paths each batch of saves touched.
 
     A notifier is running whenever a batch is yielded, so a save made while a run is
@@ -152,7 +157,7 @@ def _batches(repo: Path, stop: Any, step_ms: int) -> Iterator[tuple[str, ...]]:
     """
     pending: tuple[str, ...] | None = ()
     while True:
-        folders = _folders(repo)
+        folders = watched.folders()
         with _notifier(folders) as notifier:
             if pending is not None:
                 yield pending
@@ -163,17 +168,30 @@ def _batches(repo: Path, stop: Any, step_ms: int) -> Iterator[tuple[str, ...]]:
                     raise KeyboardInterrupt
                 if batch == "stop":
                     return
-                changed = _relevant(repo, batch)
-                if _folders(repo) != folders:  # hoop-hooks/ came or went: watch anew first
+                changed = watched.relevant(batch)
+                if watched.folders() != folders:  # hoop-hooks/ came or went: watch anew first
                     pending = changed or (HOOKS_FOLDER,)
                     break
                 if changed:
                     yield changed
 
 
-def _folders(repo: Path) -> tuple[Path, ...]:
-    hooks = repo / HOOKS_FOLDER
-    return (repo, hooks) if hooks.is_dir() else (repo,)
+class _Watched:
+    """The files whose saves fire a run, and the folders to watch for them."""
+
+    def __init__(self, repo: Path, also: Iterable[Path]) -> None:
+        self.repo = repo
+        self.names = {str(repo / name): name for name in WATCHED_FILES}
+        self.names |= {str(path.resolve()): str(path) for path in also}
+
+    def folders(self) -> tuple[Path, ...]:
+        hooks = self.repo / HOOKS_FOLDER
+        found = [self.repo, hooks, *(Path(name).parent for name in self.names)]
+        return tuple(dict.fromkeys(folder for folder in found if folder.is_dir()))
+
+    def relevant(self, batch: set[tuple[int, str]]) -> tuple[str, ...]:
+        """The watched files among the changed paths, by their names here, sorted."""
+        return tuple(sorted({self.names[path] for _, path in batch if path in self.names}))
 
 
 def _notifier(folders: tuple[Path, ...]):  # -> watchfiles' RustNotify
@@ -191,9 +209,3 @@ def _notifier(folders: tuple[Path, ...]):  # -> watchfiles' RustNotify
         return RustNotify(paths, False, force_polling, poll_delay_ms, False, False)
     except (OSError, RuntimeError) as error:  # e.g. the system's inotify watches used up
         raise HookdkError(f"cannot watch {', '.join(paths)}: {error}") from None
-
-
-def _relevant(repo: Path, batch: set[tuple[int, str]]) -> tuple[str, ...]:
-    """The watched files among the changed paths, relative to ``repo``, sorted."""
-    wanted = {str(repo / name): name for name in WATCHED_FILES}
-    return tuple(sorted({wanted[path] for _, path in batch if path in wanted}))

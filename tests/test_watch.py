@@ -27,6 +27,10 @@ from hoophooks_dk.watch import watch
 WAIT = 60.0  # seconds for any one run to show up; generous for a loaded machine
 
 PRINT = 'print("{}")\n'
+ECHO_EXIT_CODE = """\
+import json, os
+print(json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])["event_session_close"]["exit_code"])
+"""
 POSTS_PAYLOAD = """\
 import os, urllib.request
 body = os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"].encode()
@@ -195,6 +199,23 @@ def test_a_settings_file_save_fires_again(runbooks):
         save(runbooks, PRINT.format("again"))
         run = watching.next_run()  # the README save fired nothing: this is the hook's
         assert run["changed"] == ["hoop-hooks/session-close.runbook.py"]
+    finally:
+        watching.interrupt()
+
+
+def test_a_payload_file_is_read_again_on_each_save(runbooks, tmp_path):
+    runbooks.hooks(PRINT.format("open"), ECHO_EXIT_CODE)
+    payload = tmp_path / "close.json"
+    payload.write_text('{"event_session_close": {"exit_code": 3, "output": null}}')
+    watching = Watch(runbooks.root, "--payload", str(payload))
+    try:
+        assert output_of(watching.next_run()) == "3"
+        payload.write_text("{not json")
+        broken = watching.next_run()
+        assert broken["changed"] == [str(payload)]
+        assert "invalid JSON" in broken["error"]
+        payload.write_text('{"event_session_close": {"exit_code": 4, "output": null}}')
+        assert output_of(watching.next_run()) == "4"
     finally:
         watching.interrupt()
 
