@@ -13,6 +13,9 @@ Choices, and why:
   rather than a hand-written polling loop: it sees a save within milliseconds without
   spinning, groups the several events one save makes (an editor's write-to-temp and
   rename) into one batch, and turns Ctrl-C into ``KeyboardInterrupt`` while it waits.
+  Its notifier (``RustNotify``, the documented backend of ``watchfiles.watch``) is used
+  directly, because ``watch()`` starts it only when first asked for changes: here it must
+  be on before the first run and all along, so that a save made during a run is seen.
 * **Folders are watched, not files, and not recursively.** Editors save by writing a new
   file and renaming it over the old one, which a watch on the file itself would lose
   after the first save; the repository root and ``hoop-hooks/`` are watched one level
@@ -102,8 +105,7 @@ def watch(
 
     ``also`` names more files whose saves fire a run (a payload file), reported by the
     path given. The emulator (its runner, its capture) stays open while the generator is
-    suspended;
-    close the generator (``contextlib.closing``) to close it at once.
+    suspended; close the generator (``contextlib.closing``) to close it at once.
     """
     with contextlib.ExitStack() as opened:
         emulator = None
