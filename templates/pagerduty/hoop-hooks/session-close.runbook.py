@@ -1,4 +1,4 @@
-"""Hoop session-close hook: a PagerDuty alert (Events API v2) when a chosen connection opens.
+"""Hoop session-close hook: a PagerDuty alert (Events API v2) when a session fails.
 
 Hoop runs this file with python3 once, when a session ends. A session that failed (a
 non-zero exit code) raises an alert whose dedup_key is the payload id; a clean one sends
