@@ -247,9 +247,15 @@ def test_fire_capture_json_lists_requests_and_respond_sets_the_status(hook_repo)
     assert ["Host", "siem.example.com"] in sent["headers"]
 
 
-def test_fire_without_capture_has_no_requests_key(echo_repo):
+def test_fire_captures_by_default_and_live_says_so(echo_repo):
     done = hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--json")
-    assert "requests" not in json.loads(done.stdout)
+    result = json.loads(done.stdout)
+    assert (result["network"], result["requests"]) == ("captured", [])
+    live = hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--live", "--json")
+    result = json.loads(live.stdout)
+    assert result["network"] == "live" and "requests" not in result
+    text = hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--live").stdout
+    assert "network: LIVE" in text
 
 
 PARENT_HOOK = """\
