@@ -235,6 +235,13 @@ def check_payload(payload: Mapping[str, Any], event: str, source: str = "payload
     """Raise one PayloadError that lists every violation, or when the event does not match."""
     from .schema import validate
 
+    problems = payloads.value_problems(payload)
+    if not isinstance(payload.get("sid"), str):
+        problems.append(f"$.sid: expected a uuid string, got {json.dumps(payload.get('sid'))}")
+    else:
+        problems += [p for p in [payloads.sid_problem(payload)] if p]
+    if problems:
+        raise PayloadError(f"{source}: {'; '.join(problems)}")
     violations = validate(payload)
     if violations:
         listed = "\n".join(f"  {v}" for v in violations)
