@@ -1245,7 +1245,7 @@ def _name_missing_setting(f: Finding, settings_source: str | None) -> Finding:
     hint = missing_setting(f.message, settings_source)
     if hint is None:
         return f
-    return Finding(f.rule, f.severity, f"{f.message} ({hint.message})", hint.fix, f.file, f.line)
+    return Finding(f.rule, f.severity, f.message, hint.fix, f.file, f.line)
 
 
 def crashes(result: FireResult, hook: HookFile) -> list[Finding]:

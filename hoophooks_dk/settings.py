@@ -190,9 +190,15 @@ def apply_routes(capture: Capture, routes: Iterable[Route]) -> None:
 
 
 def missing_setting_fix(name: str, source: str | None = None) -> str:
-    """How to give a hook the setting ``name``: the words every message uses."""
-    where = source or f"{SETTINGS_FILE} or [tool.hookdk.env] in pyproject.toml"
-    return f"give it: --env {name}=..., --env-file FILE, or env.{name} in {where}"
+    """How to give a hook the setting ``name``: the words every message uses (naming the
+    repo's settings file when it has one)."""
+    if source == SETTINGS_FILE:
+        where = f"under [env] in {SETTINGS_FILE}"
+    elif source is not None:
+        where = "under [tool.hookdk.env] in pyproject.toml"
+    else:
+        where = f"under [tool.hookdk.env] in pyproject.toml (or [env] in {SETTINGS_FILE})"
+    return f'give the hooks {name}: --env {name}=..., --env-file FILE, or {name} = "..." {where}'
 
 
 # --- reading the file ------------------------------------------------------------------
