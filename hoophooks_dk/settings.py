@@ -44,6 +44,7 @@ ENV_MODES = ("inherit", "clean")
 KNOWN_KEYS = ("python", "timeout", "env", "env_mode", "respond")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _METHOD = re.compile(r"[A-Za-z]+\Z")
+HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 @dataclass(frozen=True)
@@ -184,9 +185,10 @@ def apply_routes(capture: Capture, routes: Iterable[Route]) -> None:
     import httpx
 
     for route in routes:
-        capture.router.route(method=route.method, url__regex=_url_regex(route.pattern)).mock(
-            return_value=httpx.Response(route.status)
-        )
+        lookups = {"url__regex": _url_regex(route.pattern)}
+        if route.method:
+            lookups["method"] = route.method
+        capture.router.route(**lookups).mock(return_value=httpx.Response(route.status))
 
 
 def missing_setting_fix(name: str, source: str | None = None) -> str:
@@ -273,6 +275,8 @@ def _route(pattern: str, status: int, where: str, original: str) -> Route:
     method, _, url = pattern.partition(" ")
     if not url:
         method, url = "", method
+        if url.upper() in HTTP_METHODS:
+            url = ""
     url = url.strip()
     if method and not _METHOD.match(method):
         raise HookdkError(f"{where} {original!r}: {method!r} is not an HTTP method")
