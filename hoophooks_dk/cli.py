@@ -426,7 +426,9 @@ def main() -> None:
     from .render import HooksNotLoaded
 
     try:
-        cli.main(standalone_mode=False)
+        # prog_name: usage lines and the completion variable (_HOOKDK_COMPLETE) say hookdk
+        # however it was started (the console script, or python -m hoophooks_dk).
+        cli.main(standalone_mode=False, prog_name="hookdk")
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:

@@ -127,3 +127,15 @@ def test_check_is_coloured_on_a_terminal_only(hook_repo, monkeypatch):
     assert "\x1b[" not in plain.output and "HK304 error" in plain.output
     monkeypatch.setenv("NO_COLOR", "1")
     assert "\x1b[" not in runner.invoke(check_command, args, color=True).output
+
+
+def test_shell_completion_as_the_readme_documents_it(tmp_path):
+    """The README's `_HOOKDK_COMPLETE` lines work: a script, and commands and options."""
+    script = hookdk(env={"_HOOKDK_COMPLETE": "bash_source"}, cwd=tmp_path)
+    assert "_hookdk_completion" in script.stdout
+    words = {
+        "_HOOKDK_COMPLETE": "bash_complete",
+        "COMP_WORDS": "hookdk fire --li",
+        "COMP_CWORD": "2",
+    }
+    assert "plain,--live" in hookdk(env=words, cwd=tmp_path).stdout
