@@ -407,7 +407,7 @@ def echo_requests(requests) -> None:
     if not requests:
         click.echo("  sent: no HTTP requests")
         return
-    click.echo(f"  sent: {len(requests)} request(s)")
+    click.echo(f"  sent: {len(requests)} request(s), answered by the local capture (none left)")
     click.echo(f"    {'#':>3}  {'METHOD':<7} {'STATUS':>6} {'BYTES':>7}  URL")
     for request in requests:
         click.echo(
