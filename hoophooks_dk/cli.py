@@ -17,6 +17,15 @@ from typing import Any
 
 import click
 
+from .cli_report import (
+    echo_hints,
+    echo_leaks,
+    fail_json,
+    leak_fails,
+    result_dict,
+    result_hints,
+    wants_json,
+)
 from .errors import HookdkError
 
 EVENT = click.Choice(["session-open", "session-close"])
@@ -200,11 +209,6 @@ def capturing(options: dict[str, Any]) -> bool:
     return not options["live"]
 
 
-def leak_fails(results, options: dict[str, Any]) -> bool:
-    """A leak fails the command unless ``--allow-leaks``."""
-    return not options["allow_leaks"] and any(result.leaks for result in results)
-
-
 def make_runner(kind: str, python: str):
     if kind == "subprocess":  # the common case skips importing the fork server
         from .runner import SubprocessRunner
@@ -338,18 +342,6 @@ def schema(show_path) -> None:
     click.echo(str(schema_path()) if show_path else read_schema_text(), nl=show_path)
 
 
-def result_hints(result, emulator, options: dict[str, Any]) -> list:
-    """Why a failed run failed, when a check rule or a missing setting explains it."""
-    from .hints import hints_for
-
-    source = getattr(options.get("settings"), "source", None)
-    return hints_for(result, emulator.repo, emulator.ref, settings_source=source)
-
-
-def result_dict(result, hints: list) -> dict[str, Any]:
-    return result.to_dict() | {"hints": [hint.to_dict() for hint in hints]}
-
-
 def echo_result(result, captured: bool = False, hints=(), allow_leaks: bool = False) -> None:
     for warning in result.warnings:
         click.echo(f"hookdk: warning: {warning}", err=True)
@@ -382,24 +374,7 @@ def echo_result(result, captured: bool = False, hints=(), allow_leaks: bool = Fa
             f"  network: {live}: the hook reached the real network (--live); nothing captured"
         )
     echo_leaks(result.leaks, allow_leaks)
-    for hint in hints:
-        click.echo(f"  {click.style('hint', fg='cyan', bold=True)}: {hint}")
-
-
-def echo_leaks(leaks, allowed: bool = False) -> None:
-    """Each payload secret the hook sent: which, in what encoding, in which request."""
-    if not leaks:
-        return
-    word = click.style("LEAKS", fg="red", bold=True)
-    note = " (allowed by --allow-leaks)" if allowed else ""
-    click.echo(f"  {word}: {len(leaks)} payload secret(s) sent out{note}")
-    for leak in leaks:
-        click.echo(f"    {leak.summary()}")
-    if not allowed:
-        click.echo(
-            "    forward only the fields the SIEM needs: never connection_envs values or "
-            "input_file (--allow-leaks to exit 0 anyway)"
-        )
+    echo_hints(hints)
 
 
 def echo_requests(requests) -> None:
@@ -456,18 +431,3 @@ def main() -> None:
             fail_json(str(error), 2)
         click.echo(f"hookdk: error: {error}", err=True)
         sys.exit(2)
-
-
-def wants_json(argv: list[str] | None = None) -> bool:
-    """Whether the command line asked for JSON output (read from the raw arguments, since
-    the error may come before click parsed them)."""
-    args = sys.argv[1:] if argv is None else argv
-    if "--" in args:
-        args = args[: args.index("--")]
-    pairs = zip(args, [*args[1:], ""], strict=True)
-    return "--json" in args or "--format=json" in args or ("--format", "json") in pairs
-
-
-def fail_json(message: str, exit_code: int, **extra: Any) -> None:
-    click.echo(json.dumps({"error": message, "exit_code": exit_code, **extra}, ensure_ascii=False))
-    sys.exit(exit_code)

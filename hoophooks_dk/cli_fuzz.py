@@ -20,15 +20,8 @@ from typing import Any
 
 import click
 
-from .cli import (
-    EVENT,
-    capturing,
-    echo_result,
-    emulator_from,
-    result_dict,
-    result_hints,
-    run_options,
-)
+from .cli import EVENT, capturing, echo_result, emulator_from, run_options
+from .cli_report import result_dict, result_hints
 from .errors import HookdkError
 
 
