@@ -84,6 +84,7 @@ def settings_options(function):
         ),
         click.option(
             "--python",
+            metavar="PYTHON",
             help="Interpreter [default: python in the settings file, else python3, as the agent].",
         ),
     ]
@@ -108,7 +109,7 @@ def run_options(runner: str = "subprocess"):
         click.option(
             "--respond",
             multiple=True,
-            metavar="STATUS|'[METHOD ]URL-GLOB=STATUS'",
+            metavar="[[METHOD ]URL-GLOB=]STATUS",
             help="How the capture answers: a status for every request [default: 200], or "
             "one for matching requests, e.g. 'POST https://siem.example.com/*=503' (repeatable).",
         ),
