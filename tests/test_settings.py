@@ -172,3 +172,10 @@ def test_check_python_runs_the_hooks_with_that_interpreter(hook_repo, tmp_path):
     repo.write("hookdk.toml", f'python = "{tmp_path / "also-missing"}"\n')
     done = hookdk("check", "--repo", str(repo.root))
     assert done.returncode == 2 and "also-missing" in done.stderr
+
+
+def test_env_mode_is_read_for_the_emulator(echo_repo):
+    """The environment modes themselves live in the emulator; the file only names one."""
+    echo_repo.write("hookdk.toml", 'env_mode = "clean"\n')
+    assert load_settings(echo_repo.root).env_mode == "clean"
+    assert resolve(echo_repo.root, env_mode="inherit").env_mode == "inherit"  # the option wins
