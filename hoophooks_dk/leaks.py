@@ -157,7 +157,10 @@ def _places(request: CapturedRequest) -> list[tuple[str, list[tuple[bytes, str |
     ]
     for name, value in request.headers:
         places.append((f"header {name}", [(_bytes(name), None), (_bytes(value), None)]))
-    places.append(("body", [(request.body, None)]))
+    # The body as sent and as the SIEM reads it (Content-Encoding undone): a hook that
+    # gzips a secret still leaks it.
+    body, content = request.body, request.content
+    places.append(("body", [(body, None)] if content == body else [(body, None), (content, None)]))
     return places
 
 
