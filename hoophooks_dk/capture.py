@@ -58,7 +58,7 @@ import respx
 from respx.models import PassThrough
 
 from . import aws_answers
-from .bodies import DecodeError, SpooledBody, decode
+from .bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
 from .certs import CertificateCache, make_ca
 from .proxy_connection import Exchange, ServerSide
 from .proxy_server import ProxyServer
@@ -198,6 +198,8 @@ class Capture:
     socket_timeout: float = 10.0
     #: Seconds an idle keep-alive connection is kept open (AWS load balancers: 60).
     idle_timeout: float = 60.0
+    #: Bodies larger than this many bytes are written to disk as they arrive.
+    spool_threshold: int = SPOOL_THRESHOLD
 
     def __init__(self, *, strict: bool = False, default_status: int = 200) -> None:
         self.router = respx.Router(assert_all_called=False, assert_all_mocked=False)
@@ -230,6 +232,7 @@ class Capture:
             authorized=self._authorized,
             spool_folder=tempdir / "bodies",
             socket_timeout=self.socket_timeout,
+            spool_threshold=self.spool_threshold,
         )
         self._server = ProxyServer(side, idle_timeout=self.idle_timeout)
         return self

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import h11
 
-from .bodies import BodyBuffer, SpooledBody
+from .bodies import SPOOL_THRESHOLD, BodyBuffer, SpooledBody
 from .certs import CertificateCache
 
 if TYPE_CHECKING:
@@ -85,6 +85,7 @@ class ServerSide:
     #: True when a ``Proxy-Authorization`` value (None: absent) carries the run's secret.
     authorized: Callable[[bytes | None], bool]
     spool_folder: Path | None = None
+    spool_threshold: int = SPOOL_THRESHOLD
     socket_timeout: float = 10.0
     request_timeout: float = 120.0
     max_head: int = 64 * 1024
@@ -245,7 +246,7 @@ class Connection:
     def _read_body(self) -> tuple[bytes | SpooledBody, list[tuple[bytes, bytes]]]:
         if self._h11.they_are_waiting_for_100_continue:
             self._send(h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue"))
-        buffer = BodyBuffer(self.side.spool_folder)
+        buffer = BodyBuffer(self.side.spool_folder, self.side.spool_threshold)
         deadline = time.monotonic() + self.side.request_timeout
         try:
             while True:
