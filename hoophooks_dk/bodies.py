@@ -6,7 +6,8 @@ bytes. The raw bytes are kept as well (``CapturedRequest.body``), because what w
 the wire is what a test about the wire wants to see.
 
 Decoders: ``gzip``/``x-gzip`` and ``deflate`` from the standard library (``deflate`` is
-tried as zlib-wrapped, as RFC 9110 says, then raw, as some clients send it); ``br`` with
+tried as zlib-wrapped, as RFC 9110 says, then raw, as some clients send it);
+``aws-chunked``, the framing botocore uses for checksummed S3 uploads; ``br`` with
 the ``brotli`` or ``brotlicffi`` package, ``zstd`` with ``zstandard`` (or the standard
 library's ``compression.zstd`` from Python 3.14), each only when installed. Decoding is
 capped at ``MAX_DECODED`` bytes so a small "zip bomb" cannot exhaust memory; a body that
@@ -124,6 +125,20 @@ def _deflate(data: bytes) -> bytes:
     raise DecodeError("deflate body is neither zlib nor raw deflate")
 
 
+def _aws_chunked(data: bytes) -> bytes:
+    """S3's ``aws-chunked`` framing (botocore's checksummed uploads): chunks of
+    ``<hex size>[;chunk-signature=...]\\r\\n<data>\\r\\n``, ending with a 0 chunk and
+    checksum trailers, which are dropped here."""
+    out, at = [], 0
+    while True:
+        end = data.index(b"\r\n", at)
+        size = int(data[at:end].split(b";", 1)[0], 16)
+        if size == 0:
+            return b"".join(out)
+        out.append(data[end + 2 : end + 2 + size])
+        at = end + 2 + size + 2
+
+
 def _optional(*modules: str) -> Callable[[bytes], bytes] | None:
     """``decompress`` of the first of ``modules`` that is installed."""
     for name in modules:
@@ -141,6 +156,7 @@ def _decoders() -> dict[str, Callable[[bytes], bytes]]:
         "x-gzip": _gzip,
         "deflate": _deflate,
         "identity": lambda data: data,
+        "aws-chunked": _aws_chunked,
     }
     brotli = _optional("brotli", "brotlicffi")
     if brotli is not None:
