@@ -293,10 +293,12 @@ def echo_requests(requests) -> None:
 
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit 2, never a traceback."""
+    from . import interrupts
     from .render import HooksNotLoaded
 
     try:
-        cli.main(standalone_mode=False)
+        with interrupts.sigterm_interrupts():  # SIGTERM cleans up as Ctrl-C does
+            cli.main(standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:
@@ -304,7 +306,7 @@ def main() -> None:
         sys.exit(error.exit_code)
     except click.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(1)
+        sys.exit(128 + interrupts.received if interrupts.received else 1)
     except HooksNotLoaded as error:
         click.echo(f"hookdk: {error}", err=True)
         sys.exit(1)

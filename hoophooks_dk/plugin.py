@@ -146,8 +146,10 @@ class HoopHooks:
 @pytest.fixture(scope="session")
 def _hookdk_capture() -> Iterator[Capture]:
     from .capture import Capture
+    from .interrupts import sigterm_interrupts
 
-    with Capture() as capture:
+    # A SIGTERM'd pytest run unwinds like Ctrl-C: fixtures close, temporary files go.
+    with sigterm_interrupts(), Capture() as capture:
         yield capture
 
 
