@@ -165,3 +165,23 @@ def test_decodable_encodings_lists_the_standard_ones():
     listed = decodable_encodings()
     assert {"gzip", "deflate", "aws-chunked"} <= set(listed)
     assert "identity" not in listed
+
+
+GZIP_FORWARDER = """\
+import gzip, os, urllib.request
+
+raw = gzip.compress(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"].encode())
+request = urllib.request.Request(
+    "https://siem.example.com/raw", data=raw, headers={"Content-Encoding": "gzip"}
+)
+urllib.request.urlopen(request, timeout=5)
+"""
+
+
+def test_hookdk_check_finds_the_leak_in_a_gzipped_payload(hook_repo):
+    """Compressing the raw payload does not hide it from the leak checks (HK503, HK504)."""
+    from hoophooks_dk.check import check
+
+    rules = {f.rule for f in check(hook_repo(GZIP_FORWARDER).root, timeout=10.0)}
+
+    assert {"HK503", "HK504"} <= rules
