@@ -44,6 +44,7 @@ import hmac
 import json
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -212,6 +213,10 @@ class Capture:
         self._cleanup: weakref.finalize | None = None
         self._ca_path: str | None = None
         self._secret = ""
+        #: The capture's temporary folder (CA, spooled bodies), removed by ``stop()``.
+        self.folder: Path | None = None
+        #: A Unix socket that reaches the proxy too (Linux): the way out of ``--sandbox``.
+        self.unix_socket: str | None = None
 
     # lifecycle
 
@@ -234,7 +239,10 @@ class Capture:
             socket_timeout=self.socket_timeout,
             spool_threshold=self.spool_threshold,
         )
-        self._server = ProxyServer(side, idle_timeout=self.idle_timeout)
+        unix = tempdir / "proxy.sock"  # for sandboxed hooks; AF_UNIX paths are short
+        self.unix_socket = str(unix) if sys.platform == "linux" and len(str(unix)) < 100 else None
+        self.folder = tempdir
+        self._server = ProxyServer(side, idle_timeout=self.idle_timeout, unix_path=self.unix_socket)
         return self
 
     def stop(self) -> None:
@@ -244,7 +252,7 @@ class Capture:
             self._server = None
         if self._cleanup is not None:
             self._cleanup()
-            self._cleanup = self._ca_path = None
+            self._cleanup = self._ca_path = self.folder = self.unix_socket = None
 
     def __enter__(self) -> Capture:
         return self.start()

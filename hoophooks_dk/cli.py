@@ -83,6 +83,12 @@ def run_options(runner: str = "subprocess"):
             help="subprocess: one python3 per event, as the agent; fast: a warm fork server.",
         ),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+        click.option(
+            "--sandbox",
+            is_flag=True,
+            help="Linux: run hooks in a network namespace where only the capture answers "
+            "(implies --capture and the subprocess runner).",
+        ),
     ]
 
     def decorate(function):
@@ -111,6 +117,10 @@ def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
 
             with Capture(default_status=options["respond"] or 200) as capture:
                 emulator.capture = capture
+                if options.get("sandbox"):
+                    from .sandbox import sandboxed_runner
+
+                    emulator.runner = sandboxed_runner(options["python"], capture)
                 yield emulator
         else:
             yield emulator
@@ -119,7 +129,7 @@ def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
 
 
 def capturing(options: dict[str, Any]) -> bool:
-    return options["capture"] or options["respond"] is not None
+    return options["capture"] or options["respond"] is not None or bool(options.get("sandbox"))
 
 
 def make_runner(kind: str, python: str):

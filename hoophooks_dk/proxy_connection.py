@@ -114,8 +114,10 @@ class Connection:
         self._scheme = "http"
         self._authorized = False
         self._h11 = self._new_h11()
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._tcp = sock.family in (socket.AF_INET, socket.AF_INET6)  # not a sandbox's
+        if self._tcp:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _new_h11(self) -> h11.Connection:
         return h11.Connection(h11.SERVER, max_incomplete_event_size=self.side.max_head)
@@ -204,7 +206,7 @@ class Connection:
         if remaining <= 0:
             raise TimeoutError("client too slow")
         self.sock.settimeout(min(remaining, self.side.socket_timeout))
-        if _QUICKACK is not None:  # Linux resets it as it pleases: set it before each read
+        if _QUICKACK is not None and self._tcp:  # Linux resets it: set it before each read
             with contextlib.suppress(OSError):
                 self.sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
         self._h11.receive_data(self.sock.recv(_RECEIVE))

@@ -46,6 +46,7 @@ _RESOURCE_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _BACKOFF_FIRST, _BACKOFF_MAX = 0.02, 1.0
 #: Ceiling for the raised soft limit where the hard limit is "unlimited" (macOS OPEN_MAX).
 _UNLIMITED_CAP = 10240
+_LISTENER = "listener"  # selector data marking a listening socket
 
 
 def raise_fd_limit() -> int:
@@ -70,14 +71,28 @@ def raise_fd_limit() -> int:
 class ProxyServer:
     """Listens on 127.0.0.1 (ephemeral port); serves each busy connection in a thread."""
 
-    def __init__(self, side: ServerSide, *, idle_timeout: float, linger: float = 1.0) -> None:
+    def __init__(
+        self,
+        side: ServerSide,
+        *,
+        idle_timeout: float,
+        linger: float = 1.0,
+        unix_path: str | None = None,
+    ) -> None:
         self.side = side  # what connections need: answer, certificates, limits, auth
         self.idle_timeout = idle_timeout
         self.linger = min(linger, idle_timeout)
         raise_fd_limit()
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=1024)
-        self._listener.setblocking(False)
         self.port: int = self._listener.getsockname()[1]
+        self._listeners = [self._listener]
+        if unix_path is not None:  # the way in from a sandbox's network namespace
+            unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            unix.bind(unix_path)
+            unix.listen(1024)
+            self._listeners.append(unix)
+        for listener in self._listeners:
+            listener.setblocking(False)
         self.lock = threading.Lock()  # guards the sets below and every idle/busy move
         self._connections: set[Connection] = set()
         self._idle: set[Connection] = set()  # idle: here or lingering in its thread
@@ -87,7 +102,8 @@ class ProxyServer:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._selector = selectors.DefaultSelector()
-        self._selector.register(self._listener, selectors.EVENT_READ)
+        for listener in self._listeners:
+            self._selector.register(listener, selectors.EVENT_READ, _LISTENER)
         self._selector.register(self._wake_r, selectors.EVENT_READ)
         self._paused_until: float | None = None  # accepting paused after EMFILE
         self._backoff = _BACKOFF_FIRST
@@ -103,8 +119,8 @@ class ProxyServer:
             if self._paused_until is not None:
                 timeout = min(timeout, max(0.0, self._paused_until - time.monotonic()))
             for key, _ in self._selector.select(timeout):
-                if key.fileobj is self._listener:
-                    self._accept_some()
+                if key.data is _LISTENER:
+                    self._accept_some(key.fileobj)
                 elif key.fileobj is self._wake_r:
                     with contextlib.suppress(OSError):
                         self._wake_r.recv(4096)
@@ -113,18 +129,19 @@ class ProxyServer:
             self._watch_handed_back()
             if self._paused_until is not None and time.monotonic() >= self._paused_until:
                 self._paused_until = None
-                self._selector.register(self._listener, selectors.EVENT_READ)
+                for listener in self._listeners:
+                    self._selector.register(listener, selectors.EVENT_READ, _LISTENER)
             if time.monotonic() >= next_sweep:
                 self._close_idle_past_deadline()
                 next_sweep = time.monotonic() + min(1.0, self.idle_timeout / 4)
 
-    def _accept_some(self) -> None:
+    def _accept_some(self, listener: socket.socket) -> None:
         from .proxy_connection import Connection
 
         for _ in range(64):  # a burst at a time, then let idle connections be served
             with self.lock:  # accept and register as one step, for is_quiet
                 try:
-                    sock, _ = self._listener.accept()
+                    sock, _ = listener.accept()
                 except BlockingIOError:
                     return
                 except OSError as error:
@@ -141,7 +158,8 @@ class ProxyServer:
     def _pause_accepting(self, error: OSError) -> None:
         """Out of descriptors: stop watching the listener for a while, then try again."""
         _log.warning("hookdk capture: accept failed (%s); retrying in %.2fs", error, self._backoff)
-        self._selector.unregister(self._listener)
+        for listener in self._listeners:
+            self._selector.unregister(listener)
         self._paused_until = time.monotonic() + self._backoff
         self._backoff = min(self._backoff * 2, _BACKOFF_MAX)
 
@@ -221,7 +239,8 @@ class ProxyServer:
             if len(self._idle) != len(self._connections):
                 return False
             poller = select.poll()
-            poller.register(self._listener, select.POLLIN)
+            for listener in self._listeners:
+                poller.register(listener, select.POLLIN)
             for connection in self._idle:
                 try:
                     poller.register(connection.sock, select.POLLIN)
@@ -236,7 +255,8 @@ class ProxyServer:
             connections = list(self._connections)
         self._wake()
         self._thread.join()
-        self._listener.close()
+        for listener in self._listeners:
+            listener.close()
         self._selector.close()
         for connection in connections:
             connection.abort()  # wakes a thread blocked on the socket
