@@ -21,14 +21,15 @@ The parts, one module each (after mitmproxy's layout):
 * ``certs``: the throwaway CA and its bounded certificate cache.
 * ``bodies``: content decoding and spooling of large bodies.
 * ``aws_answers``: default answers AWS SDKs accept.
+* ``sandbox``: optionally, hooks in a network namespace that reaches only the capture.
 
 The port is locked: ``proxy_url`` carries a per-run secret as proxy credentials, which
 curl, urllib, requests, httpx and botocore all send; a request without it is answered 407
 and not recorded, so another local process cannot post into a test's results.
 
-The capture is not a sandbox: a client told to ignore the environment
+On its own the capture is not a sandbox: a client told to ignore the environment
 (``trust_env=False``, ``proxies={}``, a raw socket, a ``.curlrc`` with ``noproxy``)
-bypasses it and reaches the network. Smaller limits: a request whose body never finished
+bypasses it and reaches the network (``sandbox`` closes that gap on Linux). Smaller limits: a request whose body never finished
 arriving is not recorded (no server would have seen it either); a route's
 ``Content-Encoding`` header is dropped because respx hands over the decoded body; a
 client that sends TLS bytes before reading the proxy's ``200`` to CONNECT is

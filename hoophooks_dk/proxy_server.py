@@ -54,7 +54,8 @@ def raise_fd_limit() -> int:
 
     The capture, the hook and the tests share one process's descriptors; a low soft limit
     (256 on macOS, 1024 on many Linux hosts) is the first thing a crowd of idle
-    connections hits. Only the soft limit moves, which any process may do.
+    connections hits. Only the soft limit moves, which any process may do; hooks started
+    afterwards inherit it.
     """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = _UNLIMITED_CAP if hard == resource.RLIM_INFINITY else hard
