@@ -132,6 +132,12 @@ def run_options(runner: str = "subprocess"):
             help="subprocess: one python3 per event, as the agent; fast: a warm fork server.",
         ),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+        click.option(
+            "--sandbox",
+            is_flag=True,
+            help="Linux: run hooks in a network namespace where only the capture answers "
+            "(implies --capture and the subprocess runner).",
+        ),
     ]
 
     def decorate(function):
@@ -175,8 +181,8 @@ def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
     """
     from .emulator import Emulator
 
-    if options["live"] and (options["capture"] or options["respond"]):
-        flag = "--capture" if options["capture"] else "--respond"
+    if options["live"] and (options["capture"] or options["respond"] or options.get("sandbox")):
+        flag = next(f"--{name}" for name in ("capture", "respond", "sandbox") if options.get(name))
         raise HookdkError(
             f"--live and {flag} contradict each other: with --live nothing is captured"
         )
@@ -201,6 +207,10 @@ def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
             with Capture(default_status=settings.default_status) as capture:
                 apply_routes(capture, settings.routes)
                 emulator.capture = capture
+                if options.get("sandbox"):
+                    from .sandbox import sandboxed_runner
+
+                    emulator.runner = sandboxed_runner(settings.python, capture)
                 yield emulator
     finally:
         runner.close()
@@ -397,14 +407,16 @@ def main() -> None:
 
     With ``--json`` (or ``check --format json``) every error is a JSON object on stdout
     instead, ``{"error": ..., "exit_code": ...}``, so a machine reading stdout always gets
-    JSON.
+    JSON. SIGTERM and SIGHUP unwind as Ctrl-C does, so hooks and temporary files go too.
     """
+    from . import interrupts
     from .render import HooksNotLoaded
 
     try:
-        # prog_name: usage lines and the completion variable (_HOOKDK_COMPLETE) say hookdk
-        # however it was started (the console script, or python -m hoophooks_dk).
-        cli.main(standalone_mode=False, prog_name="hookdk")
+        with interrupts.sigterm_interrupts():
+            # prog_name: usage lines and the completion variable (_HOOKDK_COMPLETE) say
+            # hookdk however it was started (the console script, or python -m hoophooks_dk).
+            cli.main(standalone_mode=False, prog_name="hookdk")
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:
@@ -416,7 +428,7 @@ def main() -> None:
         if wants_json():
             fail_json("aborted", 1)
         click.echo("Aborted.", err=True)
-        sys.exit(1)
+        sys.exit(128 + interrupts.received if interrupts.received else 1)
     except HooksNotLoaded as error:
         from .hints import load_failure_hint
 

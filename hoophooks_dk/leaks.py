@@ -9,7 +9,8 @@ back every place a secret shows up.
 A secret rarely travels as typed: JSON escapes it, a query string or form percent-
 encodes it, a header base64-encodes it, and a base64 ``connection_envs`` value may be
 decoded before it is sent. So each canary is searched for in each of these forms, in the
-URL (also percent-decoded), in every header name and value, and in the body. Out of
+URL (also percent-decoded), in every header name and value, and in the body (as sent,
+and with its Content-Encoding undone, as the SIEM reads it). Out of
 scope: a secret inside a larger string that was base64-encoded as a whole (its base64
 depends on where it sits), encryption, hashing, or any other transformation.
 
@@ -185,7 +186,11 @@ def _places(request: CapturedRequest) -> list[tuple[str, list[tuple[bytes, str |
     ]
     for name, value in request.headers:
         places.append((f"header {name}", [(_bytes(name), None), (_bytes(value), None)]))
-    places.append(("body", [(request.body, None)]))
+    # The body as sent and as the SIEM reads it (Content-Encoding undone): a hook that
+    # gzips a secret still leaks it.
+    body, content = request.body, request.content
+    decoded = [] if content == body else [(content, request.header("content-encoding"))]
+    places.append(("body", [(body, None), *decoded]))
     return places
 
 

@@ -40,6 +40,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--hoop-runner", choices=RUNNERS, help="How hooks run (default: auto).")
     parser.addini("hoop_repo", "Runbooks repository (relative to the rootdir).")
     parser.addini("hoop_runner", "auto | fast | subprocess", default="auto")
+    group.addoption(
+        "--hoop-sandbox",
+        action="store_true",
+        default=None,
+        help="Linux: run hooks in a network namespace where only the capture answers.",
+    )
+    parser.addini("hoop_sandbox", "Run hooks sandboxed (Linux network namespace)", type="bool")
 
 
 class Siem:
@@ -177,17 +184,24 @@ class HoopHooks:
 @pytest.fixture(scope="session")
 def _hookdk_capture() -> Iterator[Capture]:
     from .capture import Capture
+    from .interrupts import sigterm_interrupts
 
-    with Capture() as capture:
+    # A SIGTERM'd pytest run unwinds like Ctrl-C: fixtures close, temporary files go.
+    with sigterm_interrupts(), Capture() as capture:
         yield capture
 
 
 @pytest.fixture(scope="session")
-def _hookdk_runner(pytestconfig: pytest.Config) -> Iterator[Runner]:
+def _hookdk_runner(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Iterator[Runner]:
     from .forkserver import make_runner
 
     kind = pytestconfig.getoption("hoop_runner") or pytestconfig.getini("hoop_runner") or "auto"
-    runner = make_runner(kind, "python3")
+    if pytestconfig.getoption("hoop_sandbox") or pytestconfig.getini("hoop_sandbox"):
+        from .sandbox import sandboxed_runner
+
+        runner = sandboxed_runner("python3", request.getfixturevalue("_hookdk_capture"))
+    else:
+        runner = make_runner(kind, "python3")
     yield runner
     runner.close()
 
