@@ -16,6 +16,7 @@
 (f) per-example cost of ``fuzz`` (``hookdk fuzz session-close --capture``) on the
     siem-http template against one fast-runner fire of the same hook with the capture:
     at most 2x.
+(k), (l), (m) the capture under keep-alive, load and a large body: see capture_bench.py.
 
 Each figure is a median over repeated trials, and the two sides of a ratio are measured
 in alternation so that a machine getting busier slows both alike. Targets are reported
@@ -45,6 +46,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from capture_bench import measure_capture_holds  # noqa: E402 (beside this script)
 
 import hoophooks_dk
 from hoophooks_dk import payload as payloads
@@ -96,6 +99,7 @@ class Ratio:
     target: str  # e.g. "<= 2.5x", or "info"
     met: bool | None  # None for information only
     figures: dict[str, float] = field(default_factory=dict)  # milliseconds
+    unit: str = "ms"  # of the figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             *measure_runners(python, settings),
             measure_capture(root, python, settings),
             measure_fuzz(root, python, settings),
+            *measure_capture_holds(options.quick, ratio_at_most, Ratio),
         ]
         imports = measure_imports(root / "trivial", python, settings)
         latencies = [measure_watch(root, python, settings)]
@@ -555,7 +560,10 @@ def render(report: dict) -> str:
             f"({ratio['key']}) {ratio['title']}\n"
             f"    ratio {ratio['ratio']:.2f}x    {target}    {verdict}".rstrip()
         )
-        lines += [f"    {name:<32} {value:10.2f} ms" for name, value in ratio["figures"].items()]
+        unit = ratio.get("unit", "ms")
+        lines += [
+            f"    {name:<32} {value:10.2f} {unit}" for name, value in ratio["figures"].items()
+        ]
         lines.append("")
     for latency in report["latencies"]:
         verdict = "met" if latency["met"] else "MISSED"

@@ -26,9 +26,10 @@ from .cli import (
     emulator_from,
     parse_overrides,
     read_payload_file,
+    repo_root,
     run_options,
 )
-from .errors import HookdkError
+from .cli_report import leak_fails, result_dict
 
 
 @click.command("watch")
@@ -49,7 +50,6 @@ def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
     system has fork) and, when capturing, one capture serve the whole watch. With --json,
     each run is one line of JSON. Ctrl-C stops it.
     """
-    from .hooks import find_repo_root
     from .watch import WATCHED_FILES, watch
 
     if options["ref"] is not None:
@@ -57,10 +57,8 @@ def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
             "watch fires the hooks in the working tree, which a save changes; "
             "--ref reads a commit, which it does not (use `hookdk fire --ref`)"
         )
-    root = options["repo"].resolve() if options["repo"] else find_repo_root()
-    if not root.is_dir():
-        raise HookdkError(f"--repo {options['repo']}: no such directory")
-    options = options | {"repo": root}
+    root = repo_root(options["repo"])
+    options = options | {"repo": root}  # emulator_from adds the settings it read here
     base = read_payload_file(payload_file) if payload_file else None  # bad at start: exit 2
     label = "standard input" if payload_file == "-" else (payload_file or "payload")
     overrides = parse_overrides(sets)
@@ -80,9 +78,9 @@ def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
         try:
             for run in runs:
                 if as_json:
-                    click.echo(json.dumps(run.to_dict(), ensure_ascii=False))
+                    click.echo(json.dumps(_run_dict(run, options), ensure_ascii=False))
                 else:
-                    _echo_run(run, clear, options, root)
+                    _echo_run(run, clear, options)
         except KeyboardInterrupt:
             pass  # the way a watch ends; closing the runs stops what they started
     click.echo("hookdk: watch stopped", err=True)
@@ -90,10 +88,10 @@ def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
 
 @contextlib.contextmanager
 def _interrupted_once():
-    """Ctrl-C or SIGTERM ends the watch as a KeyboardInterrupt. A second one, while the
-    watch stops the hook, the warm interpreter and the capture, is ignored: cutting that
-    short would leave them behind."""
-    names = (signal.SIGINT, signal.SIGTERM)
+    """Ctrl-C, SIGTERM or SIGHUP ends the watch as a KeyboardInterrupt. A second one,
+    while the watch stops the hook, the warm interpreter and the capture, is ignored:
+    cutting that short would leave them behind."""
+    names = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
     def interrupt(_signum, _frame):
         for name in names:
@@ -108,7 +106,24 @@ def _interrupted_once():
             signal.signal(name, handler)
 
 
-def _echo_run(run, clear: bool, options: dict[str, Any], root: Path) -> None:
+def _hints(result, options: dict[str, Any]) -> list:
+    """Why a failed run failed, when a check rule or a missing setting explains it."""
+    from .hints import hints_for
+
+    source = getattr(options.get("settings"), "source", None)
+    return hints_for(result, options["repo"], None, settings_source=source)
+
+
+def _run_dict(run, options: dict[str, Any]) -> dict[str, Any]:
+    return run.to_dict() | {
+        "ok": run.error is None
+        and all(r.ok for r in run.results)
+        and not leak_fails(run.results, options),
+        "results": [result_dict(r, _hints(r, options)) for r in run.results],
+    }
+
+
+def _echo_run(run, clear: bool, options: dict[str, Any]) -> None:
     if clear:
         click.clear()
     why = ", ".join(run.changed) + " changed" if run.changed else "started"
@@ -117,10 +132,7 @@ def _echo_run(run, clear: bool, options: dict[str, Any], root: Path) -> None:
     if run.error is not None:
         click.echo(f"{click.style('NOT RUN', fg='red', bold=True)} hookdk: {run.error}")
     for result in run.results:
-        echo_result(result, capturing(options))
-    if run.leaks:
-        click.echo(click.style(f"  LEAKED: {len(run.leaks)} payload secret(s)", fg="red"))
-        for leak in run.leaks:
-            click.echo(f"    {leak}")
+        hints = _hints(result, options)
+        echo_result(result, capturing(options), hints, options["allow_leaks"])
     if clear:
-        click.echo(f"\nhookdk: watching {root} (Ctrl-C to stop)", err=True)
+        click.echo(f"\nhookdk: watching {options['repo']} (Ctrl-C to stop)", err=True)

@@ -93,7 +93,9 @@ class SubprocessRunner:
                 kill_group(process.pid)
                 output = _drain(process)
                 timed_out = True
-            except BaseException:  # Ctrl-C in the caller: its own session did not get it
+            except BaseException:
+                # Interrupted (Ctrl-C, or SIGTERM made KeyboardInterrupt by the CLI): the
+                # hook runs in a session of its own, so nothing else would stop its group.
                 kill_group(process.pid)
                 process.wait()
                 raise

@@ -73,10 +73,15 @@ class Run:
     changed: tuple[str, ...]  # paths relative to the repo that triggered it; () at start
     results: list[FireResult] = field(default_factory=list)
     error: str | None = None  # why nothing ran (hooks not loaded, no hook, bad payload)
-    leaks: list[Leak] = field(default_factory=list)  # payload secrets found in requests
+
+    @property
+    def leaks(self) -> list[Leak]:
+        """Payload secrets the hooks sent out, over every result of the run."""
+        return [leak for result in self.results for leak in result.leaks]
 
     @property
     def ok(self) -> bool:
+        """Something ran, Hoop would record success, and no payload secret went out."""
         return self.error is None and not self.leaks and all(r.ok for r in self.results)
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,7 +92,6 @@ class Run:
             "ok": self.ok,
             "error": self.error,
             "results": [result.to_dict() for result in self.results],
-            "leaks": [str(leak) for leak in self.leaks],
         }
 
 
@@ -127,23 +131,7 @@ def watch(
 def _fired(
     number: int, started: datetime, changed: tuple[str, ...], emulator: Emulator, fire: Fire
 ) -> Run:
-    results = fire(emulator)
-    return Run(number, started, changed, results, leaks=leaks_in(results))
-
-
-def leaks_in(results: list[FireResult]) -> list[Leak]:
-    """Payload secrets in what the hooks sent (nothing to look at without a capture)."""
-    if all(result.requests is None for result in results):
-        return []
-    from . import payload as payloads
-    from .leaks import find_leaks
-
-    return [
-        leak
-        for result in results
-        if result.requests
-        for leak in find_leaks(result.requests, payloads.canaries(result.payload))
-    ]
+    return Run(number, started, changed, fire(emulator))
 
 
 def _message(error: Exception) -> str:

@@ -122,7 +122,7 @@ def output_of(run: dict) -> str:
 @pytest.mark.parametrize("runner", ["fast", "subprocess"])
 def test_watch_fires_on_each_save_survives_broken_hooks_and_ends_on_sigint(runbooks, runner):
     runbooks.hooks(PRINT.format("open"), PRINT.format("one"))
-    watching = Watch(runbooks.root, "--capture", "--runner", runner)
+    watching = Watch(runbooks.root, "--runner", runner)  # the capture is on by default
     first = watching.next_run()
     assert (first["run"], first["changed"], output_of(first)) == (1, [], "one")
 
@@ -156,7 +156,9 @@ def test_watch_fires_on_each_save_survives_broken_hooks_and_ends_on_sigint(runbo
     assert [r["url"] for r in posted["results"][0]["requests"]] == [
         "http://siem.example.com/ingest"
     ]
-    assert any("input_file" in leak for leak in posted["leaks"])
+    (sent,) = posted["results"]
+    assert any(leak["secret"] == "input_file" for leak in sent["leaks"])
+    assert not posted["ok"]  # a leak fails the run, as it fails `hookdk fire`
 
     code, stderr = watching.interrupt()
     assert code == 0, stderr
