@@ -302,7 +302,9 @@ EXEC_CASES = [
     Case(
         "incompatible comparison",
         nested('{{ eq 1 "a" }}'),
-        exec_err(16, 'eq 1 "a"', "error calling eq: incompatible types for comparison"),
+        exec_err(
+            16, 'eq 1 "a"', "error calling eq: incompatible types for comparison: int and string"
+        ),
     ),
     Case(
         "ordering booleans",

@@ -146,7 +146,10 @@ def _fn_eq(arg1: Any, *arg2: Any) -> bool:
             if {k1, k2} == {_INT_KIND, _UINT_KIND}:
                 truth = arg1 == arg
             elif arg1 is not INVALID and arg is not INVALID:
-                raise func_error("incompatible types for comparison")
+                raise func_error(
+                    "incompatible types for comparison: "
+                    f"{_go_type_name(arg1)} and {_go_type_name(arg)}"
+                )
             else:
                 truth = False
         elif k1 != _INVALID_KIND:
@@ -171,7 +174,9 @@ def _fn_lt(arg1: Any, arg2: Any) -> bool:
     if k1 != k2:
         if {k1, k2} == {_INT_KIND, _UINT_KIND}:
             return arg1 < arg2
-        raise func_error("incompatible types for comparison")
+        raise func_error(
+            f"incompatible types for comparison: {_go_type_name(arg1)} and {_go_type_name(arg2)}"
+        )
     if k1 == _BOOL_KIND:
         raise func_error("invalid type for comparison")
     return _comparable(arg1) < _comparable(arg2)
