@@ -8,6 +8,8 @@ tests/test_gotemplate_differential.py checks each of them against Go again.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from template_cases import Case, Err, outcome
 
@@ -20,7 +22,7 @@ from hoophooks_dk.gotemplate import (
     go_sprintf,
     parse,
 )
-from hoophooks_dk.runbook_template import HOOP_FUNCS, render_runbook
+from hoophooks_dk.runbook_template import HOOP_FUNCS, TemplateError, render_runbook
 
 
 def nested(body: str) -> bytes:
@@ -459,23 +461,47 @@ def test_go_sprintf(format_: str, args: list, expected: str) -> None:
 @pytest.mark.parametrize(
     "source",
     [
-        nested("{{ print 1i }}"),
-        nested("{{ print 1+2i }}"),
-        b"{{ if .x }}{{ else with .y }}{{ end }}",
-        nested("{{ range 3 }}x{{ end }}"),
-        nested('{{ range "abc" }}x{{ end }}'),
-        nested("{{ call .x }}"),
         nested('{{ printf "%e" 1.5 }}'),
         nested('{{ printf "%+d" 1 }}'),
         nested('{{ printf "%[1]d" 1 }}'),
         nested('{{ printf "%05s" "a" }}'),
-        nested('{{ js "`" }}'),
-        nested('{{ index "abc" 3 }}'),
+        nested('{{ printf "%g" 1+2i }}'),
     ],
     ids=lambda source: source.decode(),
 )
 def test_constructs_it_does_not_reproduce_are_refused(source: bytes) -> None:
     with pytest.raises(NotImplementedTemplateError, match="not implemented"):
+        render_runbook(source)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (nested("{{ print 1i }}|{{ 1.5-2i }}|{{ 3+0i }}"), b"(0+1i)|(1.5-2i)|(3+0i)"),
+        (nested("{{ range 3 }}[{{ . }}]{{ end }}"), b"[0][1][2]"),
+        (nested("{{ range 0 }}x{{ else }}none{{ end }}"), b"none"),
+        (nested('{{ js "`" }}'), b"`"),
+        (nested('{{ with "" }}a{{ else with "b" }}[{{ . }}]{{ end }}'), b"[b]"),
+    ],
+    ids=lambda v: v.decode() if isinstance(v, bytes) else v,
+)
+def test_constructs_once_refused_now_render(source: bytes, expected: bytes) -> None:
+    assert render_runbook(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        (nested('{{ range "abc" }}x{{ end }}'), "range can't iterate over abc"),
+        (nested("{{ range $i, $e := 3 }}{{ end }}"), "can't use 3 to iterate over more than one"),
+        (nested('{{ call "f" }}'), 'error calling call: non-function "f" of type string'),
+        (nested("{{ call .nope }}"), "error calling call: call of nil"),
+        (nested('{{ index "abc" 3 }}'), "error calling index: reflect: string index out of range"),
+    ],
+    ids=lambda v: v.decode() if isinstance(v, bytes) else v,
+)
+def test_constructs_once_refused_now_fail_as_in_go(source: bytes, error: str) -> None:
+    with pytest.raises(TemplateError, match=re.escape(error)):
         render_runbook(source)
 
 

@@ -217,6 +217,52 @@ HOOK_SNIPPETS = [
 ]
 
 
+# Constructs the emulator once refused: complex constants, range over an integer or a string,
+# call, js of a backquote, index at a string's length, {{else with}}, range with "=".
+CONSTRUCTS = [
+    b'{{ .x | default "v" }}{{ if true }}{{ print 1i }}|{{ print 1+2i }}|{{ 2.5i }}|{{ 1.5-2i }}|{{ 0i }}|{{ 3+0i }}|{{ printf "%v %T" 1e3+1e-3i 1i }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ len 3 | print 1+0i }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ eq 1i 1i }}{{ eq 2i 1i }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ lt 1i 2i }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ index "abc" 1+0i }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ printf "%d" 2+0i }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ 1i | default "a" }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ range 3 }}[{{ . }}]{{ end }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ range $i := 3 }}[{{ $i }}]{{ else }}none{{ end }}{{ range 0 }}x{{ else }}zero{{ end }}{{ range -2 }}x{{ else }}neg{{ end }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ range $i, $e := 3 }}[{{ $i }}]{{ end }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ range (index "abc" 1) }}{{ printf "%T%v," . . }}{{ end }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ range "abc" }}x{{ end }}{{ end }}',
+    b'{{ .x | default "v" }}{{ range .x }}x{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ range 1.5 }}x{{ end }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ $x := 0 }}{{ range $x = 3 }}{{ $x }}{{ end }}{{ $x }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ $i := 9 }}{{ $e := 9 }}{{ range $i, $e = .x }}{{ $i }}{{ end }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ range 5 }}{{ if eq . 2 }}{{ continue }}{{ end }}{{ if eq . 4 }}{{ break }}{{ end }}{{ . }}{{ end }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ call .x }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ call .missing }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ call "f" 1 }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ "f" | call }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ 1 | call }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ call nil }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ call }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ js "`a`" }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ index "abc" 3 }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ index "" 0 }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ index "abc" 4 }}{{ end }}',
+    b'{{ .x | default "v" }}{{ with "" }}a{{ else with "b" }}[{{ . }}]{{ else }}c{{ end }}',
+    b'{{ .x | default "v" }}{{ with "" }}a{{ else with "" }}b{{ else }}c{{ end }}',
+    b'{{ .x | default "v" }}{{ with "" }}a{{ else with "" }}b{{ end }}',
+    b'{{ .x | default "v" }}{{ if "" }}a{{ else with "b" }}{{ . }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ 1+2i | printf "%s" }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ 0x1p2+1i }}{{ end }}',
+]
+
+
+@pytest.mark.parametrize("source", CONSTRUCTS, ids=range(len(CONSTRUCTS)))
+def test_constructs_render_as_in_go(go_harness: GoHarness, source: bytes) -> None:
+    assert assert_same_as_go(go_harness, source), "the emulator refused it"
+    assert assert_same_as_go(go_harness, source, {"x": "given"})
+
+
 @pytest.mark.parametrize("source", HOOK_SNIPPETS, ids=range(len(HOOK_SNIPPETS)))
 def test_hook_snippets_render_as_in_go(go_harness: GoHarness, source: bytes) -> None:
     assert_same_as_go(go_harness, source)

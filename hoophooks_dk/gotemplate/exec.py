@@ -58,6 +58,13 @@ if TYPE_CHECKING:
 _MAX_TEMPLATE_DEPTH = 200  # Go allows 100000; Python's stack does not.
 
 
+def _value_string(v: Any) -> str:
+    """reflect.Value.String: the string itself, else ``<T Value>``."""
+    if isinstance(v, str):
+        return v
+    return "<invalid Value>" if v is INVALID else f"<{_go_type_name(v)} Value>"
+
+
 class _Break(Exception):
     pass
 
@@ -164,9 +171,16 @@ class _State:
                 for key, elem in value.sorted_items():
                     self.range_iteration(node, body_mark, key, elem)
                 return
-            if isinstance(value, (str, int)) and not isinstance(value, bool):
-                raise NotImplementedTemplateError("range over a string or an integer")
-            if value is not INVALID and not isinstance(value, GoMap):
+            if isinstance(value, int) and not isinstance(value, bool):
+                if len(node.pipe.decl) > 1:
+                    self.errorf(f"can't use {value} to iterate over more than one variable")
+                if value > 0:  # Go 1.22: range over an integer counts from 0, in its type
+                    body_mark = self.mark()
+                    kind = type(value)
+                    for i in range(value):
+                        self.range_iteration(node, body_mark, INVALID, kind(i))
+                    return
+            elif value is not INVALID and not isinstance(value, GoMap):
                 self.errorf(f"range can't iterate over {_format_v(value)}")
             if node.else_list is not None:
                 self.walk(dot, node.else_list)
@@ -176,10 +190,17 @@ class _State:
             self.pop(mark)
 
     def range_iteration(self, node: RangeNode, mark: int, index: Any, elem: Any) -> None:
-        if node.pipe.decl:
-            self.set_top_var(1, elem)
-        if len(node.pipe.decl) > 1:
-            self.set_top_var(2, index)
+        decl, assign = node.pipe.decl, node.pipe.is_assign
+        if decl:  # with two variables the index comes first; with one, the element
+            if assign:
+                self.set_var(decl[0].ident[0], index if len(decl) > 1 else elem)
+            else:
+                self.set_top_var(1, elem)
+        if len(decl) > 1:
+            if assign:
+                self.set_var(decl[1].ident[0], elem)
+            else:
+                self.set_top_var(2, index)
         try:
             self.walk(elem, node.list)
         except _Continue:
@@ -256,6 +277,8 @@ class _State:
     def ideal_constant(self, constant: NumberNode) -> Any:
         """An untyped number constant, typed the way Go types it for an interface{}."""
         self.at(constant)
+        if constant.is_complex:
+            return constant.complex128
         text = constant.text
         is_hex_int = len(text) > 2 and text[0] == "0" and text[1] in "xX" and "p" not in text
         is_hex_int = is_hex_int and "P" not in text
@@ -336,6 +359,8 @@ class _State:
             if fn.variadic and num_in - 1 < num_fixed:
                 last = fn.params[num_in - 1]
             argv.append(self.validate_type(final, last))
+        if builtin and name == "call":  # exec.go inserts the callee's name as the first argument
+            argv.insert(0, args[0].go_string() if args else _value_string(final))
         try:
             return fn.impl(*argv)
         except _FuncError as err:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from hoophooks_dk.gotemplate.errors import NotImplementedTemplateError, func_error
+from hoophooks_dk.gotemplate.errors import func_error
 from hoophooks_dk.gotemplate.printf import _format_v, go_sprint, go_sprintf, go_sprintln
 from hoophooks_dk.gotemplate.strconv import (
     _byte_len,
@@ -80,8 +80,8 @@ def _fn_index(item: Any, *indexes: Any) -> Any:
         if isinstance(item, str):
             data = _bytes(item)
             x = _index_arg(index, len(data))
-            if x == len(data):
-                raise NotImplementedTemplateError("index at the length of a string")
+            if x == len(data):  # indexArg allows it; reflect then panics, and safeCall says so
+                raise func_error("reflect: string index out of range")
             item = _Byte(data[x])
         elif isinstance(item, GoMap):
             if index is INVALID:
@@ -127,6 +127,8 @@ def _basic_kind(v: Any) -> int:
         return _INT_KIND
     if isinstance(v, float):
         return _FLOAT_KIND
+    if isinstance(v, complex):
+        return _COMPLEX_KIND
     if isinstance(v, str):
         return _STRING_KIND
     return _INVALID_KIND
@@ -177,7 +179,7 @@ def _fn_lt(arg1: Any, arg2: Any) -> bool:
         raise func_error(
             f"incompatible types for comparison: {_go_type_name(arg1)} and {_go_type_name(arg2)}"
         )
-    if k1 == _BOOL_KIND:
+    if k1 in (_BOOL_KIND, _COMPLEX_KIND):
         raise func_error("invalid type for comparison")
     return _comparable(arg1) < _comparable(arg2)
 
@@ -222,8 +224,6 @@ _JS_ESCAPES = {
 def _fn_js(*args: Any) -> str:
     out = []
     for c in _canon(_eval_args(args)):
-        if c == "`":
-            raise NotImplementedTemplateError("js escaping of a backquote")
         if c in _JS_ESCAPES:
             out.append(_JS_ESCAPES[c])
         elif c < " ":
@@ -253,8 +253,11 @@ def _fn_println(*args: Any) -> str:
     return go_sprintln(list(args))
 
 
-def _fn_call(*_: Any) -> NoReturn:
-    raise NotImplementedTemplateError("the call builtin")
+def _fn_call(callee: str, fn: Any, *_: Any) -> NoReturn:
+    """funcs.go call: no value a Hoop template sees is a function, so it always fails."""
+    if fn is INVALID or fn is NIL:
+        raise func_error("call of nil")
+    raise func_error(f"non-function {callee} of type {_go_type_name(fn)}")
 
 
 BUILTINS: dict[str, GoFunc] = {

@@ -58,7 +58,8 @@ class PipeNode(Node):
     def go_string(self) -> str:
         head = ""
         if self.decl:
-            head = ", ".join(v.go_string() for v in self.decl) + " := "
+            head = ", ".join(v.go_string() for v in self.decl)
+            head += " = " if self.is_assign else " := "
         return head + " | ".join(c.go_string() for c in self.cmds)
 
 
@@ -158,13 +159,15 @@ class BoolNode(Node):
 
 
 class NumberNode(Node):
-    __slots__ = ("text", "is_int", "is_uint", "is_float", "int64", "float64")
+    __slots__ = ("text", "is_int", "is_uint", "is_float", "is_complex")
+    __slots__ += ("int64", "float64", "complex128")
 
     def __init__(self, pos: int, text: str) -> None:
         self.pos, self.text = pos, text
-        self.is_int = self.is_uint = self.is_float = False
+        self.is_int = self.is_uint = self.is_float = self.is_complex = False
         self.int64 = 0
         self.float64 = 0.0
+        self.complex128 = 0j
 
     def go_string(self) -> str:
         return self.text
@@ -290,11 +293,44 @@ def _new_number(pos: int, text: str, typ: int) -> NumberNode:
         n.int64, n.float64 = rune, float(rune)
         return n
     if typ == T.COMPLEX:
-        raise NotImplementedTemplateError(f"the complex constant {text}")
-    if text.endswith("i") and _parse_float(text[:-1]) is not None:
-        raise NotImplementedTemplateError(f"the imaginary constant {text}")
+        value = _parse_complex(text)  # Go lets fmt.Sscan read the pair
+        if value is None:
+            raise NotImplementedTemplateError(f"the complex constant {text}")
+        _set_complex(n, value)
+        return n
+    if text.endswith("i"):
+        imaginary = _parse_float(text[:-1])
+        if imaginary is not None:
+            _set_complex(n, complex(0, imaginary))
+            return n
     _set_number_value(n, text)
     return n
+
+
+def _parse_complex(text: str) -> complex | None:
+    """What fmt.Sscan reads from the lexer's ``1+2i``: real part, signed imaginary part."""
+    split = max(
+        i for i, c in enumerate(text) if c in "+-" and (i == 0 or text[i - 1] not in "eEpP")
+    )
+    if split == 0 or not text.endswith("i"):
+        return None
+    real, imaginary = _parse_float(text[:split]), _parse_float(text[split:-1])
+    if real is None or imaginary is None:
+        return None
+    return complex(real, imaginary)
+
+
+def _set_complex(n: NumberNode, value: complex) -> None:
+    """The constant is complex; simplifyComplex: with no imaginary part it is a number too."""
+    n.is_complex, n.complex128 = True, value
+    n.is_float = value.imag == 0
+    if n.is_float:
+        n.float64 = value.real
+        whole = value.real.is_integer()
+        n.is_int = whole and -(2**63) <= value.real < 2**63
+        n.is_uint = whole and 0 <= value.real < 2**64
+        if n.is_int:
+            n.int64 = int(value.real)
 
 
 def _set_number_value(n: NumberNode, text: str) -> None:

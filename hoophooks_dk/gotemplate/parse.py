@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from hoophooks_dk.gotemplate.errors import NotImplementedTemplateError, TemplateParseError
+from hoophooks_dk.gotemplate.errors import TemplateParseError
 from hoophooks_dk.gotemplate.lex import Item, T, _Lexer
 from hoophooks_dk.gotemplate.node import (
     ActionNode,
@@ -325,11 +325,13 @@ class _Tree:
             del self.vars[mark:]
 
     def _else_branch(self, context: str, else_node: ElseNode) -> ListNode:
-        if context == "if" and self._peek().typ == T.IF:
-            # {{if a}}_{{else if b}}_{{end}} is {{if a}}_{{else}}{{if b}}_{{end}}{{end}}.
+        chained = {"if": (T.IF, IfNode), "with": (T.WITH, WithNode)}.get(context)
+        if chained and self._peek().typ == chained[0]:
+            # {{if a}}_{{else if b}}_{{end}} is {{if a}}_{{else}}{{if b}}_{{end}}{{end}};
+            # {{else with}} likewise (Go 1.23).
             self._next()
             else_list = ListNode(else_node.pos)
-            else_list.nodes.append(IfNode(*self._parse_control("if")))
+            else_list.nodes.append(chained[1](*self._parse_control(context)))
             return else_list
         else_list, nxt = self._item_list()
         if not isinstance(nxt, EndNode):
@@ -341,11 +343,8 @@ class _Tree:
 
     def _else_control(self) -> Node:
         peek = self._peek_non_space()
-        if peek.typ == T.IF:
+        if peek.typ in (T.IF, T.WITH):  # {{else if ...}} and {{else with ...}}
             return ElseNode(peek.pos, peek.line)
-        if peek.typ == T.WITH:
-            # Go 1.23 added {{else with}}; Go 1.19 rejects it. Not worth guessing which.
-            raise NotImplementedTemplateError("{{else with}}")
         token = self._expect(T.RIGHT_DELIM, "else")
         return ElseNode(token.pos, token.line)
 

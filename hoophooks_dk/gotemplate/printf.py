@@ -44,6 +44,14 @@ def _format_float_v(x: float) -> str:
     return f"{sign}{digits[:dp]}.{digits[dp:]}"
 
 
+def _format_complex_v(z: complex) -> str:
+    """fmtComplex for ``%v``: ``(1+2i)``, the imaginary part always signed."""
+    imaginary = _format_float_v(z.imag)
+    if imaginary[0] not in "+-":
+        imaginary = "+" + imaginary
+    return f"({_format_float_v(z.real)}{imaginary}i)"
+
+
 def _format_v(v: Any) -> str:
     """Go's ``%v`` with no flags."""
     if isinstance(v, str):
@@ -54,6 +62,8 @@ def _format_v(v: Any) -> str:
         return str(int(v))
     if isinstance(v, float):
         return _format_float_v(v)
+    if isinstance(v, complex):
+        return _format_complex_v(v)
     if isinstance(v, GoMap):
         return "map[" + " ".join(f"{k}:{val}" for k, val in v.sorted_items()) + "]"
     if v is NIL:
@@ -191,6 +201,10 @@ def _format_arg(arg: Any, verb: str, f: _Flags) -> str:
         return _format_integer(arg, verb, f)
     if isinstance(arg, float):
         return _format_float(arg, verb, f)
+    if isinstance(arg, complex):
+        if verb in "vbgGxXfFeE" and not f.plain() or verb in "bgGxXfFeE":
+            raise NotImplementedTemplateError(f"printf %{verb} of a complex number")
+        return _format_complex_v(arg) if verb == "v" else _bad_verb(verb, arg, f)
     raise NotImplementedTemplateError(f"printf of {arg!r}")
 
 

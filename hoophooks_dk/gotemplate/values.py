@@ -70,6 +70,8 @@ def _go_type_name(v: Any) -> str:
         return "int"
     if isinstance(v, float):
         return "float64"
+    if isinstance(v, complex):
+        return "complex128"
     if isinstance(v, GoMap):
         return "map[string]string"
     raise NotImplementedTemplateError(f"a value of Python type {type(v).__name__}")
