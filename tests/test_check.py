@@ -303,14 +303,14 @@ def test_hk201_an_invalid_pattern_is_gos_regexp_error_not_a_refusal(hook_repo):
 
 
 def test_hk204_a_construct_the_kit_cannot_render_is_said_not_guessed(hook_repo):
-    # Any construct runbook_template still refuses will do: printf's %e is one.
+    # Any construct runbook_template still refuses will do: printf's %p of a map (an address) is one.
     repo = hook_repo(
-        'import yaml\nX = "{{ .x | default "1" }}{{ if true }}{{ printf "%e" 1.5 }}{{ end }}"\n'
+        'import yaml\nX = "{{ .x | default "1" }}{{ if true }}{{ printf "%p" . }}{{ end }}"\n'
     )
     findings = static(repo)
     found = [f for f in of(findings, "HK204") if f.file == OPEN]
     assert [f.severity for f in found] == ["warning"]
-    assert "printf %e" in found[0].message and "not checked" in found[0].message
+    assert "printf %p" in found[0].message and "not checked" in found[0].message
     assert not rules(findings) & {"HK201", "HK307"}  # no verdict, no Python checks
     assert not of(check(repo.root, timeout=5), "HK501")  # and no run
 

@@ -325,6 +325,15 @@ OPERANDS = [
     "`r`",
     '"%s|%d|%v|%q|%x"',
     '"aGk="',
+    "-1.25",
+    "1e21",
+    "0.1",
+    "5e-324",
+    "1+2i",
+    "2.5i",
+    '(index "é" 0)',
+    "-7",
+    "255",
 ]
 FUNCS = [
     "default",
@@ -421,12 +430,14 @@ soups = st.builds(
 inputs = st.none() | st.fixed_dictionaries(
     {"x": st.sampled_from(["", "v", "aGk=", "é", "12"]), "y": st.just("w")}
 )
-VERBS = "vvsdqxXtT%"
+VERBS = "vvsdqxXtT%bcoOUeEfFgGwp!"
 formats = st.lists(
     st.builds(
-        lambda text, flags, verb: text + "%" + flags + verb,
+        lambda text, flags, index, width, verb: text + "%" + flags + index + width + verb,
         st.sampled_from(["", " ", "x", "é", "%%"]),
-        st.sampled_from(["", "", "", "-", "5", "-5", "05", ".2"]),
+        st.sampled_from(["", "", "-", "+", "#", " ", "0", "-0", "+0", "# ", "#0", "+ "]),
+        st.sampled_from(["", "", "", "[1]", "[2]", "[9]"]),
+        st.sampled_from(["", "", "5", "05", ".2", "8.3", ".0", "*", ".*", "-3.1", "."]),
         st.sampled_from(VERBS),
     ),
     max_size=4,

@@ -1,4 +1,10 @@
-"""fmt's Sprint, Sprintln and Sprintf for the values a template sees."""
+"""fmt's Sprint, Sprintln and Sprintf for the values a template sees.
+
+Sprintf is a port of Go's ``fmt/print.go`` (doPrintf, printArg, printValue) and
+``fmt/format.go`` (padding, integers, floats, strings), with strconv's float formats, for the
+values a Hoop template can hold: string, bool, int, uint8, float64, complex128,
+map[string]string and nil.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,17 @@ import math
 from typing import Any
 
 from hoophooks_dk.gotemplate.errors import NotImplementedTemplateError
-from hoophooks_dk.gotemplate.strconv import _bytes, _canon, _quote_rune, _rune, go_quote
-from hoophooks_dk.gotemplate.values import NIL, GoMap, _go_type_name
+from hoophooks_dk.gotemplate.strconv import (
+    _NAMED_ESCAPES,
+    _bytes,
+    _canon,
+    _escape_rune,
+    _go_is_print,
+    _is_bad_byte,
+    _rune,
+    go_quote,
+)
+from hoophooks_dk.gotemplate.values import NIL, GoMap, _Byte, _go_type_name
 
 # ---------------------------------------------------------------------------------------------
 # fmt: Sprint, Sprintln, Sprintf for the values above
@@ -88,183 +103,615 @@ def go_sprintln(args: list[Any]) -> str:
     return " ".join(_format_v(a) for a in args) + "\n"
 
 
-class _Flags:
-    __slots__ = ("minus", "zero", "plus", "sharp", "space", "width", "prec")
+# ---------------------------------------------------------------------------------------------
+# Sprintf (fmt/print.go doPrintf and printArg, fmt/format.go)
+# ---------------------------------------------------------------------------------------------
 
-    def __init__(self) -> None:
-        self.minus = self.zero = self.plus = self.sharp = self.space = False
-        self.width: int | None = None
-        self.prec: int | None = None
-
-    def plain(self) -> bool:
-        return not (self.minus or self.zero or self.plus or self.sharp or self.space) and (
-            self.width is None and self.prec is None
-        )
+_MASK64 = (1 << 64) - 1
+_LDIGITS, _UDIGITS = "0123456789abcdefx", "0123456789ABCDEFX"
 
 
 def go_sprintf(format_: str, args: list[Any]) -> str:
-    """fmt.Sprintf for the verbs a hook plausibly uses; anything else is refused explicitly."""
-    format_ = _canon(format_)
-    out: list[str] = []
-    arg_num = 0
-    i, end = 0, len(format_)
-    while i < end:
-        j = format_.find("%", i)
-        if j < 0:
-            out.append(format_[i:])
-            break
-        out.append(format_[i:j])
-        i, flags = _parse_flags(format_, j + 1)
-        if i >= end:
-            out.append("%!(NOVERB)")
-            break
-        verb = format_[i]
+    """fmt.Sprintf: Go's output for every verb, flag, width, precision and argument index."""
+    printer = _Printer()
+    printer.do_printf(_canon(format_), args)
+    return "".join(printer.buf)
+
+
+def _too_large(x: int) -> bool:
+    return x > 1_000_000 or x < -1_000_000
+
+
+def _parsenum(s: str, start: int, end: int) -> tuple[int, bool, int]:
+    """parsenum: (number, whether there was one, index after it)."""
+    if start >= end:
+        return 0, False, end
+    num, isnum, i = 0, False, start
+    while i < end and "0" <= s[i] <= "9":
+        if _too_large(num):
+            return 0, False, end  # overflow: a crazy long number, most likely
+        num = num * 10 + ord(s[i]) - 48
+        isnum = True
         i += 1
-        if verb == "%":
-            out.append("%")
-        elif arg_num >= len(args):
-            out.append(f"%!{_rune(verb)}(MISSING)")
-        else:
-            out.append(_format_arg(args[arg_num], verb, flags))
-            arg_num += 1
-    if arg_num < len(args):
-        extra = ", ".join(
-            "<nil>" if a is NIL else f"{_go_type_name(a)}={_format_v(a)}" for a in args[arg_num:]
+    return num, isnum, i
+
+
+def _int_from_arg(args: list[Any], arg_num: int) -> tuple[int, bool, int]:
+    """intFromArg: the width or precision a ``*`` takes from the arguments."""
+    if arg_num >= len(args):
+        return 0, False, arg_num
+    arg = args[arg_num]
+    is_int = isinstance(arg, int) and not isinstance(arg, bool)
+    num = int(arg) if is_int else 0
+    if _too_large(num):
+        num, is_int = 0, False
+    return num, is_int, arg_num + 1
+
+
+def _parse_arg_number(format_: str) -> tuple[int, int, bool]:
+    """parseArgNumber on ``[n]...``: (index, characters to consume, ok)."""
+    if len(format_) < 3:
+        return 0, 1, False
+    for i in range(1, len(format_)):
+        if format_[i] == "]":
+            width, ok, newi = _parsenum(format_, 1, i)
+            if not ok or newi != i:
+                return 0, i + 1, False
+            return width - 1, i + 1, True
+    return 0, 1, False
+
+
+def _can_backquote(s: str) -> bool:
+    for c in s:
+        if _is_bad_byte(c) or c == "\ufeff":
+            return False
+        if (c < " " and c != "\t") or c == "`" or c == "\x7f":
+            return False
+    return True
+
+
+def _escape_ascii(c: str, quote: str) -> str:
+    """appendEscapedRune with ASCIIonly: everything outside printable ASCII escaped."""
+    if c == quote or c == "\\":
+        return "\\" + c
+    if c < "\x80" and _go_is_print(c):
+        return c
+    if c in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[c]
+    r = ord(c)
+    if r < 0x20 or r == 0x7F:
+        return f"\\x{r:02x}"
+    if 0xD800 <= r <= 0xDFFF:
+        r = 0xFFFD
+    return f"\\u{r:04x}" if r < 0x10000 else f"\\U{r:08x}"
+
+
+def _quote_to_ascii(s: str) -> str:
+    """strconv.QuoteToASCII."""
+    return (
+        '"'
+        + "".join(
+            f"\\x{ord(c) - 0xDC00:02x}" if _is_bad_byte(c) else _escape_ascii(c, '"') for c in s
         )
-        out.append(f"%!(EXTRA {extra})")
+        + '"'
+    )
+
+
+def _quote_rune(r: int, ascii_only: bool) -> str:
+    """strconv.QuoteRune / QuoteRuneToASCII (a rune that is not valid is U+FFFD)."""
+    if r < 0 or r > 0x10FFFF or 0xD800 <= r <= 0xDFFF:
+        r = 0xFFFD
+    c = chr(r)
+    if ascii_only:
+        return "'" + _escape_ascii(c, "'") + "'"
+    return "'" + _escape_rune(c, "'") + "'"
+
+
+def _shortest(x: float) -> tuple[str, int]:
+    """The shortest digits of abs(x) and the decimal point (0 has no digits)."""
+    return ("", 0) if x == 0 else _float_digits(x)
+
+
+def _fmt_e(neg: bool, digits: str, dp: int, prec: int, char: str) -> str:
+    """strconv fmtE: -d.ddddde±dd."""
+    out = ["-" if neg else "", digits[:1] or "0"]
+    if prec > 0:
+        out.append("." + digits[1 : prec + 1].ljust(prec, "0"))
+    exp = dp - 1 if digits else 0
+    out.append(f"{char}{'-' if exp < 0 else '+'}{abs(exp):02d}")
     return "".join(out)
 
 
-def _parse_flags(format_: str, i: int) -> tuple[int, _Flags]:
-    """The flags, width and precision after a ``%``; returns the index of the verb."""
-    f = _Flags()
-    end = len(format_)
-    while i < end and format_[i] in "#0+- ":
-        c = format_[i]
-        if c == "#":
-            f.sharp = True
-        elif c == "0":
-            f.zero = not f.minus
-        elif c == "+":
-            f.plus = True
-        elif c == "-":
-            f.minus, f.zero = True, False
-        else:
-            f.space = True
-        i += 1
-    if i < end and format_[i] in "[*":
-        raise NotImplementedTemplateError("printf argument indexes and '*' widths")
-    i, f.width = _parse_num(format_, i)
-    if i + 1 < end and format_[i] == ".":
-        if format_[i + 1] in "[*":
-            raise NotImplementedTemplateError("printf argument indexes and '*' precisions")
-        i, f.prec = _parse_num(format_, i + 1)
-        f.prec = f.prec or 0
-    if i < end and format_[i] == "[":
-        raise NotImplementedTemplateError("printf argument indexes")
-    return i, f
+def _fmt_f(neg: bool, digits: str, dp: int, prec: int) -> str:
+    """strconv fmtF: -ddddddd.ddddd."""
+    out = ["-" if neg else ""]
+    out.append(digits[:dp].ljust(dp, "0") if dp > 0 else "0")
+    if prec > 0:
+        frac = "".join(digits[j] if 0 <= j < len(digits) else "0" for j in range(dp, dp + prec))
+        out.append("." + frac)
+    return "".join(out)
 
 
-def _parse_num(s: str, i: int) -> tuple[int, int | None]:
-    j = i
-    while j < len(s) and "0" <= s[j] <= "9":
-        j += 1
-    if j == i:
-        return i, None
-    if j - i > 6:
-        raise NotImplementedTemplateError("printf widths over 1e6")
-    return j, int(s[i:j])
+def _fmt_b(x: float) -> str:
+    """strconv's 'b' format: mantissa p exponent, both decimal."""
+    neg = math.copysign(1.0, x) < 0
+    x = abs(x)
+    if x == 0:
+        mant, exp = 0, -1074
+    elif x < 2.2250738585072014e-308:  # denormal: the raw fraction
+        mant, exp = int(math.ldexp(x, 1074)), -1074
+    else:
+        m, e = math.frexp(x)
+        mant, exp = int(m * 2.0**53), e - 53
+    return f"{'-' if neg else ''}{mant}p{'+' if exp >= 0 else ''}{exp}"
 
 
-def _format_arg(arg: Any, verb: str, f: _Flags) -> str:
-    if f.plus or f.sharp or f.space:
-        raise NotImplementedTemplateError("printf flags '+', '#' and ' '")
-    if verb == "T":
-        if arg is NIL:
-            return _pad("<nil>", f)  # Go pads <nil> but never truncates it
-        type_name = _go_type_name(arg)
-        return _pad(type_name[: f.prec] if f.prec is not None else type_name, f)
-    if arg is NIL:
-        return _pad("<nil>", f) if verb == "v" else _bad_verb(verb, arg, f)
-    if isinstance(arg, GoMap):
-        if not f.plain():
-            raise NotImplementedTemplateError("printf width or precision on a map")
-        pairs = (
-            _format_arg(k, verb, f) + ":" + _format_arg(v, verb, f) for k, v in arg.sorted_items()
-        )
-        return "map[" + " ".join(pairs) + "]"
-    if isinstance(arg, str):
-        return _format_string(arg, verb, f)
-    if isinstance(arg, bool):
-        return _pad(_format_v(arg), f) if verb in "tv" else _bad_verb(verb, arg, f)
-    if isinstance(arg, int):
-        return _format_integer(arg, verb, f)
-    if isinstance(arg, float):
-        return _format_float(arg, verb, f)
-    if isinstance(arg, complex):
-        if verb in "vbgGxXfFeE" and not f.plain() or verb in "bgGxXfFeE":
-            raise NotImplementedTemplateError(f"printf %{verb} of a complex number")
-        return _format_complex_v(arg) if verb == "v" else _bad_verb(verb, arg, f)
-    raise NotImplementedTemplateError(f"printf of {arg!r}")
+def _fmt_x(x: float, prec: int, char: str) -> str:
+    """strconv fmtX: -0x1.yyyyp±dd."""
+    neg = math.copysign(1.0, x) < 0
+    x = abs(x)
+    if x == 0:
+        mant, exp = 0, 0
+    else:
+        m, e = math.frexp(x)  # x = m * 2**e, 0.5 <= m < 1
+        mant, exp = int(m * 2.0**53) << 8, e - 1  # leading 1 at bit 60
+        if x < 2.2250738585072014e-308:
+            mant = int(math.ldexp(x, 1074)) << 8
+            exp = -1022
+            while mant and not mant & (1 << 60):
+                mant <<= 1
+                exp -= 1
+    if 0 <= prec < 15:
+        shift = prec * 4
+        extra = (mant << shift) & ((1 << 60) - 1)
+        mant >>= 60 - shift
+        if extra | (mant & 1) > 1 << 59:
+            mant += 1
+        mant <<= 60 - shift
+        if mant & (1 << 61):
+            mant >>= 1
+            exp += 1
+    hexdigits = _UDIGITS if char == "X" else _LDIGITS
+    out = ["-" if neg else "", "0", char, str((mant >> 60) & 1)]
+    mant = (mant << 4) & ((1 << 64) - 1)
+    if prec < 0 and mant:
+        out.append(".")
+        while mant:
+            out.append(hexdigits[(mant >> 60) & 15])
+            mant = (mant << 4) & ((1 << 64) - 1)
+    elif prec > 0:
+        out.append(".")
+        for _ in range(prec):
+            out.append(hexdigits[(mant >> 60) & 15])
+            mant = (mant << 4) & ((1 << 64) - 1)
+    out.append("P" if char == "X" else "p")
+    out.append(f"{'-' if exp < 0 else '+'}{abs(exp):02d}")
+    return "".join(out)
 
 
-def _format_string(s: str, verb: str, f: _Flags) -> str:
-    if verb not in "vsqxX":
-        return _bad_verb(verb, s, f)
-    if f.zero:
-        raise NotImplementedTemplateError("printf '0' flag on a string")
+def _strconv_float(x: float, verb: str, prec: int) -> str:
+    """strconv.FormatFloat(x, verb, prec, 64)."""
+    if x != x:
+        return "NaN"
+    if math.isinf(x):
+        return "+Inf" if x > 0 else "-Inf"
+    if verb == "b":
+        return _fmt_b(x)
     if verb in "xX":
-        if f.prec is not None:
-            raise NotImplementedTemplateError("printf precision with %x")
-        hexed = _bytes(s).hex()
-        return _pad(hexed.upper() if verb == "X" else hexed, f)
-    if f.prec is not None:
-        s = _canon(s)[: f.prec]
-    return _pad(go_quote(s) if verb == "q" else s, f)
+        return _fmt_x(x, prec, verb)
+    neg = math.copysign(1.0, x) < 0
+    if prec >= 0:  # Python's correctly rounded formatting is strconv's for these verbs
+        text = format(abs(x), f".{prec}{verb}")
+        return ("-" if neg else "") + text
+    digits, dp = _shortest(x)
+    if verb in "eE":
+        return _fmt_e(neg, digits, dp, len(digits) - 1, verb)
+    if verb == "f":
+        return _fmt_f(neg, digits, dp, max(len(digits) - dp, 0))
+    exp = dp - 1  # 'g' and 'G', shortest: %e from an exponent of -4 or 6
+    if exp < -4 or exp >= 6:
+        return _fmt_e(neg, digits, dp, len(digits) - 1, "e" if verb == "g" else "E")
+    return _fmt_f(neg, digits, dp, max(len(digits) - dp, 0))
 
 
-def _format_integer(n: int, verb: str, f: _Flags) -> str:
-    if verb in "bcoOU":
-        raise NotImplementedTemplateError(f"printf %{verb}")
-    if verb not in "vdxXq":
-        return _bad_verb(verb, n, f)
-    if verb == "q":
-        if not f.plain():
-            raise NotImplementedTemplateError("printf width or precision with %q of a number")
-        return _quote_rune(n)
-    if f.prec is not None:
-        raise NotImplementedTemplateError("printf precision on an integer")
-    digits = format(abs(n), {"x": "x", "X": "X"}.get(verb, "d"))
-    sign = "-" if n < 0 else ""
-    if f.zero and f.width is not None and not f.minus:
-        digits = digits.rjust(f.width - len(sign), "0")
-    return _pad(sign + digits, f, allow_zero=True)
+class _Printer:
+    """Go's ``pp`` and ``fmt``: one Sprintf call's flags and output buffer."""
 
+    def __init__(self) -> None:
+        self.buf: list[str] = []
+        self.clear_flags()
+        self.reordered = False
+        self.good_arg_num = True
 
-def _format_float(x: float, verb: str, f: _Flags) -> str:
-    if verb in "bgGxXfFeE":
-        raise NotImplementedTemplateError(f"printf %{verb} of a float")
-    if verb != "v":
-        return _bad_verb(verb, x, f)
-    if not f.plain():
-        raise NotImplementedTemplateError("printf width or precision on a float")
-    return _format_float_v(x)
+    def clear_flags(self) -> None:
+        self.sharp = self.zero = self.plus = self.minus = self.space = False
+        self.sharp_v = self.plus_v = False
+        self.wid = self.prec = 0
+        self.wid_present = self.prec_present = False
 
+    # -- padding (format.go) ----------------------------------------------------------------
 
-def _pad(s: str, f: _Flags, allow_zero: bool = False) -> str:
-    if f.zero and not allow_zero:
-        raise NotImplementedTemplateError("printf '0' flag on a non-number")
-    if f.width is None:
-        return s
-    fill = f.width - len(_canon(s))
-    if fill <= 0:
-        return s
-    return s + " " * fill if f.minus else " " * fill + s
+    def write_padding(self, n: int) -> None:
+        if n > 0:
+            self.buf.append(("0" if self.zero and not self.minus else " ") * n)
 
+    def pad(self, s: str) -> None:
+        """pad / padString: width counts runes (a byte that is not UTF-8 is one)."""
+        if not self.wid_present or self.wid == 0:
+            self.buf.append(s)
+            return
+        width = self.wid - len(_canon(s))
+        if not self.minus:
+            self.write_padding(width)
+            self.buf.append(s)
+        else:
+            self.buf.append(s)
+            self.write_padding(width)
 
-def _bad_verb(verb: str, arg: Any, f: _Flags) -> str:
-    if not f.plain():
-        raise NotImplementedTemplateError("printf flags on a mismatched verb")
-    if arg is NIL:
-        return f"%!{_rune(verb)}(<nil>)"
-    return f"%!{_rune(verb)}({_go_type_name(arg)}={_format_v(arg)})"
+    def pad_no_zero(self, s: str) -> None:
+        old, self.zero = self.zero, False
+        self.pad(s)
+        self.zero = old
+
+    def truncate(self, s: str) -> str:
+        return _canon(s)[: self.prec] if self.prec_present else s
+
+    # -- doPrintf ---------------------------------------------------------------------------
+
+    def arg_number(self, arg_num: int, format_: str, i: int, num_args: int):
+        if i >= len(format_) or format_[i] != "[":
+            return arg_num, i, False
+        self.reordered = True
+        index, wid, ok = _parse_arg_number(format_[i:])
+        if ok and 0 <= index < num_args:
+            return index, i + wid, True
+        self.good_arg_num = False
+        return arg_num, i + wid, ok
+
+    def do_printf(self, format_: str, a: list[Any]) -> None:
+        end = len(format_)
+        arg_num = 0
+        after_index = False
+        self.reordered = False
+        i = 0
+        while i < end:
+            self.good_arg_num = True
+            last = i
+            i = format_.find("%", i)
+            if i < 0:
+                i = end
+            if i > last:
+                self.buf.append(format_[last:i])
+            if i >= end:
+                break
+            i += 1
+            self.clear_flags()
+            while i < end and format_[i] in "#0+- ":
+                c = format_[i]
+                if c == "#":
+                    self.sharp = True
+                elif c == "0":
+                    self.zero = True
+                elif c == "+":
+                    self.plus = True
+                elif c == "-":
+                    self.minus = True
+                else:
+                    self.space = True
+                i += 1
+            arg_num, i, after_index = self.arg_number(arg_num, format_, i, len(a))
+            if i < end and format_[i] == "*":
+                i += 1
+                self.wid, self.wid_present, arg_num = _int_from_arg(a, arg_num)
+                if not self.wid_present:
+                    self.buf.append("%!(BADWIDTH)")
+                if self.wid < 0:
+                    self.wid, self.minus, self.zero = -self.wid, True, False
+                after_index = False
+            else:
+                self.wid, self.wid_present, i = _parsenum(format_, i, end)
+                if after_index and self.wid_present:
+                    self.good_arg_num = False
+            if i + 1 < end and format_[i] == ".":
+                i += 1
+                if after_index:
+                    self.good_arg_num = False
+                arg_num, i, after_index = self.arg_number(arg_num, format_, i, len(a))
+                if i < end and format_[i] == "*":
+                    i += 1
+                    self.prec, self.prec_present, arg_num = _int_from_arg(a, arg_num)
+                    if self.prec < 0:
+                        self.prec, self.prec_present = 0, False
+                    if not self.prec_present:
+                        self.buf.append("%!(BADPREC)")
+                    after_index = False
+                else:
+                    self.prec, self.prec_present, i = _parsenum(format_, i, end)
+                    if not self.prec_present:
+                        self.prec, self.prec_present = 0, True
+            if not after_index:
+                arg_num, i, after_index = self.arg_number(arg_num, format_, i, len(a))
+            if i >= end:
+                self.buf.append("%!(NOVERB)")
+                break
+            verb = _rune(format_[i])
+            i += 1
+            if verb == "%":
+                self.buf.append("%")
+            elif not self.good_arg_num:
+                self.buf.append(f"%!{verb}(BADINDEX)")
+            elif arg_num >= len(a):
+                self.buf.append(f"%!{verb}(MISSING)")
+            else:
+                if verb in "vw":
+                    self.sharp_v, self.sharp = self.sharp, False
+                    self.plus_v, self.plus = self.plus, False
+                self.print_arg(a[arg_num], verb)
+                arg_num += 1
+        if not self.reordered and arg_num < len(a):
+            self.clear_flags()
+            self.buf.append("%!(EXTRA ")
+            for n, arg in enumerate(a[arg_num:]):
+                if n:
+                    self.buf.append(", ")
+                if arg is NIL:
+                    self.buf.append("<nil>")
+                else:
+                    self.buf.append(_go_type_name(arg) + "=")
+                    self.print_arg(arg, "v")
+            self.buf.append(")")
+
+    # -- printArg ---------------------------------------------------------------------------
+
+    def bad_verb(self, verb: str, arg: Any) -> None:
+        self.buf.append(f"%!{verb}(")
+        if arg is NIL:
+            self.buf.append("<nil>")
+        else:
+            self.buf.append(_go_type_name(arg) + "=")
+            self.print_arg(arg, "v")
+        self.buf.append(")")
+
+    def print_arg(self, arg: Any, verb: str) -> None:
+        if arg is NIL:
+            if verb in "Tv":
+                self.pad("<nil>")
+            else:
+                self.bad_verb(verb, arg)
+            return
+        if verb == "T":
+            self.pad(self.truncate(_go_type_name(arg)))
+            return
+        if verb == "p":
+            if isinstance(arg, GoMap):
+                raise NotImplementedTemplateError("printf %p of a map (its address)")
+            self.bad_verb(verb, arg)
+            return
+        if verb == "w":  # Sprintf does not wrap errors
+            self.bad_verb(verb, arg)
+        elif isinstance(arg, bool):
+            if verb in "tv":
+                self.pad("true" if arg else "false")
+            else:
+                self.bad_verb(verb, arg)
+        elif isinstance(arg, int):
+            self.fmt_integer(int(arg), not isinstance(arg, _Byte), verb, arg)
+        elif isinstance(arg, float):
+            self.fmt_float(arg, verb, arg)
+        elif isinstance(arg, complex):
+            self.fmt_complex(arg, verb)
+        elif isinstance(arg, str):
+            self.fmt_string(arg, verb)
+        elif isinstance(arg, GoMap):
+            self.fmt_map(arg, verb)
+        else:
+            raise NotImplementedTemplateError(f"printf of {arg!r}")
+
+    def fmt_map(self, m: GoMap, verb: str) -> None:
+        self.buf.append("map[string]string{" if self.sharp_v else "map[")
+        for n, (key, value) in enumerate(m.sorted_items()):
+            if n:
+                self.buf.append(", " if self.sharp_v else " ")
+            self.fmt_string(key, verb)
+            self.buf.append(":")
+            self.fmt_string(value, verb)
+        self.buf.append("}" if self.sharp_v else "]")
+
+    def fmt_string(self, s: str, verb: str) -> None:
+        if verb == "v":
+            self.fmt_q(s) if self.sharp_v else self.pad(self.truncate(s))
+        elif verb == "s":
+            self.pad(self.truncate(s))
+        elif verb in "xX":
+            self.fmt_sx(s, _UDIGITS if verb == "X" else _LDIGITS)
+        elif verb == "q":
+            self.fmt_q(s)
+        else:
+            self.bad_verb(verb, s)
+
+    def fmt_q(self, s: str) -> None:
+        s = self.truncate(s)
+        if self.sharp and _can_backquote(s):
+            self.pad("`" + s + "`")
+        else:
+            self.pad(_quote_to_ascii(s) if self.plus else go_quote(s))
+
+    def fmt_sx(self, s: str, digits: str) -> None:
+        data = _bytes(s)
+        length = len(data)
+        if self.prec_present and self.prec < length:
+            length = self.prec
+        width = 2 * length
+        if width > 0:
+            if self.space:
+                if self.sharp:
+                    width *= 2
+                width += length - 1
+            elif self.sharp:
+                width += 2
+        else:
+            if self.wid_present:
+                self.write_padding(self.wid)
+            return
+        if self.wid_present and self.wid > width and not self.minus:
+            self.write_padding(self.wid - width)
+        out = ["0" + digits[16]] if self.sharp else []
+        for n in range(length):
+            if self.space and n > 0:
+                out.append(" ")
+                if self.sharp:
+                    out.append("0" + digits[16])
+            out.append(digits[data[n] >> 4] + digits[data[n] & 15])
+        self.buf.append("".join(out))
+        if self.wid_present and self.wid > width and self.minus:
+            self.write_padding(self.wid - width)
+
+    def fmt_integer(self, n: int, signed: bool, verb: str, arg: Any) -> None:
+        u = n & _MASK64
+        if verb == "v":
+            if self.sharp_v and not signed:
+                old, self.sharp = self.sharp, True
+                self.format_integer(u, 16, signed, "v", _LDIGITS)
+                self.sharp = old
+            else:
+                self.format_integer(u, 10, signed, verb, _LDIGITS)
+        elif verb in "dboOxX":
+            base = {"d": 10, "b": 2, "o": 8, "O": 8, "x": 16, "X": 16}[verb]
+            self.format_integer(u, base, signed, verb, _UDIGITS if verb == "X" else _LDIGITS)
+        elif verb == "c":
+            self.pad(chr(u) if u <= 0x10FFFF and not 0xD800 <= u <= 0xDFFF else "\ufffd")
+        elif verb == "q":
+            self.pad(_quote_rune(u if u <= 0x10FFFF else -1, self.plus))
+        elif verb == "U":
+            self.fmt_unicode(u)
+        else:
+            self.bad_verb(verb, arg)
+
+    def fmt_unicode(self, u: int) -> None:
+        prec = self.prec if self.prec_present and self.prec > 4 else 4
+        out = "U+" + format(u, "X").rjust(prec, "0")
+        if self.sharp and u <= 0x10FFFF and not 0xD800 <= u <= 0xDFFF and _go_is_print(chr(u)):
+            out += f" '{chr(u)}'"
+        self.pad_no_zero(out)
+
+    def format_integer(self, u: int, base: int, signed: bool, verb: str, digits: str) -> None:
+        """format.go fmtInteger."""
+        negative = signed and u >= 1 << 63
+        if negative:
+            u = (1 << 64) - u
+        prec = 0
+        if self.prec_present:
+            prec = self.prec
+            if prec == 0 and u == 0:
+                old, self.zero = self.zero, False
+                self.write_padding(self.wid)
+                self.zero = old
+                return
+        elif self.zero and not self.minus and self.wid_present:
+            prec = self.wid
+            if negative or self.plus or self.space:
+                prec -= 1
+        text = ""
+        while True:
+            text = digits[u % base] + text
+            u //= base
+            if not u:
+                break
+        text = text.rjust(prec, "0")
+        if self.sharp:
+            if base == 2:
+                text = "0b" + text
+            elif base == 8 and text[0] != "0":
+                text = "0" + text
+            elif base == 16:
+                text = "0" + digits[16] + text
+        if verb == "O":
+            text = "0o" + text
+        if negative:
+            text = "-" + text
+        elif self.plus:
+            text = "+" + text
+        elif self.space:
+            text = " " + text
+        self.pad_no_zero(text)
+
+    def fmt_float(self, x: float, verb: str, arg: Any) -> None:
+        if verb == "v":
+            self.format_float(x, "g", -1)
+        elif verb in "bgGxX":
+            self.format_float(x, verb, -1)
+        elif verb in "feE":
+            self.format_float(x, verb, 6)
+        elif verb == "F":
+            self.format_float(x, "f", 6)
+        else:
+            self.bad_verb(verb, arg)
+
+    def fmt_complex(self, z: complex, verb: str) -> None:
+        if verb not in "vbgGxXfFeE":
+            self.bad_verb(verb, z)
+            return
+        old_plus = self.plus
+        self.buf.append("(")
+        self.fmt_float(z.real, verb, z.real)
+        self.plus = True
+        self.fmt_float(z.imag, verb, z.imag)
+        self.buf.append("i)")
+        self.plus = old_plus
+
+    def format_float(self, x: float, verb: str, prec: int) -> None:
+        """format.go fmtFloat: sign, '#', zero padding and NaN/Inf around strconv's text."""
+        if self.prec_present:
+            prec = self.prec
+        num = _strconv_float(x, verb, prec)
+        num = num if num[0] in "+-" else "+" + num
+        if self.space and num[0] == "+" and not self.plus:
+            num = " " + num[1:]
+        if num[1] in "IN":
+            if num[1] == "N" and not self.space and not self.plus:
+                num = num[1:]
+            self.pad_no_zero(num)
+            return
+        if self.sharp and verb != "b":
+            num = self._sharp_float(num, verb, prec)
+        if self.plus or num[0] != "+":
+            if self.zero and not self.minus and self.wid_present and self.wid > len(num):
+                self.buf.append(num[0])
+                self.write_padding(self.wid - len(num))
+                self.buf.append(num[1:])
+                return
+            self.pad(num)
+            return
+        self.pad(num[1:])
+
+    @staticmethod
+    def _sharp_float(num: str, verb: str, prec: int) -> str:
+        """'#': always a decimal point; %g keeps its trailing zeros."""
+        digits = 0
+        if verb in "vgGx":
+            digits = 6 if prec == -1 else prec
+        tail = ""
+        has_point = False
+        saw_nonzero = False
+        body = num
+        i = 1
+        while i < len(body):
+            c = body[i]
+            if c == ".":
+                has_point = True
+            elif c in "pP" or (c in "eE" and verb not in "xX"):
+                tail, body = body[i:], body[:i]
+                break
+            else:
+                if c != "0":
+                    saw_nonzero = True
+                if saw_nonzero:
+                    digits -= 1
+            i += 1
+        if not has_point:
+            if len(body) == 2 and body[1] == "0":
+                digits -= 1
+            body += "."
+        if digits > 0:
+            body += "0" * digits
+        return body + tail
