@@ -485,7 +485,7 @@ def test_constructs_it_does_not_reproduce_are_refused(source: bytes) -> None:
             nested('{{ printf "%e|%.2f|%g|%8.3g|%-6.1f|" 1.5 3.14159 1e21 2.5 -1.25 }}'),
             b"1.500000e+00|3.14|1e+21|     2.5|-1.2  |",
         ),
-        (nested('{{ printf "%05s|%[3]d%[2]d|%*d" "a" 2 3 4 }}'), b"0000a|32|   4"),
+        (nested('{{ printf "%05s|%[3]d%[2]d|%*d" "a" 2 3 4 }}'), b"0000a|32|  4"),
         (nested('{{ with "" }}a{{ else with "b" }}[{{ . }}]{{ end }}'), b"[b]"),
     ],
     ids=lambda v: v.decode() if isinstance(v, bytes) else v,
