@@ -553,7 +553,7 @@ def test_inputs_may_be_bytes_that_are_not_utf8() -> None:
 
 def test_not_implemented_is_explicit_and_not_a_hoop_error() -> None:
     with pytest.raises(NotImplementedTemplateError) as caught:
-        render_runbook(b'{{ .x | default "v" }}{{ if true }}{{ printf "%e" 1.5 }}{{ end }}')
+        render_runbook(b'{{ .x | default "v" }}{{ if true }}{{ printf "%p" . }}{{ end }}')
     assert isinstance(caught.value, HookdkError)
     assert isinstance(caught.value, NotImplementedError)
     assert not isinstance(caught.value, TemplateError)
