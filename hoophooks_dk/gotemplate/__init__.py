@@ -16,9 +16,12 @@ counterpart (Go 1.26, the release Hoop builds with):
 ``funcs.py``       ``text/template/funcs.go``
 ``template.py``    ``text/template/template.go`` (New, Parse, Execute)
 ``printf.py``      ``fmt/print.go`` and ``fmt/format.go`` (Sprint, Sprintf)
+``ftoa.py``        ``strconv/ftoa.go`` (float formatting for fmt)
 ``strconv.py``     ``strconv`` (quote, unquote, number parsing), Go strings as bytes
 ``values.py``      the Go values a template sees, as ``reflect`` sees them
 ``errors.py``      errors whose text is Go's
+``regexp.py``      ``regexp.Match`` for Hoop's ``pattern``, matched by RE2
+``regexp_syntax``  ``regexp/syntax/parse.go`` (Go's regexp errors)
 =================  ==============================================================
 
 Functions follow Go's function by function, so that quirks come along for free (for example

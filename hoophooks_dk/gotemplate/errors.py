@@ -31,10 +31,10 @@ class NotImplementedTemplateError(HookdkError, NotImplementedError):
         )
 
 
-class _FuncError(Exception):
+class FuncError(Exception):
     """The ``error`` result of a template function, as Go's ``safeCall`` would see it."""
 
 
-def func_error(message: str) -> _FuncError:
+def func_error(message: str) -> FuncError:
     """Build the error a template function returns; the executor reports it the Go way."""
-    return _FuncError(message)
+    return FuncError(message)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from hoophooks_dk.gotemplate.errors import (
+    FuncError,
     NotImplementedTemplateError,
     TemplateExecError,
-    _FuncError,
 )
 from hoophooks_dk.gotemplate.funcs import BUILTINS, GoFunc
 from hoophooks_dk.gotemplate.node import (
@@ -34,7 +34,7 @@ from hoophooks_dk.gotemplate.node import (
     VariableNode,
     WithNode,
 )
-from hoophooks_dk.gotemplate.printf import _format_v
+from hoophooks_dk.gotemplate.printf import format_v
 from hoophooks_dk.gotemplate.strconv import go_quote
 from hoophooks_dk.gotemplate.values import (
     ANY_T,
@@ -44,8 +44,8 @@ from hoophooks_dk.gotemplate.values import (
     STRING_T,
     VALUE_T,
     GoMap,
-    _go_type_name,
-    _truth,
+    go_type_name,
+    truth,
 )
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def _value_string(v: Any) -> str:
     """reflect.Value.String: the string itself, else ``<T Value>``."""
     if isinstance(v, str):
         return v
-    return "<invalid Value>" if v is INVALID else f"<{_go_type_name(v)} Value>"
+    return "<invalid Value>" if v is INVALID else f"<{go_type_name(v)} Value>"
 
 
 class _Break(Exception):
@@ -73,7 +73,7 @@ class _Continue(Exception):
     pass
 
 
-class _State:
+class State:
     """One execution: Go's ``state``. ``node`` is the node errors are reported at."""
 
     def __init__(self, template: Template, out: list[str], data: Any) -> None:
@@ -154,7 +154,7 @@ class _State:
         mark = self.mark()
         try:
             value = self.eval_pipeline(dot, node.pipe)
-            if _truth(value):
+            if truth(value):
                 self.walk(value if isinstance(node, WithNode) else dot, node.list)
             elif node.else_list is not None:
                 self.walk(dot, node.else_list)
@@ -181,7 +181,7 @@ class _State:
                         self.range_iteration(node, body_mark, INVALID, kind(i))
                     return
             elif value is not INVALID and not isinstance(value, GoMap):
-                self.errorf(f"range can't iterate over {_format_v(value)}")
+                self.errorf(f"range can't iterate over {format_v(value)}")
             if node.else_list is not None:
                 self.walk(dot, node.else_list)
         except _Break:
@@ -225,7 +225,7 @@ class _State:
 
     def print_value(self, node: Node, value: Any) -> None:
         self.at(node)
-        self.out.append("<no value>" if value is INVALID else _format_v(value))
+        self.out.append("<no value>" if value is INVALID else format_v(value))
 
     # -- evaluation -------------------------------------------------------------------------
 
@@ -327,7 +327,7 @@ class _State:
             if has_args:
                 self.errorf(f"{name} is not a method but has arguments")
             return receiver.items.get(name, INVALID)
-        self.errorf(f"can't evaluate field {name} in type {_go_type_name(receiver)}")
+        self.errorf(f"can't evaluate field {name} in type {go_type_name(receiver)}")
 
     def eval_function(self, dot: Any, node: IdentifierNode, cmd: Node, args, final: Any) -> Any:
         self.at(node)
@@ -363,7 +363,7 @@ class _State:
             argv.insert(0, args[0].go_string() if args else _value_string(final))
         try:
             return fn.impl(*argv)
-        except _FuncError as err:
+        except FuncError as err:
             self.at(node)
             self.errorf(f"error calling {name}: {err}")
 
@@ -375,7 +375,7 @@ class _State:
         value = INVALID
         for arg in args:
             value = self.eval_arg(dot, VALUE_T, arg)
-            if _truth(value) == (name == "or"):
+            if truth(value) == (name == "or"):
                 return value
         if final is not MISSING:
             value = self.validate_type(final, VALUE_T)
@@ -389,7 +389,7 @@ class _State:
                 return NIL
             self.errorf(f"invalid value; expected {typ}")
         if typ == STRING_T and not isinstance(value, str):
-            self.errorf(f"wrong type for value; expected {typ}; got {_go_type_name(value)}")
+            self.errorf(f"wrong type for value; expected {typ}; got {go_type_name(value)}")
         return value
 
     def eval_arg(self, dot: Any, typ: str | None, n: Node) -> Any:

@@ -6,14 +6,14 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from hoophooks_dk.gotemplate.errors import func_error
-from hoophooks_dk.gotemplate.printf import _format_v, go_sprint, go_sprintf, go_sprintln
+from hoophooks_dk.gotemplate.printf import format_v, go_sprint, go_sprintf, go_sprintln
 from hoophooks_dk.gotemplate.strconv import (
-    _byte_len,
-    _bytes,
-    _canon,
-    _go_is_print,
-    _is_bad_byte,
-    _text,
+    byte_len,
+    canon,
+    go_bytes,
+    go_is_print,
+    go_text,
+    is_bad_byte_char,
 )
 from hoophooks_dk.gotemplate.values import (
     ANY_T,
@@ -21,10 +21,10 @@ from hoophooks_dk.gotemplate.values import (
     NIL,
     STRING_T,
     VALUE_T,
+    Byte,
     GoMap,
-    _Byte,
-    _go_type_name,
-    _truth,
+    go_type_name,
+    truth,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -50,24 +50,24 @@ def _unreachable(*_: Any) -> NoReturn:
 
 
 def _fn_not(v: Any) -> bool:
-    return not _truth(v)
+    return not truth(v)
 
 
 def _fn_len(v: Any) -> int:
     if v is INVALID:
         raise func_error("reflect: call of reflect.Value.Type on zero Value")
     if isinstance(v, str):
-        return _byte_len(v)
+        return byte_len(v)
     if isinstance(v, GoMap):
         return len(v.items)
-    raise func_error(f"len of type {_go_type_name(v)}")
+    raise func_error(f"len of type {go_type_name(v)}")
 
 
 def _index_arg(index: Any, cap: int) -> int:
     if index is INVALID:
         raise func_error("cannot index slice/array with nil")
     if isinstance(index, bool) or not isinstance(index, int):
-        raise func_error(f"cannot index slice/array with type {_go_type_name(index)}")
+        raise func_error(f"cannot index slice/array with type {go_type_name(index)}")
     if index < 0 or index > cap:
         raise func_error(f"index out of range: {index}")
     return int(index)
@@ -78,19 +78,19 @@ def _fn_index(item: Any, *indexes: Any) -> Any:
         raise func_error("index of untyped nil")
     for index in indexes:
         if isinstance(item, str):
-            data = _bytes(item)
+            data = go_bytes(item)
             x = _index_arg(index, len(data))
             if x == len(data):  # indexArg allows it; reflect then panics, and safeCall says so
                 raise func_error("reflect: string index out of range")
-            item = _Byte(data[x])
+            item = Byte(data[x])
         elif isinstance(item, GoMap):
             if index is INVALID:
                 raise func_error("value is nil; should be of type string")
             if not isinstance(index, str):
-                raise func_error(f"value has type {_go_type_name(index)}; should be string")
+                raise func_error(f"value has type {go_type_name(index)}; should be string")
             item = item.items.get(index, "")
         else:
-            raise func_error(f"can't index item of type {_go_type_name(item)}")
+            raise func_error(f"can't index item of type {go_type_name(item)}")
     return item
 
 
@@ -100,16 +100,16 @@ def _fn_slice(item: Any, *indexes: Any) -> Any:
     if len(indexes) > 3:
         raise func_error(f"too many slice indexes: {len(indexes)}")
     if not isinstance(item, str):
-        raise func_error(f"can't slice item of type {_go_type_name(item)}")
+        raise func_error(f"can't slice item of type {go_type_name(item)}")
     if len(indexes) == 3:
         raise func_error("cannot 3-index slice a string")
-    data = _bytes(item)
+    data = go_bytes(item)
     idx = [0, len(data)]
     for i, index in enumerate(indexes):
         idx[i] = _index_arg(index, len(data))
     if idx[0] > idx[1]:
         raise func_error(f"invalid slice index: {idx[0]} > {idx[1]}")
-    return _text(data[idx[0] : idx[1]])
+    return go_text(data[idx[0] : idx[1]])
 
 
 # basicKind, numbered as in Go.
@@ -121,7 +121,7 @@ _INVALID_KIND, _BOOL_KIND, _COMPLEX_KIND, _INT_KIND, _FLOAT_KIND, _STRING_KIND, 
 def _basic_kind(v: Any) -> int:
     if isinstance(v, bool):
         return _BOOL_KIND
-    if isinstance(v, _Byte):
+    if isinstance(v, Byte):
         return _UINT_KIND
     if isinstance(v, int):
         return _INT_KIND
@@ -135,7 +135,7 @@ def _basic_kind(v: Any) -> int:
 
 
 def _comparable(v: Any) -> Any:
-    return _bytes(v) if isinstance(v, str) else v
+    return go_bytes(v) if isinstance(v, str) else v
 
 
 def _fn_eq(arg1: Any, *arg2: Any) -> bool:
@@ -150,7 +150,7 @@ def _fn_eq(arg1: Any, *arg2: Any) -> bool:
             elif arg1 is not INVALID and arg is not INVALID:
                 raise func_error(
                     "incompatible types for comparison: "
-                    f"{_go_type_name(arg1)} and {_go_type_name(arg)}"
+                    f"{go_type_name(arg1)} and {go_type_name(arg)}"
                 )
             else:
                 truth = False
@@ -159,7 +159,7 @@ def _fn_eq(arg1: Any, *arg2: Any) -> bool:
         elif arg1 is INVALID or arg is INVALID:
             truth = arg1 is arg
         else:
-            raise func_error(f"non-comparable type {_format_v(arg)}: map[string]string")
+            raise func_error(f"non-comparable type {format_v(arg)}: map[string]string")
         if truth:
             return True
     return False
@@ -177,7 +177,7 @@ def _fn_lt(arg1: Any, arg2: Any) -> bool:
         if {k1, k2} == {_INT_KIND, _UINT_KIND}:
             return arg1 < arg2
         raise func_error(
-            f"incompatible types for comparison: {_go_type_name(arg1)} and {_go_type_name(arg2)}"
+            f"incompatible types for comparison: {go_type_name(arg1)} and {go_type_name(arg2)}"
         )
     if k1 in (_BOOL_KIND, _COMPLEX_KIND):
         raise func_error("invalid type for comparison")
@@ -223,12 +223,12 @@ _JS_ESCAPES = {
 
 def _fn_js(*args: Any) -> str:
     out = []
-    for c in _canon(_eval_args(args)):
+    for c in canon(_eval_args(args)):
         if c in _JS_ESCAPES:
             out.append(_JS_ESCAPES[c])
         elif c < " ":
             out.append(f"\\u{ord(c):04X}")
-        elif c <= "\x7f" or _is_bad_byte(c) or _go_is_print(c):
+        elif c <= "\x7f" or is_bad_byte_char(c) or go_is_print(c):
             out.append(c)
         else:
             out.append(f"\\u{ord(c):04X}")
@@ -238,7 +238,7 @@ def _fn_js(*args: Any) -> str:
 def _fn_urlquery(*args: Any) -> str:
     from urllib.parse import quote_plus
 
-    return quote_plus(_bytes(_eval_args(args)), safe="")
+    return quote_plus(go_bytes(_eval_args(args)), safe="")
 
 
 def _fn_print(*args: Any) -> str:
@@ -257,7 +257,7 @@ def _fn_call(callee: str, fn: Any, *_: Any) -> NoReturn:
     """funcs.go call: no value a Hoop template sees is a function, so it always fails."""
     if fn is INVALID or fn is NIL:
         raise func_error("call of nil")
-    raise func_error(f"non-function {callee} of type {_go_type_name(fn)}")
+    raise func_error(f"non-function {callee} of type {go_type_name(fn)}")
 
 
 BUILTINS: dict[str, GoFunc] = {

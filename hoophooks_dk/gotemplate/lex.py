@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hoophooks_dk.gotemplate.strconv import _byte_len, _canon, _fmt_unicode, go_quote
+from hoophooks_dk.gotemplate.strconv import byte_len, canon, fmt_unicode, go_quote
 
 # ---------------------------------------------------------------------------------------------
 # Lexer (parse/lex.go)
@@ -62,8 +62,8 @@ class Item:
             return self.val
         if self.typ > T.KEYWORD:
             return f"<{self.val}>"
-        if _byte_len(self.val) > 10:
-            return go_quote(_canon(self.val)[:10]) + "..."
+        if byte_len(self.val) > 10:
+            return go_quote(canon(self.val)[:10]) + "..."
         return go_quote(self.val)
 
 
@@ -79,7 +79,7 @@ def _has_right_trim(s: str, i: int) -> bool:
     return len(s) - i >= 2 and s[i] in _SPACES and s[i + 1] == "-"
 
 
-class _Lexer:
+class Lexer:
     """Go's lexer: a state machine run on demand until it produces one item."""
 
     def __init__(self, text: str) -> None:
@@ -286,7 +286,7 @@ class _Lexer:
             return self._emit(T.RIGHT_PAREN)
         if r <= "\x7f" and r.isprintable():
             return self._emit(T.CHAR)
-        return self._errorf(f"unrecognized character in action: {_fmt_unicode(r)}")
+        return self._errorf(f"unrecognized character in action: {fmt_unicode(r)}")
 
     def _lex_space(self):
         num_spaces = 0
@@ -313,7 +313,7 @@ class _Lexer:
             self._backup()
             word = self.input[self.start : self.pos]
             if not self._at_terminator():
-                return self._errorf(f"bad character {_fmt_unicode(r)}")
+                return self._errorf(f"bad character {fmt_unicode(r)}")
             if _KEYWORDS.get(word, 0) > T.KEYWORD:
                 return self._emit(_KEYWORDS[word])
             if word in ("true", "false"):
@@ -337,7 +337,7 @@ class _Lexer:
                 self._backup()
                 break
         if not self._at_terminator():
-            return self._errorf(f"bad character {_fmt_unicode(r)}")
+            return self._errorf(f"bad character {fmt_unicode(r)}")
         return self._emit(typ)
 
     def _lex_char(self):

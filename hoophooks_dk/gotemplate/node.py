@@ -5,13 +5,13 @@ from __future__ import annotations
 from hoophooks_dk.gotemplate.errors import NotImplementedTemplateError
 from hoophooks_dk.gotemplate.lex import T
 from hoophooks_dk.gotemplate.strconv import (
-    _parse_float,
-    _parse_int,
-    _parse_uint,
-    _SyntaxError,
-    _unquote_char,
+    StrconvSyntaxError,
     go_quote,
     go_trim_space,
+    parse_float,
+    parse_int,
+    parse_uint,
+    unquote_char,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -268,27 +268,27 @@ class TemplateNode(Node):
         return "{{template " + go_quote(self.name) + pipe + "}}"
 
 
-def _is_empty_tree(node: Node | None) -> bool:
+def is_empty_tree(node: Node | None) -> bool:
     """parse.IsEmptyTree: nothing but white space."""
     if node is None:
         return True
     if isinstance(node, ListNode):
-        return all(_is_empty_tree(n) for n in node.nodes)
+        return all(is_empty_tree(n) for n in node.nodes)
     if isinstance(node, TextNode):
         return go_trim_space(node.text) == ""
     return False
 
 
-def _new_number(pos: int, text: str, typ: int) -> NumberNode:
-    """parse.newNumber; raises _NumberError with Go's message."""
+def new_number(pos: int, text: str, typ: int) -> NumberNode:
+    """parse.newNumber; raises NumberError with Go's message."""
     n = NumberNode(pos, text)
     if typ == T.CHAR_CONSTANT:
         try:
-            rune, _, end = _unquote_char(text, 1, text[0])
-        except _SyntaxError:
-            raise _NumberError("invalid syntax") from None
+            rune, _, end = unquote_char(text, 1, text[0])
+        except StrconvSyntaxError:
+            raise NumberError("invalid syntax") from None
         if text[end:] != "'":
-            raise _NumberError(f"malformed character constant: {text}")
+            raise NumberError(f"malformed character constant: {text}")
         n.is_int = n.is_uint = n.is_float = True
         n.int64, n.float64 = rune, float(rune)
         return n
@@ -299,11 +299,11 @@ def _new_number(pos: int, text: str, typ: int) -> NumberNode:
         _set_complex(n, value)
         return n
     if text.endswith("i"):
-        imaginary = _parse_float(text[:-1])
+        imaginary = parse_float(text[:-1])
         if imaginary is not None:
             _set_complex(n, complex(0, imaginary))
             return n
-    _set_number_value(n, text)
+    set_number_value(n, text)
     return n
 
 
@@ -314,7 +314,7 @@ def _parse_complex(text: str) -> complex | None:
     )
     if split == 0 or not text.endswith("i"):
         return None
-    real, imaginary = _parse_float(text[:split]), _parse_float(text[split:-1])
+    real, imaginary = parse_float(text[:split]), parse_float(text[split:-1])
     if real is None or imaginary is None:
         return None
     return complex(real, imaginary)
@@ -333,9 +333,9 @@ def _set_complex(n: NumberNode, value: complex) -> None:
             n.int64 = int(value.real)
 
 
-def _set_number_value(n: NumberNode, text: str) -> None:
-    u = _parse_uint(text)
-    i = _parse_int(text)
+def set_number_value(n: NumberNode, text: str) -> None:
+    u = parse_uint(text)
+    i = parse_int(text)
     n.is_uint = u is not None
     if i is not None:
         n.is_int, n.int64 = True, i
@@ -345,18 +345,18 @@ def _set_number_value(n: NumberNode, text: str) -> None:
     elif n.is_uint:
         n.is_float, n.float64 = True, float(u)
     else:
-        f = _parse_float(text)
+        f = parse_float(text)
         if f is not None:
             if not any(c in text for c in ".eEpP"):
-                raise _NumberError(f"integer overflow: {go_quote(text)}")
+                raise NumberError(f"integer overflow: {go_quote(text)}")
             n.is_float, n.float64 = True, f
             if f.is_integer() and -(2**63) <= f < 2**63:
                 n.is_int, n.int64 = True, int(f)
             if f.is_integer() and 0 <= f < 2**64:
                 n.is_uint = True
     if not (n.is_int or n.is_uint or n.is_float):
-        raise _NumberError(f"illegal number syntax: {go_quote(text)}")
+        raise NumberError(f"illegal number syntax: {go_quote(text)}")
 
 
-class _NumberError(Exception):
+class NumberError(Exception):
     pass

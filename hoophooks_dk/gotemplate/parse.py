@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 from hoophooks_dk.gotemplate.errors import TemplateParseError
-from hoophooks_dk.gotemplate.lex import Item, T, _Lexer
+from hoophooks_dk.gotemplate.lex import Item, Lexer, T
 from hoophooks_dk.gotemplate.node import (
     ActionNode,
     BoolNode,
@@ -22,6 +22,7 @@ from hoophooks_dk.gotemplate.node import (
     ListNode,
     NilNode,
     Node,
+    NumberError,
     NumberNode,
     PipeNode,
     RangeNode,
@@ -30,11 +31,10 @@ from hoophooks_dk.gotemplate.node import (
     TextNode,
     VariableNode,
     WithNode,
-    _is_empty_tree,
-    _new_number,
-    _NumberError,
+    is_empty_tree,
+    new_number,
 )
-from hoophooks_dk.gotemplate.strconv import _SyntaxError, _unquote, go_quote
+from hoophooks_dk.gotemplate.strconv import StrconvSyntaxError, go_quote, unquote
 
 # ---------------------------------------------------------------------------------------------
 # Parser (parse/parse.go)
@@ -59,7 +59,7 @@ _OPERAND_STARTS = frozenset(
 _NON_EXECUTABLE = (BoolNode, DotNode, NilNode, NumberNode, StringNode)
 
 
-class _Tree:
+class Tree:
     """One template being parsed: Go's ``parse.Tree``, with its three-token look-ahead."""
 
     def __init__(self, name: str, text: str) -> None:
@@ -68,11 +68,11 @@ class _Tree:
         self.text = text
         self.root: ListNode | None = None
         self.funcs: frozenset[str] = frozenset()
-        self.lex: _Lexer | None = None
+        self.lex: Lexer | None = None
         self.token: list[Item] = [Item(T.ERROR, 0, "", 0)] * 3
         self.peek_count = 0
         self.vars: list[str] = []
-        self.tree_set: dict[str, _Tree] = {}
+        self.tree_set: dict[str, Tree] = {}
         self.action_line = 0
         self.range_depth = 0
 
@@ -145,7 +145,7 @@ class _Tree:
 
     # -- structure --------------------------------------------------------------------------
 
-    def _start_parse(self, funcs: frozenset[str], lex: _Lexer, tree_set: dict) -> None:
+    def _start_parse(self, funcs: frozenset[str], lex: Lexer, tree_set: dict) -> None:
         self.root = None
         self.lex = lex
         self.vars = ["$"]
@@ -155,22 +155,22 @@ class _Tree:
     def parse_top(self, funcs: frozenset[str], tree_set: dict) -> None:
         """Tree.Parse: parse the whole text, adding every template to ``tree_set``."""
         self.parse_name = self.name
-        self._start_parse(funcs, _Lexer(self.text), tree_set)
+        self._start_parse(funcs, Lexer(self.text), tree_set)
         self._parse()
         self._add()
 
-    def _sub_tree(self, name: str) -> _Tree:
-        tree = _Tree(name, self.text)
+    def _sub_tree(self, name: str) -> Tree:
+        tree = Tree(name, self.text)
         tree.parse_name = self.parse_name
         tree._start_parse(self.funcs, self.lex, self.tree_set)
         return tree
 
     def _add(self) -> None:
         tree = self.tree_set.get(self.name)
-        if tree is None or _is_empty_tree(tree.root):
+        if tree is None or is_empty_tree(tree.root):
             self.tree_set[self.name] = self
             return
-        if not _is_empty_tree(self.root):
+        if not is_empty_tree(self.root):
             self._errorf(f"template: multiple definition of template {go_quote(self.name)}")
 
     def _parse(self) -> None:
@@ -199,8 +199,8 @@ class _Tree:
 
     def _unquote(self, quoted: str) -> str:
         try:
-            return _unquote(quoted)
-        except _SyntaxError:
+            return unquote(quoted)
+        except StrconvSyntaxError:
             self._errorf("invalid syntax")
 
     def _item_list(self) -> tuple[ListNode, Node]:
@@ -429,8 +429,8 @@ class _Tree:
             return BoolNode(token.pos, token.val == "true")
         if typ in (T.CHAR_CONSTANT, T.COMPLEX, T.NUMBER):
             try:
-                return _new_number(token.pos, token.val, typ)
-            except _NumberError as err:
+                return new_number(token.pos, token.val, typ)
+            except NumberError as err:
                 self._errorf(str(err))
         if typ == T.LEFT_PAREN:
             return self._pipeline("parenthesized pipeline", T.RIGHT_PAREN)

@@ -8,66 +8,41 @@ map[string]string and nil.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from hoophooks_dk.gotemplate.errors import NotImplementedTemplateError
-from hoophooks_dk.gotemplate.strconv import (
-    _NAMED_ESCAPES,
-    _bytes,
-    _canon,
-    _escape_rune,
-    _go_is_print,
-    _is_bad_byte,
-    _rune,
-    go_quote,
+from hoophooks_dk.gotemplate.ftoa import (
+    LDIGITS,
+    UDIGITS,
+    format_float_v,
+    strconv_format_float,
 )
-from hoophooks_dk.gotemplate.values import NIL, GoMap, _Byte, _go_type_name
+from hoophooks_dk.gotemplate.strconv import (
+    can_backquote,
+    canon,
+    decoded_rune,
+    go_bytes,
+    go_is_print,
+    go_quote,
+    quote_rune,
+    quote_to_ascii,
+)
+from hoophooks_dk.gotemplate.values import NIL, Byte, GoMap, go_type_name
 
 # ---------------------------------------------------------------------------------------------
 # fmt: Sprint, Sprintln, Sprintf for the values above
 # ---------------------------------------------------------------------------------------------
 
 
-def _float_digits(x: float) -> tuple[str, int]:
-    """Shortest round-trip decimal digits of abs(x) and the decimal point position."""
-    mantissa, _, exponent = repr(abs(x)).partition("e")
-    whole, _, frac = mantissa.partition(".")
-    digits = (whole + frac).lstrip("0")
-    dp = len(whole) + int(exponent or 0) - (len(whole + frac) - len(digits))
-    return digits.rstrip("0"), dp
-
-
-def _format_float_v(x: float) -> str:
-    """Go's ``%v`` of a float64: strconv 'g' with shortest precision (exponent from 1e+06)."""
-    if x != x:
-        return "NaN"
-    if x in (float("inf"), float("-inf")):
-        return "+Inf" if x > 0 else "-Inf"
-    sign = "-" if math.copysign(1.0, x) < 0 else ""
-    if x == 0:
-        return sign + "0"
-    digits, dp = _float_digits(x)
-    exp = dp - 1
-    if exp < -4 or exp >= 6:  # strconv uses precision 6 for this decision when shortest
-        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        return f"{sign}{mant}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
-    if dp <= 0:
-        return f"{sign}0.{'0' * -dp}{digits}"
-    if dp >= len(digits):
-        return sign + digits + "0" * (dp - len(digits))
-    return f"{sign}{digits[:dp]}.{digits[dp:]}"
-
-
-def _format_complex_v(z: complex) -> str:
+def format_complex_v(z: complex) -> str:
     """fmtComplex for ``%v``: ``(1+2i)``, the imaginary part always signed."""
-    imaginary = _format_float_v(z.imag)
+    imaginary = format_float_v(z.imag)
     if imaginary[0] not in "+-":
         imaginary = "+" + imaginary
-    return f"({_format_float_v(z.real)}{imaginary}i)"
+    return f"({format_float_v(z.real)}{imaginary}i)"
 
 
-def _format_v(v: Any) -> str:
+def format_v(v: Any) -> str:
     """Go's ``%v`` with no flags."""
     if isinstance(v, str):
         return v
@@ -76,9 +51,9 @@ def _format_v(v: Any) -> str:
     if isinstance(v, int):
         return str(int(v))
     if isinstance(v, float):
-        return _format_float_v(v)
+        return format_float_v(v)
     if isinstance(v, complex):
-        return _format_complex_v(v)
+        return format_complex_v(v)
     if isinstance(v, GoMap):
         return "map[" + " ".join(f"{k}:{val}" for k, val in v.sorted_items()) + "]"
     if v is NIL:
@@ -94,13 +69,13 @@ def go_sprint(args: list[Any]) -> str:
         is_string = isinstance(arg, str)
         if i > 0 and not is_string and not prev_string:
             out.append(" ")
-        out.append(_format_v(arg))
+        out.append(format_v(arg))
         prev_string = is_string
     return "".join(out)
 
 
 def go_sprintln(args: list[Any]) -> str:
-    return " ".join(_format_v(a) for a in args) + "\n"
+    return " ".join(format_v(a) for a in args) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,13 +83,12 @@ def go_sprintln(args: list[Any]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 _MASK64 = (1 << 64) - 1
-_LDIGITS, _UDIGITS = "0123456789abcdefx", "0123456789ABCDEFX"
 
 
 def go_sprintf(format_: str, args: list[Any]) -> str:
     """fmt.Sprintf: Go's output for every verb, flag, width, precision and argument index."""
     printer = _Printer()
-    printer.do_printf(_canon(format_), args)
+    printer.do_printf(canon(format_), args)
     return "".join(printer.buf)
 
 
@@ -161,159 +135,6 @@ def _parse_arg_number(format_: str) -> tuple[int, int, bool]:
     return 0, 1, False
 
 
-def _can_backquote(s: str) -> bool:
-    for c in s:
-        if _is_bad_byte(c) or c == "\ufeff":
-            return False
-        if (c < " " and c != "\t") or c == "`" or c == "\x7f":
-            return False
-    return True
-
-
-def _escape_ascii(c: str, quote: str) -> str:
-    """appendEscapedRune with ASCIIonly: everything outside printable ASCII escaped."""
-    if c == quote or c == "\\":
-        return "\\" + c
-    if c < "\x80" and _go_is_print(c):
-        return c
-    if c in _NAMED_ESCAPES:
-        return _NAMED_ESCAPES[c]
-    r = ord(c)
-    if r < 0x20 or r == 0x7F:
-        return f"\\x{r:02x}"
-    if 0xD800 <= r <= 0xDFFF:
-        r = 0xFFFD
-    return f"\\u{r:04x}" if r < 0x10000 else f"\\U{r:08x}"
-
-
-def _quote_to_ascii(s: str) -> str:
-    """strconv.QuoteToASCII."""
-    return (
-        '"'
-        + "".join(
-            f"\\x{ord(c) - 0xDC00:02x}" if _is_bad_byte(c) else _escape_ascii(c, '"') for c in s
-        )
-        + '"'
-    )
-
-
-def _quote_rune(r: int, ascii_only: bool) -> str:
-    """strconv.QuoteRune / QuoteRuneToASCII (a rune that is not valid is U+FFFD)."""
-    if r < 0 or r > 0x10FFFF or 0xD800 <= r <= 0xDFFF:
-        r = 0xFFFD
-    c = chr(r)
-    if ascii_only:
-        return "'" + _escape_ascii(c, "'") + "'"
-    return "'" + _escape_rune(c, "'") + "'"
-
-
-def _shortest(x: float) -> tuple[str, int]:
-    """The shortest digits of abs(x) and the decimal point (0 has no digits)."""
-    return ("", 0) if x == 0 else _float_digits(x)
-
-
-def _fmt_e(neg: bool, digits: str, dp: int, prec: int, char: str) -> str:
-    """strconv fmtE: -d.ddddde±dd."""
-    out = ["-" if neg else "", digits[:1] or "0"]
-    if prec > 0:
-        out.append("." + digits[1 : prec + 1].ljust(prec, "0"))
-    exp = dp - 1 if digits else 0
-    out.append(f"{char}{'-' if exp < 0 else '+'}{abs(exp):02d}")
-    return "".join(out)
-
-
-def _fmt_f(neg: bool, digits: str, dp: int, prec: int) -> str:
-    """strconv fmtF: -ddddddd.ddddd."""
-    out = ["-" if neg else ""]
-    out.append(digits[:dp].ljust(dp, "0") if dp > 0 else "0")
-    if prec > 0:
-        frac = "".join(digits[j] if 0 <= j < len(digits) else "0" for j in range(dp, dp + prec))
-        out.append("." + frac)
-    return "".join(out)
-
-
-def _fmt_b(x: float) -> str:
-    """strconv's 'b' format: mantissa p exponent, both decimal."""
-    neg = math.copysign(1.0, x) < 0
-    x = abs(x)
-    if x == 0:
-        mant, exp = 0, -1074
-    elif x < 2.2250738585072014e-308:  # denormal: the raw fraction
-        mant, exp = int(math.ldexp(x, 1074)), -1074
-    else:
-        m, e = math.frexp(x)
-        mant, exp = int(m * 2.0**53), e - 53
-    return f"{'-' if neg else ''}{mant}p{'+' if exp >= 0 else ''}{exp}"
-
-
-def _fmt_x(x: float, prec: int, char: str) -> str:
-    """strconv fmtX: -0x1.yyyyp±dd."""
-    neg = math.copysign(1.0, x) < 0
-    x = abs(x)
-    if x == 0:
-        mant, exp = 0, 0
-    else:
-        m, e = math.frexp(x)  # x = m * 2**e, 0.5 <= m < 1
-        mant, exp = int(m * 2.0**53) << 8, e - 1  # leading 1 at bit 60
-        if x < 2.2250738585072014e-308:
-            mant = int(math.ldexp(x, 1074)) << 8
-            exp = -1022
-            while mant and not mant & (1 << 60):
-                mant <<= 1
-                exp -= 1
-    if 0 <= prec < 15:
-        shift = prec * 4
-        extra = (mant << shift) & ((1 << 60) - 1)
-        mant >>= 60 - shift
-        if extra | (mant & 1) > 1 << 59:
-            mant += 1
-        mant <<= 60 - shift
-        if mant & (1 << 61):
-            mant >>= 1
-            exp += 1
-    hexdigits = _UDIGITS if char == "X" else _LDIGITS
-    out = ["-" if neg else "", "0", char, str((mant >> 60) & 1)]
-    mant = (mant << 4) & ((1 << 64) - 1)
-    if prec < 0 and mant:
-        out.append(".")
-        while mant:
-            out.append(hexdigits[(mant >> 60) & 15])
-            mant = (mant << 4) & ((1 << 64) - 1)
-    elif prec > 0:
-        out.append(".")
-        for _ in range(prec):
-            out.append(hexdigits[(mant >> 60) & 15])
-            mant = (mant << 4) & ((1 << 64) - 1)
-    out.append("P" if char == "X" else "p")
-    out.append(f"{'-' if exp < 0 else '+'}{abs(exp):02d}")
-    return "".join(out)
-
-
-def _strconv_float(x: float, verb: str, prec: int) -> str:
-    """strconv.FormatFloat(x, verb, prec, 64)."""
-    if x != x:
-        return "NaN"
-    if math.isinf(x):
-        return "+Inf" if x > 0 else "-Inf"
-    if verb == "b":
-        return _fmt_b(x)
-    if verb in "xX":
-        return _fmt_x(x, prec, verb)
-    neg = math.copysign(1.0, x) < 0
-    if prec >= 0:  # Python's correctly rounded formatting is strconv's for these verbs
-        text = format(abs(x), f".{prec}{verb}")
-        return ("-" if neg else "") + text
-    digits, dp = _shortest(x)
-    if verb in "eE":
-        return _fmt_e(neg, digits, dp, len(digits) - 1, verb)
-    if verb == "f":
-        return _fmt_f(neg, digits, dp, max(len(digits) - dp, 0))
-    exp = dp - 1  # 'g' and 'G', shortest: %e from an exponent of -4 or 6
-    if exp < -4 or exp >= 6:
-        return _fmt_e(neg, digits, dp, len(digits) - 1, "e" if verb == "g" else "E")
-    return _fmt_f(neg, digits, dp, max(len(digits) - dp, 0))
-
-
 class _Printer:
     """Go's ``pp`` and ``fmt``: one Sprintf call's flags and output buffer."""
 
@@ -340,7 +161,7 @@ class _Printer:
         if not self.wid_present or self.wid == 0:
             self.buf.append(s)
             return
-        width = self.wid - len(_canon(s))
+        width = self.wid - len(canon(s))
         if not self.minus:
             self.write_padding(width)
             self.buf.append(s)
@@ -354,7 +175,7 @@ class _Printer:
         self.zero = old
 
     def truncate(self, s: str) -> str:
-        return _canon(s)[: self.prec] if self.prec_present else s
+        return canon(s)[: self.prec] if self.prec_present else s
 
     # -- doPrintf ---------------------------------------------------------------------------
 
@@ -434,7 +255,7 @@ class _Printer:
             if i >= end:
                 self.buf.append("%!(NOVERB)")
                 break
-            verb = _rune(format_[i])
+            verb = decoded_rune(format_[i])
             i += 1
             if verb == "%":
                 self.buf.append("%")
@@ -457,7 +278,7 @@ class _Printer:
                 if arg is NIL:
                     self.buf.append("<nil>")
                 else:
-                    self.buf.append(_go_type_name(arg) + "=")
+                    self.buf.append(go_type_name(arg) + "=")
                     self.print_arg(arg, "v")
             self.buf.append(")")
 
@@ -468,7 +289,7 @@ class _Printer:
         if arg is NIL:
             self.buf.append("<nil>")
         else:
-            self.buf.append(_go_type_name(arg) + "=")
+            self.buf.append(go_type_name(arg) + "=")
             self.print_arg(arg, "v")
         self.buf.append(")")
 
@@ -480,7 +301,7 @@ class _Printer:
                 self.bad_verb(verb, arg)
             return
         if verb == "T":
-            self.pad(self.truncate(_go_type_name(arg)))
+            self.pad(self.truncate(go_type_name(arg)))
             return
         if verb == "p":
             if isinstance(arg, GoMap):
@@ -495,7 +316,7 @@ class _Printer:
             else:
                 self.bad_verb(verb, arg)
         elif isinstance(arg, int):
-            self.fmt_integer(int(arg), not isinstance(arg, _Byte), verb, arg)
+            self.fmt_integer(int(arg), not isinstance(arg, Byte), verb, arg)
         elif isinstance(arg, float):
             self.fmt_float(arg, verb, arg)
         elif isinstance(arg, complex):
@@ -523,7 +344,7 @@ class _Printer:
         elif verb == "s":
             self.pad(self.truncate(s))
         elif verb in "xX":
-            self.fmt_sx(s, _UDIGITS if verb == "X" else _LDIGITS)
+            self.fmt_sx(s, UDIGITS if verb == "X" else LDIGITS)
         elif verb == "q":
             self.fmt_q(s)
         else:
@@ -531,13 +352,13 @@ class _Printer:
 
     def fmt_q(self, s: str) -> None:
         s = self.truncate(s)
-        if self.sharp and _can_backquote(s):
+        if self.sharp and can_backquote(s):
             self.pad("`" + s + "`")
         else:
-            self.pad(_quote_to_ascii(s) if self.plus else go_quote(s))
+            self.pad(quote_to_ascii(s) if self.plus else go_quote(s))
 
     def fmt_sx(self, s: str, digits: str) -> None:
-        data = _bytes(s)
+        data = go_bytes(s)
         length = len(data)
         if self.prec_present and self.prec < length:
             length = self.prec
@@ -571,17 +392,17 @@ class _Printer:
         if verb == "v":
             if self.sharp_v and not signed:
                 old, self.sharp = self.sharp, True
-                self.format_integer(u, 16, signed, "v", _LDIGITS)
+                self.format_integer(u, 16, signed, "v", LDIGITS)
                 self.sharp = old
             else:
-                self.format_integer(u, 10, signed, verb, _LDIGITS)
+                self.format_integer(u, 10, signed, verb, LDIGITS)
         elif verb in "dboOxX":
             base = {"d": 10, "b": 2, "o": 8, "O": 8, "x": 16, "X": 16}[verb]
-            self.format_integer(u, base, signed, verb, _UDIGITS if verb == "X" else _LDIGITS)
+            self.format_integer(u, base, signed, verb, UDIGITS if verb == "X" else LDIGITS)
         elif verb == "c":
             self.pad(chr(u) if u <= 0x10FFFF and not 0xD800 <= u <= 0xDFFF else "\ufffd")
         elif verb == "q":
-            self.pad(_quote_rune(u if u <= 0x10FFFF else -1, self.plus))
+            self.pad(quote_rune(u if u <= 0x10FFFF else -1, self.plus))
         elif verb == "U":
             self.fmt_unicode(u)
         else:
@@ -590,7 +411,7 @@ class _Printer:
     def fmt_unicode(self, u: int) -> None:
         prec = self.prec if self.prec_present and self.prec > 4 else 4
         out = "U+" + format(u, "X").rjust(prec, "0")
-        if self.sharp and u <= 0x10FFFF and not 0xD800 <= u <= 0xDFFF and _go_is_print(chr(u)):
+        if self.sharp and u <= 0x10FFFF and not 0xD800 <= u <= 0xDFFF and go_is_print(chr(u)):
             out += f" '{chr(u)}'"
         self.pad_no_zero(out)
 
@@ -663,7 +484,7 @@ class _Printer:
         """format.go fmtFloat: sign, '#', zero padding and NaN/Inf around strconv's text."""
         if self.prec_present:
             prec = self.prec
-        num = _strconv_float(x, verb, prec)
+        num = strconv_format_float(x, verb, prec)
         num = num if num[0] in "+-" else "+" + num
         if self.space and num[0] == "+" and not self.plus:
             num = " " + num[1:]

@@ -9,42 +9,42 @@ import re
 # ---------------------------------------------------------------------------------------------
 
 
-def _bytes(s: str) -> bytes:
+def go_bytes(s: str) -> bytes:
     return s.encode("utf-8", "surrogateescape")
 
 
-def _text(b: bytes) -> str:
+def go_text(b: bytes) -> str:
     return b.decode("utf-8", "surrogateescape")
 
 
-def _canon(s: str) -> str:
+def canon(s: str) -> str:
     """Re-join UTF-8 sequences that were split by byte slicing, as Go would decode them."""
-    return _text(_bytes(s)) if _has_escapes(s) else s
+    return go_text(go_bytes(s)) if has_escapes(s) else s
 
 
 _ESCAPE_RE = re.compile("[\udc80-\udcff]")
 
 
-def _has_escapes(s: str) -> bool:
+def has_escapes(s: str) -> bool:
     return _ESCAPE_RE.search(s) is not None
 
 
-def _is_bad_byte(c: str) -> bool:
+def is_bad_byte_char(c: str) -> bool:
     return "\udc80" <= c <= "\udcff"
 
 
-def _rune(c: str) -> str:
+def decoded_rune(c: str) -> str:
     """The rune Go's UTF-8 decoder yields for one character of ours."""
-    return "\ufffd" if _is_bad_byte(c) else c
+    return "\ufffd" if is_bad_byte_char(c) else c
 
 
-def _byte_len(s: str) -> int:
-    return len(s) if s.isascii() else len(_bytes(s))
+def byte_len(s: str) -> int:
+    return len(s) if s.isascii() else len(go_bytes(s))
 
 
-def _go_is_print(c: str) -> bool:
+def go_is_print(c: str) -> bool:
     """strconv.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space."""
-    return c.isprintable() and not _is_bad_byte(c)
+    return c.isprintable() and not is_bad_byte_char(c)
 
 
 # Go's unicode.IsSpace (used by bytes.TrimSpace and strings.TrimSpace).
@@ -64,7 +64,7 @@ def go_trim_space(s: str) -> str:
     return s[start:end]
 
 
-_NAMED_ESCAPES = {
+NAMED_ESCAPES = {
     "\a": "\\a",
     "\b": "\\b",
     "\f": "\\f",
@@ -75,14 +75,14 @@ _NAMED_ESCAPES = {
 }
 
 
-def _escape_rune(c: str, quote: str) -> str:
+def escape_rune(c: str, quote: str) -> str:
     """strconv's appendEscapedRune for a valid rune."""
     if c == quote or c == "\\":
         return "\\" + c
-    if _go_is_print(c):
+    if go_is_print(c):
         return c
-    if c in _NAMED_ESCAPES:
-        return _NAMED_ESCAPES[c]
+    if c in NAMED_ESCAPES:
+        return NAMED_ESCAPES[c]
     r = ord(c)
     if r < 0x20 or r == 0x7F:
         return f"\\x{r:02x}"
@@ -96,27 +96,20 @@ def _escape_rune(c: str, quote: str) -> str:
 def go_quote(s: str) -> str:
     """strconv.Quote (Go's ``%q`` of a string)."""
     out = ['"']
-    for c in _canon(s):
-        if _is_bad_byte(c):
+    for c in canon(s):
+        if is_bad_byte_char(c):
             out.append(f"\\x{ord(c) - 0xDC00:02x}")
         else:
-            out.append(_escape_rune(c, '"'))
+            out.append(escape_rune(c, '"'))
     out.append('"')
     return "".join(out)
 
 
-def _quote_rune(r: int) -> str:
-    """strconv.QuoteRune (Go's ``%q`` of an integer)."""
-    if r < 0 or r > 0x10FFFF or 0xD800 <= r <= 0xDFFF:
-        r = 0xFFFD
-    return "'" + _escape_rune(chr(r), "'") + "'"
-
-
-def _fmt_unicode(c: str) -> str:
+def fmt_unicode(c: str) -> str:
     """Go's ``%#U``: ``U+0041 'A'``."""
-    r = _rune(c)
+    r = decoded_rune(c)
     out = f"U+{ord(r):04X}"
-    return out + f" '{r}'" if _go_is_print(r) else out
+    return out + f" '{r}'" if go_is_print(r) else out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,26 +117,26 @@ def _fmt_unicode(c: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-class _SyntaxError(Exception):
+class StrconvSyntaxError(Exception):
     """strconv.ErrSyntax."""
 
 
 _HEX = "0123456789abcdefABCDEF"
 
 
-def _unquote_char(s: str, i: int, quote: str) -> tuple[int, bool, int]:
+def unquote_char(s: str, i: int, quote: str) -> tuple[int, bool, int]:
     """strconv.UnquoteChar on ``s[i:]``: (value, multibyte, index after it)."""
     if i >= len(s):
-        raise _SyntaxError
+        raise StrconvSyntaxError
     c = s[i]
     if c == quote and quote in "'\"":
-        raise _SyntaxError
+        raise StrconvSyntaxError
     if ord(c) >= 0x80:
-        return ord(_rune(c)), True, i + 1
+        return ord(decoded_rune(c)), True, i + 1
     if c != "\\":
         return ord(c), False, i + 1
     if i + 1 >= len(s):
-        raise _SyntaxError
+        raise StrconvSyntaxError
     c = s[i + 1]
     i += 2
     simple = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92}
@@ -153,47 +146,47 @@ def _unquote_char(s: str, i: int, quote: str) -> tuple[int, bool, int]:
         n = {"x": 2, "u": 4, "U": 8}[c]
         digits = s[i : i + n]
         if len(digits) < n or any(d not in _HEX for d in digits):
-            raise _SyntaxError
+            raise StrconvSyntaxError
         v = int(digits, 16)
         if c == "x":
             return v, False, i + n
         if v > 0x10FFFF or 0xD800 <= v <= 0xDFFF:
-            raise _SyntaxError
+            raise StrconvSyntaxError
         return v, True, i + n
     if c in "01234567":
         digits = s[i : i + 2]
         if len(digits) < 2 or any(d not in "01234567" for d in digits):
-            raise _SyntaxError
+            raise StrconvSyntaxError
         v = int(c + digits, 8)
         if v > 255:
-            raise _SyntaxError
+            raise StrconvSyntaxError
         return v, False, i + 2
     if c in "'\"":
         if c != quote:
-            raise _SyntaxError
+            raise StrconvSyntaxError
         return ord(c), False, i
-    raise _SyntaxError
+    raise StrconvSyntaxError
 
 
-def _unquote(quoted: str) -> str:
+def unquote(quoted: str) -> str:
     """strconv.Unquote for a lexed string token (raw or interpreted)."""
     quote = quoted[0]
     body = quoted[1:-1]
     if quote == "`":
         return body.replace("\r", "")  # Go discards CRs inside raw strings
-    if "\\" not in body and "\n" not in body and not _has_escapes(body):
+    if "\\" not in body and "\n" not in body and not has_escapes(body):
         return body
     out = bytearray()
     i = 0
     while i < len(body):
         if body[i] == "\n":
-            raise _SyntaxError
-        value, multibyte, i = _unquote_char(body, i, quote)
+            raise StrconvSyntaxError
+        value, multibyte, i = unquote_char(body, i, quote)
         if value < 0x80 or not multibyte:
             out.append(value)
         else:
             out += chr(value).encode("utf-8")
-    return _text(bytes(out))
+    return go_text(bytes(out))
 
 
 def _underscore_ok(s: str) -> bool:
@@ -221,7 +214,7 @@ def _underscore_ok(s: str) -> bool:
     return saw != "_"
 
 
-def _parse_uint(s: str) -> int | None:
+def parse_uint(s: str) -> int | None:
     """strconv.ParseUint(s, 0, 64), or None on any error."""
     if not s:
         return None
@@ -251,13 +244,13 @@ def _parse_uint(s: str) -> int | None:
     return n
 
 
-def _parse_int(s: str) -> int | None:
+def parse_int(s: str) -> int | None:
     """strconv.ParseInt(s, 0, 64), or None on any error."""
     if not s:
         return None
     neg = s[0] == "-"
     body = s[1:] if s[0] in "+-" else s
-    un = _parse_uint(body)
+    un = parse_uint(body)
     if un is None:
         return None
     n = -un if neg else un
@@ -272,7 +265,7 @@ _HEX_FLOAT_RE = re.compile(
 )
 
 
-def _parse_float(s: str) -> float | None:
+def parse_float(s: str) -> float | None:
     """strconv.ParseFloat(s, 64) for what the lexer can produce, or None on any error."""
     plain = s.replace("_", "")
     if "_" in s and not _underscore_ok(s):
@@ -286,3 +279,49 @@ def _parse_float(s: str) -> float | None:
     if value in (float("inf"), float("-inf")):
         return None  # ErrRange
     return value
+
+
+def can_backquote(s: str) -> bool:
+    for c in s:
+        if is_bad_byte_char(c) or c == "\ufeff":
+            return False
+        if (c < " " and c != "\t") or c == "`" or c == "\x7f":
+            return False
+    return True
+
+
+def escape_ascii(c: str, quote: str) -> str:
+    """appendEscapedRune with ASCIIonly: everything outside printable ASCII escaped."""
+    if c == quote or c == "\\":
+        return "\\" + c
+    if c < "\x80" and go_is_print(c):
+        return c
+    if c in NAMED_ESCAPES:
+        return NAMED_ESCAPES[c]
+    r = ord(c)
+    if r < 0x20 or r == 0x7F:
+        return f"\\x{r:02x}"
+    if 0xD800 <= r <= 0xDFFF:
+        r = 0xFFFD
+    return f"\\u{r:04x}" if r < 0x10000 else f"\\U{r:08x}"
+
+
+def quote_to_ascii(s: str) -> str:
+    """strconv.QuoteToASCII."""
+    return (
+        '"'
+        + "".join(
+            f"\\x{ord(c) - 0xDC00:02x}" if is_bad_byte_char(c) else escape_ascii(c, '"') for c in s
+        )
+        + '"'
+    )
+
+
+def quote_rune(r: int, ascii_only: bool) -> str:
+    """strconv.QuoteRune / QuoteRuneToASCII (a rune that is not valid is U+FFFD)."""
+    if r < 0 or r > 0x10FFFF or 0xD800 <= r <= 0xDFFF:
+        r = 0xFFFD
+    c = chr(r)
+    if ascii_only:
+        return "'" + escape_ascii(c, "'") + "'"
+    return "'" + escape_rune(c, "'") + "'"

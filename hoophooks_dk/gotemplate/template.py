@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from hoophooks_dk.gotemplate.errors import NotImplementedTemplateError
-from hoophooks_dk.gotemplate.exec import _State
+from hoophooks_dk.gotemplate.exec import State
 from hoophooks_dk.gotemplate.funcs import BUILTINS, GoFunc
 from hoophooks_dk.gotemplate.node import ListNode, Node
-from hoophooks_dk.gotemplate.parse import _Tree
-from hoophooks_dk.gotemplate.strconv import _byte_len
+from hoophooks_dk.gotemplate.parse import Tree
+from hoophooks_dk.gotemplate.strconv import byte_len
 from hoophooks_dk.gotemplate.values import INVALID
 
 # ---------------------------------------------------------------------------------------------
@@ -21,7 +21,7 @@ from hoophooks_dk.gotemplate.values import INVALID
 class Template:
     """A parsed template set: the root template plus every ``{{define}}`` and ``{{block}}``."""
 
-    def __init__(self, name: str, text: str, trees: dict[str, _Tree], funcs) -> None:
+    def __init__(self, name: str, text: str, trees: dict[str, Tree], funcs) -> None:
         self.name = name
         self.text = text
         self.trees = trees
@@ -36,7 +36,7 @@ class Template:
         """Tree.ErrorContext: ``:LINE:COL`` (COL in bytes) and the node's text."""
         before = self.text[: node.pos]
         newline = before.rfind("\n")
-        column = _byte_len(before[newline + 1 :])
+        column = byte_len(before[newline + 1 :])
         line = before.count("\n") + 1
         return f":{line}:{column}", node.go_string()
 
@@ -45,7 +45,7 @@ class Template:
         if data is None:
             data = INVALID  # Go's reflect.ValueOf(nil)
         out: list[str] = []
-        state = _State(self, out, data)
+        state = State(self, out, data)
         try:
             state.walk(data, self.root)
         except RecursionError:
@@ -57,9 +57,9 @@ def parse(text: str, funcs: Mapping[str, GoFunc] | None = None, name: str = "") 
     """Template.New(name).Funcs(funcs).Parse(text), or TemplateParseError with Go's message."""
     funcs = dict(funcs or {})
     names = frozenset(BUILTINS) | frozenset(funcs)
-    trees: dict[str, _Tree] = {}
+    trees: dict[str, Tree] = {}
     try:
-        _Tree(name, text).parse_top(names, trees)
+        Tree(name, text).parse_top(names, trees)
     except RecursionError:
         raise NotImplementedTemplateError("templates nested this deeply") from None
     return Template(name, text, trees, funcs)

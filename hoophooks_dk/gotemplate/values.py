@@ -6,15 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from hoophooks_dk.gotemplate.errors import NotImplementedTemplateError
-from hoophooks_dk.gotemplate.strconv import _bytes
+from hoophooks_dk.gotemplate.strconv import go_bytes
 
 # ---------------------------------------------------------------------------------------------
-# Values. Go values are: str (string), bool, int, _Byte (uint8), float (float64),
+# Values. Go values are: str (string), bool, int, Byte (uint8), float (float64),
 # GoMap (map[string]string), plus three markers that have no Python equivalent.
 # ---------------------------------------------------------------------------------------------
 
 
-class _Byte(int):
+class Byte(int):
     """A Go ``uint8``: what ``index`` returns for a string."""
 
 
@@ -27,7 +27,7 @@ class GoMap:
         self.items = dict(items)
 
     def sorted_items(self) -> list[tuple[str, str]]:
-        return sorted(self.items.items(), key=lambda kv: _bytes(kv[0]))
+        return sorted(self.items.items(), key=lambda kv: go_bytes(kv[0]))
 
 
 class _Marker:
@@ -50,7 +50,7 @@ VALUE_T = "reflect.Value"
 ANY_T = "interface {}"
 
 
-def _truth(v: Any) -> bool:
+def truth(v: Any) -> bool:
     """text/template's isTrue: the empty value of each kind is false."""
     if v is INVALID or v is NIL:
         return False
@@ -59,12 +59,12 @@ def _truth(v: Any) -> bool:
     return bool(v)
 
 
-def _go_type_name(v: Any) -> str:
+def go_type_name(v: Any) -> str:
     if isinstance(v, str):
         return "string"
     if isinstance(v, bool):
         return "bool"
-    if isinstance(v, _Byte):
+    if isinstance(v, Byte):
         return "uint8"
     if isinstance(v, int):
         return "int"
