@@ -580,3 +580,38 @@ regexps = st.lists(regexp_pieces, max_size=8).map("".join)
 def test_generated_patterns(go_harness: GoHarness, pattern: str, subject: str) -> None:
     source = _pattern_source(pattern)
     _compare_generated(go_harness, source.decode("utf-8", "surrogateescape"), {"s": subject})
+
+
+# Unicode classes: Go's tables (Unicode 15.0.0) against code points where RE2's tables differ
+# (unassigned ones, ones assigned since), with case folding and negation.
+UNICODE_CLASSES = ["L", "Lu", "LC", "Lc", "Cn", "C", "Assigned", "Any", "ASCII", "Han", "Greek"]
+UNICODE_CLASSES += ["Common", "Letter", "cased letter", "punct", "Nd", "Zs", "Sk", "Inherited"]
+CODE_POINTS = [0x41, 0x61, 0x1C5, 0x17F, 0x212A, 0x378, 0x3A9, 0x660, 0x2FFC, 0x4E00, 0x2EBF0]
+CODE_POINTS += [0xE000, 0xFFFD, 0x10FFFF, 0x20, 0x5E, 0x301, 0xA0]
+
+
+@pytest.mark.parametrize("name", UNICODE_CLASSES)
+def test_unicode_classes_are_gos(go_harness: GoHarness, name: str) -> None:
+    for pattern in (
+        f"^\\p{{{name}}}$",
+        f"^\\P{{{name}}}$",
+        f"(?i)^[\\p{{{name}}}]$",
+        f"(?i)^\\P{{^{name}}}$",
+    ):
+        source = _pattern_source(pattern)
+        for cp in CODE_POINTS:
+            assert assert_same_as_go(go_harness, source, {"s": chr(cp).encode()}), (pattern, cp)
+
+
+def test_unicode_tables_are_generated_from_the_go_in_use(tmp_path) -> None:
+    """hoophooks_dk/gotemplate/unicode_tables.py is what its generator writes with this Go."""
+    go = shutil.which("go")
+    assert go is not None, GO_INSTALL_HINT
+    env = {**os.environ, "GO111MODULE": "off", "GOCACHE": str(tmp_path / "cache"), "GOFLAGS": ""}
+    generator = HERE / "go_harness" / "unicode_tables" / "main.go"
+    made = subprocess.run(
+        [go, "run", str(generator)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert made.returncode == 0, made.stderr
+    module = HERE.parent / "hoophooks_dk" / "gotemplate" / "unicode_tables.py"
+    assert made.stdout == module.read_text()

@@ -8,10 +8,13 @@ way Go does, with Go's error texts, into a tree whose atoms are spelled in the R
 meaning is the same in both; this module writes that tree out, applies Go's size limits,
 compiles it with RE2 and searches the way Go does (a match starts only between runes).
 
-What cannot be made to agree raises :class:`NotImplementedTemplateError`: ``\\p{Cn}`` and
-``\\P{Assigned}`` (RE2 has no table of unassigned code points), ``\\P{LC}``, a Unicode script
-Go 1.26 knows and RE2 does not, and expressions so large that Go's size and nesting limits
-(which depend on Go's internal tree) could come into play.
+``\\p{...}`` classes are written out from Go's own Unicode tables (``unicode_tables``, Unicode
+15.0.0 as in Go 1.26), not RE2's, which follow a later Unicode and leave unassigned code points
+out of ``\\pC``.
+
+What cannot be made to agree raises :class:`NotImplementedTemplateError`: expressions so large
+that Go's size and nesting limits (which depend on Go's internal tree) could come into play,
+or that RE2 will not compile within its memory budget.
 """
 
 from __future__ import annotations
@@ -65,9 +68,14 @@ def _re2_text(node: Node) -> str:
     return sub + suffix + ("?" if node.flags & NON_GREEDY else "")
 
 
-_MAX_SIZE = (128 << 20) // 40  # Go's maxSize in instructions
-_SAFE_SIZE = _MAX_SIZE // 4  # below this, Go's exact tree cannot reach its limit
-_SAFE_HEIGHT = 500  # Go's maxHeight is 1000
+# Go refuses expressions whose compiled size, tree height or class runes pass these limits
+# ("expression too large", "expression nests too deeply"). Go measures its own tree, which
+# merges literals and factors alternations; the tree here does neither and so measures at
+# least as much. Below the limits here, Go's are not reached either; above, the kit cannot
+# say which way Go goes, and refuses.
+_MAX_SIZE = (128 << 20) // 40  # maxSize, in instructions
+_MAX_HEIGHT = 1000  # maxHeight
+_MAX_PATTERN = 50_000  # this long, classes cannot hold Go's 32M runes (maxRunes)
 
 
 def _size_and_height(node: Node) -> tuple[int, int]:
@@ -102,7 +110,7 @@ def parse(pattern: str) -> str:
     """
     tree = parse_tree(pattern)
     size, height = _size_and_height(tree)
-    if size > _SAFE_SIZE or height > _SAFE_HEIGHT:
+    if size > _MAX_SIZE or height > _MAX_HEIGHT or len(pattern) > _MAX_PATTERN:
         raise NotImplementedTemplateError("a regular expression this large (Go limits its size)")
     return _re2_text(tree)
 

@@ -10,7 +10,9 @@ RE2.
 
 from __future__ import annotations
 
-from hoophooks_dk.gotemplate.errors import NotImplementedTemplateError
+import functools
+
+from hoophooks_dk.gotemplate import unicode_tables
 
 __all__ = ["Node", "RegexpSyntaxError", "parse_tree"]
 
@@ -47,78 +49,6 @@ NO_MATCH = "[^\\x00-\\x{10FFFF}]"
 (LITERAL, CLASS, ASSERT, STAR, PLUS, QUEST, REPEAT, CAPTURE, CONCAT, ALTERNATE, EMPTY) = range(11)
 LEFT_PAREN, VERTICAL_BAR = 100, 101
 
-# The names Go's unicodeTable accepts (Go 1.26, unicode 15.0.0): categories and scripts, then
-# CategoryAliases, all by canonicalName. Values are what RE2 calls the same table.
-_CATEGORIES = (  # noqa: SIM905 (a list of names reads best as text)
-    "C Cc Cf Cn Co Cs L LC Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps S Sc "
-    "Sk Sm So Z Zl Zp Zs"
-).split()
-_SCRIPTS = (  # noqa: SIM905 (a list of names reads best as text)
-    "Adlam Ahom Anatolian_Hieroglyphs Arabic Armenian Avestan Balinese Bamum Bassa_Vah "
-    "Batak Bengali Bhaiksuki Bopomofo Brahmi Braille Buginese Buhid Canadian_Aboriginal "
-    "Carian Caucasian_Albanian Chakma Cham Cherokee Chorasmian Common Coptic Cuneiform "
-    "Cypriot Cypro_Minoan Cyrillic Deseret Devanagari Dives_Akuru Dogra Duployan "
-    "Egyptian_Hieroglyphs Elbasan Elymaic Ethiopic Georgian Glagolitic Gothic Grantha Greek "
-    "Gujarati Gunjala_Gondi Gurmukhi Han Hangul Hanifi_Rohingya Hanunoo Hatran Hebrew "
-    "Hiragana Imperial_Aramaic Inherited Inscriptional_Pahlavi Inscriptional_Parthian "
-    "Javanese Kaithi Kannada Katakana Kawi Kayah_Li Kharoshthi Khitan_Small_Script Khmer "
-    "Khojki Khudawadi Lao Latin Lepcha Limbu Linear_A Linear_B Lisu Lycian Lydian Mahajani "
-    "Makasar Malayalam Mandaic Manichaean Marchen Masaram_Gondi Medefaidrin Meetei_Mayek "
-    "Mende_Kikakui Meroitic_Cursive Meroitic_Hieroglyphs Miao Modi Mongolian Mro Multani "
-    "Myanmar Nabataean Nag_Mundari Nandinagari New_Tai_Lue Newa Nko Nushu "
-    "Nyiakeng_Puachue_Hmong Ogham Ol_Chiki Old_Hungarian Old_Italic Old_North_Arabian "
-    "Old_Permic Old_Persian Old_Sogdian Old_South_Arabian Old_Turkic Old_Uyghur Oriya Osage "
-    "Osmanya Pahawh_Hmong Palmyrene Pau_Cin_Hau Phags_Pa Phoenician Psalter_Pahlavi Rejang "
-    "Runic Samaritan Saurashtra Sharada Shavian Siddham SignWriting Sinhala Sogdian "
-    "Sora_Sompeng Soyombo Sundanese Syloti_Nagri Syriac Tagalog Tagbanwa Tai_Le Tai_Tham "
-    "Tai_Viet Takri Tamil Tangsa Tangut Telugu Thaana Thai Tibetan Tifinagh Tirhuta Toto "
-    "Ugaritic Vai Vithkuqi Wancho Warang_Citi Yezidi Yi Zanabazar_Square"
-).split()
-_ALIASES = {
-    "Cased_Letter": "LC",
-    "Close_Punctuation": "Pe",
-    "Combining_Mark": "M",
-    "Connector_Punctuation": "Pc",
-    "Control": "Cc",
-    "Currency_Symbol": "Sc",
-    "Dash_Punctuation": "Pd",
-    "Decimal_Number": "Nd",
-    "Enclosing_Mark": "Me",
-    "Final_Punctuation": "Pf",
-    "Format": "Cf",
-    "Initial_Punctuation": "Pi",
-    "Letter": "L",
-    "Letter_Number": "Nl",
-    "Line_Separator": "Zl",
-    "Lowercase_Letter": "Ll",
-    "Mark": "M",
-    "Math_Symbol": "Sm",
-    "Modifier_Letter": "Lm",
-    "Modifier_Symbol": "Sk",
-    "Nonspacing_Mark": "Mn",
-    "Number": "N",
-    "Open_Punctuation": "Ps",
-    "Other": "C",
-    "Other_Letter": "Lo",
-    "Other_Number": "No",
-    "Other_Punctuation": "Po",
-    "Other_Symbol": "So",
-    "Paragraph_Separator": "Zp",
-    "Private_Use": "Co",
-    "Punctuation": "P",
-    "Separator": "Z",
-    "Space_Separator": "Zs",
-    "Spacing_Mark": "Mc",
-    "Surrogate": "Cs",
-    "Symbol": "S",
-    "Titlecase_Letter": "Lt",
-    "Unassigned": "Cn",
-    "Uppercase_Letter": "Lu",
-    "cntrl": "Cc",
-    "digit": "Nd",
-    "punct": "P",
-}
-
 _POSIX = frozenset(
     f"[:{negated}{name}:]"
     for negated in ("", "^")
@@ -142,40 +72,67 @@ def _canonical_name(name: str) -> str:
     return "".join(out)
 
 
-_CATEGORY_SET = frozenset(_CATEGORIES)
-_SCRIPT_SET = frozenset(s for s in _SCRIPTS if _canonical_name(s) == s)  # see below
-_ALIAS_TABLES = {_canonical_name(alias): actual for alias, actual in _ALIASES.items()}
+_ANY = ((0, MAX_RUNE),)
+_ASCII = ((0, 0x7F),)
+_ASCII_FOLD = ((0, 0x7F), (0x17F, 0x17F), (0x212A, 0x212A))  # with long s and Kelvin sign
+_ALIASES = {
+    _canonical_name(alias): actual for alias, actual in unicode_tables.CATEGORY_ALIASES.items()
+}
+Ranges = tuple[tuple[int, int], ...]
 
 
-def _unicode_table(name: str) -> str | None:
-    """unicodeTable: the table a ``\\p`` name denotes, or None (Go's lookup, not RE2's).
+@functools.cache
+def _table(kind: str, name: str) -> Ranges | None:
+    """One of Go's tables (generated from Go's package unicode), as sorted ranges."""
+    text = getattr(unicode_tables, kind).get(name)
+    if text is None:
+        return None
+    return tuple(tuple(int(bound, 16) for bound in pair.split("-")) for pair in text.split())
+
+
+def _unicode_table(name: str) -> tuple[Ranges, Ranges | None, int] | None:
+    """unicodeTable: (table, fold-equivalents, sign) for a ``\\p`` name, or None.
 
     Go looks the canonical name up in maps keyed by Unicode's spelling, so a script whose name
     holds an underscore or a second capital (``Old_Italic``, ``SignWriting``) is not found.
     """
     name = _canonical_name(name)
-    if name in ("Any", "Assigned", "Ascii"):
-        return name
+    if name == "Any":
+        return _ANY, _ANY, 1
+    if name == "Assigned":
+        unassigned = _table("CATEGORIES", "Cn")
+        return unassigned, unassigned, -1
+    if name == "Ascii":
+        return _ASCII, _ASCII_FOLD, 1
     if name == "Lc":
-        return "LC"
-    if name in _CATEGORY_SET or name in _SCRIPT_SET:
-        return name
-    return _ALIAS_TABLES.get(name)
+        name = "LC"
+    elif name not in unicode_tables.CATEGORIES and name in unicode_tables.SCRIPTS:
+        return _table("SCRIPTS", name), _table("FOLD_SCRIPT", name), 1
+    else:
+        name = name if name in unicode_tables.CATEGORIES else _ALIASES.get(name, "")
+    table = _table("CATEGORIES", name)
+    return None if table is None else (table, _table("FOLD_CATEGORY", name), 1)
 
 
-def _re2_table_item(table: str, positive: bool, whole: str) -> str:
-    """One class item for RE2 meaning Go's table (or its negation)."""
-    if table == "Any":
-        return "\\x00-\\x{10FFFF}" if positive else ""
-    if table == "Ascii":
-        return "\\x00-\\x7F" if positive else "[:^ascii:]"
-    if table == "Assigned" and positive:
-        return "\\pL\\pM\\pN\\pP\\pS\\pZ\\pC"
-    if table == "LC" and positive:
-        return "\\p{Lu}\\p{Ll}\\p{Lt}"
-    if table in ("Cn", "Assigned", "LC"):
-        raise NotImplementedTemplateError(f"the regular expression class {whole}")
-    return ("\\p{" if positive else "\\P{") + table + "}"
+def _union(a: Ranges, b: Ranges) -> Ranges:
+    merged: list[list[int]] = []
+    for lo, hi in sorted(a + b):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return tuple((lo, hi) for lo, hi in merged)
+
+
+def _negate(ranges: Ranges) -> Ranges:
+    out, next_lo = [], 0
+    for lo, hi in ranges:
+        if lo > next_lo:
+            out.append((next_lo, lo - 1))
+        next_lo = hi + 1
+    if next_lo <= MAX_RUNE:
+        out.append((next_lo, MAX_RUNE))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -476,10 +433,15 @@ class _Parser:
             _check_utf8(name)
         if name[:1] == "^":
             sign, name = -sign, name[1:]
-        table = _unicode_table(name)
-        if table is None:
+        found = _unicode_table(name)
+        if found is None:
             raise RegexpSyntaxError(ERR_INVALID_CHAR_RANGE, seq)
-        return _re2_table_item(table, sign > 0, seq), t
+        table, fold, table_sign = found
+        if self.flags & FOLD_CASE and fold is not None:
+            table = _union(table, fold)  # closed under case folding, so RE2's (?i) adds nothing
+        if sign * table_sign < 0:
+            table = _negate(table)
+        return "".join(_range_text(lo, hi) for lo, hi in table), t
 
     def parse_class(self, s: str) -> str:
         """parseClass: ``[...]`` with Go's ranges, escapes, POSIX and Unicode classes."""
