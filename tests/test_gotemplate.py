@@ -9,6 +9,7 @@ tests/test_gotemplate_differential.py checks each of them against Go again.
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 from template_cases import Case, Err, outcome
@@ -510,9 +511,18 @@ def test_constructs_once_refused_now_fail_as_in_go(source: bytes, error: str) ->
         render_runbook(source)
 
 
-def test_deep_template_recursion_is_refused() -> None:
+def test_endless_template_recursion_stops_at_gos_depth_limit() -> None:
     source = (
         b'{{ define "r" }}{{ template "r" . }}{{ end }}{{ if true }}{{ template "r" }}{{ end }}'
     )
-    with pytest.raises(NotImplementedTemplateError):
+    with pytest.raises(TemplateError, match=r"exceeded maximum template depth \(100000\)$"):
         render_runbook(source)
+    assert sys.getrecursionlimit() < 1_500_000  # raised only while the template runs
+
+
+def test_parentheses_nest_up_to_gos_limit() -> None:
+    deepest = nested("{{ " + "(" * 10_000 + "1" + ")" * 10_000 + " }}")
+    assert render_runbook(deepest) == b"1"
+    too_deep = nested("{{ " + "(" * 10_001 + "1" + ")" * 10_001 + " }}")
+    with pytest.raises(TemplateError, match="max expression depth exceeded"):
+        render_runbook(too_deep)

@@ -257,6 +257,28 @@ CONSTRUCTS = [
 ]
 
 
+# Go's depth limits: 100,000 nested {{template}} calls, 10,000 nested parentheses.
+DEEP = [
+    b'{{ define "r" }}x{{ template "r" . }}{{ end }}{{ if true }}{{ template "r" }}{{ end }}',
+    b'{{ define "r" }}{{ if . }}{{ template "r" (slice . 1) }}{{ end }}{{ end }}'
+    + b'{{ if true }}{{ template "r" "'
+    + b"a" * 300
+    + b'" }}{{ end }}',
+    b'{{ .x | default "v" }}{{ if true }}{{ '
+    + b"(" * 10000
+    + b"1"
+    + b")" * 10000
+    + b" }}{{ end }}",
+    b'{{ .x | default "v" }}{{ if true }}{{ '
+    + b"(" * 10001
+    + b"1"
+    + b")" * 10001
+    + b" }}{{ end }}",
+    b'{{ .x | default "v" }}' + b"{{ if 1 }}" * 2000 + b"y" + b"{{ end }}" * 2000,
+]
+CONSTRUCTS += DEEP
+
+
 @pytest.mark.parametrize("source", CONSTRUCTS, ids=range(len(CONSTRUCTS)))
 def test_constructs_render_as_in_go(go_harness: GoHarness, source: bytes) -> None:
     assert assert_same_as_go(go_harness, source), "the emulator refused it"

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from hoophooks_dk.gotemplate.errors import (
     FuncError,
-    NotImplementedTemplateError,
     TemplateExecError,
 )
 from hoophooks_dk.gotemplate.funcs import BUILTINS, GoFunc
@@ -55,7 +54,7 @@ if TYPE_CHECKING:
 # Executor (exec.go)
 # ---------------------------------------------------------------------------------------------
 
-_MAX_TEMPLATE_DEPTH = 200  # Go allows 100000; Python's stack does not.
+MAX_EXEC_DEPTH = 100_000  # maxExecDepth: {{template}} calls nested this deep fail
 
 
 def _value_string(v: Any) -> str:
@@ -213,8 +212,8 @@ class State:
         tree = self.template.trees.get(node.name)
         if tree is None:
             self.errorf(f"template {go_quote(node.name)} not defined")
-        if self.depth >= _MAX_TEMPLATE_DEPTH:
-            raise NotImplementedTemplateError(f"templates nested over {_MAX_TEMPLATE_DEPTH} deep")
+        if self.depth == MAX_EXEC_DEPTH:
+            self.errorf(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})")
         dot = self.eval_pipeline(dot, node.pipe)
         saved = (self.tmpl_name, self.vars, self.depth, self.node)
         self.tmpl_name, self.vars, self.depth = node.name, [["$", dot]], self.depth + 1

@@ -57,6 +57,7 @@ _OPERAND_STARTS = frozenset(
     )
 )
 _NON_EXECUTABLE = (BoolNode, DotNode, NilNode, NumberNode, StringNode)
+MAX_STACK_DEPTH = 10_000  # maxStackDepth: parenthesized pipelines nested this deep fail
 
 
 class Tree:
@@ -147,6 +148,7 @@ class Tree:
 
     def _start_parse(self, funcs: frozenset[str], lex: Lexer, tree_set: dict) -> None:
         self.root = None
+        self.stack_depth = 0
         self.lex = lex
         self.vars = ["$"]
         self.funcs = funcs
@@ -433,7 +435,13 @@ class Tree:
             except NumberError as err:
                 self._errorf(str(err))
         if typ == T.LEFT_PAREN:
-            return self._pipeline("parenthesized pipeline", T.RIGHT_PAREN)
+            if self.stack_depth >= MAX_STACK_DEPTH:
+                self._errorf("max expression depth exceeded")
+            self.stack_depth += 1
+            try:
+                return self._pipeline("parenthesized pipeline", T.RIGHT_PAREN)
+            finally:
+                self.stack_depth -= 1
         if typ in (T.STRING, T.RAW_STRING):
             return StringNode(token.pos, token.val, self._unquote(token.val))
         self._backup()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import sys
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from hoophooks_dk.gotemplate.errors import NotImplementedTemplateError
@@ -47,10 +49,30 @@ class Template:
         out: list[str] = []
         state = State(self, out, data)
         try:
-            state.walk(data, self.root)
+            with _deep_recursion():
+                state.walk(data, self.root)
         except RecursionError:
             raise NotImplementedTemplateError("templates nested this deeply") from None
         return "".join(out)
+
+
+# Go's parser and executor recurse as deep as Go's limits allow (100,000 nested templates
+# take about 400,000 Python frames). Python calls between Python functions do not use the C
+# stack, so only the interpreter's frame limit is in the way; it is raised while they run.
+_FRAMES_NEEDED = 1_500_000
+
+
+@contextlib.contextmanager
+def _deep_recursion() -> Iterator[None]:
+    limit = sys.getrecursionlimit()
+    if limit >= _FRAMES_NEEDED:
+        yield
+        return
+    sys.setrecursionlimit(_FRAMES_NEEDED)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def parse(text: str, funcs: Mapping[str, GoFunc] | None = None, name: str = "") -> Template:
@@ -59,7 +81,8 @@ def parse(text: str, funcs: Mapping[str, GoFunc] | None = None, name: str = "") 
     names = frozenset(BUILTINS) | frozenset(funcs)
     trees: dict[str, Tree] = {}
     try:
-        Tree(name, text).parse_top(names, trees)
+        with _deep_recursion():
+            Tree(name, text).parse_top(names, trees)
     except RecursionError:
         raise NotImplementedTemplateError("templates nested this deeply") from None
     return Template(name, text, trees, funcs)
