@@ -276,7 +276,29 @@ DEEP = [
     + b" }}{{ end }}",
     b'{{ .x | default "v" }}' + b"{{ if 1 }}" * 2000 + b"y" + b"{{ end }}" * 2000,
 ]
-CONSTRUCTS += DEEP
+# Complex constants as fmt.Sscan reads them, with its errors.
+COMPLEX = [
+    b"{{ if true }}{{ 1_0+1i }}{{ end }}",
+    b"{{ if true }}{{ 0x10+1i }}{{ end }}",
+    b"{{ if true }}{{ 1e3+1e3i }}{{ end }}",
+    b"{{ if true }}{{ 0b1+1i }}{{ end }}",
+    b"{{ if true }}{{ 1.+1i }}{{ end }}",
+    b"{{ if true }}{{ .5+.5i }}{{ end }}",
+    b"{{ if true }}{{ 1+0x1p1i }}{{ end }}",
+    b"{{ if true }}{{ 01+1i }}{{ end }}",
+    b"{{ if true }}{{ 1+1_0i }}{{ end }}",
+    b"{{ if true }}{{ 1_0i }}{{ end }}",
+    b"{{ if true }}{{ 0x1p-2i }}{{ end }}",
+    b"{{ if true }}{{ 0b101i }}{{ end }}",
+    b"{{ if true }}{{ 0o17i }}{{ end }}",
+    b"{{ if true }}{{ 017i }}{{ end }}",
+    b"{{ if true }}{{ 1e400i }}{{ end }}",
+    b"{{ if true }}{{ 1e400+1i }}{{ end }}",
+    b"{{ if true }}{{ -1-1i }}{{ end }}",
+    b"{{ if true }}{{ +1+1i }}{{ end }}",
+    b"{{ if true }}{{ 1e+3+1i }}{{ end }}",
+]
+CONSTRUCTS += DEEP + COMPLEX
 
 
 @pytest.mark.parametrize("source", CONSTRUCTS, ids=range(len(CONSTRUCTS)))

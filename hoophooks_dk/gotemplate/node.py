@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from hoophooks_dk.gotemplate.errors import NotImplementedTemplateError
 from hoophooks_dk.gotemplate.lex import T
 from hoophooks_dk.gotemplate.strconv import (
     StrconvSyntaxError,
     go_quote,
     go_trim_space,
     parse_float,
+    parse_float_syntax_ok,
     parse_int,
     parse_uint,
     unquote_char,
@@ -293,10 +293,7 @@ def new_number(pos: int, text: str, typ: int) -> NumberNode:
         n.int64, n.float64 = rune, float(rune)
         return n
     if typ == T.COMPLEX:
-        value = _parse_complex(text)  # Go lets fmt.Sscan read the pair
-        if value is None:
-            raise NotImplementedTemplateError(f"the complex constant {text}")
-        _set_complex(n, value)
+        _set_complex(n, _sscan_complex(text))  # Go lets fmt.Sscan read the pair
         return n
     if text.endswith("i"):
         imaginary = parse_float(text[:-1])
@@ -307,17 +304,51 @@ def new_number(pos: int, text: str, typ: int) -> NumberNode:
     return n
 
 
-def _parse_complex(text: str) -> complex | None:
-    """What fmt.Sscan reads from the lexer's ``1+2i``: real part, signed imaginary part."""
-    split = max(
-        i for i, c in enumerate(text) if c in "+-" and (i == 0 or text[i - 1] not in "eEpP")
-    )
-    if split == 0 or not text.endswith("i"):
-        return None
-    real, imaginary = parse_float(text[:split]), parse_float(text[split:-1])
-    if real is None or imaginary is None:
-        return None
-    return complex(real, imaginary)
+def _sscan_complex(text: str) -> complex:
+    """fmt.Sscan(text, &complex128) on the lexer's ``1+2i``; NumberError with Go's error."""
+    real, i = _float_token(text, 0)
+    if i >= len(text) or text[i] not in "+-":
+        raise NumberError("syntax error scanning complex number")
+    imaginary, j = _float_token(text, i + 1)
+    if j >= len(text) or text[j] != "i":
+        raise NumberError("syntax error scanning complex number")
+    return complex(_convert_float(real), _convert_float(text[i] + imaginary))
+
+
+def _float_token(s: str, i: int) -> tuple[str, int]:
+    """scan.go floatToken: the longest float-looking prefix of ``s[i:]`` (sign, 0x, _, p)."""
+    start = i
+
+    def accept(chars: str) -> bool:
+        nonlocal i
+        if i < len(s) and s[i] in chars:
+            i += 1
+            return True
+        return False
+
+    accept("+-")
+    digits, exponent = "0123456789_", "eEpP"
+    if accept("0") and accept("xX"):
+        digits, exponent = "0123456789aAbBcCdDeEfF_", "pP"
+    while accept(digits):
+        pass
+    if accept("."):
+        while accept(digits):
+            pass
+    if accept(exponent):
+        accept("+-")
+        while accept("0123456789_"):
+            pass
+    return s[start:i], i
+
+
+def _convert_float(token: str) -> float:
+    """convertFloat: strconv.ParseFloat, its error text as Sscan reports it."""
+    value = parse_float(token)
+    if value is None:
+        reason = "value out of range" if parse_float_syntax_ok(token) else "invalid syntax"
+        raise NumberError(f"strconv.ParseFloat: parsing {go_quote(token)}: {reason}")
+    return value
 
 
 def _set_complex(n: NumberNode, value: complex) -> None:

@@ -281,6 +281,14 @@ def parse_float(s: str) -> float | None:
     return value
 
 
+def parse_float_syntax_ok(s: str) -> bool:
+    """Whether strconv.ParseFloat would read ``s`` (in range or not)."""
+    plain = s.replace("_", "")
+    if "_" in s and not _underscore_ok(s):
+        return False
+    return bool(_HEX_FLOAT_RE.fullmatch(plain) or _DEC_FLOAT_RE.fullmatch(plain))
+
+
 def can_backquote(s: str) -> bool:
     for c in s:
         if is_bad_byte_char(c) or c == "\ufeff":
