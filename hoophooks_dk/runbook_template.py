@@ -42,7 +42,6 @@ from hoophooks_dk.gotemplate import (
     func_error,
     go_trim_space,
     parse,
-    regexp,
 )
 
 __all__ = [
@@ -99,6 +98,8 @@ def _default(default: str, s: str) -> str:
 
 
 def _pattern(pattern: str, s: str) -> str:
+    from hoophooks_dk.gotemplate import regexp  # on first use: few hooks call pattern
+
     try:
         matched = regexp.match(pattern, s)
     except regexp.RegexpSyntaxError as err:
