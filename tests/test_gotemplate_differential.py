@@ -407,6 +407,8 @@ FUNCS = [
     "placeholder",
     "type",
     "asenv",
+    "call",
+    "pattern",
 ]
 
 
