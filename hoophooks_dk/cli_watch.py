@@ -4,8 +4,9 @@ The face over ``watch.watch``. Each run is printed as ``hookdk fire`` prints a r
 with the requests the hook sent and any payload secret it leaked, under a rule line that
 says when and why it ran (on a terminal the screen is cleared first, so the latest run
 is the whole screen). Errors that are the user's to fix (hooks Hoop would not load, a
-missing hook) are printed as a run and the watch goes on; Ctrl-C (or SIGTERM) ends it,
-with the warm interpreter, the hook's processes and the capture stopped, and exit 0.
+missing hook) are printed as a run and the watch goes on; Ctrl-C (or SIGTERM, SIGHUP)
+ends it, with the warm interpreter, the hook's processes and the capture stopped, and
+exit 0.
 """
 
 from __future__ import annotations
@@ -46,9 +47,9 @@ def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
     """Fire EVENT [default: session-close] now and again on every save of the hooks.
 
     Watches hoop-hooks/session-open.runbook.py, hoop-hooks/session-close.runbook.py,
-    hookdk.toml and pyproject.toml, and the --payload file. One warm interpreter (the fast runner, where the
-    system has fork) and, when capturing, one capture serve the whole watch. With --json,
-    each run is one line of JSON. Ctrl-C stops it.
+    hookdk.toml, pyproject.toml and the --payload file. One warm interpreter (the fast
+    runner, where the system has fork) and, unless --live, one capture serve the whole
+    watch. With --json, each run is one line of JSON. Ctrl-C stops it.
     """
     from .watch import WATCHED_FILES, watch
 
