@@ -30,7 +30,7 @@ from .cli import (
     repo_root,
     run_options,
 )
-from .cli_report import leak_fails, result_dict
+from .cli_report import echo_hints, leak_fails, result_dict
 
 
 @click.command("watch")
@@ -115,12 +115,22 @@ def _hints(result, options: dict[str, Any]) -> list:
     return hints_for(result, options["repo"], None, settings_source=source)
 
 
+def _load_hints(run) -> list:
+    """For hooks Hoop would not load: the check rule that explains it (a ``{{`` in Python)."""
+    from .hints import load_failure_hint
+    from .render import HooksNotLoaded
+
+    hint = load_failure_hint(run.cause) if isinstance(run.cause, HooksNotLoaded) else None
+    return [hint] if hint else []
+
+
 def _run_dict(run, options: dict[str, Any]) -> dict[str, Any]:
     return run.to_dict() | {
         "ok": run.error is None
         and all(r.ok for r in run.results)
         and not leak_fails(run.results, options),
         "results": [result_dict(r, _hints(r, options)) for r in run.results],
+        "hints": [hint.to_dict() for hint in _load_hints(run)],
     }
 
 
@@ -132,6 +142,7 @@ def _echo_run(run, clear: bool, options: dict[str, Any]) -> None:
     click.echo(click.style(f"──{title}".ljust(78, "─"), dim=True))
     if run.error is not None:
         click.echo(f"{click.style('NOT RUN', fg='red', bold=True)} hookdk: {run.error}")
+        echo_hints(_load_hints(run))
     for result in run.results:
         hints = _hints(result, options)
         echo_result(result, capturing(options), hints, options["allow_leaks"])

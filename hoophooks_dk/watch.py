@@ -73,6 +73,7 @@ class Run:
     changed: tuple[str, ...]  # paths relative to the repo that triggered it; () at start
     results: list[FireResult] = field(default_factory=list)
     error: str | None = None  # why nothing ran (hooks not loaded, no hook, bad payload)
+    cause: Exception | None = field(default=None, repr=False)  # the error, for hints
 
     @property
     def leaks(self) -> list[Leak]:
@@ -124,7 +125,7 @@ def watch(
                     emulator = opened.enter_context(open_emulator())
                 run = _fired(number, started, changed, emulator, fire)
             except (HooksNotLoaded, HookdkError) as error:
-                run = Run(number, started, changed, error=_message(error))
+                run = Run(number, started, changed, error=_message(error), cause=error)
             yield run
 
 

@@ -140,10 +140,11 @@ def test_watch_fires_on_each_save_survives_broken_hooks_and_ends_on_sigint(runbo
     assert renamed["changed"] == ["hoop-hooks/session-close.runbook.py"]
     assert output_of(renamed) == "renamed"
 
-    save(runbooks, "{{ .NoSuchThing }\nprint('never')\n")  # Hoop would not load it
+    save(runbooks, "print(f'{{x}}')\n")  # Hoop would not load it: {{ starts an action
     broken = watching.next_run()
     assert broken["results"] == [] and not broken["ok"]
     assert "Hoop would not load either hook" in broken["error"]
+    assert [hint["rule"] for hint in broken["hints"]] == ["HK201"]
 
     save(runbooks, "raise RuntimeError('boom')\n")
     crashed = watching.next_run()
