@@ -11,6 +11,7 @@
 (d) for information: which imports ``hookdk fire`` spends its start-up on.
 (a2) for information: the floor click sets under (a): starting the kit's interpreter and
     importing click, plus bare ``python3 < hook``, against bare ``python3 < hook``.
+(a3) for information: ``hookdk fire`` against ``hookdk fire --live``: the capture's share.
 (e) ``hookdk watch``: from writing the hook file to the printed result, median: under
     100 ms.
 (f) per-example cost of ``fuzz`` (``hookdk fuzz session-close --capture``) on the
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         ratios = [
             cli,
             measure_click_floor(root, python, settings, cli.figures["python3 < hook"]),
+            measure_capture_share(root, python, settings),
             *measure_runners(python, settings),
             measure_capture(root, python, settings),
             measure_fuzz(root, python, settings),
@@ -302,6 +304,27 @@ def measure_click_floor(root: Path, python: str, settings: Settings, bare: float
             "kit's interpreter, start only": start,
             "python3 < hook (from (a))": bare,
         },
+    )
+
+
+def measure_capture_share(root: Path, python: str, settings: Settings) -> Ratio:
+    """``hookdk fire`` (capturing, the default) against ``hookdk fire --live`` on a hook
+    that sends nothing: what starting the capture (its imports, its CA) adds to (a)."""
+    repo = root / "trivial"
+    fire = [*hookdk_command(), "fire", "session-close", "--repo", str(repo), "--python", python]
+    env = dict(os.environ)
+    captured, live = alternate(
+        settings.trials,
+        lambda: run_checked(fire, env=env, cwd=repo),
+        lambda: run_checked([*fire, "--live"], env=env, cwd=repo),
+    )
+    return Ratio(
+        "a3",
+        "the capture's share of (a): hookdk fire vs hookdk fire --live, hook sending nothing",
+        captured / live,
+        "info",
+        None,
+        {"hookdk fire (capturing)": captured, "hookdk fire --live": live},
     )
 
 

@@ -32,9 +32,9 @@ def test_quick_benchmark_prints_every_ratio_with_its_target():
         assert float(section[1]) > 0
         assert section[2] == target
     assert "(d) hookdk fire start-up" in done.stdout
-    assert re.search(
-        r"^\(a2\) floor under \(a\).*\n\s+ratio \S+x\s+\(information\)$", done.stdout, re.M
-    )
+    for key in ("a2", "a3"):
+        info = rf"^\({key}\) .*\n\s+ratio \S+x\s+\(information\)$"
+        assert re.search(info, done.stdout, re.M), f"({key}) missing from:\n{done.stdout}"
     watch = re.search(
         r"^\(e\) hookdk watch.*\n\s+median (\S+) ms\s+target < 100 ms\s+(met|MISSED)$",
         done.stdout,
