@@ -18,7 +18,8 @@ The parts, one module each (after mitmproxy's layout):
   ``side_effect`` list is consumed are the same order.
 * ``proxy_server``: listening, idle connections, descriptor limits.
 * ``proxy_connection``: HTTP/1.1 on one connection, CONNECT tunnels, the port lock.
-* ``certs``: the throwaway CA and its bounded certificate cache.
+* ``certs``: the CA (the user's, kept in their cache folder) and its bounded
+  certificate cache.
 * ``bodies``: content decoding and spooling of large bodies.
 * ``aws_answers``: default answers AWS SDKs accept.
 * ``sandbox``: optionally, hooks in a network namespace that reaches only the capture.
@@ -41,9 +42,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hmac
 import json
-import secrets
+import os
 import shutil
 import sys
 import tempfile
@@ -56,9 +56,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
-from .certs import CertificateCache, make_ca
-from .proxy_connection import Exchange, ServerSide
-from .proxy_server import ProxyServer
+from .certs import CertificateCache, make_ca, user_ca
+from .proxy_server import Exchange, ProxyServer, ServerSide
 
 if TYPE_CHECKING:
     import httpx
@@ -202,7 +201,18 @@ class Capture:
     #: Bodies larger than this many bytes are written to disk as they arrive.
     spool_threshold: int = SPOOL_THRESHOLD
 
-    def __init__(self, *, strict: bool = False, default_status: int = 200) -> None:
+    def __init__(
+        self,
+        *,
+        strict: bool = False,
+        default_status: int = 200,
+        ca_folder: Path | None = None,
+        fresh_ca: bool = False,
+    ) -> None:
+        """``ca_folder``: where the CA is kept (default: the user's cache folder, see
+        ``certs``); ``fresh_ca``: a CA made for this capture alone, deleted by ``stop()``."""
+        self.ca_folder = ca_folder
+        self.fresh_ca = fresh_ca
         self._router: respx.Router | None = None
         self.strict = strict
         self.default_status = default_status
@@ -227,10 +237,11 @@ class Capture:
         tempdir = Path(tempfile.mkdtemp(prefix="hookdk-capture-"))
         # A Capture that is never stopped still removes its folder when the process exits.
         self._cleanup = weakref.finalize(self, shutil.rmtree, tempdir, ignore_errors=True)
-        ca, pem = make_ca(tempdir)
-        self._ca_path = str(pem)
+        kept = None if self.fresh_ca else user_ca(self.ca_folder)
+        ca = kept or make_ca(tempdir)
+        self._ca_path = str(ca.cert_path)
         (tempdir / "bodies").mkdir()
-        self._secret = secrets.token_urlsafe(24)
+        self._secret = base64.urlsafe_b64encode(os.urandom(24)).decode()  # 192 bits
         side = ServerSide(
             answer=self._answer,
             certificates=CertificateCache(ca),
@@ -388,6 +399,8 @@ class Capture:
         except ValueError:
             return False
         expected = f"{PROXY_USER}:{self._secret}".encode()
+        import hmac  # the connection's thread, not hookdk's start-up
+
         return hmac.compare_digest(user_password, expected)
 
     def _answer(self, exchange: Exchange) -> CapturedRequest:

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import textwrap
 import zlib
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -145,7 +144,7 @@ def test_a_large_body_goes_to_disk_and_reads_back_whole():
         big, small = capture.requests
         assert isinstance(big._body, SpooledBody) and not isinstance(small._body, SpooledBody)
         spooled = big._body.path
-        assert spooled.parent.parent == Path(capture.ca_path).parent
+        assert spooled.parent.parent == capture.folder
         assert big.body_size == 600_006
         assert big.body == b"x" * 300_000 + b"needle" + b"y" * 300_000
         capture.reset()
