@@ -62,6 +62,7 @@ from respx.models import PassThrough
 from . import aws_answers
 from .bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
 from .certs import CertificateCache, make_ca
+from .errors import CaptureNotStarted
 from .proxy_connection import Exchange, ServerSide
 from .proxy_server import ProxyServer
 
@@ -363,7 +364,7 @@ class Capture:
 
     def _running(self) -> ProxyServer:
         if self._server is None:
-            raise RuntimeError("the Capture is not started: use start() or a with block")
+            raise CaptureNotStarted("the Capture is not started: use start() or a with block")
         return self._server
 
     def _authorized(self, credentials: bytes | None) -> bool:
