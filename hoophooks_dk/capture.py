@@ -66,7 +66,7 @@ from .errors import CaptureNotStarted
 from .proxy_connection import Exchange, ServerSide
 from .proxy_server import ProxyServer
 
-__all__ = ["Capture", "CapturedRequest", "CapturedResponse"]
+__all__ = ["Capture", "CaptureFailure", "CapturedRequest", "CapturedResponse"]
 
 NO_ROUTE = "hookdk capture: no route matched"
 #: The user name in the proxy credentials; the password is the per-run secret.
@@ -184,6 +184,26 @@ class CapturedRequest:
         }
 
 
+@dataclass(frozen=True)
+class CaptureFailure:
+    """An exception a route or side effect raised while answering ``request``.
+
+    A bug in the test's own code: the hook got a 502, and the test should hear of it
+    (the ``hoop_siem`` fixture re-raises the first at teardown). httpx's transport
+    errors (``httpx.ConnectError``, ``httpx.TimeoutException``...) are not failures: a
+    side effect raises them on purpose, to play a network failure.
+    """
+
+    request: CapturedRequest
+    error: BaseException
+
+    def describe(self) -> str:
+        return (
+            f"raised by a capture route while answering request #{self.request.index} "
+            f"{self.request.method} {self.request.url} (the hook got a 502)"
+        )
+
+
 # --- the public face -------------------------------------------------------------------
 
 
@@ -208,9 +228,11 @@ class Capture:
         self.router = respx.Router(assert_all_called=False, assert_all_mocked=False)
         self.strict = strict
         self.default_status = default_status
+        self._defaults = (strict, default_status)  # what reset() restores
         self._lock = threading.Lock()
         self._requests: list[CapturedRequest] = []
         self._unmatched: list[CapturedRequest] = []
+        self._failures: list[CaptureFailure] = []
         self._server: ProxyServer | None = None
         self._cleanup: weakref.finalize | None = None
         self._ca_path: str | None = None
@@ -311,6 +333,25 @@ class Capture:
         with self._lock:
             return list(self._unmatched)
 
+    @property
+    def failures(self) -> list[CaptureFailure]:
+        """Exceptions the test's routes and side effects raised, in order (a copy)."""
+        with self._lock:
+            return list(self._failures)
+
+    def raise_failure(self) -> None:
+        """Re-raise the first exception a route raised, with its own traceback and a note
+        naming the request that triggered it; do nothing when there was none."""
+        failures = self.failures
+        if failures:
+            first = failures[0]
+            note = first.describe()
+            if len(failures) > 1:
+                note += f"; {len(failures) - 1} more route failure(s) after it"
+            if note not in getattr(first.error, "__notes__", ()):
+                first.error.add_note(note)
+            raise first.error
+
     def mark(self) -> int:
         """A position in ``requests``; pass it to ``requests_since``."""
         with self._lock:
@@ -320,7 +361,8 @@ class Capture:
         return self.requests[mark:]
 
     def reset(self) -> None:
-        """Forget requests and routes and restore defaults, keeping proxy and CA.
+        """Forget requests, routes and failures and restore the ``strict`` and
+        ``default_status`` given to the constructor, keeping proxy and CA.
 
         This lets one running Capture serve a whole test session: the CA and port stay
         valid, only what tests programmed and saw is cleared (spooled bodies too).
@@ -331,10 +373,10 @@ class Capture:
                     request._body.path.unlink(missing_ok=True)
             self._requests.clear()
             self._unmatched.clear()
+            self._failures.clear()
             self.router.clear()
             self.router.reset()
-            self.strict = False
-            self.default_status = 200
+            self.strict, self.default_status = self._defaults
 
     def check_strict(self) -> None:
         """Raise AssertionError listing every request no route answered in strict mode."""
@@ -385,7 +427,7 @@ class Capture:
         """Number, route and record one complete request (called by connection threads)."""
         headers = [(n, v) for n, v in exchange.headers if n.lower() not in _PROXY_ONLY]
         with self._lock:
-            response, matched = self._route(exchange, headers)
+            response, matched, failure = self._route(exchange, headers)
             captured = CapturedRequest(
                 index=len(self._requests),
                 time=datetime.now(UTC),
@@ -401,27 +443,37 @@ class Capture:
             self._requests.append(captured)
             if not matched and self.strict:
                 self._unmatched.append(captured)
+            if failure is not None:
+                self._failures.append(CaptureFailure(captured, failure))
         return captured
 
     def _route(
         self, exchange: Exchange, headers: list[tuple[bytes, bytes]]
-    ) -> tuple[CapturedResponse, bool]:
-        """Resolve through the respx router; every failure becomes an error response."""
+    ) -> tuple[CapturedResponse, bool, Exception | None]:
+        """Resolve through the respx router; every failure becomes an error response, and
+        an exception the test's code raised (not a simulated network error) is returned
+        as well, for the test to hear of."""
         method, url, body = exchange.method, exchange.url, exchange.body
         try:
             resolved = self._resolve(method, url, headers, body)
         except PassThrough:
-            return _error(502, "hookdk capture: pass_through is impossible, nothing leaves"), True
+            return (
+                _error(502, "hookdk capture: pass_through is impossible, nothing leaves"),
+                True,
+                None,
+            )
         except _Unroutable as error:  # an URL or header httpx cannot represent
-            return _error(400, f"hookdk capture: cannot route this request: {error}"), False
-        except Exception as error:  # a route's side effect raised: the hook sees a 502
-            return _error(502, f"hookdk capture: route side effect raised {error!r}"), True
+            return _error(400, f"hookdk capture: cannot route this request: {error}"), False, None
+        except httpx.TransportError as error:  # a side effect playing a network failure
+            return _error(502, f"hookdk capture: route side effect raised {error!r}"), True, None
+        except Exception as error:  # a bug in the test's route: the hook sees a 502
+            return _error(502, f"hookdk capture: route side effect raised {error!r}"), True, error
         if resolved.route is None:
             if self.strict:
-                return _error(502, f"{NO_ROUTE}: {method} {url}"), False
-            return self._default_answer(exchange, headers), False
+                return _error(502, f"{NO_ROUTE}: {method} {url}"), False, None
+            return self._default_answer(exchange, headers), False, None
         assert isinstance(resolved.response, httpx.Response)
-        return _from_httpx(resolved.response), True
+        return _from_httpx(resolved.response), True, None
 
     def _resolve(
         self,
