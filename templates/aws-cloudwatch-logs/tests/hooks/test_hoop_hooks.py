@@ -101,7 +101,9 @@ def test_a_missing_group_and_stream_are_created_when_asked(hoop_hooks, hoop_siem
     result = hoop_hooks.fire("session-close")
 
     assert result.ok, result.output
-    targets = [request.header("X-Amz-Target").removeprefix(TARGET) for request in hoop_siem.requests]
+    targets = [
+        request.header("X-Amz-Target").removeprefix(TARGET) for request in hoop_siem.requests
+    ]
     assert targets == ["PutLogEvents", "CreateLogGroup", "CreateLogStream", "PutLogEvents"]
     assert hoop_siem.requests[2].json() == {
         "logGroupName": "/hoop/test-sessions",

@@ -76,7 +76,9 @@ def test_a_clean_session_sends_nothing(hoop_hooks, hoop_siem):
     assert hoop_siem.requests == []
 
 
-def test_a_severity_pagerduty_would_refuse_fails_without_sending(hoop_hooks, hoop_siem, monkeypatch):
+def test_a_severity_pagerduty_would_refuse_fails_without_sending(
+    hoop_hooks, hoop_siem, monkeypatch
+):
     monkeypatch.setenv("PAGERDUTY_FAILED_SEVERITY", "high")
 
     result = hoop_hooks.fire("session-close", exit_code=1)
