@@ -8,7 +8,7 @@ small HTTP/1.1 forward proxy on 127.0.0.1 that the hook is pointed at with
 records it, and the answer comes from ``Capture.router``, a ``respx.Router``, so a test
 programs the SIEM's replies with respx's own API. Requests no route matched get
 ``default_status`` with ``{}``, or, for AWS SDK calls, an answer in the service's own
-protocol (``aws_answers``).
+protocol (``_aws_answers``).
 
 The parts, one module each (after mitmproxy's layout):
 
@@ -18,9 +18,9 @@ The parts, one module each (after mitmproxy's layout):
   ``side_effect`` list is consumed are the same order.
 * ``proxy_server``: listening, idle connections, descriptor limits.
 * ``proxy_connection``: HTTP/1.1 on one connection, CONNECT tunnels, the port lock.
-* ``certs``: the throwaway CA and its bounded certificate cache.
-* ``bodies``: content decoding and spooling of large bodies.
-* ``aws_answers``: default answers AWS SDKs accept.
+* ``_certs``: the throwaway CA and its bounded certificate cache.
+* ``_bodies``: content decoding and spooling of large bodies.
+* ``_aws_answers``: default answers AWS SDKs accept.
 * ``sandbox``: optionally, hooks in a network namespace that reaches only the capture.
 
 The port is locked: ``proxy_url`` carries a per-run secret as proxy credentials, which
@@ -59,9 +59,9 @@ import httpx
 import respx
 from respx.models import PassThrough
 
-from . import aws_answers
-from .bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
-from .certs import CertificateCache, make_ca
+from . import _aws_answers
+from ._bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
+from ._certs import CertificateCache, make_ca
 from .errors import CaptureNotStarted
 from .proxy_connection import Exchange, ServerSide
 from .proxy_server import ProxyServer
@@ -503,7 +503,7 @@ class Capture:
         body = exchange.body if isinstance(exchange.body, bytes) else b""
         with contextlib.suppress(DecodeError):
             body = decode(body, named.get("content-encoding"))
-        aws = aws_answers.answer(exchange.method, exchange.url, named, body, self.default_status)
+        aws = _aws_answers.answer(exchange.method, exchange.url, named, body, self.default_status)
         if aws is not None:
             return CapturedResponse(*aws)
         json_type = [("Content-Type", "application/json")]

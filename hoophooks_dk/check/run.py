@@ -34,11 +34,11 @@ def check_dynamic(
 ) -> list[Finding]:
     """Fire each present hook once, as Hoop would, with the capture standing in for the
     SIEM: every request is answered locally, none leaves the machine."""
+    from .._stand_in import answer_token_requests
     from ..capture import Capture
     from ..emulator import Emulator
     from ..errors import PayloadError
     from ..runner import SubprocessRunner
-    from ..stand_in import answer_token_requests
 
     found = []
     with Capture() as capture:
