@@ -476,3 +476,14 @@ def test_every_rule_function_is_registered_once_with_its_family():
         assert rule.family in modules
         assert getattr(modules[rule.family], rule.function.__name__) is rule
     assert registry.family_rules("python")[0].id == "HK302"  # HK301 runs first, by hand
+
+
+def test_every_registered_rule_has_a_test_that_makes_it_fire():
+    """A rule added with @rule and no test of its own fails here: each id needs a
+    ``test_hkNNN_...`` in the check tests (those assert the rule fires on its repo)."""
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    names = " ".join(p.read_text() for p in sorted(here.glob("test_check*.py")))
+    untested = [rule for rule in RULES if f"def test_{rule.lower()}_" not in names]
+    assert untested == []
