@@ -8,7 +8,7 @@ small HTTP/1.1 forward proxy on 127.0.0.1 that the hook is pointed at with
 records it, and the answer comes from ``Capture.router``, a ``respx.Router``, so a test
 programs the SIEM's replies with respx's own API. Requests no route matched get
 ``default_status`` with ``{}``, or, for AWS SDK calls, an answer in the service's own
-protocol (``aws_answers``).
+protocol (``_aws_answers``).
 
 The parts, one module each (after mitmproxy's layout):
 
@@ -18,10 +18,10 @@ The parts, one module each (after mitmproxy's layout):
   ``side_effect`` list is consumed are the same order.
 * ``proxy_server``: listening, idle connections, descriptor limits.
 * ``proxy_connection``: HTTP/1.1 on one connection, CONNECT tunnels, the port lock.
-* ``certs``: the CA (the user's, kept in their cache folder) and its bounded
+* ``_certs``: the CA (the user's, kept in their cache folder) and its bounded
   certificate cache.
-* ``bodies``: content decoding and spooling of large bodies.
-* ``aws_answers``: default answers AWS SDKs accept.
+* ``_bodies``: content decoding and spooling of large bodies.
+* ``_aws_answers``: default answers AWS SDKs accept.
 * ``sandbox``: optionally, hooks in a network namespace that reaches only the capture.
 
 The port is locked: ``proxy_url`` carries a per-run secret as proxy credentials, which
@@ -55,15 +55,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
-from .certs import CertificateCache, make_ca, user_ca
+from ._bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
+from ._certs import CertificateCache, make_ca, user_ca
+from .errors import CaptureNotStarted
 from .proxy_server import Exchange, ProxyServer, ServerSide
 
 if TYPE_CHECKING:
     import httpx
     import respx
 
-__all__ = ["Capture", "CapturedRequest", "CapturedResponse"]
+__all__ = ["Capture", "CaptureFailure", "CapturedRequest", "CapturedResponse"]
 
 NO_ROUTE = "hookdk capture: no route matched"
 #: The user name in the proxy credentials; the password is the per-run secret.
@@ -181,6 +182,26 @@ class CapturedRequest:
         }
 
 
+@dataclass(frozen=True)
+class CaptureFailure:
+    """An exception a route or side effect raised while answering ``request``.
+
+    A bug in the test's own code: the hook got a 502, and the test should hear of it
+    (the ``hoop_siem`` fixture re-raises the first at teardown). httpx's transport
+    errors (``httpx.ConnectError``, ``httpx.TimeoutException``...) are not failures: a
+    side effect raises them on purpose, to play a network failure.
+    """
+
+    request: CapturedRequest
+    error: BaseException
+
+    def describe(self) -> str:
+        return (
+            f"raised by a capture route while answering request #{self.request.index} "
+            f"{self.request.method} {self.request.url} (the hook got a 502)"
+        )
+
+
 # --- the public face -------------------------------------------------------------------
 
 
@@ -210,15 +231,17 @@ class Capture:
         fresh_ca: bool = False,
     ) -> None:
         """``ca_folder``: where the CA is kept (default: the user's cache folder, see
-        ``certs``); ``fresh_ca``: a CA made for this capture alone, deleted by ``stop()``."""
+        ``_certs``); ``fresh_ca``: a CA made for this capture alone, deleted by ``stop()``."""
         self.ca_folder = ca_folder
         self.fresh_ca = fresh_ca
         self._router: respx.Router | None = None
         self.strict = strict
         self.default_status = default_status
+        self._defaults = (strict, default_status)  # what reset() restores
         self._lock = threading.Lock()
         self._requests: list[CapturedRequest] = []
         self._unmatched: list[CapturedRequest] = []
+        self._failures: list[CaptureFailure] = []
         self._server: ProxyServer | None = None
         self._cleanup: weakref.finalize | None = None
         self._ca_path: str | None = None
@@ -330,6 +353,25 @@ class Capture:
         with self._lock:
             return list(self._unmatched)
 
+    @property
+    def failures(self) -> list[CaptureFailure]:
+        """Exceptions the test's routes and side effects raised, in order (a copy)."""
+        with self._lock:
+            return list(self._failures)
+
+    def raise_failure(self) -> None:
+        """Re-raise the first exception a route raised, with its own traceback and a note
+        naming the request that triggered it; do nothing when there was none."""
+        failures = self.failures
+        if failures:
+            first = failures[0]
+            note = first.describe()
+            if len(failures) > 1:
+                note += f"; {len(failures) - 1} more route failure(s) after it"
+            if note not in getattr(first.error, "__notes__", ()):
+                first.error.add_note(note)
+            raise first.error
+
     def mark(self) -> int:
         """A position in ``requests``; pass it to ``requests_since``."""
         with self._lock:
@@ -339,7 +381,8 @@ class Capture:
         return self.requests[mark:]
 
     def reset(self) -> None:
-        """Forget requests and routes and restore defaults, keeping proxy and CA.
+        """Forget requests, routes and failures and restore the ``strict`` and
+        ``default_status`` given to the constructor, keeping proxy and CA.
 
         This lets one running Capture serve a whole test session: the CA and port stay
         valid, only what tests programmed and saw is cleared (spooled bodies too).
@@ -350,11 +393,11 @@ class Capture:
                     request._body.path.unlink(missing_ok=True)
             self._requests.clear()
             self._unmatched.clear()
+            self._failures.clear()
             if self._router is not None:
                 self._router.clear()
                 self._router.reset()
-            self.strict = False
-            self.default_status = 200
+            self.strict, self.default_status = self._defaults
 
     def check_strict(self) -> None:
         """Raise AssertionError listing every request no route answered in strict mode."""
@@ -384,7 +427,7 @@ class Capture:
 
     def _running(self) -> ProxyServer:
         if self._server is None:
-            raise RuntimeError("the Capture is not started: use start() or a with block")
+            raise CaptureNotStarted("the Capture is not started: use start() or a with block")
         return self._server
 
     def _authorized(self, credentials: bytes | None) -> bool:
@@ -407,7 +450,7 @@ class Capture:
         """Number, route and record one complete request (called by connection threads)."""
         headers = [(n, v) for n, v in exchange.headers if n.lower() not in _PROXY_ONLY]
         with self._lock:
-            response, matched = self._route(exchange, headers)
+            response, matched, failure = self._route(exchange, headers)
             captured = CapturedRequest(
                 index=len(self._requests),
                 time=datetime.now(UTC),
@@ -423,26 +466,39 @@ class Capture:
             self._requests.append(captured)
             if not matched and self.strict:
                 self._unmatched.append(captured)
+            if failure is not None:
+                self._failures.append(CaptureFailure(captured, failure))
         return captured
 
     def _route(
         self, exchange: Exchange, headers: list[tuple[bytes, bytes]]
-    ) -> tuple[CapturedResponse, bool]:
-        """Resolve through the respx router; every failure becomes an error response."""
+    ) -> tuple[CapturedResponse, bool, Exception | None]:
+        """Resolve through the respx router; every failure becomes an error response, and
+        an exception the test's code raised (not a simulated network error) is returned
+        as well, for the test to hear of."""
         method, url, body = exchange.method, exchange.url, exchange.body
         try:
             resolved = self._resolve(method, url, headers, body)
         except _PassedThrough:
-            return _error(502, "hookdk capture: pass_through is impossible, nothing leaves"), True
+            return (
+                _error(502, "hookdk capture: pass_through is impossible, nothing leaves"),
+                True,
+                None,
+            )
         except _Unroutable as error:  # an URL or header httpx cannot represent
-            return _error(400, f"hookdk capture: cannot route this request: {error}"), False
-        except Exception as error:  # a route's side effect raised: the hook sees a 502
-            return _error(502, f"hookdk capture: route side effect raised {error!r}"), True
+            return _error(400, f"hookdk capture: cannot route this request: {error}"), False, None
+        except Exception as error:
+            import httpx
+
+            # a side effect playing a network failure stays the hook's 502; anything else is
+            # a bug in the test's route: the hook sees a 502 and the test hears of it
+            raised = None if isinstance(error, httpx.TransportError) else error
+            return _error(502, f"hookdk capture: route side effect raised {error!r}"), True, raised
         if resolved is None or resolved.route is None:
             if self.strict:
-                return _error(502, f"{NO_ROUTE}: {method} {url}"), False
-            return self._default_answer(exchange, headers), False
-        return _from_httpx(resolved.response), True
+                return _error(502, f"{NO_ROUTE}: {method} {url}"), False, None
+            return self._default_answer(exchange, headers), False, None
+        return _from_httpx(resolved.response), True, None
 
     def _resolve(
         self,
@@ -484,9 +540,9 @@ class Capture:
         body = exchange.body if isinstance(exchange.body, bytes) else b""
         with contextlib.suppress(DecodeError):
             body = decode(body, named.get("content-encoding"))
-        from . import aws_answers  # only for unanswered requests: it imports xml and more
+        from . import _aws_answers  # only for unanswered requests: it imports xml and more
 
-        aws = aws_answers.answer(exchange.method, exchange.url, named, body, self.default_status)
+        aws = _aws_answers.answer(exchange.method, exchange.url, named, body, self.default_status)
         if aws is not None:
             return CapturedResponse(*aws)
         json_type = [("Content-Type", "application/json")]

@@ -18,7 +18,7 @@ Choices, and why:
   ``sendall``; without this, Nagle's algorithm and the client's delayed ACK cost ~40 ms
   per request on a kept-alive connection.
 * **CONNECT is answered 200, then the first byte decides**: a TLS handshake record means
-  HTTPS, intercepted with a certificate from ``certs``; anything else is plain HTTP
+  HTTPS, intercepted with a certificate from ``_certs``; anything else is plain HTTP
   through the tunnel (``curl -p`` to an ``http://`` URL). Either way the recorded URL is
   built from the CONNECT target, the address the client's connection was for; a ``Host``
   header naming another host is kept, and the exchange is flagged ``host_mismatch``.
@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import h11
 
-from .bodies import BodyBuffer, SpooledBody
+from ._bodies import BodyBuffer, SpooledBody
 from .proxy_server import Exchange, ServerSide
 
 if TYPE_CHECKING:

@@ -595,3 +595,38 @@ def assert_https_through(capture: Capture) -> None:
         timeout=30,
     )
     assert done.stdout == "200", done.stderr
+
+
+# --- failures in the test's own routes -----------------------------------------------------
+
+
+def test_a_raising_side_effect_is_recorded_with_its_request_and_reraised(capture):
+    def broken(request):
+        raise KeyError("a bug in the test")
+
+    capture.router.post(SIEM).mock(side_effect=broken)
+    assert post(capture, SIEM, "x").strip() == "502"  # the hook still gets its answer
+    [failure] = capture.failures
+    assert failure.request is capture.requests[0] and failure.request.body == b"x"
+    assert isinstance(failure.error, KeyError)
+    with pytest.raises(KeyError) as raised:
+        capture.raise_failure()
+    assert raised.value is failure.error
+    assert f"request #0 POST {SIEM}" in raised.value.__notes__[0]
+    assert any(entry.name == "broken" for entry in raised.traceback)  # its own traceback
+    capture.reset()
+    assert capture.failures == []
+    capture.raise_failure()  # nothing left to raise
+
+
+def test_a_simulated_network_failure_is_not_recorded(capture):
+    capture.router.post(SIEM).mock(side_effect=httpx.ConnectTimeout("down"))
+    assert post(capture, SIEM).strip() == "502"
+    assert capture.failures == []
+
+
+def test_reset_restores_the_constructors_defaults():
+    with Capture(strict=True, default_status=503) as capture:
+        capture.strict, capture.default_status = False, 200
+        capture.reset()
+        assert (capture.strict, capture.default_status) == (True, 503)

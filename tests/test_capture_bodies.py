@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hoophooks_dk.bodies import SpooledBody, decodable_encodings, decode
+from hoophooks_dk._bodies import SpooledBody, decodable_encodings, decode
 from hoophooks_dk.capture import Capture
 from hoophooks_dk.leaks import find_leaks
 
@@ -152,7 +152,7 @@ def test_a_large_body_goes_to_disk_and_reads_back_whole():
 
 
 def test_decode_refuses_a_body_that_would_expand_past_the_cap(monkeypatch):
-    from hoophooks_dk import bodies
+    from hoophooks_dk import _bodies as bodies
 
     monkeypatch.setattr(bodies, "MAX_DECODED", 1000)
     with pytest.raises(bodies.DecodeError):
