@@ -3,7 +3,7 @@
 In production a broken hook fails without a word: Hoop skips both hooks when either
 file does not load, runs only what is committed and pushed on one branch, and feeds the
 script to ``python3`` on stdin, where ``__file__``, ``sys.argv``, stdin and sibling files
-are not what the author expects (HOOP_RUNTIME.md sections 1 to 3). Each rule below finds
+are not what the author expects (docs/hoop-runtime.md sections 1 to 3). Each rule below finds
 one such failure and says how to fix it.
 
 Rules have stable ids, grouped by kind: HK1xx files, HK2xx Hoop's template step, HK3xx
@@ -54,7 +54,7 @@ class Rule:
 RULES: dict[str, Rule] = {
     rule.id: rule
     for rule in (
-        # files: what Hoop finds at its two fixed paths (HOOP_RUNTIME.md section 1)
+        # files: what Hoop finds at its two fixed paths (docs/hoop-runtime.md section 1)
         Rule("HK101", "error", "session-close hook without a session-open hook"),
         Rule("HK102", "warning", "hook file missing: that event has no hook"),
         Rule("HK103", "error", "hook file under the wrong name or folder: it never runs"),
@@ -288,7 +288,7 @@ def close_without_open(layout: Layout) -> list[Finding]:
             "HK101",
             f"{HOOK_PATHS['session-close']} exists but {HOOK_PATHS['session-open']} does not: "
             "on session close the gateway reads the session-open file's commit, "
-            "a crash risk in the gateway (HOOP_RUNTIME.md section 1)",
+            "a crash risk in the gateway (docs/hoop-runtime.md section 1)",
             f"add {HOOK_PATHS['session-open']}, even one that does nothing",
         )
     ]
@@ -637,7 +637,7 @@ def _first_line(source: bytes, pattern: bytes) -> int | None:
 
 # What `python3` on the agent image imports: its 3.12 standard library (the running
 # interpreter's list, adjusted for 3.12) plus requests and boto3 and the packages they
-# pull in (HOOP_RUNTIME.md section 3).
+# pull in (docs/hoop-runtime.md section 3).
 _REMOVED_IN_312 = {"distutils", "imp", "asynchat", "asyncore", "smtpd"}
 _REMOVED_IN_313 = {
     "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "lib2to3", "mailcap",

@@ -141,7 +141,7 @@ class Emulator:
 
 
 def layout_warnings(hooks: Mapping[str, HookFile | None]) -> list[str]:
-    """HOOP_RUNTIME.md section 1: on close the gateway logs the session-open file's commit,
+    """docs/hoop-runtime.md section 1: on close the gateway logs the session-open file's commit,
     so a close hook without an open hook is a crash risk in the gateway."""
     if hooks["session-close"] is not None and hooks["session-open"] is None:
         return [

@@ -1,6 +1,6 @@
 """Fuzzing a hook: many generated payloads through the real script, then the smallest failure.
 
-A hook that fails in production fails silently (HOOP_RUNTIME.md section 3), so the kit
+A hook that fails in production fails silently (docs/hoop-runtime.md section 3), so the kit
 goes looking for the payloads that break it: ``fuzz`` draws payloads from
 ``strategies.partial_payloads``, fires each through ``Emulator.fire`` exactly as
 ``hookdk fire`` would, and lets Hypothesis shrink the first failure to the smallest

@@ -1,7 +1,7 @@
 """Payloads as Hoop's gateway builds them.
 
 A payload is a plain ``dict`` shaped like ``RunbookHookRequest`` in Hoop's
-common/proto/system/runbookhook.go (HOOP_RUNTIME.md section 4). This module makes
+common/proto/system/runbookhook.go (docs/hoop-runtime.md section 4). This module makes
 synthetic ones that look real, completes partial ones the way Hoop would have filled them,
 applies ``--set`` overrides, and encodes them exactly as the agent hands them to the hook.
 """

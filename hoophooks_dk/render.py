@@ -2,7 +2,7 @@
 
 The gateway renders each hook file as a runbook template with no inputs and drops both
 hooks, with only a warning in its own log, when either file is too large or fails to
-render (HOOP_RUNTIME.md sections 1 and 2). ``load`` reproduces that all-or-nothing rule so
+render (docs/hoop-runtime.md sections 1 and 2). ``load`` reproduces that all-or-nothing rule so
 the emulator refuses to run a hook that Hoop would never run.
 """
 

@@ -1,7 +1,7 @@
 """Hoop's runbook template dialect: Go's text/template plus Hoop's functions and input rules.
 
 Why: Hoop does not run a hook file as written. It parses it as a runbook template and executes
-it with no inputs (HOOP_RUNTIME.md, section 2), and only then hands the result to python3. This
+it with no inputs (docs/hoop-runtime.md section 2), and only then hands the result to python3. This
 module reproduces that step exactly, so ``render_runbook`` returns the bytes Hoop would run, or
 raises :class:`TemplateError` whose text is exactly what Hoop would log.
 

@@ -3,7 +3,7 @@
 agent/controller/system/runbookhook/runbookhook.go: ``python3`` with the script on
 standard input, the payload in the environment, stdout and stderr copied into one buffer,
 the buffer cut to 4096 bytes. The gateway gives up after 15 seconds and records exit code
--2 (HOOP_RUNTIME.md section 3). ``SubprocessRunner`` is that, one interpreter per event;
+-2 (docs/hoop-runtime.md section 3). ``SubprocessRunner`` is that, one interpreter per event;
 the fast runner in ``forkserver`` keeps the same observables at a fraction of the cost.
 """
 

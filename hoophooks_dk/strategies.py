@@ -2,7 +2,7 @@
 
 Every value drawn here validates against ``schemas/hook-payload.schema.json`` (a property
 test holds the module to that), and together they reach the corners that break hooks in
-production (HOOP_RUNTIME.md section 4): ``null`` where the documentation shows ``""`` or
+production (docs/hoop-runtime.md section 4): ``null`` where the documentation shows ``""`` or
 ``[]``, exit code -2, empty and very long strings, control characters and non-ASCII text.
 
 Use them with ``@given`` in a hook's own tests::
