@@ -38,6 +38,8 @@ disconnected; route side effects run one at a time (see above).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import json
 import logging
@@ -104,6 +106,7 @@ class CapturedRequest:
     body: bytes
     response: CapturedResponse
     matched: bool = True
+    client: str = ""  # the tag in the proxy URL the client used (see _proxy_client)
 
     @property
     def text(self) -> str:
@@ -127,6 +130,7 @@ class CapturedRequest:
             "headers": [[name, value] for name, value in self.headers],
             "body": self.text,
             "status": self.response.status,
+            "time": self.time.timestamp(),
         }
 
 
@@ -280,7 +284,12 @@ class Capture:
         return self._server
 
     def _answer(
-        self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: bytes
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        client: str = "",
     ) -> CapturedRequest:
         """Number, route and record one complete request (called by connection threads)."""
         with self._lock:
@@ -294,6 +303,7 @@ class Capture:
                 body=body,
                 response=response,
                 matched=matched,
+                client=client,
             )
             self._requests.append(captured)
             if not matched and self.strict:
@@ -377,7 +387,7 @@ class _Certificates:
 
 
 #: Number, route and record one request: (method, url, raw headers, body) -> record.
-Answer = Callable[[str, str, list[tuple[bytes, bytes]], bytes], CapturedRequest]
+Answer = Callable[[str, str, list[tuple[bytes, bytes]], bytes, str], CapturedRequest]
 
 
 class _ProxyServer:
@@ -460,6 +470,7 @@ class _Connection:
         self.sock = sock
         self.server = server
         self.busy = True  # from accept until we wait for a request with nothing received
+        self.client = ""  # the proxy URL's tag, from the first request (or the CONNECT)
         self.thread = threading.Thread(target=self.serve, name="hookdk-capture-conn", daemon=True)
 
     def serve(self) -> None:
@@ -485,6 +496,7 @@ class _Connection:
                 request = self._read_request(conn)
                 if request is None:
                     return
+                self.client = self.client or _proxy_client(request)
                 body = self._read_body(conn)
             except h11.RemoteProtocolError as error:
                 self._refuse(conn, error.error_status_hint, str(error))
@@ -551,8 +563,9 @@ class _Connection:
         self, conn: h11.Connection, request: h11.Request, body: bytes, tunnel: str | None
     ) -> None:
         url = _request_url(request, tunnel)
-        headers = list(request.headers.raw_items())
-        captured = self.server.answer(request.method.decode("latin-1"), url, headers, body)
+        headers = [h for h in request.headers.raw_items() if h[0].lower() != b"proxy-authorization"]
+        method = request.method.decode("latin-1")
+        captured = self.server.answer(method, url, headers, body, self.client)
         response = captured.response
         has_body = request.method != b"HEAD" and response.status not in _NO_BODY_STATUSES
         head = [
@@ -613,6 +626,23 @@ def _request_url(request: h11.Request, tunnel: str | None) -> str:
     host = next((v for k, v in request.headers if k == b"host"), None)
     authority = host.decode("latin-1") if host else (tunnel or "localhost")
     return f"{scheme}://{_without_default_port(authority, scheme)}{target}"
+
+
+def _proxy_client(request: h11.Request) -> str:
+    """The password of the proxy credentials a client sent (``http://hookdk:TAG@proxy``).
+
+    The emulator puts a tag per hook run in the proxy URL it hands the hook, so that the
+    requests of hooks running at the same time are told apart; clients send it on the
+    CONNECT or with each plain-HTTP request. A proxy consumes the header: it is not
+    recorded as one the request carried.
+    """
+    for name, value in request.headers:
+        if name == b"proxy-authorization" and value[:6].lower() == b"basic ":
+            with contextlib.suppress(binascii.Error, ValueError):
+                return (
+                    base64.b64decode(value[6:], validate=True).decode("latin-1").partition(":")[2]
+                )
+    return ""
 
 
 def _without_default_port(authority: str, scheme: str) -> str:
