@@ -75,6 +75,9 @@ RULES: dict[str, Rule] = {
         Rule("HK305", "error", "imports a file of the repository"),
         Rule("HK306", "error", "opens a file relative to the hook or the working directory"),
         Rule("HK307", "warning", "imports a module the agent may not have"),
+        Rule(
+            "HK308", "warning", "reads a setting from an environment variable the agent may not set"
+        ),
         # git: Hoop runs only what is committed and pushed on one branch (section 1)
         Rule("HK401", "warning", "not a git repository"),
         Rule("HK402", "warning", "nothing committed yet"),
@@ -134,12 +137,14 @@ def check(
     static: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
     python: str = "python3",
+    env_mode: str = "inherit",
 ) -> list[Finding]:
     """Every finding for the runbooks repository at ``repo``, sorted by file and line.
 
     ``ref`` checks the files at that git revision instead of the working tree; ``branch``
     is the branch configured in Hoop (default: master, else main); ``static`` skips
-    running the hooks. Raises ``HookdkError`` for a missing ``repo`` or a bad ``ref``.
+    running the hooks; ``env_mode`` is the hooks' environment when they run (``inherit``
+    or ``clean``). Raises ``HookdkError`` for a missing ``repo`` or a bad ``ref``.
     """
     repo = Path(repo).resolve()
     if not repo.is_dir():
@@ -162,7 +167,7 @@ def check(
                 runnable.append(hook.event)
     findings += check_git(repo, ref, branch)
     if not static and loads and runnable:
-        findings += check_dynamic(repo, ref, runnable, timeout, python)
+        findings += check_dynamic(repo, ref, runnable, timeout, python, env_mode)
     return sorted(findings, key=_order)
 
 
@@ -695,8 +700,60 @@ def check_python(script: Script) -> list[Finding]:
         *imports_repo_files(script, tree, guarded),
         *opens_repo_files(script, tree),
         *imports_missing_modules(script, tree, guarded),
+        *reads_environment_settings(script, tree),
     ]
     return _first_per_line(found)
+
+
+PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
+_ENV_GETTERS = {"os.getenv", "getenv", "os.environ.get", "environ.get"}
+_ENV_MAPPINGS = {"os.environ", "environ"}
+
+
+def reads_environment_settings(script: Script, tree: ast.Module) -> list[Finding]:
+    """HK308: Hoop passes the hook one variable, the payload; whether the agent adds its
+    own environment cannot be seen in Hoop's source (docs/hoop-runtime.md section 3). A
+    setting read from the environment with no usable default may be empty in production.
+    """
+    found = []
+    for node in ast.walk(tree):
+        name = _environment_read(node)
+        if name is None or name == PAYLOAD_VARIABLE:
+            continue
+        shown = name or "a variable"
+        found.append(
+            script.at(
+                "HK308",
+                node,
+                f"reads {shown} from the environment with no default: Hoop passes a hook only "
+                f"{PAYLOAD_VARIABLE}, and whether the agent adds its own environment cannot "
+                "be seen in Hoop's source (docs/hoop-runtime.md section 3), so it may be "
+                "empty in production",
+                "put the value in the hook (a constant, or a template default), or make sure "
+                "the agent's environment has it; test with `hookdk fire --env-mode clean`",
+            )
+        )
+    return found
+
+
+def _environment_read(node: ast.AST) -> str | None:
+    """The variable an ``os.environ[...]``/``os.getenv(...)``/``os.environ.get(...)`` with no
+    non-empty default reads ("" when the name is not a literal); None for anything else."""
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+        if _dotted(node.value) in _ENV_MAPPINGS:
+            return _literal(node.slice)
+        return None
+    if not isinstance(node, ast.Call) or _call_name(node) not in _ENV_GETTERS or not node.args:
+        return None
+    default = node.args[1] if len(node.args) > 1 else None
+    default = default or next((k.value for k in node.keywords if k.arg == "default"), None)
+    if default is not None and not (isinstance(default, ast.Constant) and not default.value):
+        return None  # a usable default: the hook works without the variable
+    return _literal(node.args[0])
+
+
+def _literal(node: ast.AST) -> str:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
 
 
 def _first_per_line(findings: list[Finding]) -> list[Finding]:
@@ -1195,7 +1252,12 @@ def _blob_bytes(commit: git.Commit, path: str) -> bytes | None:
 
 
 def check_dynamic(
-    repo: Path, ref: str | None, events: list[str], timeout: float, python: str
+    repo: Path,
+    ref: str | None,
+    events: list[str],
+    timeout: float,
+    python: str,
+    env_mode: str = "inherit",
 ) -> list[Finding]:
     """Fire each present hook once, as Hoop would, with the capture standing in for the
     SIEM: every request is answered locally, none leaves the machine."""
@@ -1207,7 +1269,13 @@ def check_dynamic(
     found = []
     with Capture() as capture:
         emulator = Emulator(
-            repo, ref=ref, timeout=timeout, runner=SubprocessRunner(python), capture=capture
+            repo,
+            ref=ref,
+            timeout=timeout,
+            runner=SubprocessRunner(python),
+            capture=capture,
+            kill_after=timeout,  # a timeout is all the check needs to know
+            env_mode=env_mode,
         )
         hooks = read_hooks(repo, ref)
         for event in events:
@@ -1245,8 +1313,8 @@ def times_out(result: FireResult, hook: HookFile) -> list[Finding]:
     return [
         finding(
             "HK502",
-            f"{result.event} did not finish within {result.run.duration:.1f} s "
-            "(Hoop waits 15 s, then records exit code -2)",
+            f"{result.event} did not finish within {result.timeout:g} s "
+            "(Hoop waits 15 s, then records exit code -2; the hook runs on unseen)",
             "set short timeouts on every network call (e.g. timeout=5) and avoid retries loops",
             file=hook.path,
         )

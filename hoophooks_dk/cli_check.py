@@ -12,7 +12,7 @@ from collections import Counter
 
 import click
 
-from .cli import repo_option
+from .cli import ENV_MODE, repo_option
 from .runner import DEFAULT_TIMEOUT
 
 
@@ -37,7 +37,8 @@ from .runner import DEFAULT_TIMEOUT
     show_default=True,
     help="Seconds each hook may run in the dynamic check (Hoop waits 15).",
 )
-def check_command(repo, ref, branch, output_format, strict, static, timeout) -> None:
+@ENV_MODE
+def check_command(repo, ref, branch, output_format, strict, static, timeout, env_mode) -> None:
     """Find what Hoop would silently drop: names, template, Python, git, a real run.
 
     Exit status: 0 clean (or only warnings/info), 1 errors (or warnings, with --strict),
@@ -48,7 +49,9 @@ def check_command(repo, ref, branch, output_format, strict, static, timeout) -> 
 
     # check() says "no such directory" for a --repo that is not there: one place for it.
     root = repo.resolve() if repo is not None else find_repo_root()
-    findings = check(root, ref=ref, branch=branch, static=static, timeout=timeout)
+    findings = check(
+        root, ref=ref, branch=branch, static=static, timeout=timeout, env_mode=env_mode
+    )
     if output_format == "json":
         click.echo(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))
     else:

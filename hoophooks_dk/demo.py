@@ -60,7 +60,8 @@ def run_demo(workdir: Path, template: str = DEFAULT_TEMPLATE) -> DemoRun:
     env = {**os.environ, **chosen.demo_env}
     with Capture() as capture:
         emulator = Emulator(repo, ref=ref, capture=capture, env=env)
-        results = emulator.session(review=True)
+        # a connection with the review plugin (reviewers), the CLI waiting for approval
+        results = emulator.session("review-same-stream", reviewers=["dba-team"])
     return DemoRun(repo, chosen, ref, results)
 
 

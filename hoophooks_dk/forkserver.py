@@ -531,6 +531,7 @@ class _ScratchFolders:
         self._chores: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._trash = ""
         self._stop: weakref.finalize | None = None
+        self._starting = threading.Lock()  # events may start at once: one janitor only
 
     @contextlib.contextmanager
     def one(self) -> Iterator[str]:
@@ -552,6 +553,10 @@ class _ScratchFolders:
             self._stop = None
 
     def _start(self) -> None:
+        with self._starting:
+            self._start_once()
+
+    def _start_once(self) -> None:
         if self._stop is None:
             self._trash = tempfile.mkdtemp(prefix="hookdk-trash-")
             thread = threading.Thread(

@@ -32,6 +32,7 @@ Choices, and why:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -166,6 +167,8 @@ def fuzz(
     hoop.check_event(event)
     if examples < 1:
         raise HookdkError(f"examples must be at least 1, not {examples}")
+    if emulator.kill_after is None:  # a timeout is already a failure: no need to run on
+        emulator = dataclasses.replace(emulator, kill_after=emulator.timeout)
     script = _rendered_script(emulator, event)
     _check_room(event, script)
     seed = random.SystemRandom().randrange(2**32) if seed is None else seed

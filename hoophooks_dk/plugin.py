@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import wh
     from .emulator import Emulator, FireResult
     from .fuzz import FuzzReport
     from .runner import Runner
+    from .sessions import SessionResult
 
 RUNNERS = ("auto", "fast", "subprocess")
 
@@ -97,11 +98,27 @@ class HoopHooks:
         self._runner = runner
         self._capture = capture
 
-    def emulator(self, *, ref: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Emulator:
+    def emulator(
+        self,
+        *,
+        ref: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        kill_after: float | None = None,
+        env_mode: str = "inherit",
+    ) -> Emulator:
+        """``env_mode="clean"`` runs hooks with only the payload (and the capture's and
+        python3's variables), as an agent may; ``kill_after`` ends a hook that runs on
+        past ``timeout`` (default 60 s)."""
         from .emulator import Emulator
 
         return Emulator(
-            self.repo, ref=ref, timeout=timeout, runner=self._runner, capture=self._capture
+            self.repo,
+            ref=ref,
+            timeout=timeout,
+            runner=self._runner,
+            capture=self._capture,
+            kill_after=kill_after,
+            env_mode=env_mode,
         )
 
     def fire(
@@ -111,19 +128,33 @@ class HoopHooks:
         *,
         ref: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        kill_after: float | None = None,
+        env_mode: str = "inherit",
         **fields: Any,
     ) -> FireResult:
         """Fire ``event``; ``fields`` set the event's fields by name (``exit_code=1``), top-level
         keys (``sid=...``), or dotted paths (``**{"event_session_open.verb": "connect"}``)."""
-        result = self.emulator(ref=ref, timeout=timeout).fire(event, payload, **fields)
+        emulator = self.emulator(ref=ref, timeout=timeout, kill_after=kill_after, env_mode=env_mode)
+        result = emulator.fire(event, payload, **fields)
         self.siem._saw(result)
         return result
 
     def session(
-        self, *, review: bool = False, ref: str | None = None, **options: Any
-    ) -> list[FireResult]:
-        """A session's whole life; with ``review=True`` session-open fires twice."""
-        results = self.emulator(ref=ref).session(review=review, **options)
+        self,
+        flow: str | None = None,
+        *,
+        ref: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        kill_after: float | None = None,
+        env_mode: str = "inherit",
+        **options: Any,
+    ) -> SessionResult:
+        """The events Hoop fires for one session of ``flow`` (``hookdk flows``; default
+        ``exec``), each started when Hoop would start it; ``review=True`` is
+        ``review-same-stream``. Results come in the flow's order; see
+        ``hoophooks_dk.sessions.play`` for ``reviewers``, ``run_by``, ``duration``..."""
+        emulator = self.emulator(ref=ref, timeout=timeout, kill_after=kill_after, env_mode=env_mode)
+        results = emulator.session(flow, **options)
         for result in results:
             self.siem._saw(result)
         return results
@@ -136,11 +167,13 @@ class HoopHooks:
         seed: int | None = None,
         ref: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        env_mode: str = "inherit",
     ) -> FuzzReport:
         """Fire ``examples`` generated payloads at the hook; ``.check()`` the report."""
         from .fuzz import fuzz
 
-        return fuzz(self.emulator(ref=ref, timeout=timeout), event, examples=examples, seed=seed)
+        emulator = self.emulator(ref=ref, timeout=timeout, env_mode=env_mode)
+        return fuzz(emulator, event, examples=examples, seed=seed)
 
 
 @pytest.fixture(scope="session")

@@ -541,4 +541,7 @@ def test_configured_template_passes_hookdk_check(name, runbooks, monkeypatch):
 
     findings = [f for f in check(runbooks.root) if not f.rule.startswith("HK4")]  # git: no remote
 
-    assert findings == []
+    # Configured through the environment, as the generated tests do: HK308 says production
+    # may not have it (docs/hoop-runtime.md section 3), and nothing else may be found.
+    assert [f for f in findings if f.rule != "HK308"] == []
+    assert all(f.severity == "warning" for f in findings)

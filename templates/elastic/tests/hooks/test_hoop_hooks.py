@@ -59,7 +59,7 @@ def test_reviewed_session_second_open_is_already_indexed(hoop_hooks, siem):
         side_effect=[created, conflict, created]
     )
 
-    results = hoop_hooks.session(review=True)
+    results = hoop_hooks.session(review=True, reviewers=["dba-team"])
 
     assert [r.event for r in results] == ["session-open", "session-open", "session-close"]
     assert all(r.ok for r in results), [r.output for r in results]

@@ -57,7 +57,7 @@ def test_secrets_are_never_forwarded(hoop_hooks, siem):
 
 
 def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, siem):
-    results = hoop_hooks.session(review=True)
+    results = hoop_hooks.session(review=True, reviewers=["dba-team"])
 
     assert [r.event for r in results] == ["session-open", "session-open", "session-close"]
     assert all(r.ok for r in results), [r.output for r in results]
