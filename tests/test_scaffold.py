@@ -496,7 +496,8 @@ def svix_run(tmp_path_factory):
     env = {**os.environ, **template.demo_env}
     with Capture() as capture:
         emulator = Emulator(repo, capture=capture, env=env)
-        results = emulator.session(review=True)
+        # one hook at a time, so that the bodies below come in the order of the results
+        results = emulator.session(review=True, reviewers=["dba-team"], sequential=True)
         results.append(emulator.fire("session-open", input="x" * 12_000, connection_envs=None))
         results.append(emulator.fire("session-close", exit_code=-2, output="ERROR: lost"))
     bodies = [json.loads(request.body) for request in capture.requests]
