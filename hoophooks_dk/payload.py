@@ -65,7 +65,7 @@ def synthetic_open() -> dict[str, Any]:
         "connection_type": "database",
         "connection_subtype": "postgres",
         "connection_envs": {key: b64(value) for key, value in CANARY_SECRETS.items()},
-        "connection_reviewers": [],  # [] when none, never null (docs/hoop-runtime.md s. 4)
+        "connection_reviewers": [],  # [] when none, as Hoop sends it (docs/hoop-runtime.md section 4)
         "input": "SELECT id, email FROM customers WHERE created_at > now() - interval '1 day';",
         "user_email": "alice@example.com",
     }
