@@ -272,3 +272,20 @@ def test_clean_keeps_the_capture_working(hook_repo):
 def test_an_unknown_env_mode_is_refused(hook_repo):
     with pytest.raises(HookdkError, match="unknown env mode 'dirty'"):
         Emulator(hook_repo(DUMP_HOOK).root, env_mode="dirty")
+
+
+# --- which hook run sent a request: the tag in the proxy URL -----------------------------
+
+
+@pytest.mark.parametrize("url", ["http://siem.example.test/a", "https://siem.example.test/a"])
+def test_the_capture_records_the_proxy_urls_tag_and_drops_the_proxy_header(url):
+    import subprocess
+
+    from hoophooks_dk.emulator import tagged
+
+    with Capture() as capture:
+        env = {**os.environ, **tagged(capture.environ(), "run-7")}
+        subprocess.run(["curl", "-sS", "-o", "/dev/null", "-d", "x", url], env=env, check=True)
+    (request,) = capture.requests
+    assert request.client == "run-7"
+    assert request.header("Proxy-Authorization") is None
