@@ -82,9 +82,8 @@ def play(
         opened["connection_reviewers"] = list(reviewers)
     opened |= chosen.open_fields
     closed = {"exit_code": exit_code, "output": output, **chosen.close_fields}
-    prepared = {step.event: None for step in chosen.steps}
-    for event in prepared:
-        prepared[event] = emulator.prepare(event)
+    events = dict.fromkeys(step.event for step in chosen.steps)  # each hook read once
+    prepared = {event: emulator.prepare(event) for event in events}
 
     def fire(index: int) -> FireResult:
         step = chosen.steps[index]
