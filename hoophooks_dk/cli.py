@@ -17,6 +17,15 @@ from typing import Any
 
 import click
 
+from .cli_report import (
+    echo_hints,
+    echo_leaks,
+    fail_json,
+    leak_fails,
+    result_dict,
+    result_hints,
+    wants_json,
+)
 from .errors import HookdkError
 
 EVENT = click.Choice(["session-open", "session-close"])
@@ -57,41 +66,78 @@ def repo_option(function):
     )(function)
 
 
-ENV_MODE = click.option(
-    "--env-mode",
-    type=click.Choice(["inherit", "clean"]),
-    default="inherit",
-    show_default=True,
-    help="inherit: the hook gets your environment; clean: only the payload (and the "
-    "capture's variables, PATH, locale), as an agent may give it.",
-)
+def settings_options(function):
+    """``--env``, ``--env-file`` and ``--python``: what the hooks run with (every command
+    that runs hooks, ``check`` included)."""
+    options = [
+        click.option(
+            "--env",
+            "env",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="A setting for the hooks' environment (repeatable; over the settings file).",
+        ),
+        click.option(
+            "--env-file",
+            metavar="FILE",
+            help="Settings from a .env file (KEY=VALUE lines; over the settings file).",
+        ),
+        click.option(
+            "--env-mode",
+            type=click.Choice(["inherit", "clean"]),
+            help="inherit: the hook gets your environment; clean: only the payload (and the "
+            "capture's variables, PATH, locale), as an agent may give it [default: env_mode "
+            "in the settings file, else inherit].",
+        ),
+        click.option(
+            "--python",
+            metavar="PYTHON",
+            help="Interpreter [default: python in the settings file, else python3, as the agent].",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
 
 
 def run_options(runner: str = "subprocess"):
     """The options every command that runs hooks takes; ``runner`` is its default runner."""
     options = [
-        click.option("--capture", is_flag=True, help="Capture the hook's HTTP(S) requests."),
+        click.option(
+            "--live",
+            is_flag=True,
+            help="Let the hooks reach the real network (by default a local capture answers).",
+        ),
+        click.option(
+            "--capture",
+            is_flag=True,
+            help="Capture the hook's HTTP(S) requests: the default; kept for old scripts.",
+        ),
         click.option(
             "--respond",
-            type=click.IntRange(100, 599),
-            help="Status the capture answers with [default: 200] (implies --capture).",
+            multiple=True,
+            metavar="[[METHOD ]URL-GLOB=]STATUS",
+            help="How the capture answers: a status for every request [default: 200], or "
+            "one for matching requests, e.g. 'POST https://siem.example.com/*=503' (repeatable).",
+        ),
+        click.option(
+            "--allow-leaks",
+            is_flag=True,
+            help="Exit 0 even when a hook sends payload secrets out (they are still listed).",
         ),
         click.option("--ref", help="Read the hooks from this git revision, as Hoop does."),
         click.option(
             "--timeout",
             type=click.FloatRange(min=0, min_open=True),
-            default=15.0,
-            show_default=True,
-            help="Seconds before the gateway records -2.",
+            help="Seconds before the gateway records -2 [default: timeout in the settings "
+            "file, else 15].",
         ),
         click.option(
             "--kill-after",
             type=float,
-            help="Seconds before the kit ends a hook "
-            "that runs on past --timeout [default: 60, or --timeout if larger].",
+            help="Seconds before the kit ends a hook that runs on past --timeout "
+            "[default: 60, or --timeout if larger].",
         ),
-        ENV_MODE,
-        click.option("--python", default="python3", show_default=True, help="Interpreter."),
         click.option(
             "--runner",
             type=click.Choice(["subprocess", "fast", "auto"]),
@@ -100,56 +146,100 @@ def run_options(runner: str = "subprocess"):
             help="subprocess: one python3 per event, as the agent; fast: a warm fork server.",
         ),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+        click.option(
+            "--sandbox",
+            is_flag=True,
+            help="Linux: run hooks in a network namespace where only the capture answers "
+            "(implies --capture and the subprocess runner).",
+        ),
     ]
 
     def decorate(function):
         for option in reversed(options):
             function = option(function)
-        return repo_option(function)
+        return repo_option(settings_options(function))
 
     return decorate
 
 
-@contextmanager
-def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
-    """The Emulator the run options describe, its runner and capture running meanwhile."""
-    from .emulator import Emulator
+def repo_root(repo: Path | None) -> Path:
+    """``--repo``, or the current directory's git root."""
     from .hooks import find_repo_root
 
-    repo = options["repo"]
     root = repo.resolve() if repo else find_repo_root()
     if repo and not root.is_dir():
         raise HookdkError(f"--repo {repo}: no such directory")
-    timeout, kill_after = options["timeout"], options["kill_after"]
-    if kill_after is not None and kill_after < timeout:
+    return root
+
+
+def run_settings(root: Path, options: dict[str, Any]):
+    """The command line over the repo's settings file (``settings.RunSettings``)."""
+    from .settings import resolve
+
+    return resolve(
+        root,
+        python=options["python"],
+        timeout=options.get("timeout"),
+        env=options["env"],
+        env_file=options["env_file"],
+        respond=options.get("respond", ()),
+        env_mode=options.get("env_mode"),
+    )
+
+
+@contextmanager
+def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
+    """The Emulator the run options describe, its runner and capture running meanwhile.
+
+    Nothing leaves the machine unless ``--live``: a local capture answers every request.
+    """
+    from .emulator import Emulator
+
+    if options["live"] and (options["capture"] or options["respond"] or options.get("sandbox")):
+        flag = next(f"--{name}" for name in ("capture", "respond", "sandbox") if options.get(name))
         raise HookdkError(
-            f"--kill-after {kill_after:g} is below --timeout {timeout:g}: the hard limit "
-            "must leave the hook at least the time the gateway waits"
+            f"--live and {flag} contradict each other: with --live nothing is captured"
         )
-    runner = make_runner(options["runner"], options["python"])
+    root = repo_root(options["repo"])
+    settings = run_settings(root, options)
+    kill_after = options.get("kill_after")
+    if kill_after is not None and kill_after < settings.timeout:
+        raise HookdkError(
+            f"--kill-after {kill_after:g} is below --timeout {settings.timeout:g}: the hard "
+            "limit must leave the hook at least the time the gateway waits"
+        )
+    runner = make_runner(options["runner"], settings.python)
     emulator = Emulator(
         root,
         ref=options["ref"],
-        timeout=timeout,
+        timeout=settings.timeout,
         runner=runner,
+        extra_env=settings.env,
         kill_after=kill_after,
-        env_mode=options["env_mode"],
+        env_mode=settings.env_mode or "inherit",  # --env-mode, else the settings file's
     )
+    options["settings"] = settings
     try:
-        if capturing(options):
-            from .capture import Capture
-
-            with Capture(default_status=options["respond"] or 200) as capture:
-                emulator.capture = capture
-                yield emulator
-        else:
+        if options["live"]:
             yield emulator
+        else:
+            from .capture import Capture
+            from .settings import apply_routes
+
+            with Capture(default_status=settings.default_status) as capture:
+                apply_routes(capture, settings.routes)
+                emulator.capture = capture
+                if options.get("sandbox"):
+                    from .sandbox import sandboxed_runner
+
+                    emulator.runner = sandboxed_runner(settings.python, capture)
+                yield emulator
     finally:
         runner.close()
 
 
 def capturing(options: dict[str, Any]) -> bool:
-    return options["capture"] or options["respond"] is not None
+    return not options["live"]
 
 
 def make_runner(kind: str, python: str):
@@ -198,11 +288,12 @@ def fire(event, payload_file, sets, as_json, **options) -> None:
     label = "standard input" if payload_file == "-" else (payload_file or "payload")
     with emulator_from(options) as emulator:
         result = emulator.fire(event, base, parse_overrides(sets), source=label)
+    hints = result_hints(result, emulator, options)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(result_dict(result, hints), ensure_ascii=False, indent=2))
     else:
-        echo_result(result, emulator.capture is not None)
-    sys.exit(0 if result.ok else 1)
+        echo_result(result, emulator.capture is not None, hints, options["allow_leaks"])
+    sys.exit(0 if result.ok and not leak_fails([result], options) else 1)
 
 
 @cli.command()
@@ -247,17 +338,20 @@ def session(
             duration=duration,
             sequential=sequential,
         )
+    hints = [result_hints(result, emulator, options) for result in results]
     if as_json:
-        click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
+        shown = [result_dict(r, h) for r, h in zip(results, hints, strict=True)]
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
         click.echo(f"flow {chosen.name}: {chosen.fires}")
-        for result in results:
-            echo_result(result, emulator.capture is not None)
+        for result, hint in zip(results, hints, strict=True):
+            echo_result(result, emulator.capture is not None, hint, options["allow_leaks"])
         if not any(step.event == "session-close" for step in chosen.steps):
             click.echo(
                 "no session-close: Hoop fires none for this flow (docs/hoop-runtime.md section 5)"
             )
-    sys.exit(0 if all(r.ok for r in results) else 1)
+    failed = not all(r.ok for r in results) or leak_fails(results, options)
+    sys.exit(1 if failed else 0)
 
 
 @cli.command()
@@ -322,11 +416,13 @@ def schema(show_path) -> None:
     click.echo(str(schema_path()) if show_path else read_schema_text(), nl=show_path)
 
 
-def echo_result(result, captured: bool = False) -> None:
+def echo_result(result, captured: bool = False, hints=(), allow_leaks: bool = False) -> None:
     for warning in result.warnings:
         click.echo(f"hookdk: warning: {warning}", err=True)
     if result.timed_out:
         status = click.style("TIMED OUT", fg="red", bold=True)
+    elif result.leaks and not allow_leaks:
+        status = click.style("LEAKED", fg="red", bold=True)
     elif result.exit_code == 0:
         status = click.style("ok", fg="green", bold=True)
     else:
@@ -344,6 +440,13 @@ def echo_result(result, captured: bool = False) -> None:
         echo_output("hook output", result.hook_output)
     if captured:
         echo_requests(result.requests, result)
+    else:
+        live = click.style("LIVE", fg="yellow", bold=True)
+        click.echo(
+            f"  network: {live}: the hook reached the real network (--live); nothing captured"
+        )
+    echo_leaks(result.leaks, allow_leaks)
+    echo_hints(hints)
 
 
 def echo_output(label: str, text: str) -> None:
@@ -360,7 +463,7 @@ def echo_requests(requests, result=None) -> None:
     if not requests:
         click.echo("  sent: no HTTP requests")
         return
-    click.echo(f"  sent: {len(requests)} request(s)")
+    click.echo(f"  sent: {len(requests)} request(s), answered by the local capture (none left)")
     click.echo(f"    {'#':>3}  {'METHOD':<7} {'STATUS':>6} {'BYTES':>7}  URL")
     for request in requests:
         late = (
@@ -375,22 +478,44 @@ def echo_requests(requests, result=None) -> None:
 
 
 def main() -> None:
-    """Entry point: user errors become one line on stderr and exit 2, never a traceback."""
+    """Entry point: user errors become one line on stderr and exit 2, never a traceback.
+
+    With ``--json`` (or ``check --format json``) every error is a JSON object on stdout
+    instead, ``{"error": ..., "exit_code": ...}``, so a machine reading stdout always gets
+    JSON. SIGTERM and SIGHUP unwind as Ctrl-C does, so hooks and temporary files go too.
+    """
+    from . import interrupts
     from .render import HooksNotLoaded
 
     try:
-        cli.main(standalone_mode=False)
+        with interrupts.sigterm_interrupts():
+            # prog_name: usage lines and the completion variable (_HOOKDK_COMPLETE) say
+            # hookdk however it was started (the console script, or python -m hoophooks_dk).
+            cli.main(standalone_mode=False, prog_name="hookdk")
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:
+        if wants_json():
+            fail_json(error.format_message(), error.exit_code)
         error.show()
         sys.exit(error.exit_code)
     except click.Abort:
+        if wants_json():
+            fail_json("aborted", 1)
         click.echo("Aborted.", err=True)
-        sys.exit(1)
+        sys.exit(128 + interrupts.received if interrupts.received else 1)
     except HooksNotLoaded as error:
+        from .hints import load_failure_hint
+
+        hint = load_failure_hint(error)
+        if wants_json():
+            fail_json(str(error), 1, hints=[hint.to_dict()] if hint else [])
         click.echo(f"hookdk: {error}", err=True)
+        if hint is not None:
+            click.echo(f"hookdk: hint: {hint}", err=True)
         sys.exit(1)
     except HookdkError as error:
+        if wants_json():
+            fail_json(str(error), 2)
         click.echo(f"hookdk: error: {error}", err=True)
         sys.exit(2)

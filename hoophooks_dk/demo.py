@@ -18,6 +18,7 @@ from .capture import Capture, CapturedRequest
 from .emulator import Emulator, FireResult
 from .errors import HookdkError
 from .scaffold import DEFAULT_TEMPLATE, Template, get_template, init
+from .stand_in import answer_token_requests
 
 BRANCH = "main"
 
@@ -59,6 +60,7 @@ def run_demo(workdir: Path, template: str = DEFAULT_TEMPLATE) -> DemoRun:
     ref = _commit(repo) if has_git else None
     env = {**os.environ, **chosen.demo_env}
     with Capture() as capture:
+        answer_token_requests(capture.router)
         emulator = Emulator(repo, ref=ref, capture=capture, env=env)
         # a connection with the review plugin (reviewers), the CLI waiting for approval
         results = emulator.session("review-same-stream", reviewers=["dba-team"])

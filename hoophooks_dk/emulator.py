@@ -3,7 +3,8 @@
 payload -> validated; hook files -> read (tree or ref) -> loaded as Hoop loads them;
 script -> run with the payload in the environment (and the capture's proxy, when one is
 attached) -> a ``FireResult`` holding what Hoop would record, what the hook really did,
-and what it sent. Whole sessions (``session``) are played by ``hoophooks_dk.sessions``.
+what it sent, and which of the payload's secrets (``connection_envs`` values, its own
+source) went with it. Whole sessions (``session``) are played by ``hoophooks_dk.sessions``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .runner import DEFAULT_TIMEOUT, Runner, RunResult, SubprocessRunner
 
 if TYPE_CHECKING:
     from .capture import Capture, CapturedRequest
+    from .leaks import Leak
     from .sessions import SessionResult
 
 PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
@@ -32,7 +34,6 @@ ENV_MODES = ("inherit", "clean")
 # such as pyenv's shim) needs to start and to decode text. Hoop's agent may pass nothing
 # but the payload (docs/hoop-runtime.md section 3).
 CLEAN_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYENV_ROOT", "PYENV_VERSION")
-_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
 
 
 @dataclass
@@ -45,6 +46,7 @@ class FireResult:
     requests: list[CapturedRequest] | None = None  # None when no capture was attached
     warnings: list[str] = field(default_factory=list)  # risks Hoop would not report
     timeout: float = DEFAULT_TIMEOUT
+    leaks: list[Leak] = field(default_factory=list)  # payload secrets in what it sent
 
     id = property(lambda self: self.payload["id"])
     sid = property(lambda self: self.payload["sid"])
@@ -59,6 +61,7 @@ class FireResult:
 
     @property
     def ok(self) -> bool:
+        """What Hoop would record as success (a leak is reported apart: see ``leaks``)."""
         return self.exit_code == 0 and not self.timed_out
 
     def is_late(self, request: CapturedRequest) -> bool:
@@ -69,6 +72,11 @@ class FireResult:
     @property
     def late_requests(self) -> list[CapturedRequest]:
         return [request for request in self.requests or () if self.is_late(request)]
+
+    @property
+    def live(self) -> bool:
+        """No capture was attached: the hook's requests went to the real network."""
+        return self.requests is None
 
     def to_dict(self) -> dict[str, Any]:
         result = {
@@ -86,6 +94,8 @@ class FireResult:
             "hook": self.hook_path,
             "origin": self.origin,
             "warnings": self.warnings,
+            "network": "live" if self.live else "captured",
+            "leaks": [leak.to_dict() for leak in self.leaks],
         }
         if self.requests is not None:
             result["requests"] = [
@@ -100,8 +110,9 @@ class Emulator:
 
     ``capture``, when set, receives every HTTP(S) request the hooks make; ``env`` is the
     environment the hook starts from (the caller's by default), all of it with
-    ``env_mode="inherit"``, only what python3 needs with ``"clean"``. At ``timeout`` the
-    result is the gateway's; the hook runs on until ``kill_after`` (default 60 s).
+    ``env_mode="inherit"``, only what python3 needs with ``"clean"``; ``extra_env`` holds
+    the settings given on top of it (``--env``, the repo's settings file). At ``timeout``
+    the result is the gateway's; the hook runs on until ``kill_after`` (default 60 s).
     """
 
     repo: Path
@@ -110,6 +121,7 @@ class Emulator:
     runner: Runner = field(default_factory=SubprocessRunner)
     capture: Capture | None = None
     env: Mapping[str, str] | None = None
+    extra_env: Mapping[str, str] = field(default_factory=dict)
     kill_after: float | None = None
     env_mode: str = "inherit"
 
@@ -150,7 +162,7 @@ class Emulator:
         tag = uuid.uuid4().hex[:12]
         mark = 0
         if self.capture is not None:
-            env.update(tagged(self.capture.environ(), tag))
+            env.update(self.capture.environ(client=tag))  # tells concurrent runs apart
             mark = self.capture.mark()
         env[PAYLOAD_VARIABLE] = text = payloads.hoop_json(payload)
         check_environment_size(text, payload)
@@ -162,13 +174,22 @@ class Emulator:
         seen = json.loads(text)  # the payload as the hook parses it
         result = FireResult(event, seen, run, path, origin, requests, timeout=self.timeout)
         result.warnings.extend(run.warnings)
+        if requests:
+            from .leaks import find_leaks
+
+            result.leaks = find_leaks(requests, payloads.canaries(seen))
         return result
 
     def _environment(self) -> dict[str, str]:
+        """The hook's environment before the capture's variables and the payload: the
+        caller's (or only what python3 needs, ``clean``), then ``extra_env``."""
         base = os.environ if self.env is None else self.env
         if self.env_mode == "clean":
-            return {name: base[name] for name in CLEAN_KEEP if name in base}
-        return dict(base)
+            env = {name: base[name] for name in CLEAN_KEEP if name in base}
+        else:
+            env = dict(base)
+        env.update(self.extra_env)
+        return env
 
 
 @dataclass
@@ -198,13 +219,21 @@ class Prepared:
         return result
 
 
-def tagged(environ: Mapping[str, str], tag: str) -> dict[str, str]:
-    """The capture's variables with ``tag`` as the proxy password, so that the requests of
-    hook runs that overlap are told apart (``CapturedRequest.client``)."""
-    return {
-        name: value.replace("://", f"://hookdk:{tag}@", 1) if name in _PROXY_VARIABLES else value
-        for name, value in environ.items()
-    }
+def add_session_leaks(close: FireResult, opened: FireResult) -> None:
+    """The close hook runs on the same agent as the open hook and may have kept what the
+    open payload held (a file, a cache): its requests are searched for the open payload's
+    secrets too, the open hook's source among them."""
+    if not close.requests:
+        return
+    from .leaks import OPEN_SOURCE, find_leaks
+
+    canaries = payloads.canaries(opened.payload)
+    if "input_file" in canaries:
+        canaries[OPEN_SOURCE] = canaries.pop("input_file")
+    seen = {(leak.request.index, leak.label, leak.form, leak.where) for leak in close.leaks}
+    for leak in find_leaks(close.requests, canaries):
+        if (leak.request.index, leak.label, leak.form, leak.where) not in seen:
+            close.leaks.append(leak)
 
 
 def layout_warnings(hooks: Mapping[str, HookFile | None]) -> list[str]:
@@ -291,6 +320,13 @@ def check_payload(payload: Mapping[str, Any], event: str, source: str = "payload
     """Raise one PayloadError that lists every violation, or when the event does not match."""
     from .schema import validate
 
+    problems = payloads.value_problems(payload)
+    if not isinstance(payload.get("sid"), str):
+        problems.append(f"$.sid: expected a uuid string, got {json.dumps(payload.get('sid'))}")
+    else:
+        problems += [p for p in [payloads.sid_problem(payload)] if p]
+    if problems:
+        raise PayloadError(f"{source}: {'; '.join(problems)}")
     violations = validate(payload)
     if violations:
         listed = "\n".join(f"  {v}" for v in violations)

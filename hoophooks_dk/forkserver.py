@@ -60,6 +60,7 @@ from .runner import (
     exit_code_of,
     follow,
     kill_limit,
+    running,
     start_python,
 )
 
@@ -149,7 +150,13 @@ class ForkServerRunner:
             try:
                 started = time.perf_counter()
                 hook = _ForkedHook(self, server, child, event_details(scratch, env) + script)
-                return follow(hook, started, timeout, limit)
+                with running(child.pid):
+                    return follow(hook, started, timeout, limit)
+            except BaseException:
+                # Interrupted (Ctrl-C, or SIGTERM made KeyboardInterrupt by the CLI): the
+                # child runs in a session of its own, so nothing else would stop its group.
+                _kill_group(child.pid)
+                raise
             finally:
                 child.close()
                 with self._lock:

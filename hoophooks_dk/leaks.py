@@ -9,7 +9,8 @@ back every place a secret shows up.
 A secret rarely travels as typed: JSON escapes it, a query string or form percent-
 encodes it, a header base64-encodes it, and a base64 ``connection_envs`` value may be
 decoded before it is sent. So each canary is searched for in each of these forms, in the
-URL (also percent-decoded), in every header name and value, and in the body. Out of
+URL (also percent-decoded), in every header name and value, and in the body (as sent,
+and with its Content-Encoding undone, as the SIEM reads it). Out of
 scope: a secret inside a larger string that was base64-encoded as a whole (its base64
 depends on where it sits), encryption, hashing, or any other transformation.
 
@@ -27,9 +28,21 @@ from urllib.parse import quote, quote_plus, unquote_plus, unquote_to_bytes
 
 from .capture import CapturedRequest
 
-__all__ = ["MIN_LENGTH", "Leak", "assert_no_leaks", "find_leaks"]
+__all__ = ["MIN_LENGTH", "OPEN_SOURCE", "Leak", "assert_no_leaks", "describe", "find_leaks"]
 
 MIN_LENGTH = 6
+OPEN_SOURCE = "session-open input_file"  # the open hook's source, in a close hook's requests
+
+
+def describe(label: str) -> str:
+    """A canary's label as a person reads it: ``input_file`` is the hook's own source."""
+    if label == "input_file":
+        return "its own source (input_file)"
+    if label == OPEN_SOURCE:
+        return "the session-open hook's source (its input_file)"
+    if label.startswith("connection_envs"):
+        return f"the connection secret {label}"
+    return label
 
 
 @dataclass(frozen=True)
@@ -42,11 +55,27 @@ class Leak:
     where: str  # "url", "header <Name>" or "body"
 
     def __str__(self) -> str:
+        return f"leak: {self.summary()}"
+
+    def summary(self) -> str:
+        """Which secret, in which encoding, where: one line without the ``leak:`` prefix."""
         r = self.request
         return (
-            f"leak: {self.label} ({self.form}) in {self.where} of {r.method} {r.url} "
+            f"{describe(self.label)} ({self.form}) in {self.where} of {r.method} {r.url} "
             f"(request #{r.index})"
         )
+
+    def to_dict(self) -> dict[str, object]:
+        r = self.request
+        return {
+            "secret": self.label,
+            "what": describe(self.label),
+            "form": self.form,
+            "where": self.where,
+            "request": r.index,
+            "method": r.method,
+            "url": r.url,
+        }
 
 
 def find_leaks(requests: Iterable[CapturedRequest], canaries: Mapping[str, str]) -> list[Leak]:
@@ -157,7 +186,11 @@ def _places(request: CapturedRequest) -> list[tuple[str, list[tuple[bytes, str |
     ]
     for name, value in request.headers:
         places.append((f"header {name}", [(_bytes(name), None), (_bytes(value), None)]))
-    places.append(("body", [(request.body, None)]))
+    # The body as sent and as the SIEM reads it (Content-Encoding undone): a hook that
+    # gzips a secret still leaks it.
+    body, content = request.body, request.content
+    decoded = [] if content == body else [(content, request.header("content-encoding"))]
+    places.append(("body", [(body, None), *decoded]))
     return places
 
 

@@ -239,7 +239,15 @@ class SubprocessRunner:
                 env=dict(env),
                 start_new_session=True,  # its own process group, so a kill ends it all
             )
-            return follow(_Subprocess(process, script), started, timeout, limit)
+            with running(process.pid):
+                try:
+                    return follow(_Subprocess(process, script), started, timeout, limit)
+                except BaseException:
+                    # Interrupted (Ctrl-C, or SIGTERM made KeyboardInterrupt by the CLI): the
+                    # hook runs in a session of its own, so nothing else would stop its group.
+                    kill_group(process.pid)
+                    process.wait()
+                    raise
 
     def close(self) -> None:
         pass
@@ -298,6 +306,31 @@ def start_python(argv: list[str], **options) -> subprocess.Popen:
         return subprocess.Popen(argv, **options)
     except OSError as error:
         raise HookdkError(f"cannot run {argv[0]!r}: {error.strerror}") from None
+
+
+_RUNNING: set[int] = set()  # process groups of hooks running now, in any thread
+_RUNNING_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def running(pgid: int):
+    """Count a hook's process group as running while the block runs (see ``end_running``)."""
+    with _RUNNING_LOCK:
+        _RUNNING.add(pgid)
+    try:
+        yield
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(pgid)
+
+
+def end_running() -> None:
+    """End every hook still running. An interrupt reaches only the main thread; hooks that
+    a session runs in other threads are ended here (``sessions``)."""
+    with _RUNNING_LOCK:
+        groups = list(_RUNNING)
+    for pgid in groups:
+        kill_group(pgid)
 
 
 def kill_group(pgid: int) -> None:

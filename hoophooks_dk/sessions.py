@@ -15,8 +15,10 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from .emulator import add_session_leaks
 from .errors import HookdkError
 from .flows import Flow, resolve
+from .runner import end_running
 
 if TYPE_CHECKING:
     from .capture import CapturedRequest
@@ -100,8 +102,11 @@ def play(
             if index and offset > offsets[index - 1]:
                 time.sleep(offset - offsets[index - 1])
             results.append(fire(index))
-        return SessionResult(chosen, results, started_at)
-    return SessionResult(chosen, _at_once(fire, offsets), started_at)
+    else:
+        results = _at_once(fire, offsets)
+    if results[-1].event == "session-close":
+        add_session_leaks(results[-1], results[0])
+    return SessionResult(chosen, results, started_at)
 
 
 def _at_once(fire, offsets: list[float]) -> list[FireResult]:
@@ -124,8 +129,14 @@ def _at_once(fire, offsets: list[float]) -> list[FireResult]:
     ]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:  # an interrupt reaches this thread only: end the hooks running
+        end_running()
+        for thread in threads:
+            thread.join(timeout=5)
+        raise
     if errors:
         raise errors[0]
     return results

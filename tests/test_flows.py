@@ -281,10 +281,8 @@ def test_an_unknown_env_mode_is_refused(hook_repo):
 def test_the_capture_records_the_proxy_urls_tag_and_drops_the_proxy_header(url):
     import subprocess
 
-    from hoophooks_dk.emulator import tagged
-
     with Capture() as capture:
-        env = {**os.environ, **tagged(capture.environ(), "run-7")}
+        env = {**os.environ, **capture.environ(client="run-7")}
         subprocess.run(["curl", "-sS", "-o", "/dev/null", "-d", "x", url], env=env, check=True)
     (request,) = capture.requests
     assert request.client == "run-7"

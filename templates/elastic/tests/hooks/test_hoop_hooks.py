@@ -54,10 +54,15 @@ def test_secrets_are_never_forwarded(hoop_hooks, siem):
 
 
 def test_reviewed_session_second_open_is_already_indexed(hoop_hooks, siem):
-    created, conflict = httpx.Response(201), httpx.Response(409, json={"status": 409})
-    siem.router.put(url__startswith=f"{ELASTIC}/{INDEX}/_create/").mock(
-        side_effect=[created, conflict, created]
-    )
+    indexed = set()
+
+    def create_once(request):  # as Elasticsearch's _create: a document id is taken once
+        if request.url.path in indexed:
+            return httpx.Response(409, json={"status": 409})
+        indexed.add(request.url.path)
+        return httpx.Response(201)
+
+    siem.router.put(url__startswith=f"{ELASTIC}/{INDEX}/_create/").mock(side_effect=create_once)
 
     results = hoop_hooks.session(review=True, reviewers=["dba-team"])
 
