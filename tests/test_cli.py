@@ -419,3 +419,21 @@ def test_fire_env_mode_decides_whether_the_hook_sees_the_callers_variables(hook_
         env={**os.environ, "SIEM_TOKEN": "t-1"},
     )
     assert json.loads(done.stdout)["output"] == seen
+
+
+def test_the_settings_files_env_mode_is_the_default_and_the_option_wins(hook_repo):
+    repo = hook_repo("import os\nprint(os.environ.get('OTHER', 'unset'))\n")
+    (repo.root / "hookdk.toml").write_text('env_mode = "clean"\n')
+    args = ["fire", "session-close", "--repo", str(repo.root), "--json"]
+    env = {**os.environ, "OTHER": "x"}
+    outputs = []
+    for extra in ([], ["--env-mode", "inherit"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "hoophooks_dk", *args, *extra],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        outputs.append(json.loads(done.stdout)["output"])
+    assert outputs == ["unset\n", "x\n"]

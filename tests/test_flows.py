@@ -287,3 +287,15 @@ def test_the_capture_records_the_proxy_urls_tag_and_drops_the_proxy_header(url):
     (request,) = capture.requests
     assert request.client == "run-7"
     assert request.header("Proxy-Authorization") is None
+
+
+def test_clean_keeps_the_settings_given_explicitly(hook_repo):
+    repo = hook_repo(ENV_HOOK)
+    emulator = Emulator(
+        repo.root,
+        env=dict(os.environ, OTHER="x"),
+        extra_env={"SIEM_TOKEN": "t-1"},
+        env_mode="clean",
+    )
+    names = set(json.loads(emulator.fire("session-close").output))
+    assert "SIEM_TOKEN" in names and "OTHER" not in names
