@@ -107,8 +107,9 @@ FLOWS: dict[str, Flow] = {
             "review-ai",
             "an AI-analysis review decided at once: one open, then close",
             (OPEN, CLOSE),
-            doc="gateway/api/session/ai_review.go: the decision is made before the "
-            "session runs, so the open packet passes once.",
+            doc="gateway/transport/plugins/audit/audit.go: the AI analyzer decides while "
+            "the open packet passes the plugins; a session it allows runs at once, so the "
+            "open fires once (a required review goes on as review-run-later).",
         ),
         Flow(
             "review-rejected",
