@@ -109,7 +109,7 @@ FLOWS: dict[str, Flow] = {
             (OPEN, CLOSE),
             doc="gateway/transport/plugins/audit/audit.go: the AI analyzer decides while "
             "the open packet passes the plugins; a session it allows runs at once, so the "
-            "open fires once (a required review goes on as review-run-later).",
+            "open fires once.",
         ),
         Flow(
             "review-rejected",
