@@ -62,7 +62,8 @@ def run_demo(workdir: Path, template: str = DEFAULT_TEMPLATE) -> DemoRun:
     with Capture() as capture:
         answer_token_requests(capture.router)
         emulator = Emulator(repo, ref=ref, capture=capture, env=env)
-        results = emulator.session(review=True)
+        # a connection with the review plugin (reviewers), the CLI waiting for approval
+        results = emulator.session("review-same-stream", reviewers=["dba-team"])
     return DemoRun(repo, chosen, ref, results)
 
 
