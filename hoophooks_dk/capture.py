@@ -21,7 +21,8 @@ The parts, one module each (after mitmproxy's layout):
 * ``_certs``: the CA (the user's, kept in their cache folder) and its bounded
   certificate cache.
 * ``_bodies``: content decoding and spooling of large bodies.
-* ``_aws_answers``: default answers AWS SDKs accept.
+* ``_aws_answers``: default answers AWS SDKs accept; ``_token_answers``: a dummy
+  token for OAuth 2.0 token requests.
 * ``sandbox``: optionally, hooks in a network namespace that reaches only the capture.
 
 The port is locked: ``proxy_url`` carries a per-run secret as proxy credentials, which
@@ -548,7 +549,8 @@ class Capture:
     def _default_answer(
         self, exchange: Exchange, headers: list[tuple[bytes, bytes]]
     ) -> CapturedResponse:
-        """``default_status`` with ``{}``, or what an AWS SDK expects for its call."""
+        """``default_status`` with ``{}``, or what an AWS SDK expects for its call, or a
+        dummy token for an OAuth 2.0 token request."""
         named = {_text(n).lower(): _text(v) for n, v in reversed(headers)}
         body = exchange.body if isinstance(exchange.body, bytes) else b""
         with contextlib.suppress(DecodeError):
@@ -558,6 +560,11 @@ class Capture:
         aws = _aws_answers.answer(exchange.method, exchange.url, named, body, self.default_status)
         if aws is not None:
             return CapturedResponse(*aws)
+        from . import _token_answers
+
+        token = _token_answers.answer(exchange.method, exchange.url, self.default_status)
+        if token is not None:
+            return CapturedResponse(*token)
         json_type = [("Content-Type", "application/json")]
         return CapturedResponse(self.default_status, json_type, b"{}")
 

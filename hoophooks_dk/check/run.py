@@ -35,7 +35,6 @@ def check_dynamic(
 ) -> list[Finding]:
     """Fire each present hook once, as Hoop would, with the capture standing in for the
     SIEM: every request is answered locally, none leaves the machine."""
-    from .._stand_in import answer_token_requests
     from ..capture import Capture
     from ..emulator import Emulator
     from ..errors import PayloadError
@@ -43,7 +42,6 @@ def check_dynamic(
 
     found = []
     with Capture() as capture:
-        answer_token_requests(capture.router)  # a hook that asks for a token gets one
         emulator = Emulator(
             repo,
             ref=ref,
