@@ -25,6 +25,10 @@ _EXPORTS: dict[str, str] = {
     "Runner": "runner",
     "SubprocessRunner": "runner",
     "make_runner": "forkserver",
+    # sessions as Hoop fires them
+    "Flow": "flows",
+    "FLOWS": "flows",
+    "SessionResult": "sessions",
     # the capture
     "Capture": "capture",
     "CaptureFailure": "capture",
@@ -66,6 +70,9 @@ __all__ = [
     "Runner",
     "SubprocessRunner",
     "make_runner",
+    "Flow",
+    "FLOWS",
+    "SessionResult",
     "Capture",
     "CaptureFailure",
     "CapturedRequest",
@@ -128,9 +135,11 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         SettingsError,
         TemplateError,
     )
+    from .flows import FLOWS, Flow
     from .forkserver import make_runner
     from .fuzz import FuzzReport
     from .harness import HoopHooks, Siem
     from .leaks import Leak, assert_no_leaks, find_leaks
     from .runbook_template import render_runbook
     from .runner import Runner, RunResult, SubprocessRunner
+    from .sessions import SessionResult
