@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import payload as payloads
-from .errors import PayloadError
+from .errors import PayloadError, SettingsError
 from .hooks import HOOK_PATHS, HookFile, read_hooks, require
 from .render import load
 from .runner import DEFAULT_TIMEOUT, Runner, RunResult, SubprocessRunner
@@ -127,7 +127,7 @@ class Emulator:
 
     def __post_init__(self) -> None:
         if self.env_mode not in ENV_MODES:
-            raise PayloadError(
+            raise SettingsError(
                 f"unknown env mode {self.env_mode!r}: expected one of {', '.join(ENV_MODES)}"
             )
 
