@@ -195,9 +195,10 @@ def check_run_options(options: dict[str, Any]):
     core raises for each rule; returns the ``settings.RunSettings``.
 
     ``options`` gets the repository's ``root`` and the ``settings`` (hints read both; the
-    ``repo`` stays as given, for commands that print it back). ``emulator_from`` calls it each time it opens an emulator (``watch`` opens one
-    again after a settings file's save); ``watch`` also calls it once before the first run,
-    so that a bad option is one line and exit 2 rather than a run that never works.
+    ``repo`` stays as given, for commands that print it back). ``emulator_from`` calls it
+    each time it opens an emulator (``watch`` opens one again after a settings file's
+    save); ``watch`` also calls it once before the first run, so that a bad option is one
+    line and exit 2 rather than a run that never works.
     """
     from .runner import kill_limit
 
