@@ -131,9 +131,11 @@ def _at_once(fire, offsets: list[float]) -> list[FireResult]:
     results: list[Any] = [None] * len(offsets)
     errors: list[BaseException] = []
     start = time.monotonic()
+    stopping = threading.Event()
 
     def run(index: int) -> None:
-        time.sleep(max(start + offsets[index] - time.monotonic(), 0))
+        if stopping.wait(max(start + offsets[index] - time.monotonic(), 0)):
+            return  # interrupted before its time came: it never starts
         try:
             results[index] = fire(index)
         except BaseException as error:  # handed to the caller below
@@ -149,10 +151,23 @@ def _at_once(fire, offsets: list[float]) -> list[FireResult]:
         for thread in threads:
             thread.join()
     except BaseException:  # an interrupt reaches this thread only: end the hooks running
-        end_running()
-        for thread in threads:
-            thread.join(timeout=5)
+        _stop_all(threads, stopping)
         raise
     if errors:
         raise errors[0]
     return results
+
+
+def _stop_all(threads: list[threading.Thread], stopping: threading.Event) -> None:
+    """End every step's hook and wait for the steps to clean up (scratch folders): a hook
+    that was starting when the interrupt came is ended on a later pass."""
+    stopping.set()
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while any(thread.is_alive() for thread in threads) and time.monotonic() < deadline:
+        end_running()
+        for thread in threads:
+            thread.join(timeout=0.05)
+
+
+#: Seconds an interrupted session waits for its steps to end their hooks and clean up.
+STOP_TIMEOUT = 30.0
