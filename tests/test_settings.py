@@ -179,3 +179,27 @@ def test_env_mode_is_read_for_the_emulator(echo_repo):
     echo_repo.write("hookdk.toml", 'env_mode = "clean"\n')
     assert load_settings(echo_repo.root).env_mode == "clean"
     assert resolve(echo_repo.root, env_mode="inherit").env_mode == "inherit"  # the option wins
+
+
+def test_siem_respond_reads_a_table_as_the_settings_file_does():
+    """One parser for a respond table: the settings file's and ``Siem.respond``'s."""
+    import httpx
+
+    from hoophooks_dk.capture import Capture
+    from hoophooks_dk.errors import SettingsError
+    from hoophooks_dk.harness import Siem
+    from hoophooks_dk.settings import parse_responses
+
+    table = {"*": 503, "POST https://siem.example.com/*": 201}
+    assert parse_responses(table, "hookdk.toml") == (
+        503,
+        (Route("https://siem.example.com/*", 201, "POST"),),
+    )
+    with Capture() as capture:
+        siem = Siem(capture)
+        siem.respond(table)
+        assert siem.default_status == 503
+        [route] = capture.router.routes
+        assert route.resolve(httpx.Request("POST", "https://siem.example.com/e"))
+        with pytest.raises(SettingsError, match=r"hoop_siem.respond\(\): respond.'GET x' must"):
+            siem.respond({"GET x": "fast"})
