@@ -60,6 +60,8 @@ def check_command(repo, ref, branch, output_format, strict, static, timeout, **o
         env=settings.env if settings else None,
         settings_source=settings.source if settings else None,
         env_mode=(settings.env_mode if settings else None) or "inherit",
+        default_status=settings.default_status if settings else 200,
+        routes=settings.routes if settings else (),
     )
     if output_format == "json":
         click.echo(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))

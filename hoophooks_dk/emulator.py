@@ -212,8 +212,7 @@ class Prepared:
         source: str = "payload",
         **fields: Any,
     ) -> FireResult:
-        # Bytes that are not UTF-8 become lone surrogates, which hoop_json writes as Go does.
-        text = self.script.decode("utf-8", "surrogateescape")
+        text = payloads.input_file_text(self.script)
         event = self.event
         built = build_payload(event, payload, overrides, input_file=text, source=source, **fields)
         result = self.emulator._run(event, built, self.script, self.hook.path, self.hook.origin)

@@ -69,16 +69,16 @@ class Siem:
         """Program answers as ``--respond`` and the settings file do: ``"503"`` (the
         default status), ``"POST https://siem.example.com/*=503"``, or a table of
         ``{"[METHOD ]URL-GLOB": status}`` where ``"*"`` alone is the default status."""
-        from .settings import apply_routes, parse_respond
+        from .settings import apply_routes, parse_respond, parse_responses
 
         if isinstance(answers, dict):
-            answers = [
-                str(status) if key == "*" else f"{key}={status}" for key, status in answers.items()
-            ]
-        elif isinstance(answers, str):
-            answers = [answers]
+            default, routes = parse_responses(answers, "hoop_siem.respond()")
+            if default is not None:
+                self.default_status = default
+            apply_routes(self._capture, routes)
+            return
         routes = []
-        for text in answers:
+        for text in [answers] if isinstance(answers, str) else answers:
             answer = parse_respond(text, "respond")
             if isinstance(answer, int):
                 self.default_status = answer

@@ -242,6 +242,14 @@ _GO_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
+def input_file_text(script: bytes) -> str:
+    """The rendered hook source as the payload's ``input_file``: bytes that are not UTF-8
+    become lone surrogates (``surrogateescape``), which ``hoop_json`` writes as Go does.
+    The emulator and the ``hoop_payload`` fixture both decode here, so a payload built by
+    one and fired by the other reaches the hook as the same text."""
+    return script.decode("utf-8", "surrogateescape")
+
+
 def hoop_json(payload: Mapping[str, Any]) -> str:
     """The payload text as the hook sees it: Go's ``json.Marshal`` of the request.
 

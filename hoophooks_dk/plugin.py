@@ -193,9 +193,10 @@ def hoop_payload(pytestconfig: pytest.Config):
     def build(event: str, **fields: Any) -> dict[str, Any]:
         from .emulator import build_payload
         from .hooks import read_hooks
+        from .payload import input_file_text
         from .render import load
 
-        script = load(read_hooks(repo)).get(event, b"").decode("utf-8", "replace")
+        script = input_file_text(load(read_hooks(repo)).get(event, b""))
         return build_payload(event, input_file=script, **fields)
 
     return build

@@ -243,14 +243,17 @@ def _parse(table: Mapping[str, Any], source: str) -> Settings:
     for name, value in env.items():
         if not _ENV_NAME.match(name) or not isinstance(value, str):
             raise SettingsError(f'{source}: env.{name} must be a string ({name} = "value")')
-    default_status, routes = _responses(table.get("respond", {}), source)
+    default_status, routes = parse_responses(table.get("respond", {}), source)
     return Settings(
         source, python, None if timeout is None else float(timeout), dict(env), env_mode,
         default_status, routes,
     )  # fmt: skip
 
 
-def _responses(table: Any, source: str) -> tuple[int | None, tuple[Route, ...]]:
+def parse_responses(table: Any, source: str) -> tuple[int | None, tuple[Route, ...]]:
+    """A ``respond`` table, ``{"[METHOD ]URL-GLOB": status}`` with ``"*"`` alone for the
+    default status (or a bare status): (the default status or None, the routes). The
+    settings file and ``Siem.respond`` both read it here; ``source`` names it in errors."""
     if isinstance(table, int) and not isinstance(table, bool):
         return _status(str(table), f"{source}: respond", str(table)), ()
     if not isinstance(table, dict):

@@ -73,6 +73,15 @@ def runbooks(tmp_path: Path) -> RunbooksRepo:
 
 
 @pytest.fixture
+def capture():
+    """A running capture, stopped after the test (the capture tests' common fixture)."""
+    from hoophooks_dk.capture import Capture
+
+    with Capture() as running:
+        yield running
+
+
+@pytest.fixture
 def echo_repo(runbooks: RunbooksRepo) -> RunbooksRepo:
     """Both hooks print the payload's id and sid."""
     return runbooks.hooks(ECHO_HOOK, ECHO_HOOK)

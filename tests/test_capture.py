@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 import trustme
+from hook_sources import DOCS_HOOK
 
 from hoophooks_dk.capture import NO_ROUTE, Capture
 
@@ -65,30 +66,13 @@ def post(capture: Capture, url: str, body: str = "") -> str:
     return run(capture, [sys.executable, "-c", POST_WITH_URLLIB, url, body])
 
 
-# --- a hook as Hoop's documentation writes it -----------------------------------------
-
-DOCS_STYLE_HOOK = """\
-import json
-import os
-import subprocess
-
-payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
-subprocess.run(
-    [
-        "curl", "-sS", "-X", "POST", "https://siem.example.com/hoop/events",
-        "-H", "Content-Type: application/json",
-        "-d", json.dumps(payload),
-    ],
-    check=True,
-)
-print("forwarded", payload["id"])
-"""
+# --- a hook as Hoop's documentation writes it (hook_sources.DOCS_HOOK) -----------------
 
 PAYLOAD = {
     "id": "5a1e0f0e-8a47-5c4d-9d4e-1f2a3b4c5d6e",
     "sid": "8c59a347-62bd-4db2-a456-2b25963dfebf",
     "command": ["python3"],
-    "input_file": DOCS_STYLE_HOOK,
+    "input_file": DOCS_HOOK,
     "event_session_open": None,
     "event_session_close": {"exit_code": 0, "output": None},
 }
@@ -100,7 +84,7 @@ def test_a_docs_style_hook_posting_with_curl_is_captured_without_changes(capture
     out = run(
         capture,
         [python3],
-        stdin=DOCS_STYLE_HOOK,
+        stdin=DOCS_HOOK,
         HOOP_RUNBOOK_HOOK_PAYLOAD=json.dumps(PAYLOAD),
     )
 

@@ -10,27 +10,19 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
 import zlib
-from urllib.parse import urlsplit
 
 import pytest
+from proxy_helpers import SIEM, auth, connect
 
 from hoophooks_dk._bodies import SpooledBody, decodable_encodings, decode
 from hoophooks_dk.capture import Capture
 from hoophooks_dk.leaks import find_leaks
 
-SIEM = "https://siem.example.com/events"
 EVENT = {"sid": "s-1", "connection_envs": {"envvar:PASSWORD": "c2VjcmV0LXZhbHVlLTQy"}}
-
-
-@pytest.fixture
-def capture():
-    with Capture() as running:
-        yield running
 
 
 def post_encoded(capture: Capture, encoding: str) -> None:
@@ -102,11 +94,10 @@ def test_curl_compressed_request_body_is_decoded(capture, tmp_path):
 
 
 def test_chunked_trailers_are_recorded(capture):
-    proxy = urlsplit(capture.proxy_url)
-    with socket.create_connection((proxy.hostname, proxy.port), timeout=5) as sock:
+    with connect(capture) as sock:
         sock.sendall(
             b"POST http://siem.example.com/events HTTP/1.1\r\n"
-            + f"Proxy-Authorization: {capture.proxy_authorization}\r\n".encode()
+            + auth(capture)
             + b"Host: siem.example.com\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n"
             b"Connection: close\r\n\r\n"
             b"5\r\nhello\r\n0\r\nX-Checksum: 5d41402a\r\n\r\n"

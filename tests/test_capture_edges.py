@@ -4,42 +4,15 @@ that disagree with the tunnel, head size limits, and the certificate cache bound
 from __future__ import annotations
 
 import os
-import socket
 import ssl
 import subprocess
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import trustme
+from proxy_helpers import auth, connect, read_until_closed
 
 from hoophooks_dk._certs import CertificateCache
-from hoophooks_dk.capture import Capture
-
-
-@pytest.fixture
-def capture():
-    with Capture() as running:
-        yield running
-
-
-def connect(capture: Capture) -> socket.socket:
-    proxy = urlsplit(capture.proxy_url)
-    return socket.create_connection((proxy.hostname, proxy.port), timeout=5)
-
-
-def auth(capture: Capture) -> bytes:
-    return f"Proxy-Authorization: {capture.proxy_authorization}\r\n".encode()
-
-
-def read_until_closed(sock: socket.socket) -> bytes:
-    chunks = []
-    try:
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    except ConnectionResetError:
-        pass
-    return b"".join(chunks)
 
 
 def test_curl_proxytunnel_to_an_http_url_is_served(capture):

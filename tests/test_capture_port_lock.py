@@ -9,23 +9,16 @@ nothing it sends is recorded.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from urllib.parse import urlsplit
 
 import pytest
+from proxy_helpers import SIEM, connect, read_until_closed
 
 from hoophooks_dk.capture import Capture
 
-SIEM = "https://siem.example.com/events"
 PLAIN = "http://siem.example.com/events"
-
-
-@pytest.fixture
-def capture():
-    with Capture() as running:
-        yield running
 
 
 CLIENTS = {
@@ -93,12 +86,9 @@ def test_a_stranger_gets_407_and_is_not_recorded(capture, url, password):
 
 
 def test_a_raw_connect_without_credentials_is_refused_with_a_reason(capture):
-    proxy = urlsplit(capture.proxy_url)
-    with socket.create_connection((proxy.hostname, proxy.port), timeout=5) as sock:
+    with connect(capture) as sock:
         sock.sendall(b"CONNECT siem.example.com:443 HTTP/1.1\r\nHost: siem.example.com\r\n\r\n")
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
+        answer = read_until_closed(sock)
 
     assert answer.startswith(b"HTTP/1.1 407 Proxy Authentication Required")
     assert b'Proxy-Authenticate: Basic realm="hookdk"' in answer

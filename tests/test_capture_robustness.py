@@ -7,47 +7,15 @@ purpose); after each one a well-behaved httpx client proves the proxy still serv
 from __future__ import annotations
 
 import os
-import socket
 import ssl
 import subprocess
 import sys
 import textwrap
-from urllib.parse import urlsplit
 
 import httpx
-import pytest
+from proxy_helpers import SIEM, auth, connect, read_until_closed
 
 from hoophooks_dk.capture import Capture
-
-SIEM = "https://siem.example.com/events"
-
-
-@pytest.fixture
-def capture():
-    with Capture() as running:
-        yield running
-
-
-def connect(capture: Capture) -> socket.socket:
-    proxy = urlsplit(capture.proxy_url)
-    sock = socket.create_connection((proxy.hostname, proxy.port), timeout=5)
-    return sock
-
-
-def auth(capture: Capture) -> bytes:
-    """The port lock's header line, which every raw request below must carry."""
-    return f"Proxy-Authorization: {capture.proxy_authorization}\r\n".encode()
-
-
-def read_until_closed(sock: socket.socket) -> bytes:
-    """Everything the proxy sends before it closes (a reset counts as closing)."""
-    chunks = []
-    try:
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    except ConnectionResetError:
-        pass
-    return b"".join(chunks)
 
 
 def still_serving(capture: Capture) -> None:

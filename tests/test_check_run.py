@@ -250,6 +250,36 @@ def test_dynamic_findings_fail_the_command_and_static_does_not_run(monkeypatch, 
 
 
 @pytest.mark.parametrize(
+    ("respond", "status"),
+    [('"*" = 503', 503), ('"POST https://siem.example.com/*" = 500', 500)],
+)
+def test_the_settings_files_respond_answers_the_hooks(
+    monkeypatch, capsys, hook_repo, respond, status
+):
+    """`check` answers as the settings file says, as `fire` does: a SIEM that answers
+    503 makes the clean forwarder's urlopen raise, and that is HK501."""
+    repo = hook_repo(CLEAN_HOOK)
+    (repo.root / "hookdk.toml").write_text(f"[respond]\n{respond}\n")
+    code, out, _ = hookdk_check(monkeypatch, capsys, "--repo", str(repo.root), "--timeout", "10")
+    assert code == 1, out
+    crashes = [line for line in out.splitlines() if "HK501" in line]
+    assert len(crashes) == 2, out
+    assert all(f"HTTP Error {status}" in line for line in crashes), out
+
+
+def test_check_takes_the_answers_as_arguments(hook_repo):
+    from hoophooks_dk.settings import Route
+
+    repo = hook_repo(CLEAN_HOOK)
+    assert dynamic(repo, default_status=200) == []
+    routes = [Route("https://siem.example.com/*", 502, "POST")]
+    findings = dynamic(repo, routes=routes)
+    assert {f.rule for f in findings} == {"HK501"}
+    assert all("HTTP Error 502" in f.message for f in findings)
+    assert {f.rule for f in dynamic(repo, default_status=500)} == {"HK501"}
+
+
+@pytest.mark.parametrize(
     ("args", "needle"),
     [
         (("--repo", "{tmp}/nowhere"), "no such directory"),

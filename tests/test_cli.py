@@ -9,21 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from run_hookdk import hookdk
 
 ECHO_HOOK = "print(1)\n"
 
 DUMP_HOOK = "import os\nprint(os.environ['HOOP_RUNBOOK_HOOK_PAYLOAD'])\n"
-
-
-def hookdk(*args: str, cwd=None, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "hoophooks_dk", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def assert_user_error(done: subprocess.CompletedProcess, *needles: str) -> None:

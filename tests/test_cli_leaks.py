@@ -9,25 +9,8 @@ from __future__ import annotations
 
 import json
 
+from hook_sources import DOCS_HOOK
 from run_hookdk import hookdk
-
-# Hoop's documentation's example (as in tests/test_capture.py): the raw payload to the SIEM.
-DOCS_HOOK = """\
-import json
-import os
-import subprocess
-
-payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
-subprocess.run(
-    [
-        "curl", "-sS", "-X", "POST", "https://siem.example.com/hoop/events",
-        "-H", "Content-Type: application/json",
-        "-d", json.dumps(payload),
-    ],
-    check=True,
-)
-print("forwarded", payload["id"])
-"""
 
 # Keeps the open payload's secrets on the agent, where the close hook finds them.
 STASHING_OPEN = """\

@@ -204,6 +204,30 @@ def test_review_session_and_hoop_payload_factory(project):
     result.assert_outcomes(passed=2)
 
 
+def test_hoop_payload_writes_input_file_as_fire_does(project):
+    """A hook source that is not UTF-8: Go writes each bad byte of input_file as the
+    escape \\ufffd, and a payload from hoop_payload must reach the hook as fire's does."""
+    pytester = project("")
+    for name in ("session-open", "session-close"):
+        (pytester.path / "hoop-hooks" / f"{name}.runbook.py").write_bytes(b"# caf\xe9\n")
+    result = run(
+        pytester,
+        """
+        import json
+
+        from hoophooks_dk.payload import hoop_json
+
+        def test_same_text(hoop_hooks, hoop_payload):
+            payload = hoop_payload("session-close")
+            assert "caf\\udce9" in payload["input_file"]  # the byte, kept
+            assert "caf\\\\ufffd" in hoop_json(payload)  # written as Go writes it
+            fired = hoop_hooks.fire("session-close")
+            assert fired.payload["input_file"] == json.loads(hoop_json(payload))["input_file"]
+    """,
+    )
+    result.assert_outcomes(passed=1)
+
+
 def test_repo_option_and_ini(project):
     pytester = project(FORWARDER, where="runbooks")
     source = """

@@ -1,11 +1,15 @@
-"""The README's pytest example is true: it passes against a freshly initialised repo."""
+"""The README's examples are true: they pass (or print what it says) against a freshly
+initialised repo."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from run_hookdk import hookdk
 from test_templates import counts, run_generated_suite
 
 from hoophooks_dk.scaffold import init
@@ -28,6 +32,24 @@ def test_the_readme_plugin_example_passes_on_the_default_template(runbooks):
 
     defined = len(re.findall(r"^def test_", example, re.MULTILINE))
     assert counts(done.stdout) == f"{defined} passed", done.stdout[-3000:]
+
+
+def test_the_readme_library_example_prints_what_it_says_in_a_fresh_repo(runbooks):
+    """ "Use the kit from Python", run as a user runs it: from the root of a repository
+    `hookdk init` just wrote, in its own interpreter."""
+    example = next(block for block in python_blocks() if "emulator.fire(" in block)
+    done = hookdk("init", cwd=runbooks.root)
+    assert done.returncode == 0, done.stderr
+    runbooks.commit("hookdk init")
+
+    ran = subprocess.run(
+        [sys.executable, "-c", example], cwd=runbooks.root, capture_output=True, text=True
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    printed = "0 [('https://siem.example.com/hoop/events', 202)]"
+    assert ran.stdout == printed + "\n"
+    assert f"prints\n`{printed}`" in README.read_text()  # the README says so
 
 
 def test_the_readmes_python_examples_import_only_public_names():

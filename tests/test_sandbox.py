@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from run_hookdk import hookdk_command, make_repo
 
 from hoophooks_dk.sandbox import unavailable
 
@@ -36,21 +36,6 @@ sys.exit(3)
 """
 
 
-def make_repo(path: Path, hook: str) -> None:
-    hooks = path / "hoop-hooks"
-    hooks.mkdir(parents=True)
-    for event in ("session-open", "session-close"):
-        (hooks / f"{event}.runbook.py").write_text(hook)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    for step in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "hooks"]):
-        subprocess.run([*git, *step], cwd=path, check=True, capture_output=True)
-
-
-def hookdk() -> list[str]:
-    script = shutil.which("hookdk", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "hoophooks_dk"]
-
-
 @pytest.fixture
 def network():
     """A listening socket on the host's loopback: what a bypassing client would reach."""
@@ -60,7 +45,7 @@ def network():
 
 def fire(repo: Path, port: int, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*hookdk(), "fire", "session-close", "--json", *options],
+        [*hookdk_command(), "fire", "session-close", "--json", *options],
         cwd=repo,
         env=os.environ | {"BYPASS_PORT": str(port)},
         capture_output=True,

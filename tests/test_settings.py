@@ -188,3 +188,27 @@ def test_a_settings_file_that_is_not_utf8_is_one_line(tmp_path):
     (tmp_path / "hookdk.toml").write_bytes(b"timeout = 5\n# caf\xe9\n")
     with pytest.raises(SettingsError, match=r"hookdk.toml: not UTF-8 text"):
         resolve(tmp_path, python=None, timeout=None, env=(), env_file=None)
+
+
+def test_siem_respond_reads_a_table_as_the_settings_file_does():
+    """One parser for a respond table: the settings file's and ``Siem.respond``'s."""
+    import httpx
+
+    from hoophooks_dk.capture import Capture
+    from hoophooks_dk.errors import SettingsError
+    from hoophooks_dk.harness import Siem
+    from hoophooks_dk.settings import parse_responses
+
+    table = {"*": 503, "POST https://siem.example.com/*": 201}
+    assert parse_responses(table, "hookdk.toml") == (
+        503,
+        (Route("https://siem.example.com/*", 201, "POST"),),
+    )
+    with Capture() as capture:
+        siem = Siem(capture)
+        siem.respond(table)
+        assert siem.default_status == 503
+        [route] = capture.router.routes
+        assert route.resolve(httpx.Request("POST", "https://siem.example.com/e"))
+        with pytest.raises(SettingsError, match=r"hoop_siem.respond\(\): respond.'GET x' must"):
+            siem.respond({"GET x": "fast"})

@@ -10,7 +10,6 @@ folder" is something it can list.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from run_hookdk import hookdk_command, make_repo
 
 HOOK = """\
 import os, subprocess, time
@@ -26,21 +26,6 @@ with open(os.environ["HOOKDK_TEST_PIDS"], "w") as pids:
     pids.write(f"{os.getpid()} {grandchild.pid}")
 time.sleep(300)
 """
-
-
-def make_repo(path: Path, hook: str = HOOK) -> None:
-    hooks = path / "hoop-hooks"
-    hooks.mkdir(parents=True)
-    for event in ("session-open", "session-close"):
-        (hooks / f"{event}.runbook.py").write_text(hook)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    for step in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "hooks"]):
-        subprocess.run([*git, *step], cwd=path, check=True, capture_output=True)
-
-
-def hookdk() -> list[str]:
-    script = shutil.which("hookdk", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "hoophooks_dk"]
 
 
 def alive(pid: int) -> bool:
@@ -86,8 +71,8 @@ def start(argv: list[str], tmp_path: Path, cwd: Path) -> tuple[subprocess.Popen,
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
 def test_hookdk_fire_stopped_by_a_signal_leaves_nothing(tmp_path, runner, number):
     repo = tmp_path / "repo"
-    make_repo(repo)
-    argv = [*hookdk(), "fire", "session-close", "--capture", "--runner", runner]
+    make_repo(repo, HOOK)
+    argv = [*hookdk_command(), "fire", "session-close", "--capture", "--runner", runner]
     process, scratch, pids_file = start(argv, tmp_path, repo)
     pids = wait_for(pids_file, process)
 
@@ -111,7 +96,7 @@ def test_fires(hoop_hooks):
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_pytest_run_leaves_nothing(tmp_path, number):
     repo = tmp_path / "repo"
-    make_repo(repo)
+    make_repo(repo, HOOK)
     (repo / "test_hook.py").write_text(PLUGIN_TEST)
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_hook.py"]
     process, scratch, pids_file = start(argv, tmp_path, repo)
@@ -138,7 +123,7 @@ def test_a_session_stopped_while_its_hooks_run_at_once_leaves_nothing(tmp_path, 
     """The interrupt reaches the main thread; the hooks run in a flow's worker threads."""
     repo = tmp_path / "repo"
     make_repo(repo, SESSION_HOOK)
-    argv = [*hookdk(), "session", "--runner", runner]
+    argv = [*hookdk_command(), "session", "--runner", runner]
     process, scratch, pids_file = start(argv, tmp_path, repo)
     pids: list[int] = []
     for _ in range(600):  # both hooks started, up to 60 s on a busy machine

@@ -392,8 +392,9 @@ def test_otlp_logs_decodes_to_the_same_records_as_the_sdk_exporter(
     assert record.time_unix_nano > 1_600_000_000 * 10**9  # nanoseconds, not milliseconds
     kinds = {kv.key: kv.value.WhichOneof("value") for kv in record.attributes}
     if event == "session-open":
-        assert kinds["hoop.review.required"] == "bool_value"
-        assert kinds["hoop.review.reviewers"] == kinds["hoop.connection.env_keys"] == "array_value"
+        assert kinds["hoop.input.truncated"] == "bool_value"
+        review_groups = kinds["hoop.connection.review_groups"]
+        assert review_groups == kinds["hoop.connection.env_keys"] == "array_value"
     else:
         assert kinds["process.exit.code"] == "int_value"
         assert record.severity_number == SeverityNumber.ERROR.value

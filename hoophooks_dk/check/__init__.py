@@ -16,8 +16,9 @@ the families in order and returns the findings sorted. Nothing here prints:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import HookdkError
 from ..hooks import read_hooks
@@ -28,6 +29,9 @@ from .python import Script, check_python
 from .registry import RULES, SEVERITIES, Finding, Problem, Rule, Severity, family_rules, rule
 from .run import check_dynamic, silent_traceback
 from .template import render_hook, template_fails
+
+if TYPE_CHECKING:
+    from ..settings import Route
 
 __all__ = [
     "RULES",
@@ -58,6 +62,8 @@ def check(
     env: Mapping[str, str] | None = None,
     settings_source: str | None = None,
     env_mode: str = "inherit",
+    default_status: int = 200,
+    routes: Sequence[Route] = (),
 ) -> list[Finding]:
     """Every finding for the runbooks repository at ``repo``, sorted by file and line.
 
@@ -65,7 +71,8 @@ def check(
     is the branch configured in Hoop (default: master, else main); ``static`` skips
     running the hooks; ``env`` holds settings added to the hooks' environment, and
     ``settings_source`` names the repo's settings file in fixes; ``env_mode`` is the hooks'
-    environment when they run (``inherit`` or ``clean``). Raises ``HookdkError`` for a
+    environment when they run (``inherit`` or ``clean``); ``default_status`` and ``routes``
+    are how the capture answers the hooks (the settings file's ``respond``). Raises ``HookdkError`` for a
     missing ``repo`` or a bad ``ref``.
     """
     repo = Path(repo).resolve()
@@ -90,8 +97,9 @@ def check(
     findings += check_git(repo, ref, branch)
     if not static and loads and runnable:
         findings += check_dynamic(
-            repo, ref, runnable, timeout, python, env, settings_source, env_mode
-        )
+            repo, ref, runnable, timeout, python, env, settings_source, env_mode,
+            default_status=default_status, routes=routes,
+        )  # fmt: skip
     return sorted(findings, key=_order)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from .template import show
 
 if TYPE_CHECKING:
     from ..emulator import FireResult
+    from ..settings import Route
 
 
 def check_dynamic(
@@ -32,16 +33,23 @@ def check_dynamic(
     env: Mapping[str, str] | None = None,
     settings_source: str | None = None,
     env_mode: str = "inherit",
+    *,
+    default_status: int = 200,
+    routes: Sequence[Route] = (),
 ) -> list[Finding]:
     """Fire each present hook once, as Hoop would, with the capture standing in for the
-    SIEM: every request is answered locally, none leaves the machine."""
+    SIEM: every request is answered locally, none leaves the machine, and as the repo's
+    settings say (``default_status``, then ``routes``, its ``respond`` table): a hook
+    that fails on the answer its SIEM gives is a finding, as in ``hookdk fire``."""
     from ..capture import Capture
     from ..emulator import Emulator
     from ..errors import PayloadError
     from ..runner import SubprocessRunner
+    from ..settings import apply_routes
 
     found = []
-    with Capture() as capture:
+    with Capture(default_status=default_status) as capture:
+        apply_routes(capture, routes)
         emulator = Emulator(
             repo,
             ref=ref,
@@ -147,12 +155,8 @@ def silent_traceback(result: FireResult, hook: HookFile) -> list[Problem]:
 
 
 def _leak_problems(result: FireResult, hook: HookFile, wanted) -> list[Problem]:
-    from .. import payload as payloads
-    from ..leaks import find_leaks
-
-    leaks = find_leaks(result.requests, payloads.canaries(result.payload))
     by_label: dict[str, list] = {}
-    for leak in leaks:
+    for leak in result.leaks:  # found by the emulator, in every request the hook made
         if wanted(leak.label):
             by_label.setdefault(leak.label, []).append(leak)
     found = []

@@ -44,10 +44,7 @@ STARTED = time.monotonic()
 
 def tags(event):
     found = [tag("event", EVENT), tag("connection", event["connection"]["name"])]
-    found += [
-        tag("verb", event["verb"]),
-        tag("review_required", str(event["review"]["required"]).lower()),
-    ]
+    found += [tag("verb", event["verb"])]
     return found + [t.strip() for t in DATADOG_TAGS.split(",") if t.strip()]
 
 

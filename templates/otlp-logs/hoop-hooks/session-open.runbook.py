@@ -59,8 +59,7 @@ def record_attributes(event):
         ("hoop.connection.type", connection["type"]),
         ("hoop.connection.subtype", connection["subtype"]),
         ("hoop.connection.env_keys", connection["env_keys"]),
-        ("hoop.review.required", event["review"]["required"]),
-        ("hoop.review.reviewers", event["review"]["reviewers"]),
+        ("hoop.connection.review_groups", connection["review_groups"]),
         ("hoop.input", event["input"]),
         ("hoop.input.truncated", event["input_truncated"]),
     ]

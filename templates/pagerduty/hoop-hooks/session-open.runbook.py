@@ -54,9 +54,8 @@ def why_not_alert(event):
 
 
 def summary(event):
-    reviewed = ", reviewed" if event["review"]["required"] else ""
     connection = event["connection"]["name"]
-    return f"{event['user_email']} opened {connection} ({event['verb']}{reviewed})"
+    return f"{event['user_email']} opened {connection} ({event['verb']})"
 
 
 # hookdk:include session-open-event

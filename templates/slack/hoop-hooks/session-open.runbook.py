@@ -1,4 +1,4 @@
-"""Hoop session-open hook: a Slack message, and a review request when reviewers are set.
+"""Hoop session-open hook: a Slack message, naming the review groups when the connection has some.
 
 Hoop runs this file with python3 whenever a session opens; a reviewed session opens
 twice (review requested, then the approved run) with the same payload id both times.
@@ -39,24 +39,29 @@ STARTED = time.monotonic()
 
 
 def build_message(payload):
-    """The message for the channel: a review request when the connection has reviewers.
+    """The message for the channel; on a connection with review-plugin groups, the groups
+    and the input too.
 
-    Hoop fires session-open twice for a reviewed session (review requested, approved
-    run) with the same payload, so the channel sees this message twice, same event id.
+    connection_reviewers lists the groups of the connection's legacy review plugin and is
+    sent on every session of that connection, reviewed or not: it does not say that this
+    session waits for a review. Reviews created by access-request rules send [] and cannot
+    be seen from a hook at all. Hoop fires session-open twice for a session reviewed on
+    the same stream (review requested, approved run) with the same payload, so the
+    channel sees this message twice, same event id.
     Nothing from connection_envs or input_file is used.
     """
     opened = payload.get("event_session_open")
     if not isinstance(opened, dict):
         fail("the payload has no event_session_open: is this the session-open hook?")
-    reviewers = opened.get("connection_reviewers") or []  # null when there are none
+    groups = opened.get("connection_reviewers") or []  # [] when none; null if Go sent nil
     who = escape(opened.get("user_email") or "someone")
     where = escape(opened.get("connection_name") or "?")
     verb = escape(opened.get("verb") or "?")
-    if not reviewers:
-        text = f":arrow_forward: {who} opened *{where}* ({verb})"
+    text = f":arrow_forward: {who} opened *{where}* ({verb})"
+    if not groups:
         return slack_message(text, payload)
-    text = f":lock: *Review requested*: {who} wants to {verb} on *{where}*"
-    text += "\nReviewers: " + escape(", ".join(reviewers))
+    text = f":lock: {who} opened *{where}* ({verb}), a connection with review-plugin groups"
+    text += "\nReview groups: " + escape(", ".join(groups))
     if opened.get("input"):
         text += "\n" + code_block(opened["input"])
     return slack_message(text, payload)

@@ -36,7 +36,7 @@ import urllib.request
 # hookdk:include settings
 # hookdk:include delivery-settings
 MAX_INPUT_BYTES = 10000  # Hoop's Svix events cut the input at 10 KB (10 * 1000 bytes)
-REVIEW_STATUS = "UNKNOWN"  # the hook cannot tell a requested review from an approved run
+REVIEW_STATUS = "UNKNOWN"  # the hook cannot know whether, or how, this session is reviewed
 REVIEW_TYPE = "onetime"  # the hook payload does not say; onetime is the common case
 
 EVENT = "session-open"
@@ -50,19 +50,26 @@ def build_body(payload):
     """The body of Hoop's deprecated Svix session.open event, from a hook payload.
 
     Fields the hook payload does not carry get neutral values: user_id "", command [],
-    input_envs [], has_input_args false, and for a reviewed session a review whose status
-    is REVIEW_STATUS (the payload is the same when the review is requested and when the
-    approved session runs). connection_envs lists keys only, never values, and is null
-    when the connection has none, as Svix sent it.
+    input_envs [], has_input_args false. connection_envs lists keys only, never values,
+    and is null when the connection has none, as Svix sent it.
+
+    review: Svix sent the session's own review; a hook is never told about it. All it
+    has is connection_reviewers, the groups of the connection's legacy review plugin,
+    sent on every session of that connection whether or not this one is reviewed, and
+    [] for reviews created by access-request rules. So review is an object (status
+    REVIEW_STATUS, type REVIEW_TYPE, owner the session's user) when the connection has
+    review-plugin groups, and null otherwise: a receiver can read it as "this connection
+    is reviewed", never as "this session was reviewed" or as its outcome, and a session
+    reviewed through an access request arrives with review null.
     """
     opened = payload.get("event_session_open")
     if not isinstance(opened, dict):
         fail("the payload has no event_session_open: is this the session-open hook?")
-    envs = opened.get("connection_envs") or {}  # null when the connection has none
-    reviewers = opened.get("connection_reviewers") or []  # null when there are none
+    envs = opened.get("connection_envs") or {}  # {} when none; null if Go sent nil
+    groups = opened.get("connection_reviewers") or []  # [] when none; null if Go sent nil
     data = (opened.get("input") or "").encode("utf-8")
     review = None
-    if reviewers:
+    if groups:
         owner = opened.get("user_email")
         review = {"owner_email": owner, "status": REVIEW_STATUS, "type": REVIEW_TYPE}
     return {

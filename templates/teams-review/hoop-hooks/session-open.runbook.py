@@ -1,8 +1,14 @@
-"""Hoop session-open hook: an Adaptive Card to Microsoft Teams when a session needs review.
+"""Hoop session-open hook: an Adaptive Card to Microsoft Teams for each session opened on a
+connection with review-plugin groups.
 
-The hook-based successor of the deprecated `microsoftteams.review.create` webhook event.
-Hoop runs this file with python3 whenever a session opens; a card is posted only when
-the connection has reviewers. The payload is the JSON text in HOOP_RUNBOOK_HOOK_PAYLOAD.
+The hook-based successor of the deprecated `microsoftteams.review.create` webhook event,
+as near as a hook can come. Hoop runs this file with python3 whenever a session opens; a
+card is posted only when connection_reviewers is not empty. That field lists the groups
+of the connection's legacy review plugin and comes with every session of that
+connection, reviewed or not, so the card says which groups review the connection, not
+that this session waits for them. Reviews created by access-request rules send [] and
+cannot be seen from a hook at all. The payload is the JSON text in
+HOOP_RUNBOOK_HOOK_PAYLOAD.
 
 Rules this file keeps, because of how Hoop runs it:
 - standard library only: the agent may have nothing else installed;
@@ -45,10 +51,10 @@ def main():
     opened = payload.get("event_session_open")
     if not isinstance(opened, dict):
         fail("the payload has no event_session_open: is this the session-open hook?")
-    reviewers = opened.get("connection_reviewers") or []  # null when there are none
-    if not reviewers:
+    groups = opened.get("connection_reviewers") or []  # [] when none; null if Go sent nil
+    if not groups:
         name = opened.get("connection_name")
-        print(f"{EVENT} {payload['id']}: {name} needs no review, no card sent")
+        print(f"{EVENT} {payload['id']}: {name} has no review-plugin groups, no card sent")
         return
     message = {
         "type": "message",
@@ -56,33 +62,35 @@ def main():
             {
                 "contentType": "application/vnd.microsoft.card.adaptive",
                 "contentUrl": None,
-                "content": review_card(payload, opened, reviewers),
+                "content": review_card(payload, opened, groups),
             }
         ],
     }
     headers = {"Content-Type": "application/json", "User-Agent": "hoop-runbook-hook"}
     status = deliver("POST", TEAMS_WEBHOOK_URL, json.dumps(message).encode(), headers)
     host = host_of(TEAMS_WEBHOOK_URL)
-    print(f"{EVENT} {payload['id']}: review card posted to {host}: HTTP {status}")
+    print(f"{EVENT} {payload['id']}: card posted to {host}: HTTP {status}")
 
 
-def review_card(payload, opened, reviewers):
+def review_card(payload, opened, groups):
     """The Adaptive Card Hoop's microsoftteams.review.create event carried, plus the event id.
 
-    Hoop fires session-open twice for a reviewed session (review requested, approved
-    run) with the same payload, so the channel sees this card twice, same event id.
-    Nothing from connection_envs or input_file is used.
+    Its title says what the payload knows: a session opened on a connection with
+    review-plugin groups (the old event knew a review had been requested; a hook does
+    not). Hoop fires session-open twice for a session reviewed on the same stream (review
+    requested, approved run) with the same payload, so the channel sees this card twice,
+    same event id. Nothing from connection_envs or input_file is used.
     """
     session_url = f"{HOOP_APP_URL.rstrip('/')}/sessions/{payload['sid']}"
     facts = [
         ("Created By", opened.get("user_email")),
-        ("Approval Groups", ", ".join(reviewers)),
+        ("Review Groups", ", ".join(groups)),
         ("Connection", opened.get("connection_name")),
         ("Verb", opened.get("verb")),
         ("Event id", payload["id"]),
     ]
     body = [
-        {"type": "TextBlock", "text": "Review requested", "size": "Large", "weight": "Bolder"},
+        {"type": "TextBlock", "text": TITLE, "size": "Large", "weight": "Bolder", "wrap": True},
         {"type": "TextBlock", "text": f"[{payload['sid']}]({session_url})", "wrap": True},
         {"type": "FactSet", "facts": [{"title": t, "value": str(v)} for t, v in facts]},
     ]
@@ -99,6 +107,9 @@ def review_card(payload, opened, reviewers):
         "body": body,
         "actions": [{"type": "Action.OpenUrl", "title": "Review in Hoop", "url": session_url}],
     }
+
+
+TITLE = "Session on a connection with review-plugin groups"
 
 
 def code_language(connection_type, subtype):

@@ -52,9 +52,11 @@ def delivery(hoop_hooks, hoop_siem):
     return SimpleNamespace(
         route=lambda: hoop_siem.router.route(**hook_settings.ROUTE),  # a test makes it fail
         sent=lambda: [request for request in hoop_siem.requests if is_delivery(request)],
+        delivers=is_delivery,  # whether one captured request is a delivery
         key=hook_settings.event_id,  # a captured request's idempotency key
         secret_setting=secret_setting,  # without it, nothing is sent
         events=getattr(hook_settings, "EVENTS", ("session-open", "session-close")),
+        event_fields=per_event,
         fire=lambda event: hoop_hooks.fire(event, **fields, **per_event.get(event, {})),
         # never in a hook's output: the secret, and what else hook_settings.py names
         secrets=[os.environ[secret_setting], *getattr(hook_settings, "SECRETS", ())],

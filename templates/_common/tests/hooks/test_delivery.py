@@ -86,6 +86,22 @@ def test_every_request_carries_its_idempotency_key(delivery, hoop_siem):
         assert delivery.key(request) == result.id
 
 
+def test_a_session_reviewed_on_the_same_stream_delivers_one_key(delivery, hoop_hooks):
+    """Hoop fires session-open twice with the same payload for a session reviewed on the
+    same stream: both deliveries carry the payload id as their key, so the collector keeps
+    one; the close has its own. The hooks run at once, as in Hoop: each result holds its
+    own requests."""
+    exit_code = delivery.event_fields.get("session-close", {}).get("exit_code", 0)
+    results = hoop_hooks.session(review=True, reviewers=["dba-team"], exit_code=exit_code)
+
+    assert [r.event for r in results] == ["session-open", "session-open", "session-close"]
+    assert all(r.ok for r in results), [r.output for r in results]
+    keys = [[delivery.key(q) for q in r.requests if delivery.delivers(q)] for r in results]
+    assert keys[0] == keys[1] == [results[0].id]
+    assert keys[2] == ([results[2].id] if "session-close" in delivery.events else [])
+    assert results[2].id != results[0].id
+
+
 def test_example_payloads(hoop_hooks, hoop_siem):
     for path in sorted(PAYLOADS.glob("*.json")):
         payload = json.loads(path.read_text())

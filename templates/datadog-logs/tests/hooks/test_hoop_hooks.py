@@ -25,7 +25,6 @@ def test_session_open_sends_one_log(hoop_hooks, hoop_siem):
         "event:session-open",
         "connection:" + opened["connection_name"],
         "verb:" + opened["verb"],
-        "review_required:false",
         "env:test",
         "team:platform",
     ]
@@ -66,7 +65,7 @@ def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, hoop_siem):
     # the hooks run at once, as in Hoop: take each one's own request
     first, second, close = [only_log(r.requests[0])["hoop"] for r in results]
     assert first["id"] == second["id"] == results[0].id
-    assert first["review"] == {"required": True, "reviewers": ["dba-team"]}
+    assert first["connection"]["review_groups"] == ["dba-team"]
     assert close["id"] == results[2].id != first["id"]
 
 
@@ -77,5 +76,5 @@ def test_null_fields_from_hoop_are_handled(hoop_hooks, hoop_payload, hoop_siem):
     assert all(r.ok for r in results), [r.output for r in results]
     open_event, close_event = [only_log(request)["hoop"] for request in hoop_siem.requests]
     assert open_event["connection"]["env_keys"] == []
-    assert open_event["review"]["reviewers"] == []
+    assert open_event["connection"]["review_groups"] == []
     assert close_event["output"] is None  # a clean close sends output: null

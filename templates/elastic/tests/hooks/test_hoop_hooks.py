@@ -74,7 +74,7 @@ def test_reviewed_session_second_open_is_already_indexed(hoop_hooks, hoop_siem):
     assert first.url == second.url == document_url(results[0].id)
     # whichever of the two opens reaches the collector second is told it is a duplicate
     assert ["already indexed" in r.output for r in results[:2]].count(True) == 1
-    assert first.json()["review"] == {"required": True, "reviewers": ["dba-team"]}
+    assert first.json()["connection"]["review_groups"] == ["dba-team"]
     assert close.url == document_url(results[2].id)
 
 
@@ -85,5 +85,5 @@ def test_null_fields_from_hoop_are_handled(hoop_hooks, hoop_payload, hoop_siem):
     assert all(r.ok for r in results), [r.output for r in results]
     open_document, close_document = [request.json() for request in hoop_siem.requests]
     assert open_document["connection"]["env_keys"] == []
-    assert open_document["review"]["reviewers"] == []
+    assert open_document["connection"]["review_groups"] == []
     assert close_document["output"] is None  # a clean close sends output: null

@@ -40,7 +40,7 @@ def test_session_open_exports_one_log_record(hoop_hooks, hoop_siem):
     assert attributes["user.email"] == opened["user_email"]
     assert attributes["hoop.connection.name"] == opened["connection_name"]
     assert attributes["hoop.connection.env_keys"] == sorted(opened["connection_envs"])
-    assert attributes["hoop.review.required"] is False
+    assert attributes["hoop.connection.review_groups"] == []
     assert attributes["hoop.input"] == opened["input"]
 
 
@@ -85,7 +85,7 @@ def test_null_fields_from_hoop_are_handled(hoop_hooks, hoop_payload, hoop_siem):
 
     assert all(r.ok for r in results), [r.output for r in results]
     opened, closed = [values(only_record(r)[2]["attributes"]) for r in hoop_siem.requests]
-    assert opened["hoop.connection.env_keys"] == opened["hoop.review.reviewers"] == []
+    assert opened["hoop.connection.env_keys"] == opened["hoop.connection.review_groups"] == []
     assert "hoop.output" not in closed  # a clean close has output null: left out
     assert closed["process.exit.code"] == 0
 
@@ -105,5 +105,5 @@ def test_reviewed_session_opens_twice_with_the_same_uid(hoop_hooks, hoop_siem):
     # the hooks run at once, as in Hoop: take each one's own request
     first, second, close = [values(only_record(r.requests[0])[2]["attributes"]) for r in results]
     assert first["log.record.uid"] == second["log.record.uid"] == results[0].id
-    assert first["hoop.review.reviewers"] == ["dba-team"]
+    assert first["hoop.connection.review_groups"] == ["dba-team"]
     assert close["log.record.uid"] == results[2].id != first["log.record.uid"]

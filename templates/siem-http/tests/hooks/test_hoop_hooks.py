@@ -28,7 +28,7 @@ def test_session_open_sends_one_event(hoop_hooks, hoop_siem):
     assert event["verb"] == opened["verb"]
     assert event["connection"]["name"] == opened["connection_name"]
     assert event["input"] == opened["input"]
-    assert event["review"] == {"required": False, "reviewers": []}
+    assert event["connection"]["review_groups"] == []  # Hoop sends [], not null
 
 
 def test_session_close_sends_the_outcome(hoop_hooks, hoop_siem):
@@ -64,7 +64,7 @@ def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, hoop_siem):
     # the hooks run at once, as in Hoop: take each one's own request
     first, second, close = [r.requests[0].json() for r in results]
     assert first["id"] == second["id"] == results[0].id  # the collector dedupes on this
-    assert first["review"] == {"required": True, "reviewers": ["dba-team"]}
+    assert first["connection"]["review_groups"] == ["dba-team"]
     assert close["id"] == results[2].id != first["id"]
 
 
@@ -75,5 +75,5 @@ def test_null_fields_from_hoop_are_handled(hoop_hooks, hoop_payload, hoop_siem):
     assert all(r.ok for r in results), [r.output for r in results]
     open_event, close_event = [request.json() for request in hoop_siem.requests]
     assert open_event["connection"]["env_keys"] == []
-    assert open_event["review"]["reviewers"] == []
+    assert open_event["connection"]["review_groups"] == []
     assert close_event["output"] is None  # a clean close sends output: null

@@ -21,17 +21,20 @@ def test_session_open_posts_one_message(hoop_hooks, hoop_siem):
     text, section, context = texts(request)
     assert text == section
     assert f"{opened['user_email']} opened *{opened['connection_name']}* (exec)" in text
-    assert "Review requested" not in text
+    assert "review-plugin groups" not in text  # Hoop sends connection_reviewers []
     assert result.id in context and result.sid in context
 
 
-def test_review_request_names_reviewers_and_shows_the_input(hoop_hooks, hoop_siem):
+def test_review_groups_are_named_with_the_input(hoop_hooks, hoop_siem):
+    """connection_reviewers are the connection's review-plugin groups, on every session of
+    that connection: the message names them without claiming a review was requested."""
     result = hoop_hooks.fire("session-open", connection_reviewers=["dba-team", "security"])
 
     assert result.ok, result.output
     text = texts(hoop_siem.requests[0])[0]
-    assert "*Review requested*" in text
-    assert "Reviewers: dba-team, security" in text
+    assert "a connection with review-plugin groups" in text
+    assert "Review groups: dba-team, security" in text
+    assert "requested" not in text
     assert "```SELECT id, email FROM customers" in text
 
 
@@ -63,7 +66,7 @@ def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, hoop_siem):
     first, second, close = [r.requests[0] for r in results]  # the hooks run at once, as in Hoop
     assert f"event id `{results[0].id}`" in texts(first)[-1]
     assert texts(first) == texts(second)  # Slack cannot dedupe: the same message twice
-    assert "*Review requested*" in texts(first)[0]
+    assert "Review groups: dba-team" in texts(first)[0]
     assert f"event id `{results[2].id}`" in texts(close)[-1]
 
 

@@ -46,7 +46,17 @@ def test_session_open_is_the_svix_session_open_event(hoop_hooks, hoop_siem):
     assert base64.b64decode(body["input"]).decode() == opened["input"]
     assert body["input_size"] == len(opened["input"].encode())
     assert body["is_input_truncated"] is False
-    assert body["review"] is None
+    assert body["review"] is None  # connection_reviewers is [], as Hoop sends it
+
+
+def test_review_says_only_that_the_connection_has_review_groups(hoop_hooks, hoop_siem):
+    """connection_reviewers comes with every session of a connection with review-plugin
+    groups, reviewed or not: review is set, and its status stays UNKNOWN."""
+    result = hoop_hooks.fire("session-open", connection_reviewers=["dba-team"])
+
+    assert result.ok, result.output
+    review = verified(hoop_siem.requests[0])["review"]
+    assert review == {"owner_email": "alice@example.com", "status": "UNKNOWN", "type": "onetime"}
 
 
 def test_session_close_is_the_svix_session_close_event(hoop_hooks, hoop_siem):

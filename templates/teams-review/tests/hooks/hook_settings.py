@@ -1,4 +1,4 @@
-"""The teams-review hooks' settings in their tests (review cards to a Teams webhook).
+"""The teams-review hooks' settings in their tests (cards to a Teams webhook).
 
 Written by `hookdk init`: conftest.py pins SETTINGS for every test; test_hoop_hooks.py
 and the shared test_delivery.py read the rest.
@@ -10,8 +10,8 @@ SETTINGS = {"TEAMS_WEBHOOK_URL": URL, "HOOP_APP_URL": HOOP}
 SECRET_SETTING = "TEAMS_WEBHOOK_URL"  # the URL is the secret; without it nothing is sent
 SECRETS = ["test-webhook-secret"]  # in the URL: a failure names the host only
 ROUTE = {"method": "POST", "url": URL}  # test_delivery.py makes it fail, then recover
-# Only the session-open hook sends, a card for a session to review; the close hook never
-# does (test_hoop_hooks.py checks it).
+# Only the session-open hook sends, a card for a session on a connection with review-plugin
+# groups; the close hook never does (test_hoop_hooks.py checks it).
 EVENTS = ("session-open",)
 FIRE_FIELDS = {"connection_reviewers": ["dba-team"]}
 

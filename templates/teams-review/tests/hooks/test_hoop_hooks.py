@@ -10,7 +10,7 @@ Settings: hook_settings.py. Retries and failures: test_delivery.py.
 from hook_settings import HOOP, URL, card_of, facts_of
 
 
-def test_reviewed_open_posts_a_review_card(hoop_hooks, hoop_siem):
+def test_open_on_a_connection_with_review_groups_posts_a_card(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open", connection_reviewers=["dba-team", "security"])
 
     assert result.ok, result.output
@@ -20,9 +20,11 @@ def test_reviewed_open_posts_a_review_card(hoop_hooks, hoop_siem):
     card = card_of(request)
     opened = result.payload["event_session_open"]
     assert (card["type"], card["version"]) == ("AdaptiveCard", "1.4")
+    # connection_reviewers describes the connection, so the card claims no review request
+    assert card["body"][0]["text"] == "Session on a connection with review-plugin groups"
     assert facts_of(card) == {
         "Created By": opened["user_email"],
-        "Approval Groups": "dba-team, security",
+        "Review Groups": "dba-team, security",
         "Connection": opened["connection_name"],
         "Verb": opened["verb"],
         "Event id": result.id,
@@ -33,11 +35,11 @@ def test_reviewed_open_posts_a_review_card(hoop_hooks, hoop_siem):
     assert action["url"] == f"{HOOP}/sessions/{result.sid}"
 
 
-def test_open_without_reviewers_sends_nothing(hoop_hooks, hoop_siem):
+def test_open_without_review_groups_sends_nothing(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open")  # connection_reviewers is [], as Hoop sends it
 
     assert result.ok, result.output
-    assert "no card sent" in result.output
+    assert "has no review-plugin groups, no card sent" in result.output
     assert hoop_siem.requests == []
 
 
