@@ -1,0 +1,571 @@
+"""A local syslog listener, UDP, TCP and TLS, that records every message a hook sends.
+
+QRadar, ArcSight, Graylog, Sentinel's CEF connector and rsyslog relays take events as
+syslog on a socket, not over HTTP, so the HTTP capture cannot see a hook that feeds them.
+``SyslogReceiver`` listens on 127.0.0.1 on three ephemeral ports and records each message
+raw and parsed (``syslog_formats``). A hook cannot be redirected to it the way the proxy
+variables redirect HTTP clients, so ``environ()`` gives the address in variables that the
+kit's syslog templates read (and any hook may): ``HOOKDK_SYSLOG_HOST``,
+``HOOKDK_SYSLOG_UDP_PORT``, ``HOOKDK_SYSLOG_TCP_PORT``, ``HOOKDK_SYSLOG_TLS_PORT`` and
+``HOOKDK_SYSLOG_CA_FILE`` (the CA that issued the TLS port's certificate).
+
+Choices, and why:
+
+* **Framing is detected per frame** (RFC 6587 section 3.4): a frame that starts with a
+  digit is octet-counted (``LEN SP MSG``); anything else runs to a line feed (or NUL,
+  which Python's ``SysLogHandler`` ends TCP messages with). Every syslog message starts
+  with ``<``, so the two cannot be confused, and a sender may mix them.
+* **TLS as a SIEM does it** (RFC 5425): the TLS port presents a certificate from the CA
+  it is given (the capture's, which ``SSL_CERT_FILE`` already names), for the name the
+  client asks for in SNI, else for ``localhost`` and ``127.0.0.1``. A hook that verifies
+  its production host name therefore verifies here too; the name is recorded.
+* **Nothing stops the receiver.** A frame that breaks a rule is recorded with
+  ``error`` set; an octet count that is not one, or a frame past ``max_frame``, is
+  recorded too and, since the stream cannot be trusted after it, ends that connection
+  only. A failed TLS handshake ends that connection only.
+* **Bounded.** One thread per TCP or TLS connection (code that reads straight through),
+  at most ``max_connections`` at a time (more wait in the listen backlog), each closed
+  after ``socket_timeout`` seconds of silence; frames are cut at ``max_frame`` bytes.
+* **Serialised recording.** Messages are numbered and appended under one lock, so
+  ``index`` order is ``messages`` order, as in the HTTP capture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import select
+import shutil
+import socket
+import ssl
+import tempfile
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import trustme
+
+from .syslog_formats import CefEvent, LeefEvent, MalformedSyslog, ParsedFrame, parse_frame
+
+__all__ = ["ENVIRONMENT", "SyslogMessage", "SyslogReceiver"]
+
+_log = logging.getLogger(__name__)
+
+#: The variables ``environ()`` sets, and what each holds.
+ENVIRONMENT = {
+    "HOOKDK_SYSLOG_HOST": "the receiver's address (127.0.0.1)",
+    "HOOKDK_SYSLOG_UDP_PORT": "its UDP port (one message per datagram)",
+    "HOOKDK_SYSLOG_TCP_PORT": "its plain TCP port (octet-counting or newline framing)",
+    "HOOKDK_SYSLOG_TLS_PORT": "its TLS port (RFC 5425; same framing as TCP)",
+    "HOOKDK_SYSLOG_CA_FILE": "PEM file of the CA that issued the TLS port's certificate",
+}
+
+OCTET_COUNTING, NON_TRANSPARENT, DATAGRAM = "octet-counting", "non-transparent", "datagram"
+
+
+@dataclass(frozen=True)
+class SyslogMessage:
+    """One message as it arrived: where from, how framed, its bytes, and what they say.
+
+    ``raw`` is the frame without its framing (no length prefix, no trailing line feed).
+    ``parsed`` is None when even the syslog header could not be read; ``error`` says why
+    the frame, or its CEF or LEEF body, broke its format's rules (None when it did not).
+    """
+
+    index: int
+    time: datetime
+    transport: str  # "udp", "tcp" or "tls"
+    framing: str  # "octet-counting", "non-transparent" (newline) or "datagram"
+    raw: bytes
+    peer: str
+    server_name: str | None  # the host name a TLS client asked for (SNI)
+    parsed: ParsedFrame | None
+    error: str | None = None
+
+    @property
+    def malformed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def text(self) -> str:
+        """The frame as text; bytes that are not UTF-8 become U+FFFD."""
+        return self.raw.decode("utf-8", errors="replace")
+
+    @property
+    def message(self) -> str | None:
+        """The MSG part (after the header and structured data)."""
+        return self.parsed.message if self.parsed else None
+
+    @property
+    def structured_data(self) -> dict[str, dict[str, str]]:
+        return self.parsed.structured_data if self.parsed else {}
+
+    @property
+    def cef(self) -> CefEvent | None:
+        return self.parsed.cef if self.parsed else None
+
+    @property
+    def leef(self) -> LeefEvent | None:
+        return self.parsed.leef if self.parsed else None
+
+    @property
+    def format(self) -> str:
+        """``rfc5424`` or ``rfc3164``, with ``+cef`` or ``+leef``; ``malformed`` when the
+        header could not be read."""
+        if self.parsed is None:
+            return "malformed"
+        body = "+cef" if self.parsed.cef else "+leef" if self.parsed.leef else ""
+        return self.parsed.format + body
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary, for the CLI and for reports."""
+        parsed = self.parsed
+        result: dict[str, Any] = {
+            "transport": self.transport,
+            "framing": self.framing,
+            "peer": self.peer,
+            "server_name": self.server_name,
+            "format": self.format,
+            "raw": self.text,
+            "error": self.error,
+        }
+        if parsed is not None:
+            result["header"] = {
+                "facility": parsed.facility,
+                "severity": parsed.severity,
+                "version": parsed.version,
+                "timestamp": parsed.timestamp,
+                "hostname": parsed.hostname,
+                "app_name": parsed.app_name,
+                "procid": parsed.procid,
+                "msgid": parsed.msgid,
+            }
+            result["structured_data"] = parsed.structured_data
+            result["message"] = parsed.message
+            if parsed.cef is not None:
+                result["cef"] = parsed.cef.to_dict()
+            if parsed.leef is not None:
+                result["leef"] = parsed.leef.to_dict()
+        return result
+
+
+class SyslogReceiver:
+    """Listens on 127.0.0.1 for syslog over UDP, TCP and TLS, and records every message.
+
+    Use it as a context manager (or ``start()``/``stop()``), hand ``environ()`` to the
+    hook, then read ``messages`` (``mark()`` and ``messages_since()`` to see one hook's,
+    ``wait_idle()`` first so none is still on its way). ``ca`` issues the TLS port's
+    certificates; without one the receiver makes its own throwaway CA.
+    """
+
+    def __init__(
+        self,
+        ca: trustme.CA | None = None,
+        *,
+        max_connections: int = 64,
+        max_frame: int = 1 << 20,
+        socket_timeout: float = 10.0,
+    ) -> None:
+        self.max_connections = max_connections
+        self.max_frame = max_frame
+        self.socket_timeout = socket_timeout
+        self._ca = ca
+        self._lock = threading.Lock()  # guards messages, connections and busy flags
+        self._messages: list[SyslogMessage] = []
+        self._connections: set[_Connection] = set()
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._udp_busy = False
+        self._closing = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._sockets: dict[str, socket.socket] = {}
+        self._tls: _TlsContexts | None = None
+        self._ca_path: str | None = None
+        self._cleanup: weakref.finalize | None = None
+
+    # lifecycle
+
+    def start(self) -> SyslogReceiver:
+        """Open the three ports (ephemeral) and start serving them."""
+        if self._sockets:
+            return self
+        tempdir = tempfile.mkdtemp(prefix="hookdk-syslog-")
+        self._cleanup = weakref.finalize(self, shutil.rmtree, tempdir, ignore_errors=True)
+        ca = self._ca or trustme.CA(organization_name="hookdk syslog receiver (throwaway)")
+        self._ca_path = str(Path(tempdir) / "hookdk-syslog-ca.pem")
+        ca.cert_pem.write_to_path(self._ca_path)
+        self._tls = _TlsContexts(ca)
+        self._closing.clear()
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # bursts of datagrams
+        udp.bind(("127.0.0.1", 0))
+        self._sockets = {
+            "udp": udp,
+            "tcp": socket.create_server(("127.0.0.1", 0), backlog=256),
+            "tls": socket.create_server(("127.0.0.1", 0), backlog=256),
+        }
+        self._spawn(self._serve_udp, "hookdk-syslog-udp")
+        self._spawn(self._accept_loop, "hookdk-syslog-accept")
+        return self
+
+    def stop(self) -> None:
+        """Stop listening, close every connection, delete the CA file."""
+        if not self._sockets:
+            return
+        self._closing.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            connection.abort()
+        for connection in connections:
+            connection.thread.join(timeout=2)
+        for sock in self._sockets.values():
+            sock.close()
+        self._sockets, self._threads = {}, []
+        if self._cleanup is not None:
+            self._cleanup()
+            self._cleanup = self._ca_path = None
+
+    def __enter__(self) -> SyslogReceiver:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # how a hook reaches it
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    def port(self, transport: str) -> int:
+        """The port of ``transport``: ``"udp"``, ``"tcp"`` or ``"tls"``."""
+        if not self._sockets:
+            raise RuntimeError("the SyslogReceiver is not started: use start() or a with block")
+        return self._sockets[transport].getsockname()[1]
+
+    @property
+    def ca_path(self) -> str:
+        self.port("tls")
+        assert self._ca_path is not None
+        return self._ca_path
+
+    def environ(self) -> dict[str, str]:
+        """The variables that tell a hook where the receiver listens (see ``ENVIRONMENT``)."""
+        return {
+            "HOOKDK_SYSLOG_HOST": self.host,
+            "HOOKDK_SYSLOG_UDP_PORT": str(self.port("udp")),
+            "HOOKDK_SYSLOG_TCP_PORT": str(self.port("tcp")),
+            "HOOKDK_SYSLOG_TLS_PORT": str(self.port("tls")),
+            "HOOKDK_SYSLOG_CA_FILE": self.ca_path,
+        }
+
+    # what was received
+
+    @property
+    def messages(self) -> list[SyslogMessage]:
+        """Every message so far, in order of arrival (a copy)."""
+        with self._lock:
+            return list(self._messages)
+
+    def mark(self) -> int:
+        """A position in ``messages``; pass it to ``messages_since``."""
+        with self._lock:
+            return len(self._messages)
+
+    def messages_since(self, mark: int) -> list[SyslogMessage]:
+        return self.messages[mark:]
+
+    def reset(self) -> None:
+        """Forget the messages, keeping ports and CA (one receiver serves a test session)."""
+        with self._lock:
+            self._messages.clear()
+
+    def wait_idle(self, timeout: float = 2.0) -> bool:
+        """Wait until no message is on its way; True if that happened within ``timeout``.
+
+        On its way: a datagram or connection not yet read, bytes of a frame not yet
+        complete, a connection still in its TLS handshake.
+        """
+        deadline = time.monotonic() + timeout
+        while not self._is_quiet():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    # serving
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _is_quiet(self) -> bool:
+        if not self._sockets:
+            return True
+        with self._lock:
+            if self._udp_busy or any(c.busy for c in self._connections):
+                return False
+            watched = [*self._sockets.values(), *(c.sock for c in self._connections)]
+            try:
+                readable, _, _ = select.select(watched, [], [], 0)
+            except (OSError, ValueError):  # a socket closed while we looked: look again
+                return False
+        return not readable
+
+    def _record(
+        self,
+        transport: str,
+        framing: str,
+        raw: bytes,
+        peer: str,
+        server_name: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        parsed = None
+        if error is None:
+            try:
+                parsed = parse_frame(raw)
+                error = parsed.body_error
+            except MalformedSyslog as malformed:
+                error = str(malformed)
+        with self._lock:
+            self._messages.append(
+                SyslogMessage(
+                    len(self._messages),
+                    datetime.now(UTC),
+                    transport,
+                    framing,
+                    raw,
+                    peer,
+                    server_name,
+                    parsed,
+                    error,
+                )
+            )
+
+    def _serve_udp(self) -> None:
+        udp = self._sockets["udp"]
+        while not self._closing.is_set():
+            try:
+                readable, _, _ = select.select([udp], [], [], 0.2)
+            except (OSError, ValueError):
+                return
+            if not readable:
+                continue
+            with self._lock:  # taken off the socket and marked busy in one step
+                try:
+                    data, address = udp.recvfrom(65535)
+                except OSError:
+                    continue
+                self._udp_busy = True
+            try:
+                if data.strip(b"\x00\r\n"):
+                    self._record("udp", DATAGRAM, data, _peer(address))
+            finally:
+                self._udp_busy = False
+
+    def _accept_loop(self) -> None:
+        listeners = {self._sockets["tcp"]: "tcp", self._sockets["tls"]: "tls"}
+        while not self._closing.is_set():
+            if not self._slots.acquire(timeout=0.2):
+                continue  # at the limit: new clients wait in the backlog
+            try:
+                readable, _, _ = select.select(list(listeners), [], [], 0.2)
+            except (OSError, ValueError):
+                self._slots.release()
+                return
+            if not readable:
+                self._slots.release()
+                continue
+            listener = readable[0]
+            with self._lock:  # accept and register in one step, for _is_quiet()
+                try:
+                    sock, address = listener.accept()
+                except OSError:
+                    self._slots.release()
+                    continue
+                connection = _Connection(self, sock, listeners[listener], _peer(address))
+                self._connections.add(connection)
+            connection.thread.start()
+
+    def _forget(self, connection: _Connection) -> None:
+        with self._lock:
+            self._connections.discard(connection)
+        self._slots.release()
+
+
+def _peer(address: Any) -> str:
+    return f"{address[0]}:{address[1]}"
+
+
+class _TlsContexts:
+    """Server TLS contexts with certificates from one CA: a default one for the loopback
+    names, and one per name a client asks for in SNI."""
+
+    _seen = threading.local()  # the SNI name of the handshake running in this thread
+
+    def __init__(self, ca: trustme.CA) -> None:
+        self._ca = ca
+        self._lock = threading.Lock()
+        self._by_name: dict[str, ssl.SSLContext] = {}
+        self.default = self._context("localhost", "127.0.0.1", "::1")
+        self.default.sni_callback = self._follow_sni
+
+    def _context(self, *names: str) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._ca.issue_cert(*names).configure_cert(context)
+        return context
+
+    def _follow_sni(self, tls: Any, server_name: str | None, _: object) -> None:
+        _TlsContexts._seen.name = server_name
+        if not server_name:
+            return
+        name = server_name.lower()
+        with self._lock:
+            if name not in self._by_name:
+                self._by_name[name] = self._context(name)
+            tls.context = self._by_name[name]
+
+    def handshake(self, sock: socket.socket) -> tuple[ssl.SSLSocket, str | None]:
+        """Complete the server side of a handshake; (TLS socket, SNI name or None)."""
+        _TlsContexts._seen.name = None
+        tls = self.default.wrap_socket(sock, server_side=True)
+        return tls, _TlsContexts._seen.name
+
+
+class _Connection:
+    """One TCP or TLS client: reads frames until it closes, errs or falls silent."""
+
+    def __init__(
+        self, receiver: SyslogReceiver, sock: socket.socket, transport: str, peer: str
+    ) -> None:
+        self.receiver = receiver
+        self.sock: socket.socket = sock
+        self.transport = transport
+        self.peer = peer
+        self.server_name: str | None = None
+        self.busy = True  # until the handshake is done and no frame is half-read
+        self.buffer = b""
+        self.silent_for = 0.0  # seconds without a byte; the connection ends at socket_timeout
+        self.thread = threading.Thread(target=self.serve, name="hookdk-syslog-conn", daemon=True)
+
+    def serve(self) -> None:
+        try:
+            self.sock.settimeout(self.receiver.socket_timeout)
+            if self.transport == "tls":
+                assert self.receiver._tls is not None
+                self.sock, self.server_name = self.receiver._tls.handshake(self.sock)
+            self.sock.setblocking(False)
+            self.busy = False
+            self._read_frames()
+        except Exception as error:  # a broken client loses its own connection, nothing more
+            _log.debug("hookdk syslog: closing a connection: %r", error)
+        finally:
+            self.busy = False
+            with contextlib.suppress(OSError):
+                self.sock.close()
+            self.receiver._forget(self)
+
+    def abort(self) -> None:
+        """Wake the thread blocked on this socket."""
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+
+    def _read_frames(self) -> None:
+        receiver = self.receiver
+        while not receiver._closing.is_set():
+            data = self._receive()
+            if data is None:
+                continue
+            if data == b"":  # the client closed: what is left is its last frame
+                if self.buffer.strip(b"\x00\r\n"):
+                    self._emit(NON_TRANSPARENT, self.buffer)
+                self.buffer = b""
+                return
+            self.buffer += data
+            if not self._split_frames():
+                return
+            self.busy = bool(self.buffer)
+
+    def _receive(self) -> bytes | None:
+        """Bytes read (b'' when the client closed), or None when nothing came yet."""
+        waiting = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
+        if not waiting:
+            readable, _, _ = select.select([self.sock], [], [], 0.2)
+            if not readable:
+                self.silent_for += 0.2
+                if self.silent_for >= self.receiver.socket_timeout:
+                    raise TimeoutError("silent client")
+                return None
+        self.silent_for = 0.0
+        with self.receiver._lock:  # read and mark busy in one step, for _is_quiet()
+            try:
+                data = self.sock.recv(65536)
+            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                return None
+            self.busy = True
+        return data
+
+    def _split_frames(self) -> bool:
+        """Record every complete frame in the buffer; False when the stream is lost."""
+        limit = self.receiver.max_frame
+        while self.buffer:
+            if self.buffer[:1] in (b"\x00", b"\r", b"\n"):  # a stray trailer, a blank line
+                self.buffer = self.buffer[1:]
+                continue
+            error = None
+            if self.buffer[:1].isdigit():
+                outcome = self._octet_counted(limit)
+                if outcome == "wait":
+                    return True
+                if outcome == "lost":
+                    return False
+                if outcome == "taken":
+                    continue
+                error = "starts with a digit but not with an octet count (RFC 6587 3.4.1)"
+            end = _trailer(self.buffer)
+            if end < 0:
+                if len(self.buffer) > limit:
+                    self._emit(NON_TRANSPARENT, self.buffer[:limit], f"frame over {limit} bytes")
+                    return False
+                return True
+            frame, self.buffer = self.buffer[:end], self.buffer[end + 1 :]
+            self._emit(NON_TRANSPARENT, frame.removesuffix(b"\r"), error)
+        return True
+
+    def _octet_counted(self, limit: int) -> str:
+        """Take one ``MSG-LEN SP SYSLOG-MSG`` frame: "taken"; "wait" while it is incomplete;
+        "lost" when its length is over the limit (recorded; the stream is not followed
+        further); "not-counted" when the digits are not a count (read it as a line)."""
+        space = self.buffer.find(b" ", 0, 11)
+        if space < 0 and len(self.buffer) < 11 and self.buffer.isdigit():
+            return "wait"  # the count itself is still arriving
+        head = self.buffer[:space]
+        if space < 0 or not head.isdigit() or head.startswith(b"0"):
+            return "not-counted"
+        length = int(head)
+        if length > limit:
+            self._emit(OCTET_COUNTING, self.buffer[:limit], f"octet count {length} over {limit}")
+            return "lost"
+        if len(self.buffer) < space + 1 + length:
+            return "wait"
+        frame = self.buffer[space + 1 : space + 1 + length]
+        self.buffer = self.buffer[space + 1 + length :]
+        self._emit(OCTET_COUNTING, frame)
+        return "taken"
+
+    def _emit(self, framing: str, frame: bytes, error: str | None = None) -> None:
+        self.receiver._record(self.transport, framing, frame, self.peer, self.server_name, error)
+
+
+def _trailer(buffer: bytes) -> int:
+    """Index of the first frame trailer (LF, or NUL as some senders use), or -1."""
+    ends = [at for at in (buffer.find(b"\n"), buffer.find(b"\x00")) if at >= 0]
+    return min(ends) if ends else -1
