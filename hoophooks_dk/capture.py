@@ -55,13 +55,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h11
 import httpx
 import respx
 import trustme
 from respx.models import PassThrough
+
+if TYPE_CHECKING:
+    from .syslog_receiver import SyslogReceiver
 
 __all__ = ["Capture", "CapturedRequest", "CapturedResponse"]
 
@@ -140,13 +143,19 @@ class Capture:
     ``requests``. Program answers on ``router`` (respx): unmatched requests get
     ``default_status`` with a ``{}`` JSON body, or, when ``strict``, a 502 saying no route
     matched, and land in ``unmatched`` for ``check_strict()`` to report.
+
+    With ``syslog=True`` a ``SyslogReceiver`` (UDP, TCP, TLS with this capture's CA) runs
+    alongside as ``syslog``, for hooks that feed a SIEM over a socket; its variables join
+    ``environ()`` and ``reset()``/``wait_idle()`` cover it.
     """
 
     #: Seconds a connection may sit silent (mid-request or idle keep-alive) before it is
     #: closed; bounds how long one stuck client holds a thread.
     socket_timeout: float = 10.0
 
-    def __init__(self, *, strict: bool = False, default_status: int = 200) -> None:
+    def __init__(
+        self, *, strict: bool = False, default_status: int = 200, syslog: bool = False
+    ) -> None:
         self.router = respx.Router(assert_all_called=False, assert_all_mocked=False)
         self.strict = strict
         self.default_status = default_status
@@ -156,6 +165,9 @@ class Capture:
         self._server: _ProxyServer | None = None
         self._cleanup: weakref.finalize | None = None
         self._ca_path: str | None = None
+        self._syslog_wanted = syslog
+        #: The syslog receiver, while started with ``syslog=True``; None otherwise.
+        self.syslog: SyslogReceiver | None = None
 
     # lifecycle
 
@@ -170,6 +182,10 @@ class Capture:
         self._ca_path = str(Path(tempdir) / "hookdk-capture-ca.pem")
         ca.cert_pem.write_to_path(self._ca_path)
         self._server = _ProxyServer(self._answer, _Certificates(ca), self.socket_timeout)
+        if self._syslog_wanted:
+            from .syslog_receiver import SyslogReceiver
+
+            self.syslog = SyslogReceiver(ca).start()
         return self
 
     def stop(self) -> None:
@@ -177,6 +193,9 @@ class Capture:
         if self._server is not None:
             self._server.close()
             self._server = None
+        if self.syslog is not None:
+            self.syslog.stop()
+            self.syslog = None
         if self._cleanup is not None:
             self._cleanup()
             self._cleanup = self._ca_path = None
@@ -210,6 +229,8 @@ class Capture:
         env = {name: proxy for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
         env |= {"NO_PROXY": "", "no_proxy": ""}
         env |= {name: ca for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+        if self.syslog is not None:
+            env |= self.syslog.environ()
         return env
 
     # what was captured
@@ -247,6 +268,8 @@ class Capture:
             self.router.reset()
             self.strict = False
             self.default_status = 200
+        if self.syslog is not None:
+            self.syslog.reset()
 
     def check_strict(self) -> None:
         """Raise AssertionError listing every request no route answered in strict mode."""
@@ -270,6 +293,8 @@ class Capture:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.005)
+        if self.syslog is not None:
+            return self.syslog.wait_idle(max(0.0, deadline - time.monotonic()))
         return True
 
     # answering

@@ -23,6 +23,7 @@ from .runner import DEFAULT_TIMEOUT, Runner, RunResult, SubprocessRunner
 
 if TYPE_CHECKING:
     from .capture import Capture, CapturedRequest
+    from .syslog_receiver import SyslogMessage
 
 PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
 
@@ -36,6 +37,7 @@ class FireResult:
     origin: str
     requests: list[CapturedRequest] | None = None  # None when no capture was attached
     warnings: list[str] = field(default_factory=list)  # risks Hoop would not report
+    syslog: list[SyslogMessage] | None = None  # None when no syslog receiver was attached
 
     id = property(lambda self: self.payload["id"])
     sid = property(lambda self: self.payload["sid"])
@@ -65,6 +67,8 @@ class FireResult:
         }
         if self.requests is not None:
             result["requests"] = [request.to_dict() for request in self.requests]
+        if self.syslog is not None:
+            result["syslog"] = [message.to_dict() for message in self.syslog]
         return result
 
 
@@ -126,10 +130,13 @@ class Emulator:
 
     def _run(self, event: str, payload: dict, script: bytes, path: str, origin: str) -> FireResult:
         env = dict(os.environ if self.env is None else self.env)
-        mark = 0
+        mark = syslog_mark = 0
+        receiver = getattr(self.capture, "syslog", None)
         if self.capture is not None:
             env.update(self.capture.environ())
             mark = self.capture.mark()
+        if receiver is not None:
+            syslog_mark = receiver.mark()
         env[PAYLOAD_VARIABLE] = payloads.hoop_json(payload)
         check_environment_size(env[PAYLOAD_VARIABLE])
         run = self.runner.run(script, env, self.timeout)
@@ -137,7 +144,10 @@ class Emulator:
         if self.capture is not None:
             self.capture.wait_idle()
             requests = self.capture.requests_since(mark)
-        return FireResult(event, payload, run, path, origin, requests)
+        result = FireResult(event, payload, run, path, origin, requests)
+        if receiver is not None:
+            result.syslog = receiver.messages_since(syslog_mark)
+        return result
 
 
 def layout_warnings(hooks: Mapping[str, HookFile | None]) -> list[str]:

@@ -9,7 +9,9 @@ back every place a secret shows up.
 A secret rarely travels as typed: JSON escapes it, a query string or form percent-
 encodes it, a header base64-encodes it, and a base64 ``connection_envs`` value may be
 decoded before it is sent. So each canary is searched for in each of these forms, in the
-URL (also percent-decoded), in every header name and value, and in the body. Out of
+URL (also percent-decoded), in every header name and value, and in the body; in a
+syslog message (``syslog_receiver.SyslogMessage``), in its whole frame, and in its CEF or
+LEEF values and structured-data values with their escaping undone. Out of
 scope: a secret inside a larger string that was base64-encoded as a whole (its base64
 depends on where it sits), encryption, hashing, or any other transformation.
 
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, quote_plus, unquote_plus, unquote_to_bytes
 
 from .capture import CapturedRequest
+from .syslog_receiver import SyslogMessage
 
 __all__ = ["MIN_LENGTH", "Leak", "assert_no_leaks", "find_leaks"]
 
@@ -36,21 +39,29 @@ MIN_LENGTH = 6
 class Leak:
     """One canary found in one place of one request, in one form."""
 
-    request: CapturedRequest
+    request: CapturedRequest | SyslogMessage
     label: str
     form: str  # "raw", "base64-encoded", "base64-decoded, url-encoded", ...
     where: str  # "url", "header <Name>" or "body"
 
     def __str__(self) -> str:
         r = self.request
+        if isinstance(r, SyslogMessage):
+            return (
+                f"leak: {self.label} ({self.form}) in {self.where} of the syslog message "
+                f"#{r.index} ({r.transport})"
+            )
         return (
             f"leak: {self.label} ({self.form}) in {self.where} of {r.method} {r.url} "
             f"(request #{r.index})"
         )
 
 
-def find_leaks(requests: Iterable[CapturedRequest], canaries: Mapping[str, str]) -> list[Leak]:
-    """Every (request, canary, form, place) where a secret appears, in request order."""
+def find_leaks(
+    requests: Iterable[CapturedRequest | SyslogMessage], canaries: Mapping[str, str]
+) -> list[Leak]:
+    """Every (request or syslog message, canary, form, place) where a secret appears, in
+    the order given."""
     needles = {label: _forms(secret) for label, secret in canaries.items()}
     leaks: list[Leak] = []
     for request in requests:
@@ -59,7 +70,9 @@ def find_leaks(requests: Iterable[CapturedRequest], canaries: Mapping[str, str])
     return leaks
 
 
-def assert_no_leaks(requests: Iterable[CapturedRequest], canaries: Mapping[str, str]) -> None:
+def assert_no_leaks(
+    requests: Iterable[CapturedRequest | SyslogMessage], canaries: Mapping[str, str]
+) -> None:
     """Raise AssertionError naming every leak, so a test failure says what went where."""
     leaks = find_leaks(requests, canaries)
     if leaks:
@@ -130,7 +143,9 @@ def _decoded_base64(secret: str) -> str | None:
 # --- where a request can carry it ------------------------------------------------------
 
 
-def _leaks_in(request: CapturedRequest, label: str, forms: list[tuple[str, bytes]]) -> list[Leak]:
+def _leaks_in(
+    request: CapturedRequest | SyslogMessage, label: str, forms: list[tuple[str, bytes]]
+) -> list[Leak]:
     found: dict[tuple[str, str], Leak] = {}
     for where, haystacks in _places(request):
         for form, needle in forms:
@@ -142,8 +157,12 @@ def _leaks_in(request: CapturedRequest, label: str, forms: list[tuple[str, bytes
     return list(found.values())
 
 
-def _places(request: CapturedRequest) -> list[tuple[str, list[tuple[bytes, str | None]]]]:
+def _places(
+    request: CapturedRequest | SyslogMessage,
+) -> list[tuple[str, list[tuple[bytes, str | None]]]]:
     """(where, [(bytes, how they were decoded or None)]) for URL, headers and body."""
+    if isinstance(request, SyslogMessage):
+        return [("frame", [(request.raw, None), *_syslog_values(request)])]
     url = _bytes(request.url)
     places = [
         (
@@ -159,6 +178,17 @@ def _places(request: CapturedRequest) -> list[tuple[str, list[tuple[bytes, str |
         places.append((f"header {name}", [(_bytes(name), None), (_bytes(value), None)]))
     places.append(("body", [(request.body, None)]))
     return places
+
+
+def _syslog_values(message: SyslogMessage) -> list[tuple[bytes, str | None]]:
+    """The values of a syslog message with their format's escaping undone: a secret that
+    holds a ``=`` or a line break is escaped on the wire (``\\=``, ``\\n``)."""
+    values = [v for params in message.structured_data.values() for v in params.values()]
+    if message.cef is not None:
+        values += [message.cef.name, *message.cef.extension.values()]
+    if message.leef is not None:
+        values += list(message.leef.attributes.values())
+    return [(value.encode("utf-8"), "syslog-escaped") for value in values]
 
 
 def _plus(form: str, decoding: str) -> str:

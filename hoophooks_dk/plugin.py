@@ -5,7 +5,7 @@ Registered through the ``pytest11`` entry point, so installing the kit is enough
 - ``hoop_hooks``: fires events at the runbooks repo (``--hoop-repo``, ini ``hoop_repo``,
   default the rootdir) and returns ``FireResult`` objects with the requests each sent;
 - ``siem``: this test's view of the capture (``requests``, ``router``, ``strict``,
-  ``assert_no_leaks()``), wired into ``hoop_hooks``;
+  ``syslog``, ``assert_no_leaks()``), wired into ``hoop_hooks``;
 - ``hook_payload``: a factory for complete payloads.
 
 One proxy, one certificate authority and one warm interpreter serve the whole pytest
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import wh
     from .emulator import Emulator, FireResult
     from .fuzz import FuzzReport
     from .runner import Runner
+    from .syslog_receiver import SyslogMessage, SyslogReceiver
 
 RUNNERS = ("auto", "fast", "subprocess")
 
@@ -48,6 +49,7 @@ class Siem:
 
         self._capture = capture
         self._mark = capture.mark()
+        self.syslog = SiemSyslog(capture.syslog)
         self.canaries: dict[str, str] = {
             f'connection_envs["{key}"]': b64(value) for key, value in CANARY_SECRETS.items()
         }
@@ -80,12 +82,48 @@ class Siem:
         """Fail when a connection secret or a hook's source shows up in any request."""
         from .leaks import assert_no_leaks
 
-        assert_no_leaks(self.requests, self.canaries)
+        assert_no_leaks([*self.requests, *self.syslog.messages], self.canaries)
 
     def _saw(self, result: FireResult) -> None:
         from .payload import canaries
 
         self.canaries.update(canaries(result.payload))
+
+
+class SiemSyslog:
+    """What one test sees of the syslog receiver: the messages this test's hooks sent
+    (``siem.syslog[0]``, ``len(siem.syslog)``, iteration), and a collector that is down."""
+
+    def __init__(self, receiver: SyslogReceiver | None) -> None:
+        self.receiver = receiver
+        self._mark = receiver.mark() if receiver is not None else 0
+
+    @property
+    def messages(self) -> list[SyslogMessage]:
+        return self.receiver.messages_since(self._mark) if self.receiver is not None else []
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def __iter__(self) -> Iterator[SyslogMessage]:
+        return iter(self.messages)
+
+    def __getitem__(self, index: int) -> SyslogMessage:
+        return self.messages[index]
+
+    def refuse_connections(self, count: int) -> None:
+        """The next ``count`` TCP or TLS connections are reset at once (a collector down)."""
+        self._running().refuse_connections(count)
+
+    @property
+    def refused(self) -> int:
+        """How many connections were refused so far in this test."""
+        return self._running().refused
+
+    def _running(self) -> SyslogReceiver:
+        if self.receiver is None:
+            raise RuntimeError("this capture has no syslog receiver (Capture(syslog=True))")
+        return self.receiver
 
 
 class HoopHooks:
@@ -147,7 +185,7 @@ class HoopHooks:
 def _hookdk_capture() -> Iterator[Capture]:
     from .capture import Capture
 
-    with Capture() as capture:
+    with Capture(syslog=True) as capture:
         yield capture
 
 

@@ -38,6 +38,7 @@ import select
 import shutil
 import socket
 import ssl
+import struct
 import tempfile
 import threading
 import time
@@ -179,6 +180,9 @@ class SyslogReceiver:
         self._connections: set[_Connection] = set()
         self._slots = threading.BoundedSemaphore(max_connections)
         self._udp_busy = False
+        self._to_refuse = 0
+        #: TCP and TLS connections reset at once by ``refuse_connections``, so far.
+        self.refused = 0
         self._closing = threading.Event()
         self._threads: list[threading.Thread] = []
         self._sockets: dict[str, socket.socket] = {}
@@ -282,9 +286,18 @@ class SyslogReceiver:
         return self.messages[mark:]
 
     def reset(self) -> None:
-        """Forget the messages, keeping ports and CA (one receiver serves a test session)."""
+        """Forget the messages and refusals, keeping ports and CA (one receiver serves a
+        whole test session)."""
         with self._lock:
             self._messages.clear()
+            self._to_refuse = self.refused = 0
+
+    def refuse_connections(self, count: int) -> None:
+        """Reset the next ``count`` TCP or TLS connections as soon as they are accepted, as
+        a collector that is down or restarting would: a TLS client sees its handshake
+        fail; a plain TCP client may see nothing (TCP syslog cannot tell, RFC 6587)."""
+        with self._lock:
+            self._to_refuse = count
 
     def wait_idle(self, timeout: float = 2.0) -> bool:
         """Wait until no message is on its way; True if that happened within ``timeout``.
@@ -391,6 +404,12 @@ class SyslogReceiver:
                 except OSError:
                     self._slots.release()
                     continue
+                if self._to_refuse > 0:
+                    self._to_refuse -= 1
+                    self.refused += 1
+                    _reset(sock)
+                    self._slots.release()
+                    continue
                 connection = _Connection(self, sock, listeners[listener], _peer(address))
                 self._connections.add(connection)
             connection.thread.start()
@@ -399,6 +418,13 @@ class SyslogReceiver:
         with self._lock:
             self._connections.discard(connection)
         self._slots.release()
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with a TCP reset (linger 0), not an orderly shutdown."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
 
 
 def _peer(address: Any) -> str:
