@@ -66,6 +66,13 @@ def run_options(runner: str = "subprocess"):
             type=click.IntRange(100, 599),
             help="Status the capture answers with [default: 200] (implies --capture).",
         ),
+        click.option(
+            "--syslog/--no-syslog",
+            default=True,
+            show_default=True,
+            help="With the capture, also receive syslog (UDP, TCP, TLS) at the "
+            "HOOKDK_SYSLOG_* address.",
+        ),
         click.option("--ref", help="Read the hooks from this git revision, as Hoop does."),
         click.option(
             "--timeout",
@@ -109,7 +116,8 @@ def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
         if capturing(options):
             from .capture import Capture
 
-            with Capture(default_status=options["respond"] or 200) as capture:
+            status = options["respond"] or 200
+            with Capture(default_status=status, syslog=options["syslog"]) as capture:
                 emulator.capture = capture
                 yield emulator
         else:
@@ -275,6 +283,8 @@ def echo_result(result, captured: bool = False) -> None:
         click.echo("  output: (none)")
     if captured:
         echo_requests(result.requests)
+    if result.syslog is not None:
+        echo_syslog(result.syslog)
 
 
 def echo_requests(requests) -> None:
@@ -288,6 +298,25 @@ def echo_requests(requests) -> None:
         click.echo(
             f"    {request.index:>3}  {request.method:<7} {request.response.status:>6} "
             f"{len(request.body):>7}  {request.url}"
+        )
+
+
+def echo_syslog(messages) -> None:
+    """The syslog messages the hook sent, one line each, beside its HTTP requests."""
+    if not messages:
+        click.echo("  syslog: no messages")
+        return
+    click.echo(f"  syslog: {len(messages)} message(s)")
+    click.echo(f"    {'#':>3}  {'VIA':<4} {'FORMAT':<13} {'BYTES':>7}  MESSAGE")
+    for message in messages:
+        shown = message.error if message.malformed else message.message
+        text = " ".join((shown or "").split())
+        text = text if len(text) <= 72 else text[:71] + "\u2026"
+        if message.malformed:
+            text = click.style(f"MALFORMED: {text}", fg="red")
+        click.echo(
+            f"    {message.index:>3}  {message.transport:<4} {message.format:<13} "
+            f"{len(message.raw):>7}  {text}"
         )
 
 
