@@ -1205,7 +1205,7 @@ def check_dynamic(
     from .runner import SubprocessRunner
 
     found = []
-    with Capture() as capture:
+    with Capture(syslog=True) as capture:  # syslog hooks find it through HOOKDK_SYSLOG_*
         emulator = Emulator(
             repo, ref=ref, timeout=timeout, runner=SubprocessRunner(python), capture=capture
         )
@@ -1295,7 +1295,8 @@ def _leak_findings(rule: str, result: FireResult, hook: HookFile, wanted) -> lis
     from . import payload as payloads
     from .leaks import find_leaks
 
-    leaks = find_leaks(result.requests, payloads.canaries(result.payload))
+    sent = [*(result.requests or []), *(result.syslog or [])]
+    leaks = find_leaks(sent, payloads.canaries(result.payload))
     by_label: dict[str, list] = {}
     for leak in leaks:
         if wanted(leak.label):
@@ -1308,12 +1309,19 @@ def _leak_findings(rule: str, result: FireResult, hook: HookFile, wanted) -> lis
             finding(
                 rule,
                 f"{result.event} sends payload {label} ({first.form}) in the {first.where} of "
-                f"{first.request.method} {first.request.url}{more}",
+                f"{_sent_as(first.request)}{more}",
                 "forward only the fields the SIEM needs; drop connection_envs and input_file",
                 file=hook.path,
             )
         )
     return found
+
+
+def _sent_as(sent) -> str:
+    """An HTTP request as ``METHOD URL``, a syslog message as ``syslog message #N (tcp)``."""
+    if hasattr(sent, "method"):
+        return f"{sent.method} {sent.url}"
+    return f"syslog message #{sent.index} ({sent.transport})"
 
 
 _TRACEBACK = b"Traceback (most recent call last):"
