@@ -28,3 +28,16 @@ def test_the_readme_plugin_example_passes_on_the_default_template(runbooks):
 
     defined = len(re.findall(r"^def test_", example, re.MULTILINE))
     assert counts(done.stdout) == f"{defined} passed", done.stdout[-3000:]
+
+
+@pytest.mark.slow
+def test_the_readme_syslog_example_passes_on_syslog_cef(runbooks):
+    example = next(block for block in python_blocks() if "def test_close_reaches_the_siem" in block)
+    init(runbooks.root, "syslog-cef")
+    runbooks.commit("hookdk init")
+    (runbooks.root / "tests" / "hooks" / "test_readme_example.py").write_text(example)
+
+    done = run_generated_suite(runbooks.root, "tests/hooks/test_readme_example.py")
+
+    defined = len(re.findall(r"^def test_", example, re.MULTILINE))
+    assert counts(done.stdout) == f"{defined} passed", done.stdout[-3000:]
