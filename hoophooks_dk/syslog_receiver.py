@@ -518,12 +518,16 @@ class _Connection:
             self.buffer += data
             if not self._split_frames():
                 return
-            self.busy = bool(self.buffer)
+            # still on its way: part of a frame, or bytes OpenSSL decrypted but select
+            # cannot see
+            self.busy = bool(self.buffer) or self._tls_pending()
+
+    def _tls_pending(self) -> bool:
+        return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
 
     def _receive(self) -> bytes | None:
         """Bytes read (b'' when the client closed), or None when nothing came yet."""
-        waiting = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
-        if not waiting:
+        if not self._tls_pending():
             readable, _, _ = select.select([self.sock], [], [], 0.2)
             if not readable:
                 self.silent_for += 0.2
