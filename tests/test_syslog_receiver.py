@@ -206,10 +206,11 @@ def test_malformed_datagram_then_a_good_one(receiver):
 def test_a_frame_over_the_limit_ends_its_connection_only():
     with SyslogReceiver(max_frame=1000) as receiver:
         send(receiver, "tcp", b"5000 <14>" + b"x" * 4995 + b"<14>1 - h app - - - lost\n")
+        [over] = received(receiver)
         send(receiver, "tcp", b"<14>" + b"y" * 2000)
+        [too_long] = received(receiver)[1:]
         send(receiver, "tcp", b"<14>1 - h app - - - next connection\n")
-
-        over, too_long, good = received(receiver)
+        [good] = received(receiver)[2:]
 
     assert over.malformed and "octet count 5000 over 1000" in over.error
     assert too_long.malformed and "over 1000 bytes" in too_long.error
