@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import select
+import selectors
 import shutil
 import socket
 import ssl
@@ -327,7 +327,7 @@ class SyslogReceiver:
                 return False
             watched = [*self._sockets.values(), *(c.sock for c in self._connections)]
             try:
-                readable, _, _ = select.select(watched, [], [], 0)
+                readable = _readable(watched, 0)
             except (OSError, ValueError):  # a socket closed while we looked: look again
                 return False
         return not readable
@@ -367,7 +367,7 @@ class SyslogReceiver:
         udp = self._sockets["udp"]
         while not self._closing.is_set():
             try:
-                readable, _, _ = select.select([udp], [], [], 0.2)
+                readable = _readable([udp], 0.2)
             except (OSError, ValueError):
                 return
             if not readable:
@@ -390,7 +390,7 @@ class SyslogReceiver:
             if not self._slots.acquire(timeout=0.2):
                 continue  # at the limit: new clients wait in the backlog
             try:
-                readable, _, _ = select.select(list(listeners), [], [], 0.2)
+                readable = _readable(list(listeners), 0.2)
             except (OSError, ValueError):
                 self._slots.release()
                 return
@@ -418,6 +418,17 @@ class SyslogReceiver:
         with self._lock:
             self._connections.discard(connection)
         self._slots.release()
+
+
+def _readable(socks: list[socket.socket], timeout: float) -> list[Any]:
+    """The sockets of ``socks`` with something to read (or closed) within ``timeout``.
+
+    A selector (epoll, kqueue), not ``select()``: a process holding over 1024 files has
+    socket numbers ``select()`` refuses."""
+    with selectors.DefaultSelector() as selector:
+        for sock in socks:
+            selector.register(sock, selectors.EVENT_READ)
+        return [key.fileobj for key, _ in selector.select(timeout)]
 
 
 def _reset(sock: socket.socket) -> None:
@@ -518,8 +529,8 @@ class _Connection:
             self.buffer += data
             if not self._split_frames():
                 return
-            # still on its way: part of a frame, or bytes OpenSSL decrypted but select
-            # cannot see
+            # still on its way: part of a frame, or bytes OpenSSL decrypted that a
+            # selector cannot see
             self.busy = bool(self.buffer) or self._tls_pending()
 
     def _tls_pending(self) -> bool:
@@ -528,7 +539,7 @@ class _Connection:
     def _receive(self) -> bytes | None:
         """Bytes read (b'' when the client closed), or None when nothing came yet."""
         if not self._tls_pending():
-            readable, _, _ = select.select([self.sock], [], [], 0.2)
+            readable = _readable([self.sock], 0.2)
             if not readable:
                 self.silent_for += 0.2
                 if self.silent_for >= self.receiver.socket_timeout:
