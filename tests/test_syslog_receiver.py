@@ -11,6 +11,8 @@ import ssl
 import threading
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rfc5424logging import FRAMING_NON_TRANSPARENT, FRAMING_OCTET_COUNTING, Rfc5424SysLogHandler
 
 from hoophooks_dk.syslog_receiver import ENVIRONMENT, SyslogReceiver
@@ -332,3 +334,37 @@ def test_stop_closes_the_ports_and_removes_the_ca_file():
     assert not __import__("os").path.exists(ca_path)
     with pytest.raises(RuntimeError, match="not started"):
         receiver.environ()
+
+
+# --- framing, whatever the stream's chunks ------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    frames=st.lists(st.tuples(st.text(max_size=300), st.booleans()), min_size=1, max_size=8),
+    cuts=st.lists(st.integers(min_value=1, max_value=400), max_size=12),
+)
+def test_any_mix_of_framings_cut_anywhere_reads_back_every_message(shared, frames, cuts):
+    """Octet-counted and newline-ended frames, sent in arbitrary pieces on one connection,
+    come back as the same messages with the framing each was sent in."""
+    shared.reset()
+    stream, expected = b"", []
+    for text, counted in frames:
+        body = text.replace("\x00", "").rstrip("\r\n").removeprefix("\ufeff")
+        if not counted:
+            body = body.replace("\n", " ").replace("\r", " ")
+        frame = b"<14>1 - h app - - - " + body.encode()
+        stream += b"%d %s" % (len(frame), frame) if counted else frame + b"\n"
+        expected.append((body, "octet-counting" if counted else "non-transparent"))
+    with socket.create_connection((shared.host, shared.port("tcp"))) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        at = 0
+        for cut in cuts:
+            sock.sendall(stream[at : at + cut])
+            at += cut
+        sock.sendall(stream[at:])
+
+    messages = received(shared)
+
+    assert [(m.message, m.framing) for m in messages] == expected
+    assert not [m for m in messages if m.malformed]
