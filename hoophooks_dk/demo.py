@@ -18,6 +18,7 @@ from .capture import Capture, CapturedRequest
 from .emulator import Emulator, FireResult
 from .errors import HookdkError
 from .scaffold import DEFAULT_TEMPLATE, Template, get_template, init
+from .stand_in import answer_token_requests
 
 BRANCH = "main"
 
@@ -58,7 +59,8 @@ def run_demo(workdir: Path, template: str = DEFAULT_TEMPLATE) -> DemoRun:
     init(repo, chosen.name)
     ref = _commit(repo) if has_git else None
     env = {**os.environ, **chosen.demo_env}
-    with Capture(syslog=True) as capture:  # for the syslog templates
+    with Capture(syslog=True) as capture:  # syslog=True: for the syslog templates
+        answer_token_requests(capture.router)
         emulator = Emulator(repo, ref=ref, capture=capture, env=env)
         results = emulator.session(review=True)
     return DemoRun(repo, chosen, ref, results)

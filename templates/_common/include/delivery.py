@@ -11,7 +11,12 @@ def read_payload():
 
 
 def deliver(method, url, body, headers, accepted=()):
-    """Send one request and return the HTTP status; retry what a retry can fix.
+    """Send one request and return the HTTP status (see exchange)."""
+    return exchange(method, url, body, headers, accepted)[0]
+
+
+def exchange(method, url, body, headers, accepted=()):
+    """Send one request and return (HTTP status, reply body); retry what a retry can fix.
 
     Network errors, timeouts, 408, 429 and 5xx are retried, at most HOOK_ATTEMPTS times
     and never past HOOK_DEADLINE_SECONDS; other 4xx are not (the request itself is
@@ -32,10 +37,10 @@ def deliver(method, url, body, headers, accepted=()):
         try:
             timeout = min(HOOK_TIMEOUT_SECONDS, seconds_left())
             with urllib.request.urlopen(request, timeout=timeout) as reply:
-                return reply.status
+                return reply.status, reply.read()
         except urllib.error.HTTPError as error:
             if error.code in accepted:
-                return error.code
+                return error.code, error.read()
             reason = f"HTTP {error.code} {excerpt(error)}".rstrip()
             if error.code < 500 and error.code not in (408, 429):
                 break

@@ -10,7 +10,9 @@ import os
 from types import SimpleNamespace
 
 import hook_settings
+import httpx
 import pytest
+from respx.patterns import M
 
 ATTEMPTS = 3  # HOOK_ATTEMPTS in every test: a failing collector gets exactly this many
 
@@ -24,18 +26,36 @@ def settings(monkeypatch):
     monkeypatch.setenv("HOOK_RETRY_DELAY_SECONDS", "0")
 
 
+@pytest.fixture(autouse=True)
+def other_endpoints(siem):
+    """Answer what the hooks ask before they deliver (a token endpoint): OTHER_ROUTES
+    in hook_settings.py, pairs of a route and its answer, set up for every test."""
+    for route, answer in getattr(hook_settings, "OTHER_ROUTES", ()):
+        siem.router.route(**route).respond(**answer)
+
+
+def is_delivery(request):
+    """Whether a captured request is a delivery, not one of the OTHER_ROUTES."""
+    other = [M(**route) for route, _ in getattr(hook_settings, "OTHER_ROUTES", ())]
+    asked = httpx.Request(request.method, request.url, headers=request.headers)
+    return not any(pattern.match(asked) for pattern in other)
+
+
 @pytest.fixture
 def delivery(hoop_hooks, siem):
     """What test_delivery.py needs from hook_settings.py, with its defaults: both hooks
-    send a request, fired with the example payload as it is."""
+    send a request, fired with the example payload as it is (plus FIRE_FIELDS, and
+    EVENT_FIELDS[event] for one event only)."""
     fields = getattr(hook_settings, "FIRE_FIELDS", {})
+    per_event = getattr(hook_settings, "EVENT_FIELDS", {})
     secret_setting = hook_settings.SECRET_SETTING
     return SimpleNamespace(
         route=lambda: siem.router.route(**hook_settings.ROUTE),  # a test makes it fail
+        sent=lambda: [request for request in siem.requests if is_delivery(request)],
         key=hook_settings.event_id,  # a captured request's idempotency key
         secret_setting=secret_setting,  # without it, nothing is sent
         events=getattr(hook_settings, "EVENTS", ("session-open", "session-close")),
-        fire=lambda event: hoop_hooks.fire(event, **fields),
+        fire=lambda event: hoop_hooks.fire(event, **fields, **per_event.get(event, {})),
         # never in a hook's output: the secret, and what else hook_settings.py names
         secrets=[os.environ[secret_setting], *getattr(hook_settings, "SECRETS", ())],
         attempts=ATTEMPTS,

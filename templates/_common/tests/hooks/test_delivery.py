@@ -23,14 +23,14 @@ def test_failing_collector_is_retried_then_reported(delivery, siem, status):
     delivery.route().respond(status, text="collector overloaded")
 
     for event in delivery.events:
-        before = len(siem.requests)
+        before = len(delivery.sent())
         result = delivery.fire(event)
 
         assert result.exit_code == 1
-        assert len(siem.requests) - before == delivery.attempts
+        assert len(delivery.sent()) - before == delivery.attempts
         assert len(result.output.strip().splitlines()) == 1, result.output
         assert f"HTTP {status}" in result.output
-        host = urlsplit(siem.requests[-1].url).hostname
+        host = urlsplit(delivery.sent()[-1].url).hostname
         assert f"delivery to {host} failed" in result.output
         for secret in delivery.secrets:  # the output names the host only, never a secret
             assert secret not in result.output
@@ -43,12 +43,12 @@ def test_collector_that_recovers_gets_the_event_once_delivered(delivery, siem, a
     for event in delivery.events:
         responses = [httpx.Response(status, text="ok") for status in answers]
         delivery.route().mock(side_effect=responses)
-        before = len(siem.requests)
+        before = len(delivery.sent())
 
         result = delivery.fire(event)
 
         assert result.ok, result.output
-        retries = siem.requests[before:]
+        retries = delivery.sent()[before:]
         assert len(retries) == 3
         assert {delivery.key(request) for request in retries} == {result.id}
 
@@ -58,11 +58,11 @@ def test_rejected_event_is_not_retried(delivery, siem, status):
     delivery.route().respond(status, text="rejected: bad token")
 
     for event in delivery.events:
-        before = len(siem.requests)
+        before = len(delivery.sent())
         result = delivery.fire(event)
 
         assert result.exit_code == 1
-        assert len(siem.requests) - before == 1  # a 4xx will not heal by retrying
+        assert len(delivery.sent()) - before == 1  # a 4xx will not heal by retrying
         assert f"HTTP {status} rejected: bad token" in result.output
 
 
@@ -81,8 +81,8 @@ def test_every_request_carries_its_idempotency_key(delivery, siem):
     results = [delivery.fire(event) for event in delivery.events for _ in range(2)]
 
     assert all(r.ok for r in results), [r.output for r in results]
-    assert len(siem.requests) == len(results)
-    for result, request in zip(results, siem.requests):
+    assert len(delivery.sent()) == len(results)
+    for result, request in zip(results, delivery.sent(), strict=True):
         assert delivery.key(request) == result.id
 
 

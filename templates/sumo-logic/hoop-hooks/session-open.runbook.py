@@ -1,0 +1,48 @@
+"""Hoop session-open hook: one JSON log to a Sumo Logic HTTP source.
+
+Hoop runs this file with python3 whenever a session opens; a reviewed session opens
+twice (review requested, then the approved run) with the same payload id both times.
+A Sumo Logic source cannot deduplicate, so searches count each id once.
+The payload is the JSON text in HOOP_RUNBOOK_HOOK_PAYLOAD.
+
+Rules this file keeps, because of how Hoop runs it:
+- standard library only: the agent may have nothing else installed;
+- done well inside Hoop's 15 s limit, whatever the receiver does;
+- exit non-zero with one line saying why when the event could not be delivered;
+- the connection's secrets (connection_envs values) and this script's own source
+  (input_file) are never sent anywhere;
+- never two opening braces side by side: Hoop reads hook files as Go templates.
+
+Settings: edit the defaults below, or set an environment variable of the same name
+wherever the hook's environment provides one (the generated tests do that).
+"""
+
+import datetime
+import http.client
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+# --- settings -------------------------------------------------------------------------
+# hookdk:include settings
+# hookdk:include delivery-settings
+MAX_TEXT = 10000  # characters of the user's input forwarded; the rest is cut
+
+EVENT = "session-open"
+STARTED = time.monotonic()
+
+
+# hookdk:include main
+
+
+# hookdk:include session-open-event
+
+
+# hookdk:include delivery
+
+
+main()
