@@ -11,10 +11,9 @@ kit's syslog templates read (and any hook may): ``HOOKDK_SYSLOG_HOST``,
 
 Choices, and why:
 
-* **Framing is detected per frame** (RFC 6587 section 3.4): a frame that starts with a
-  digit is octet-counted (``LEN SP MSG``); anything else runs to a line feed (or NUL,
-  which Python's ``SysLogHandler`` ends TCP messages with). Every syslog message starts
-  with ``<``, so the two cannot be confused, and a sender may mix them.
+* **Framing is detected per frame** (RFC 6587 section 3.4, ``syslog_framing``): a frame
+  that starts with a digit is octet-counted (``LEN SP MSG``); anything else runs to a
+  line feed (or NUL, which Python's ``SysLogHandler`` ends TCP messages with).
 * **TLS as a SIEM does it** (RFC 5425): the TLS port presents a certificate from the CA
   it is given (the capture's, which ``SSL_CERT_FILE`` already names), for the name the
   client asks for in SNI, else for ``localhost`` and ``127.0.0.1``. A hook that verifies
@@ -51,6 +50,7 @@ from typing import Any
 import trustme
 
 from .syslog_formats import CefEvent, LeefEvent, MalformedSyslog, ParsedFrame, parse_frame
+from .syslog_framing import DATAGRAM, Frame, StreamDeframer
 
 __all__ = ["ENVIRONMENT", "SyslogMessage", "SyslogReceiver"]
 
@@ -64,8 +64,6 @@ ENVIRONMENT = {
     "HOOKDK_SYSLOG_TLS_PORT": "its TLS port (RFC 5425; same framing as TCP)",
     "HOOKDK_SYSLOG_CA_FILE": "PEM file of the CA that issued the TLS port's certificate",
 }
-
-OCTET_COUNTING, NON_TRANSPARENT, DATAGRAM = "octet-counting", "non-transparent", "datagram"
 
 
 @dataclass(frozen=True)
@@ -489,7 +487,7 @@ class _Connection:
         self.peer = peer
         self.server_name: str | None = None
         self.busy = True  # until the handshake is done and no frame is half-read
-        self.buffer = b""
+        self.frames = StreamDeframer(receiver.max_frame)
         self.silent_for = 0.0  # seconds without a byte; the connection ends at socket_timeout
         self.thread = threading.Thread(target=self.serve, name="hookdk-syslog-conn", daemon=True)
 
@@ -516,22 +514,19 @@ class _Connection:
             socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
 
     def _read_frames(self) -> None:
-        receiver = self.receiver
-        while not receiver._closing.is_set():
+        while not self.receiver._closing.is_set():
             data = self._receive()
             if data is None:
                 continue
             if data == b"":  # the client closed: what is left is its last frame
-                if self.buffer.strip(b"\x00\r\n"):
-                    self._emit(NON_TRANSPARENT, self.buffer)
-                self.buffer = b""
+                self._record(self.frames.close())
                 return
-            self.buffer += data
-            if not self._split_frames():
+            self._record(self.frames.feed(data))
+            if self.frames.lost:
                 return
             # still on its way: part of a frame, or bytes OpenSSL decrypted that a
             # selector cannot see
-            self.busy = bool(self.buffer) or self._tls_pending()
+            self.busy = self.frames.pending or self._tls_pending()
 
     def _tls_pending(self) -> bool:
         return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
@@ -554,59 +549,8 @@ class _Connection:
             self.busy = True
         return data
 
-    def _split_frames(self) -> bool:
-        """Record every complete frame in the buffer; False when the stream is lost."""
-        limit = self.receiver.max_frame
-        while self.buffer:
-            if self.buffer[:1] in (b"\x00", b"\r", b"\n"):  # a stray trailer, a blank line
-                self.buffer = self.buffer[1:]
-                continue
-            error = None
-            if self.buffer[:1].isdigit():
-                outcome = self._octet_counted(limit)
-                if outcome == "wait":
-                    return True
-                if outcome == "lost":
-                    return False
-                if outcome == "taken":
-                    continue
-                error = "starts with a digit but not with an octet count (RFC 6587 3.4.1)"
-            end = _trailer(self.buffer)
-            if end < 0:
-                if len(self.buffer) > limit:
-                    self._emit(NON_TRANSPARENT, self.buffer[:limit], f"frame over {limit} bytes")
-                    return False
-                return True
-            frame, self.buffer = self.buffer[:end], self.buffer[end + 1 :]
-            self._emit(NON_TRANSPARENT, frame.removesuffix(b"\r"), error)
-        return True
-
-    def _octet_counted(self, limit: int) -> str:
-        """Take one ``MSG-LEN SP SYSLOG-MSG`` frame: "taken"; "wait" while it is incomplete;
-        "lost" when its length is over the limit (recorded; the stream is not followed
-        further); "not-counted" when the digits are not a count (read it as a line)."""
-        space = self.buffer.find(b" ", 0, 11)
-        if space < 0 and len(self.buffer) < 11 and self.buffer.isdigit():
-            return "wait"  # the count itself is still arriving
-        head = self.buffer[:space]
-        if space < 0 or not head.isdigit() or head.startswith(b"0"):
-            return "not-counted"
-        length = int(head)
-        if length > limit:
-            self._emit(OCTET_COUNTING, self.buffer[:limit], f"octet count {length} over {limit}")
-            return "lost"
-        if len(self.buffer) < space + 1 + length:
-            return "wait"
-        frame = self.buffer[space + 1 : space + 1 + length]
-        self.buffer = self.buffer[space + 1 + length :]
-        self._emit(OCTET_COUNTING, frame)
-        return "taken"
-
-    def _emit(self, framing: str, frame: bytes, error: str | None = None) -> None:
-        self.receiver._record(self.transport, framing, frame, self.peer, self.server_name, error)
-
-
-def _trailer(buffer: bytes) -> int:
-    """Index of the first frame trailer (LF, or NUL as some senders use), or -1."""
-    ends = [at for at in (buffer.find(b"\n"), buffer.find(b"\x00")) if at >= 0]
-    return min(ends) if ends else -1
+    def _record(self, frames: list[Frame]) -> None:
+        for frame in frames:
+            self.receiver._record(
+                self.transport, frame.framing, frame.data, self.peer, self.server_name, frame.error
+            )
