@@ -28,7 +28,7 @@ def shared():
 def receiver(shared):
     shared.reset()
     yield shared
-    assert shared.wait_idle(5)
+    assert shared.wait_idle(30)
 
 
 def send(receiver: SyslogReceiver, transport: str, data: bytes, server_name: str = "localhost"):
@@ -46,7 +46,7 @@ def send(receiver: SyslogReceiver, transport: str, data: bytes, server_name: str
 
 
 def received(receiver: SyslogReceiver):
-    assert receiver.wait_idle(5)
+    assert receiver.wait_idle(30)
     return receiver.messages
 
 
@@ -296,7 +296,7 @@ def test_mark_and_messages_since_see_one_hooks_messages(receiver):
     mark = receiver.mark()
     send(receiver, "udp", b"<14>after")
 
-    assert receiver.wait_idle(5)
+    assert receiver.wait_idle(30)
     assert [m.message for m in receiver.messages_since(mark)] == ["after"]
 
 
