@@ -9,6 +9,7 @@
 (c) a hook posting one HTTPS request through the capture against the same hook not
     posting it: at most 1.5x.
 (d) for information: which imports ``hookdk fire`` spends its start-up on.
+(k), (l), (m) the capture under keep-alive, load and a large body: see capture_bench.py.
 
 Each figure is a median over repeated trials, and the two sides of a ratio are measured
 in alternation so that a machine getting busier slows both alike. Targets are reported
@@ -33,6 +34,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from capture_bench import measure_capture_holds  # noqa: E402 (beside this script)
 
 from hoophooks_dk import payload as payloads
 from hoophooks_dk.capture import Capture
@@ -83,6 +86,7 @@ class Ratio:
     target: str  # e.g. "<= 2.5x", or "info"
     met: bool | None  # None for information only
     figures: dict[str, float] = field(default_factory=dict)  # milliseconds
+    unit: str = "ms"  # of the figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             measure_cli(root, python, settings),
             *measure_runners(python, settings),
             measure_capture(root, python, settings),
+            *measure_capture_holds(options.quick, ratio_at_most, Ratio),
         ]
         imports = measure_imports(root / "trivial", python, settings)
     report = {
@@ -369,7 +374,10 @@ def render(report: dict) -> str:
             f"({ratio['key']}) {ratio['title']}\n"
             f"    ratio {ratio['ratio']:.2f}x    {target}    {verdict}".rstrip()
         )
-        lines += [f"    {name:<32} {value:10.2f} ms" for name, value in ratio["figures"].items()]
+        unit = ratio.get("unit", "ms")
+        lines += [
+            f"    {name:<32} {value:10.2f} {unit}" for name, value in ratio["figures"].items()
+        ]
         lines.append("")
     imports = report["imports"]
     lines.append(

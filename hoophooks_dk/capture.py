@@ -1,82 +1,83 @@
 """Capture every HTTP(S) request a hook makes, and let none of it leave the machine.
 
 A hook is a separate ``python3`` process that may use any client: ``curl`` in a
-subprocess, ``urllib``, ``requests``, ``httpx``, ``http.client``. The one thing all of
-them honour is the proxy and CA-bundle environment variables, so the capture is a small
-HTTP/1.1 forward proxy on 127.0.0.1 that the hook is pointed at with
+subprocess, ``urllib``, ``requests``, ``httpx``, ``http.client``, ``boto3``. The one thing
+all of them honour is the proxy and CA-bundle environment variables, so the capture is a
+small HTTP/1.1 forward proxy on 127.0.0.1 that the hook is pointed at with
 ``Capture.environ()``. It never connects anywhere: it answers every request itself,
 records it, and the answer comes from ``Capture.router``, a ``respx.Router``, so a test
-programs the SIEM's replies with respx's own API.
+programs the SIEM's replies with respx's own API. Requests no route matched get
+``default_status`` with ``{}``, or, for AWS SDK calls, an answer in the service's own
+protocol (``aws_answers``).
 
-Choices, and why:
+The parts, one module each (after mitmproxy's layout):
 
-* **h11 parses HTTP/1.1** (it is already installed as httpx's parser). It gets chunked
-  bodies, ``Expect: 100-continue``, keep-alive, pipelining and CONNECT right, and it
-  rejects malformed input with an exception instead of guessing. ``http.server`` would
-  leave chunked uploads and 100-continue to hand-written code.
-* **HTTPS is intercepted, not refused.** On ``CONNECT host:port`` the proxy answers 200
-  and completes TLS itself, with a leaf certificate for that host (or for the SNI name,
-  or an IP literal) issued on demand by a throwaway ``trustme`` CA made per Capture.
-  ``environ()`` points every client's CA bundle at that CA only, so clients still verify
-  certificates exactly as in production, against a CA that vouches for nothing else.
-* **A thread per connection.** Hooks make a handful of requests; threads keep the code
-  straight-line, and a socket timeout bounds how long a stuck client can hold one.
-  Any error on a connection (garbage bytes, a client leaving mid-body, a failed TLS
-  handshake) closes that connection only; the proxy keeps serving.
-* **Routing is serialised.** Requests are numbered, routed and recorded under one lock,
-  so ``index`` order, the order of ``requests`` and the order in which a route's
+* ``capture`` (this module): the public face, ``Capture``, ``CapturedRequest`` and
+  ``CapturedResponse``, and routing. Requests are numbered, routed and recorded under one
+  lock, so ``index`` order, the order of ``requests`` and the order in which a route's
   ``side_effect`` list is consumed are the same order.
+* ``proxy_server``: listening, idle connections, descriptor limits.
+* ``proxy_connection``: HTTP/1.1 on one connection, CONNECT tunnels, the port lock.
+* ``certs``: the throwaway CA and its bounded certificate cache.
+* ``bodies``: content decoding and spooling of large bodies.
+* ``aws_answers``: default answers AWS SDKs accept.
+* ``sandbox``: optionally, hooks in a network namespace that reaches only the capture.
 
-The capture is not a sandbox: a client told to ignore the environment
+The port is locked: ``proxy_url`` carries a per-run secret as proxy credentials, which
+curl, urllib, requests, httpx and botocore all send; a request without it is answered 407
+and not recorded, so another local process cannot post into a test's results.
+
+On its own the capture is not a sandbox: a client told to ignore the environment
 (``trust_env=False``, ``proxies={}``, a raw socket, a ``.curlrc`` with ``noproxy``)
-bypasses it and reaches the network. Smaller limits: a request whose body never finished
+bypasses it and reaches the network (``sandbox`` closes that gap on Linux). Smaller limits: a request whose body never finished
 arriving is not recorded (no server would have seen it either); a route's
 ``Content-Encoding`` header is dropped because respx hands over the decoded body; a
 client that sends TLS bytes before reading the proxy's ``200`` to CONNECT is
-disconnected; route side effects run one at a time (see above).
+disconnected; route side effects run one at a time (see above); routes see the body as
+it arrived (still compressed, if it was).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hmac
 import json
-import logging
-import re
-import select
+import secrets
 import shutil
-import socket
-import ssl
+import sys
 import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import h11
 import httpx
 import respx
-import trustme
 from respx.models import PassThrough
 
 if TYPE_CHECKING:
     from .syslog_receiver import SyslogReceiver
 
+from . import aws_answers
+from .bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
+from .certs import CertificateCache, make_ca
+from .proxy_connection import Exchange, ServerSide
+from .proxy_server import ProxyServer
+
 __all__ = ["Capture", "CapturedRequest", "CapturedResponse"]
 
 NO_ROUTE = "hookdk capture: no route matched"
+#: The user name in the proxy credentials; the password is the per-run secret.
+PROXY_USER = "hookdk"
 
-_log = logging.getLogger(__name__)
-
-_ABSOLUTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-# Hop-by-hop and framing headers: h11 frames the response itself.
+# Hop-by-hop and framing headers: the proxy frames the response itself.
 _NOT_FORWARDED = {b"connection", b"keep-alive", b"transfer-encoding", b"content-length"}
-_NO_BODY_STATUSES = {204, 304}
+# Meant for the proxy, never seen by the SIEM: not recorded, not routed.
+_PROXY_ONLY = {b"proxy-authorization"}
 
 
 # --- what was captured -----------------------------------------------------------------
@@ -95,27 +96,76 @@ class CapturedResponse:
         return self.body.decode("utf-8", errors="replace")
 
 
-@dataclass(frozen=True)
 class CapturedRequest:
-    """One request a hook made, exactly as it arrived (body de-chunked)."""
+    """One request a hook made.
 
-    index: int
-    time: datetime
-    method: str
-    url: str
-    headers: list[tuple[str, str]]
-    body: bytes
-    response: CapturedResponse
-    matched: bool = True
+    ``body`` is the bytes as they arrived (de-chunked, still content-encoded); ``content``
+    is the body with its ``Content-Encoding`` undone (gzip, deflate; br and zstd when a
+    library for them is installed), and what ``text``, ``json()`` and the leak checks read.
+    A body past the spooling threshold lives in a file in the capture's folder until the
+    capture stops; ``body`` and ``content`` load it on each access.
+    """
+
+    def __init__(
+        self,
+        index: int,
+        time: datetime,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes | SpooledBody,
+        response: CapturedResponse,
+        matched: bool = True,
+        trailers: list[tuple[str, str]] | None = None,
+        host_mismatch: bool = False,
+    ) -> None:
+        self.index = index
+        self.time = time
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self._body = body
+        self.response = response
+        self.matched = matched
+        #: Trailer fields that followed a chunked body, in order.
+        self.trailers = trailers or []
+        #: The ``Host`` header named another host than the URL (the CONNECT target).
+        self.host_mismatch = host_mismatch
+        self._content: bytes | None = None
+
+    def __repr__(self) -> str:
+        return f"<CapturedRequest #{self.index} {self.method} {self.url}>"
+
+    @property
+    def body(self) -> bytes:
+        """The body as it arrived: de-chunked, still content-encoded."""
+        return self._body.read() if isinstance(self._body, SpooledBody) else self._body
+
+    @property
+    def body_size(self) -> int:
+        return len(self._body)
+
+    @property
+    def content(self) -> bytes:
+        """The body with its ``Content-Encoding`` undone; the raw body if that fails."""
+        if self._content is not None:
+            return self._content
+        try:
+            content = decode(self.body, self.header("content-encoding"))
+        except DecodeError:
+            content = self.body
+        if not isinstance(self._body, SpooledBody):  # large bodies are not kept in memory
+            self._content = content
+        return content
 
     @property
     def text(self) -> str:
-        """The body as text; bytes that are not UTF-8 become U+FFFD."""
-        return self.body.decode("utf-8", errors="replace")
+        """The decoded body as text; bytes that are not UTF-8 become U+FFFD."""
+        return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        """The body parsed as JSON (raises ``json.JSONDecodeError`` if it is not)."""
-        return json.loads(self.body)
+        """The decoded body parsed as JSON (raises ``json.JSONDecodeError`` if it is not)."""
+        return json.loads(self.content)
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (any case), or None."""
@@ -130,6 +180,9 @@ class CapturedRequest:
             "headers": [[name, value] for name, value in self.headers],
             "body": self.text,
             "status": self.response.status,
+            "time": self.time.timestamp(),  # seconds since the epoch
+            "trailers": [[name, value] for name, value in self.trailers],
+            "host_mismatch": self.host_mismatch,
         }
 
 
@@ -141,17 +194,21 @@ class Capture:
 
     Use it as a context manager, hand ``environ()`` to the hook's process, then read
     ``requests``. Program answers on ``router`` (respx): unmatched requests get
-    ``default_status`` with a ``{}`` JSON body, or, when ``strict``, a 502 saying no route
-    matched, and land in ``unmatched`` for ``check_strict()`` to report.
+    ``default_status`` with a ``{}`` JSON body (AWS SDK calls: an answer in their
+    protocol), or, when ``strict``, a 502 saying no route matched, and land in
+    ``unmatched`` for ``check_strict()`` to report.
 
     With ``syslog=True`` a ``SyslogReceiver`` (UDP, TCP, TLS with this capture's CA) runs
     alongside as ``syslog``, for hooks that feed a SIEM over a socket; its variables join
     ``environ()`` and ``reset()``/``wait_idle()`` cover it.
     """
 
-    #: Seconds a connection may sit silent (mid-request or idle keep-alive) before it is
-    #: closed; bounds how long one stuck client holds a thread.
+    #: Seconds a client may take over one request's head, or stay silent mid-body.
     socket_timeout: float = 10.0
+    #: Seconds an idle keep-alive connection is kept open (AWS load balancers: 60).
+    idle_timeout: float = 60.0
+    #: Bodies larger than this many bytes are written to disk as they arrive.
+    spool_threshold: int = SPOOL_THRESHOLD
 
     def __init__(
         self, *, strict: bool = False, default_status: int = 200, syslog: bool = False
@@ -162,26 +219,43 @@ class Capture:
         self._lock = threading.Lock()
         self._requests: list[CapturedRequest] = []
         self._unmatched: list[CapturedRequest] = []
-        self._server: _ProxyServer | None = None
+        self._server: ProxyServer | None = None
         self._cleanup: weakref.finalize | None = None
         self._ca_path: str | None = None
         self._syslog_wanted = syslog
         #: The syslog receiver, while started with ``syslog=True``; None otherwise.
         self.syslog: SyslogReceiver | None = None
+        self._secret = ""
+        #: The capture's temporary folder (CA, spooled bodies), removed by ``stop()``.
+        self.folder: Path | None = None
+        #: A Unix socket that reaches the proxy too (Linux): the way out of ``--sandbox``.
+        self.unix_socket: str | None = None
 
     # lifecycle
 
     def start(self) -> Capture:
-        """Make the throwaway CA and start listening on an ephemeral port."""
+        """Make the throwaway CA and the run's secret, and listen on an ephemeral port."""
         if self._server is not None:
             return self
-        tempdir = tempfile.mkdtemp(prefix="hookdk-capture-")
-        # A Capture that is never stopped still removes its CA when the process exits.
+        tempdir = Path(tempfile.mkdtemp(prefix="hookdk-capture-"))
+        # A Capture that is never stopped still removes its folder when the process exits.
         self._cleanup = weakref.finalize(self, shutil.rmtree, tempdir, ignore_errors=True)
-        ca = trustme.CA(organization_name="hookdk capture (throwaway)")
-        self._ca_path = str(Path(tempdir) / "hookdk-capture-ca.pem")
-        ca.cert_pem.write_to_path(self._ca_path)
-        self._server = _ProxyServer(self._answer, _Certificates(ca), self.socket_timeout)
+        ca, pem = make_ca(tempdir)
+        self._ca_path = str(pem)
+        (tempdir / "bodies").mkdir()
+        self._secret = secrets.token_urlsafe(24)
+        side = ServerSide(
+            answer=self._answer,
+            certificates=CertificateCache(ca),
+            authorized=self._authorized,
+            spool_folder=tempdir / "bodies",
+            socket_timeout=self.socket_timeout,
+            spool_threshold=self.spool_threshold,
+        )
+        unix = tempdir / "proxy.sock"  # for sandboxed hooks; AF_UNIX paths are short
+        self.unix_socket = str(unix) if sys.platform == "linux" and len(str(unix)) < 100 else None
+        self.folder = tempdir
+        self._server = ProxyServer(side, idle_timeout=self.idle_timeout, unix_path=self.unix_socket)
         if self._syslog_wanted:
             from .syslog_receiver import SyslogReceiver
 
@@ -189,7 +263,7 @@ class Capture:
         return self
 
     def stop(self) -> None:
-        """Close every connection, stop listening, and delete the CA."""
+        """Close every connection, stop listening, and delete the CA and spooled bodies."""
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -198,7 +272,7 @@ class Capture:
             self.syslog = None
         if self._cleanup is not None:
             self._cleanup()
-            self._cleanup = self._ca_path = None
+            self._cleanup = self._ca_path = self.folder = self.unix_socket = None
 
     def __enter__(self) -> Capture:
         return self.start()
@@ -210,7 +284,15 @@ class Capture:
 
     @property
     def proxy_url(self) -> str:
-        return f"http://127.0.0.1:{self._running().port}"
+        """The proxy, with this run's secret as its credentials (the port lock)."""
+        return f"http://{PROXY_USER}:{self._secret}@127.0.0.1:{self._running().port}"
+
+    @property
+    def proxy_authorization(self) -> str:
+        """The ``Proxy-Authorization`` value a client sends, for code that sets it by hand."""
+        self._running()
+        token = base64.b64encode(f"{PROXY_USER}:{self._secret}".encode()).decode()
+        return f"Basic {token}"
 
     @property
     def ca_path(self) -> str:
@@ -219,16 +301,18 @@ class Capture:
         return self._ca_path
 
     def environ(self) -> dict[str, str]:
-        """Variables that send curl, urllib, requests, httpx through this proxy.
+        """Variables that send curl, urllib, requests, httpx and boto3 through this proxy.
 
         Both spellings of the proxy variables are set because curl reads only the
         lowercase ``http_proxy``; ``NO_PROXY`` is emptied so no host, not even
-        localhost, escapes the capture. Each client finds the CA under its own name.
+        localhost, escapes the capture. Each client finds the CA under its own name
+        (botocore prefers ``AWS_CA_BUNDLE`` to the others).
         """
         proxy, ca = self.proxy_url, self.ca_path
         env = {name: proxy for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
         env |= {"NO_PROXY": "", "no_proxy": ""}
-        env |= {name: ca for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+        bundles = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AWS_CA_BUNDLE")
+        env |= {name: ca for name in bundles}
         if self.syslog is not None:
             env |= self.syslog.environ()
         return env
@@ -259,9 +343,12 @@ class Capture:
         """Forget requests and routes and restore defaults, keeping proxy and CA.
 
         This lets one running Capture serve a whole test session: the CA and port stay
-        valid, only what tests programmed and saw is cleared.
+        valid, only what tests programmed and saw is cleared (spooled bodies too).
         """
         with self._lock:
+            for request in self._requests:
+                if isinstance(request._body, SpooledBody):
+                    request._body.path.unlink(missing_ok=True)
             self._requests.clear()
             self._unmatched.clear()
             self.router.clear()
@@ -299,26 +386,41 @@ class Capture:
 
     # answering
 
-    def _running(self) -> _ProxyServer:
+    def _running(self) -> ProxyServer:
         if self._server is None:
             raise RuntimeError("the Capture is not started: use start() or a with block")
         return self._server
 
-    def _answer(
-        self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: bytes
-    ) -> CapturedRequest:
+    def _authorized(self, credentials: bytes | None) -> bool:
+        """The port lock: does a ``Proxy-Authorization`` value carry this run's secret?"""
+        if credentials is None:
+            return False
+        scheme, _, token = credentials.partition(b" ")
+        if scheme.lower() != b"basic":
+            return False
+        try:
+            user_password = base64.b64decode(token.strip(), validate=True)
+        except ValueError:
+            return False
+        expected = f"{PROXY_USER}:{self._secret}".encode()
+        return hmac.compare_digest(user_password, expected)
+
+    def _answer(self, exchange: Exchange) -> CapturedRequest:
         """Number, route and record one complete request (called by connection threads)."""
+        headers = [(n, v) for n, v in exchange.headers if n.lower() not in _PROXY_ONLY]
         with self._lock:
-            response, matched = self._route(method, url, headers, body)
+            response, matched = self._route(exchange, headers)
             captured = CapturedRequest(
                 index=len(self._requests),
                 time=datetime.now(UTC),
-                method=method,
-                url=url,
+                method=exchange.method,
+                url=exchange.url,
                 headers=[(_text(name), _text(value)) for name, value in headers],
-                body=body,
+                body=exchange.body,
                 response=response,
                 matched=matched,
+                trailers=[(_text(n), _text(v)) for n, v in exchange.trailers],
+                host_mismatch=exchange.host_mismatch,
             )
             self._requests.append(captured)
             if not matched and self.strict:
@@ -326,26 +428,62 @@ class Capture:
         return captured
 
     def _route(
-        self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: bytes
+        self, exchange: Exchange, headers: list[tuple[bytes, bytes]]
     ) -> tuple[CapturedResponse, bool]:
         """Resolve through the respx router; every failure becomes an error response."""
+        method, url, body = exchange.method, exchange.url, exchange.body
         try:
-            request = httpx.Request(method, url, headers=headers, content=body)
-        except Exception as error:  # an URL or header httpx cannot represent
-            return _error(400, f"hookdk capture: cannot route this request: {error}"), False
-        try:
-            resolved = self.router.resolve(request)
+            resolved = self._resolve(method, url, headers, body)
         except PassThrough:
             return _error(502, "hookdk capture: pass_through is impossible, nothing leaves"), True
+        except _Unroutable as error:  # an URL or header httpx cannot represent
+            return _error(400, f"hookdk capture: cannot route this request: {error}"), False
         except Exception as error:  # a route's side effect raised: the hook sees a 502
             return _error(502, f"hookdk capture: route side effect raised {error!r}"), True
         if resolved.route is None:
             if self.strict:
                 return _error(502, f"{NO_ROUTE}: {method} {url}"), False
-            json_type = [("Content-Type", "application/json")]
-            return CapturedResponse(self.default_status, json_type, b"{}"), False
+            return self._default_answer(exchange, headers), False
         assert isinstance(resolved.response, httpx.Response)
         return _from_httpx(resolved.response), True
+
+    def _resolve(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes | SpooledBody,
+    ) -> Any:
+        """A spooled body reaches the router as a stream, read only if a route needs it."""
+        content = body.chunks() if isinstance(body, SpooledBody) else body
+        try:
+            request = httpx.Request(method, url, headers=headers, content=content)
+        except Exception as error:
+            raise _Unroutable(error) from error
+        try:
+            return self.router.resolve(request)
+        except httpx.RequestNotRead:
+            assert isinstance(body, SpooledBody)
+            request = httpx.Request(method, url, headers=headers, content=body.read())
+            return self.router.resolve(request)
+
+    def _default_answer(
+        self, exchange: Exchange, headers: list[tuple[bytes, bytes]]
+    ) -> CapturedResponse:
+        """``default_status`` with ``{}``, or what an AWS SDK expects for its call."""
+        named = {_text(n).lower(): _text(v) for n, v in reversed(headers)}
+        body = exchange.body if isinstance(exchange.body, bytes) else b""
+        with contextlib.suppress(DecodeError):
+            body = decode(body, named.get("content-encoding"))
+        aws = aws_answers.answer(exchange.method, exchange.url, named, body, self.default_status)
+        if aws is not None:
+            return CapturedResponse(*aws)
+        json_type = [("Content-Type", "application/json")]
+        return CapturedResponse(self.default_status, json_type, b"{}")
+
+
+class _Unroutable(Exception):
+    """httpx cannot represent this request (its URL or a header)."""
 
 
 def _error(status: int, message: str) -> CapturedResponse:
@@ -355,7 +493,7 @@ def _error(status: int, message: str) -> CapturedResponse:
 
 
 def _from_httpx(response: httpx.Response) -> CapturedResponse:
-    """Keep a programmed response's end-to-end headers; h11 redoes the framing."""
+    """Keep a programmed response's end-to-end headers; the proxy redoes the framing."""
     headers = [
         (_text(name), _text(value))
         for name, value in response.headers.raw
@@ -367,301 +505,3 @@ def _from_httpx(response: httpx.Response) -> CapturedResponse:
 def _text(raw: bytes) -> str:
     """Header bytes as text: latin-1, the HTTP default, so every byte round-trips."""
     return raw.decode("latin-1")
-
-
-# --- TLS interception ------------------------------------------------------------------
-
-
-class _Certificates:
-    """Server-side TLS contexts, one per host, each with a leaf cert from the throwaway CA."""
-
-    def __init__(self, ca: trustme.CA) -> None:
-        self._ca = ca
-        self._lock = threading.Lock()
-        self._contexts: dict[str, ssl.SSLContext] = {}
-
-    def context_for(self, host: str) -> ssl.SSLContext:
-        host = host.lower()
-        with self._lock:
-            context = self._contexts.get(host)
-            if context is None:
-                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-                context.set_alpn_protocols(["http/1.1"])  # curl would otherwise try h2
-                self._ca.issue_cert(host).configure_cert(context)
-                context.sni_callback = self._follow_sni
-                self._contexts[host] = context
-        return context
-
-    def _follow_sni(self, tls: ssl.SSLObject, server_name: str | None, _: object) -> None:
-        """Present a certificate for the name the client asked for in SNI, if any."""
-        if server_name:
-            tls.context = self.context_for(server_name)
-
-
-# --- the proxy server ------------------------------------------------------------------
-
-
-#: Number, route and record one request: (method, url, raw headers, body) -> record.
-Answer = Callable[[str, str, list[tuple[bytes, bytes]], bytes], CapturedRequest]
-
-
-class _ProxyServer:
-    """Accepts connections on 127.0.0.1 and serves each one in its own thread."""
-
-    def __init__(self, answer: Answer, certificates: _Certificates, timeout: float) -> None:
-        self.answer = answer
-        self.certificates = certificates
-        self.timeout = timeout
-        self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
-        self._listener.settimeout(1.0)  # accept() follows select(), so it never waits long
-        self.port: int = self._listener.getsockname()[1]
-        self._closing = threading.Event()
-        self.lock = threading.Lock()  # guards connections and their busy flags together
-        self._connections: set[_Connection] = set()
-        self._thread = threading.Thread(
-            target=self._accept_loop, name="hookdk-capture", daemon=True
-        )
-        self._thread.start()
-
-    def _accept_loop(self) -> None:
-        while True:
-            try:
-                ready, _, _ = select.select([self._listener], [], [], 1.0)
-            except (OSError, ValueError):
-                return
-            if not ready:
-                if self._closing.is_set():  # close()'s wake-up call could not connect
-                    return
-                continue
-            # Accept and register under the lock is_quiet() looks under, so a connection is
-            # always seen: still waiting on the listener, or registered.
-            with self.lock:
-                try:
-                    sock, _ = self._listener.accept()
-                except OSError:
-                    return
-                if self._closing.is_set():  # the wake-up call from close()
-                    sock.close()
-                    return
-                sock.settimeout(self.timeout)
-                connection = _Connection(sock, self)
-                self._connections.add(connection)
-            connection.thread.start()
-
-    def forget(self, connection: _Connection) -> None:
-        with self.lock:
-            self._connections.discard(connection)
-
-    def is_quiet(self) -> bool:
-        """No request in flight: none half-read, none waiting to be accepted or read."""
-        with self.lock:
-            if any(connection.busy for connection in self._connections):
-                return False
-            waiting = [connection.sock for connection in self._connections]
-            try:
-                readable, _, _ = select.select([self._listener, *waiting], [], [], 0)
-            except (OSError, ValueError):  # a socket closed while we looked: look again
-                return False
-        return not readable
-
-    def close(self) -> None:
-        self._closing.set()
-        with contextlib.suppress(OSError):
-            socket.create_connection(("127.0.0.1", self.port), timeout=1.0).close()
-        self._thread.join()
-        self._listener.close()
-        with self.lock:
-            connections = list(self._connections)
-        for connection in connections:
-            connection.abort()
-        for connection in connections:
-            connection.thread.join(timeout=1.0)
-
-
-class _Connection:
-    """One client connection: HTTP requests, possibly inside a CONNECT tunnel made TLS."""
-
-    def __init__(self, sock: socket.socket, server: _ProxyServer) -> None:
-        self.sock = sock
-        self.server = server
-        self.busy = True  # from accept until we wait for a request with nothing received
-        self.thread = threading.Thread(target=self.serve, name="hookdk-capture-conn", daemon=True)
-
-    def serve(self) -> None:
-        try:
-            self._serve_http(tunnel=None)
-        except Exception as error:  # a broken client loses its own connection, nothing more
-            _log.debug("hookdk capture: closing a connection: %r", error)
-        finally:
-            self.busy = False
-            self.sock.close()
-            self.server.forget(self)
-
-    def abort(self) -> None:
-        """Wake the thread blocked on this socket (bypassing SSLSocket's own shutdown)."""
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
-
-    def _serve_http(self, tunnel: str | None) -> None:
-        """Answer requests until the client closes; ``tunnel`` is the CONNECT authority."""
-        conn = h11.Connection(h11.SERVER)
-        while True:
-            try:
-                request = self._read_request(conn)
-                if request is None:
-                    return
-                body = self._read_body(conn)
-            except h11.RemoteProtocolError as error:
-                self._refuse(conn, error.error_status_hint, str(error))
-                return
-            if request.method == b"CONNECT":
-                self._open_tunnel(conn, request, inside=tunnel)
-                return
-            self._respond(conn, request, body, tunnel)
-            if h11.MUST_CLOSE in (conn.our_state, conn.their_state):
-                return
-            conn.start_next_cycle()
-
-    def _read_request(self, conn: h11.Connection) -> h11.Request | None:
-        received_any = False
-        while True:
-            event = conn.next_event()
-            if isinstance(event, h11.Request):
-                return event
-            if isinstance(event, h11.ConnectionClosed):
-                return None
-            # NEED_DATA: if nothing of this request has come yet, the connection is idle.
-            self.busy = received_any or _has_buffered_tls(self.sock)
-            data = self.sock.recv(65536) if self.busy else self._receive_while_idle()
-            self.busy = received_any = True
-            conn.receive_data(data)
-
-    def _receive_while_idle(self) -> bytes:
-        """The first bytes of a request, taken off the socket under the lock is_quiet() looks
-        under, in the same step as marking the connection busy: the bytes are always seen,
-        on the socket or counted, so wait_idle() cannot miss a request that just began."""
-        while True:
-            readable, _, _ = select.select([self.sock], [], [], self.server.timeout)
-            if not readable:
-                raise TimeoutError("idle client")
-            with self.server.lock:
-                self.sock.setblocking(False)
-                try:
-                    data = self.sock.recv(65536)
-                except (BlockingIOError, ssl.SSLWantReadError):
-                    # part of a TLS record arrived (now inside OpenSSL): a request began
-                    self.busy = True
-                    continue
-                finally:
-                    self.sock.settimeout(self.server.timeout)
-                self.busy = True
-                return data
-
-    def _read_body(self, conn: h11.Connection) -> bytes:
-        if conn.they_are_waiting_for_100_continue:
-            self._send(
-                conn, h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
-            )
-        chunks = []
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                conn.receive_data(self.sock.recv(65536))
-            elif isinstance(event, h11.Data):
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage):
-                return b"".join(chunks)
-
-    def _respond(
-        self, conn: h11.Connection, request: h11.Request, body: bytes, tunnel: str | None
-    ) -> None:
-        url = _request_url(request, tunnel)
-        headers = list(request.headers.raw_items())
-        captured = self.server.answer(request.method.decode("latin-1"), url, headers, body)
-        response = captured.response
-        has_body = request.method != b"HEAD" and response.status not in _NO_BODY_STATUSES
-        head = [
-            (name.encode("latin-1"), value.encode("latin-1")) for name, value in response.headers
-        ]
-        if response.status not in _NO_BODY_STATUSES:
-            head.append((b"Content-Length", str(len(response.body)).encode()))
-        self._send(
-            conn,
-            h11.Response(
-                status_code=response.status, headers=head, reason=_reason(response.status)
-            ),
-        )
-        if has_body and response.body:
-            self._send(conn, h11.Data(data=response.body))
-        self._send(conn, h11.EndOfMessage())
-        self.busy = False
-
-    def _open_tunnel(self, conn: h11.Connection, request: h11.Request, inside: str | None) -> None:
-        """Answer CONNECT with 200, then speak TLS as the requested host."""
-        if inside is not None:
-            self._refuse(conn, 405, "hookdk capture: CONNECT inside a tunnel is not supported")
-            return
-        authority = request.target.decode("latin-1")
-        established = h11.Response(status_code=200, headers=[], reason=b"Connection established")
-        self._send(conn, established)
-        early_bytes, closed = conn.trailing_data
-        if early_bytes or closed:
-            return
-        context = self.server.certificates.context_for(_host_of(authority))
-        self.sock = context.wrap_socket(self.sock, server_side=True, do_handshake_on_connect=False)
-        self.sock.do_handshake()
-        self._serve_http(tunnel=authority)
-
-    def _refuse(self, conn: h11.Connection, status: int, message: str) -> None:
-        """Best effort: tell a malformed client why, then the caller closes."""
-        body = message.encode()
-        headers = [(b"Content-Type", b"text/plain"), (b"Content-Length", str(len(body)).encode())]
-        try:
-            self._send(conn, h11.Response(status_code=status, headers=headers))
-            self._send(conn, h11.Data(data=body))
-            self._send(conn, h11.EndOfMessage())
-        except h11.LocalProtocolError:
-            pass  # too late in the exchange for any response
-
-    def _send(self, conn: h11.Connection, event: Any) -> None:
-        data = conn.send(event)
-        if data:
-            self.sock.sendall(data)
-
-
-def _request_url(request: h11.Request, tunnel: str | None) -> str:
-    """The full URL the client asked for, whichever request-target form it used."""
-    target = request.target.decode("latin-1")
-    if _ABSOLUTE_URL.match(target):
-        return target
-    scheme = "http" if tunnel is None else "https"
-    host = next((v for k, v in request.headers if k == b"host"), None)
-    authority = host.decode("latin-1") if host else (tunnel or "localhost")
-    return f"{scheme}://{_without_default_port(authority, scheme)}{target}"
-
-
-def _without_default_port(authority: str, scheme: str) -> str:
-    host, sep, port = authority.rpartition(":")
-    if sep and "]" not in port and port == _DEFAULT_PORTS[scheme]:
-        return host
-    return authority
-
-
-def _host_of(authority: str) -> str:
-    """``host`` of ``host:port``, ``[v6]:port`` or a bare host, brackets removed."""
-    if authority.startswith("["):
-        return authority[1 : authority.index("]")]
-    host, sep, port = authority.rpartition(":")
-    return host if sep and port.isdigit() else authority
-
-
-def _has_buffered_tls(sock: socket.socket) -> bool:
-    """Decrypted bytes OpenSSL already holds, which ``select`` cannot see."""
-    return isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
-
-
-def _reason(status: int) -> bytes:
-    try:
-        return HTTPStatus(status).phrase.encode()
-    except ValueError:
-        return b""

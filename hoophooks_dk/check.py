@@ -19,7 +19,7 @@ import difflib
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -134,12 +134,16 @@ def check(
     static: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
     python: str = "python3",
+    env: Mapping[str, str] | None = None,
+    settings_source: str | None = None,
 ) -> list[Finding]:
     """Every finding for the runbooks repository at ``repo``, sorted by file and line.
 
     ``ref`` checks the files at that git revision instead of the working tree; ``branch``
     is the branch configured in Hoop (default: master, else main); ``static`` skips
-    running the hooks. Raises ``HookdkError`` for a missing ``repo`` or a bad ``ref``.
+    running the hooks; ``env`` holds settings added to the hooks' environment, and
+    ``settings_source`` names the repo's settings file in fixes. Raises ``HookdkError`` for
+    a missing ``repo`` or a bad ``ref``.
     """
     repo = Path(repo).resolve()
     if not repo.is_dir():
@@ -162,7 +166,7 @@ def check(
                 runnable.append(hook.event)
     findings += check_git(repo, ref, branch)
     if not static and loads and runnable:
-        findings += check_dynamic(repo, ref, runnable, timeout, python)
+        findings += check_dynamic(repo, ref, runnable, timeout, python, env, settings_source)
     return sorted(findings, key=_order)
 
 
@@ -1195,7 +1199,13 @@ def _blob_bytes(commit: git.Commit, path: str) -> bytes | None:
 
 
 def check_dynamic(
-    repo: Path, ref: str | None, events: list[str], timeout: float, python: str
+    repo: Path,
+    ref: str | None,
+    events: list[str],
+    timeout: float,
+    python: str,
+    env: Mapping[str, str] | None = None,
+    settings_source: str | None = None,
 ) -> list[Finding]:
     """Fire each present hook once, as Hoop would, with the capture standing in for the
     SIEM: every request is answered locally, none leaves the machine."""
@@ -1209,7 +1219,12 @@ def check_dynamic(
     with Capture(syslog=True) as capture:  # syslog hooks find it through HOOKDK_SYSLOG_*
         answer_token_requests(capture.router)  # a hook that asks for a token gets one
         emulator = Emulator(
-            repo, ref=ref, timeout=timeout, runner=SubprocessRunner(python), capture=capture
+            repo,
+            ref=ref,
+            timeout=timeout,
+            runner=SubprocessRunner(python),
+            capture=capture,
+            extra_env=dict(env or {}),
         )
         hooks = read_hooks(repo, ref)
         for event in events:
@@ -1220,7 +1235,19 @@ def check_dynamic(
                 found.append(too_large_finding(hook, detail=str(error)))
                 continue
             found += [f for rule in DYNAMIC_RULES for f in rule(result, hook)]
-    return found
+    return [_name_missing_setting(f, settings_source) for f in found]
+
+
+def _name_missing_setting(f: Finding, settings_source: str | None) -> Finding:
+    """HK501 for a hook that stopped on a missing setting: the fix is to give it."""
+    if f.rule != "HK501":
+        return f
+    from .hints import missing_setting
+
+    hint = missing_setting(f.message, settings_source)
+    if hint is None:
+        return f
+    return Finding(f.rule, f.severity, f.message, hint.fix, f.file, f.line)
 
 
 def crashes(result: FireResult, hook: HookFile) -> list[Finding]:
@@ -1297,23 +1324,25 @@ def _leak_findings(rule: str, result: FireResult, hook: HookFile, wanted) -> lis
     from . import payload as payloads
     from .leaks import find_leaks
 
-    sent = [*(result.requests or []), *(result.syslog or [])]
-    leaks = find_leaks(sent, payloads.canaries(result.payload))
+    leaks = find_leaks(result.sent, payloads.canaries(result.payload))
     by_label: dict[str, list] = {}
     for leak in leaks:
         if wanted(leak.label):
             by_label.setdefault(leak.label, []).append(leak)
     found = []
+    line = _sending_line(result, hook) if by_label else None
     for label, group in by_label.items():
         first = group[0]
         more = f" (and {len(group) - 1} more place(s))" if len(group) > 1 else ""
+        what = "its own source (input_file)" if label == "input_file" else f"payload {label}"
         found.append(
             finding(
                 rule,
-                f"{result.event} sends payload {label} ({first.form}) in the {first.where} of "
+                f"{result.event} sends {what} ({first.form}) in the {first.where} of "
                 f"{_sent_as(first.request)}{more}",
                 "forward only the fields the SIEM needs; drop connection_envs and input_file",
                 file=hook.path,
+                line=line,
             )
         )
     return found
@@ -1324,6 +1353,42 @@ def _sent_as(sent) -> str:
     if hasattr(sent, "method"):
         return f"{sent.method} {sent.url}"
     return f"syslog message #{sent.index} ({sent.transport})"
+
+
+# Calls that send a request: urllib, http.client, requests, httpx, sockets, or a curl/wget
+# process. The first one in the script is where a leak most likely leaves.
+_SENDERS = {"urlopen", "post", "put", "patch", "request", "send", "sendall", "stream"}
+_PROCESS_CALLS = {"run", "Popen", "call", "check_call", "check_output", "system"}
+_HTTP_TOOLS = {"curl", "wget"}
+
+
+def _sending_line(result: FireResult, hook: HookFile) -> int | None:
+    """The source line of the script's first call that sends a request, if one is found."""
+    rendered = str(result.payload.get("input_file", "")).encode("utf-8", "surrogateescape")
+    try:
+        tree = ast.parse(rendered or hook.source, "<stdin>")
+    except (SyntaxError, ValueError):
+        return None
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else _dotted(func)
+        if name in _SENDERS or (name in _PROCESS_CALLS and _runs_http_tool(node)):
+            lines.append(node.lineno)
+    if not lines:
+        return None
+    return Script(hook, rendered or hook.source, frozenset()).line(min(lines))
+
+
+def _runs_http_tool(call: ast.Call) -> bool:
+    return any(
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.split(" ", 1)[0] in _HTTP_TOOLS
+        for node in ast.walk(call)
+    )
 
 
 _TRACEBACK = b"Traceback (most recent call last):"

@@ -17,6 +17,15 @@ from typing import Any
 
 import click
 
+from .cli_report import (
+    echo_hints,
+    echo_leaks,
+    fail_json,
+    leak_fails,
+    result_dict,
+    result_hints,
+    wants_json,
+)
 from .errors import HookdkError
 
 EVENT = click.Choice(["session-open", "session-close"])
@@ -57,31 +66,71 @@ def repo_option(function):
     )(function)
 
 
+def settings_options(function):
+    """``--env``, ``--env-file`` and ``--python``: what the hooks run with (every command
+    that runs hooks, ``check`` included)."""
+    options = [
+        click.option(
+            "--env",
+            "env",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="A setting for the hooks' environment (repeatable; over the settings file).",
+        ),
+        click.option(
+            "--env-file",
+            metavar="FILE",
+            help="Settings from a .env file (KEY=VALUE lines; over the settings file).",
+        ),
+        click.option(
+            "--python",
+            metavar="PYTHON",
+            help="Interpreter [default: python in the settings file, else python3, as the agent].",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
 def run_options(runner: str = "subprocess"):
     """The options every command that runs hooks takes; ``runner`` is its default runner."""
     options = [
-        click.option("--capture", is_flag=True, help="Capture the hook's HTTP(S) requests."),
+        click.option(
+            "--live",
+            is_flag=True,
+            help="Let the hooks reach the real network (by default a local capture answers).",
+        ),
+        click.option(
+            "--capture",
+            is_flag=True,
+            help="Capture the hook's HTTP(S) requests: the default; kept for old scripts.",
+        ),
         click.option(
             "--respond",
-            type=click.IntRange(100, 599),
-            help="Status the capture answers with [default: 200] (implies --capture).",
+            multiple=True,
+            metavar="[[METHOD ]URL-GLOB=]STATUS",
+            help="How the capture answers: a status for every request [default: 200], or "
+            "one for matching requests, e.g. 'POST https://siem.example.com/*=503' (repeatable).",
+        ),
+        click.option(
+            "--allow-leaks",
+            is_flag=True,
+            help="Exit 0 even when a hook sends payload secrets out (they are still listed).",
         ),
         click.option(
             "--syslog/--no-syslog",
             default=True,
             show_default=True,
             help="With the capture, also receive syslog (UDP, TCP, TLS) at the "
-            "HOOKDK_SYSLOG_* address.",
+            "HOOKDK_SYSLOG_* address (not reachable from --sandbox).",
         ),
         click.option("--ref", help="Read the hooks from this git revision, as Hoop does."),
         click.option(
             "--timeout",
             type=click.FloatRange(min=0, min_open=True),
-            default=15.0,
-            show_default=True,
-            help="Seconds before -2.",
+            help="Seconds before -2 [default: timeout in the settings file, else 15].",
         ),
-        click.option("--python", default="python3", show_default=True, help="Interpreter."),
         click.option(
             "--runner",
             type=click.Choice(["subprocess", "fast", "auto"]),
@@ -90,44 +139,93 @@ def run_options(runner: str = "subprocess"):
             help="subprocess: one python3 per event, as the agent; fast: a warm fork server.",
         ),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+        click.option(
+            "--sandbox",
+            is_flag=True,
+            help="Linux: run hooks in a network namespace where only the capture answers "
+            "(implies --capture and the subprocess runner).",
+        ),
     ]
 
     def decorate(function):
         for option in reversed(options):
             function = option(function)
-        return repo_option(function)
+        return repo_option(settings_options(function))
 
     return decorate
 
 
-@contextmanager
-def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
-    """The Emulator the run options describe, its runner and capture running meanwhile."""
-    from .emulator import Emulator
+def repo_root(repo: Path | None) -> Path:
+    """``--repo``, or the current directory's git root."""
     from .hooks import find_repo_root
 
-    repo = options["repo"]
     root = repo.resolve() if repo else find_repo_root()
     if repo and not root.is_dir():
         raise HookdkError(f"--repo {repo}: no such directory")
-    runner = make_runner(options["runner"], options["python"])
-    emulator = Emulator(root, ref=options["ref"], timeout=options["timeout"], runner=runner)
-    try:
-        if capturing(options):
-            from .capture import Capture
+    return root
 
-            status = options["respond"] or 200
-            with Capture(default_status=status, syslog=options["syslog"]) as capture:
-                emulator.capture = capture
-                yield emulator
-        else:
+
+def run_settings(root: Path, options: dict[str, Any]):
+    """The command line over the repo's settings file (``settings.RunSettings``)."""
+    from .settings import resolve
+
+    return resolve(
+        root,
+        python=options["python"],
+        timeout=options.get("timeout"),
+        env=options["env"],
+        env_file=options["env_file"],
+        respond=options.get("respond", ()),
+        env_mode=options.get("env_mode"),
+    )
+
+
+@contextmanager
+def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
+    """The Emulator the run options describe, its runner and capture running meanwhile.
+
+    Nothing leaves the machine unless ``--live``: a local capture answers every request.
+    """
+    from .emulator import Emulator
+
+    if options["live"] and (options["capture"] or options["respond"] or options.get("sandbox")):
+        flag = next(f"--{name}" for name in ("capture", "respond", "sandbox") if options.get(name))
+        raise HookdkError(
+            f"--live and {flag} contradict each other: with --live nothing is captured"
+        )
+    root = repo_root(options["repo"])
+    settings = run_settings(root, options)
+    runner = make_runner(options["runner"], settings.python)
+    emulator = Emulator(
+        root, ref=options["ref"], timeout=settings.timeout, runner=runner, extra_env=settings.env
+    )
+    # settings.env_mode ("inherit" | "clean", from env_mode in the settings file) goes to
+    # the emulator's environment mode where the emulator has one (--env-mode).
+    if settings.env_mode is not None and hasattr(emulator, "env_mode"):
+        emulator.env_mode = settings.env_mode
+    options["settings"] = settings
+    try:
+        if options["live"]:
             yield emulator
+        else:
+            from .capture import Capture
+            from .settings import apply_routes
+
+            syslog = options.get("syslog", True)
+            with Capture(default_status=settings.default_status, syslog=syslog) as capture:
+                apply_routes(capture, settings.routes)
+                emulator.capture = capture
+                if options.get("sandbox"):
+                    from .sandbox import sandboxed_runner
+
+                    emulator.runner = sandboxed_runner(settings.python, capture)
+                yield emulator
     finally:
         runner.close()
 
 
 def capturing(options: dict[str, Any]) -> bool:
-    return options["capture"] or options["respond"] is not None
+    return not options["live"]
 
 
 def make_runner(kind: str, python: str):
@@ -176,11 +274,12 @@ def fire(event, payload_file, sets, as_json, **options) -> None:
     label = "standard input" if payload_file == "-" else (payload_file or "payload")
     with emulator_from(options) as emulator:
         result = emulator.fire(event, base, parse_overrides(sets), source=label)
+    hints = result_hints(result, emulator, options)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(result_dict(result, hints), ensure_ascii=False, indent=2))
     else:
-        echo_result(result, emulator.capture is not None)
-    sys.exit(0 if result.ok else 1)
+        echo_result(result, emulator.capture is not None, hints, options["allow_leaks"])
+    sys.exit(0 if result.ok and not leak_fails([result], options) else 1)
 
 
 @cli.command()
@@ -200,12 +299,15 @@ def session(review, reviewers, exit_code, output, as_json, **options) -> None:
         results = emulator.session(
             review=review, reviewers=groups, exit_code=exit_code, output=output
         )
+    hints = [result_hints(result, emulator, options) for result in results]
     if as_json:
-        click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
+        shown = [result_dict(r, h) for r, h in zip(results, hints, strict=True)]
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
-        for result in results:
-            echo_result(result, emulator.capture is not None)
-    sys.exit(0 if all(r.ok for r in results) else 1)
+        for result, hint in zip(results, hints, strict=True):
+            echo_result(result, emulator.capture is not None, hint, options["allow_leaks"])
+    failed = not all(r.ok for r in results) or leak_fails(results, options)
+    sys.exit(1 if failed else 0)
 
 
 @cli.command()
@@ -259,11 +361,13 @@ def schema(show_path) -> None:
     click.echo(str(schema_path()) if show_path else read_schema_text(), nl=show_path)
 
 
-def echo_result(result, captured: bool = False) -> None:
+def echo_result(result, captured: bool = False, hints=(), allow_leaks: bool = False) -> None:
     for warning in result.warnings:
         click.echo(f"hookdk: warning: {warning}", err=True)
     if result.timed_out:
         status = click.style("TIMED OUT", fg="red", bold=True)
+    elif result.leaks and not allow_leaks:
+        status = click.style("LEAKED", fg="red", bold=True)
     elif result.exit_code == 0:
         status = click.style("ok", fg="green", bold=True)
     else:
@@ -283,8 +387,15 @@ def echo_result(result, captured: bool = False) -> None:
         click.echo("  output: (none)")
     if captured:
         echo_requests(result.requests)
-    if result.syslog is not None:
-        echo_syslog(result.syslog)
+        if result.syslog is not None:
+            echo_syslog(result.syslog)
+    else:
+        live = click.style("LIVE", fg="yellow", bold=True)
+        click.echo(
+            f"  network: {live}: the hook reached the real network (--live); nothing captured"
+        )
+    echo_leaks(result.leaks, allow_leaks)
+    echo_hints(hints)
 
 
 def echo_requests(requests) -> None:
@@ -292,7 +403,7 @@ def echo_requests(requests) -> None:
     if not requests:
         click.echo("  sent: no HTTP requests")
         return
-    click.echo(f"  sent: {len(requests)} request(s)")
+    click.echo(f"  sent: {len(requests)} request(s), answered by the local capture (none left)")
     click.echo(f"    {'#':>3}  {'METHOD':<7} {'STATUS':>6} {'BYTES':>7}  URL")
     for request in requests:
         click.echo(
@@ -302,11 +413,11 @@ def echo_requests(requests) -> None:
 
 
 def echo_syslog(messages) -> None:
-    """The syslog messages the hook sent, one line each, beside its HTTP requests."""
+    """The syslog messages the hook sent, one line each, after its HTTP requests."""
     if not messages:
         click.echo("  syslog: no messages")
         return
-    click.echo(f"  syslog: {len(messages)} message(s)")
+    click.echo(f"  syslog: {len(messages)} message(s), received by the local capture")
     click.echo(f"    {'#':>3}  {'VIA':<4} {'FORMAT':<13} {'BYTES':>7}  MESSAGE")
     for message in messages:
         shown = message.error if message.malformed else message.message
@@ -321,22 +432,44 @@ def echo_syslog(messages) -> None:
 
 
 def main() -> None:
-    """Entry point: user errors become one line on stderr and exit 2, never a traceback."""
+    """Entry point: user errors become one line on stderr and exit 2, never a traceback.
+
+    With ``--json`` (or ``check --format json``) every error is a JSON object on stdout
+    instead, ``{"error": ..., "exit_code": ...}``, so a machine reading stdout always gets
+    JSON. SIGTERM and SIGHUP unwind as Ctrl-C does, so hooks and temporary files go too.
+    """
+    from . import interrupts
     from .render import HooksNotLoaded
 
     try:
-        cli.main(standalone_mode=False)
+        with interrupts.sigterm_interrupts():
+            # prog_name: usage lines and the completion variable (_HOOKDK_COMPLETE) say
+            # hookdk however it was started (the console script, or python -m hoophooks_dk).
+            cli.main(standalone_mode=False, prog_name="hookdk")
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:
+        if wants_json():
+            fail_json(error.format_message(), error.exit_code)
         error.show()
         sys.exit(error.exit_code)
     except click.Abort:
+        if wants_json():
+            fail_json("aborted", 1)
         click.echo("Aborted.", err=True)
-        sys.exit(1)
+        sys.exit(128 + interrupts.received if interrupts.received else 1)
     except HooksNotLoaded as error:
+        from .hints import load_failure_hint
+
+        hint = load_failure_hint(error)
+        if wants_json():
+            fail_json(str(error), 1, hints=[hint.to_dict()] if hint else [])
         click.echo(f"hookdk: {error}", err=True)
+        if hint is not None:
+            click.echo(f"hookdk: hint: {hint}", err=True)
         sys.exit(1)
     except HookdkError as error:
+        if wants_json():
+            fail_json(str(error), 2)
         click.echo(f"hookdk: error: {error}", err=True)
         sys.exit(2)

@@ -7,13 +7,13 @@ does not pay for importing ast, difflib and GitPython.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 
 import click
 
-from .cli import repo_option
-from .runner import DEFAULT_TIMEOUT
+from .cli import repo_option, repo_root, run_settings, settings_options
 
 
 @click.command("check")
@@ -33,40 +33,67 @@ from .runner import DEFAULT_TIMEOUT
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    help="Seconds each hook may run in the dynamic check (Hoop waits 15).",
+    help="Seconds each hook may run in the dynamic check "
+    "[default: timeout in the settings file, else 15, as Hoop waits].",
 )
-def check_command(repo, ref, branch, output_format, strict, static, timeout) -> None:
+@settings_options
+def check_command(repo, ref, branch, output_format, strict, static, timeout, **options) -> None:
     """Find what Hoop would silently drop: names, template, Python, git, a real run.
 
+    The hooks run against a local capture (nothing leaves the machine), with your
+    environment plus the settings given (--env, --env-file, the repo's settings file).
     Exit status: 0 clean (or only warnings/info), 1 errors (or warnings, with --strict),
     2 bad usage.
     """
     from .check import check, exit_code
-    from .hooks import find_repo_root
 
     # check() says "no such directory" for a --repo that is not there: one place for it.
-    root = repo.resolve() if repo is not None else find_repo_root()
-    findings = check(root, ref=ref, branch=branch, static=static, timeout=timeout)
+    root = repo.resolve() if repo is not None else repo_root(None)
+    settings = run_settings(root, options | {"timeout": timeout}) if root.is_dir() else None
+    findings = check(
+        root,
+        ref=ref,
+        branch=branch,
+        static=static,
+        timeout=settings.timeout if settings else 15.0,
+        python=settings.python if settings else "python3",
+        env=settings.env if settings else None,
+        settings_source=settings.source if settings else None,
+    )
     if output_format == "json":
         click.echo(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))
     else:
-        for line in format_text(findings, static):
-            click.echo(line)
+        colour = False if os.environ.get("NO_COLOR") else None  # None: click asks the TTY
+        for line in format_text(findings, static, styled=True):
+            click.echo(line, color=colour)
     sys.exit(exit_code(findings, strict))
 
 
-def format_text(findings, static: bool = False) -> list[str]:
-    """One line per finding, ``file:line: RULE severity: message (fix: ...)``, and a summary."""
+SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def format_text(findings, static: bool = False, styled: bool = False) -> list[str]:
+    """One line per finding, ``file:line: RULE severity: message (fix: ...)``, and a summary.
+
+    ``styled`` colours the severities and the fix (click strips the colour again when
+    the output is not a terminal)."""
+
+    def paint(text: str, **style) -> str:
+        return click.style(text, **style) if styled else text
+
     lines = []
     for f in findings:
         where = f"{f.file}:{f.line}: " if f.line else f"{f.file}: " if f.file else ""
-        lines.append(f"{where}{f.rule} {f.severity}: {f.message} (fix: {f.fix})")
+        severity = paint(f"{f.rule} {f.severity}", fg=SEVERITY_COLOURS[f.severity], bold=True)
+        fix = paint(f"(fix: {f.fix})", fg="green")
+        lines.append(f"{paint(where, bold=True)}{severity}: {f.message} {fix}")
     from .check import SEVERITIES
 
     counts = Counter(f.severity for f in findings)
-    parts = [_plural(counts[severity], severity) for severity in SEVERITIES]
+    parts = [
+        paint(_plural(counts[s], s), fg=SEVERITY_COLOURS[s]) if counts[s] else _plural(0, s)
+        for s in SEVERITIES
+    ]
     ran = " (static: hooks not run)" if static else ""
     lines.append(f"hookdk check: {', '.join(parts)}{ran}")
     return lines

@@ -14,12 +14,14 @@ import json
 import os
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import click
 
 from .cli import EVENT, capturing, echo_result, emulator_from, run_options
+from .cli_report import result_dict, result_hints
 from .errors import HookdkError
 
 
@@ -37,22 +39,76 @@ from .errors import HookdkError
 def fuzz_command(event, examples, seed, as_json, **options) -> None:
     """Fire generated payloads at EVENT's hook; on a failure, keep the smallest one.
 
-    A failure is a non-zero exit code, a timeout, or a Python traceback in the output.
-    The smallest failing payload is saved to hookdk-failing-EVENT-<hash>.json in the
+    A failure is a non-zero exit code, a timeout, a Python traceback in the output, or
+    (unless --allow-leaks) a payload secret in a captured request. The smallest failing payload is saved to hookdk-failing-EVENT-<hash>.json in the
     current directory, for `hookdk fire EVENT --payload FILE` to replay. Exits 1 on a
     failure, 0 when every payload passed.
     """
     from .fuzz import fuzz
 
     _keep_hypothesis_out_of_cwd()
+    shown = Progress(examples, enabled=not as_json and _is_terminal(sys.stderr))
+    started = time.perf_counter()
     with emulator_from(options) as emulator:
-        report = fuzz(emulator, event, examples=examples, seed=seed)
+        try:
+            report = fuzz(
+                emulator,
+                event,
+                examples=examples,
+                seed=seed,
+                allow_leaks=options["allow_leaks"],
+                progress=shown.update,
+            )
+        finally:
+            shown.clear()
+        hints = result_hints(report.failure.result, emulator, options) if report.failure else []
+    elapsed = time.perf_counter() - started
     saved = save_failing_payload(report.failure.payload, event) if report.failure else None
     if as_json:
-        click.echo(json.dumps(_report_dict(report, saved), ensure_ascii=False, indent=2))
+        shown_report = _report_dict(report, saved, hints) | {"seconds": round(elapsed, 3)}
+        click.echo(json.dumps(shown_report, ensure_ascii=False, indent=2))
     else:
-        _echo_report(report, saved, options)
+        _echo_report(report, saved, options, hints)
+        click.echo(f"{report.tried} payloads in {elapsed:.1f} s ({_rate(report.tried, elapsed)})")
     sys.exit(0 if report.ok else 1)
+
+
+class Progress:
+    """One line on stderr, rewritten in place: payloads fired, failures so far, elapsed.
+    Only on a terminal: a log or a pipe gets the final summary alone."""
+
+    def __init__(self, examples: int, enabled: bool) -> None:
+        self.examples = examples
+        self.enabled = enabled
+        self.started = time.perf_counter()
+        self.shown = False
+
+    def update(self, tried: int, failures: int) -> None:
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.started
+        phase = "shrinking" if failures else "fuzzing"
+        line = (
+            f"hookdk fuzz: {phase}: {tried} payloads ({self.examples} to try), "
+            f"{failures} failing, {elapsed:.1f} s"
+        )
+        click.echo(f"\r\x1b[2K{line}", nl=False, err=True)
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            click.echo("\r\x1b[2K", nl=False, err=True)
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _rate(tried: int, seconds: float) -> str:
+    return f"{tried / seconds:.1f} payloads/s" if seconds > 0 else "n/a payloads/s"
 
 
 def _keep_hypothesis_out_of_cwd() -> None:
@@ -93,7 +149,7 @@ def save_failing_payload(payload: dict[str, Any], event: str, folder: Path | Non
     raise HookdkError(f"cannot write the failing payload: {stem}-*.json are all taken")
 
 
-def _report_dict(report, saved: Path | None) -> dict[str, Any]:
+def _report_dict(report, saved: Path | None, hints=()) -> dict[str, Any]:
     from .fuzz import replayable
 
     result: dict[str, Any] = {
@@ -108,12 +164,12 @@ def _report_dict(report, saved: Path | None) -> dict[str, Any]:
             "reason": report.failure.reason,
             "payload": replayable(report.failure.payload),
             "file": str(saved),
-            "result": report.failure.result.to_dict(),
+            "result": result_dict(report.failure.result, list(hints)),
         }
     return result
 
 
-def _echo_report(report, saved: Path | None, options: dict[str, Any]) -> None:
+def _echo_report(report, saved: Path | None, options: dict[str, Any], hints=()) -> None:
     from .fuzz import abbreviated, replayable
 
     if report.failure is None:
@@ -125,7 +181,7 @@ def _echo_report(report, saved: Path | None, options: dict[str, Any]) -> None:
     click.echo(f"{failed} {report.event} hook: {failure.reason}")
     click.echo(f"  after {report.tried} payloads (seed {report.seed})")
     click.echo("\nThe hook, on the smallest failing payload:")
-    echo_result(failure.result, capturing(options))
+    echo_result(failure.result, capturing(options), hints, options["allow_leaks"])
     click.echo("\nSmallest failing payload:")
     # ASCII with \u escapes: an invisible or control character still shows in a terminal.
     shown = json.dumps(abbreviated(replayable(failure.payload)), indent=2)
@@ -136,13 +192,16 @@ def _echo_report(report, saved: Path | None, options: dict[str, Any]) -> None:
 
 def _replay_command(event: str, saved: Path | None, options: dict[str, Any]) -> str:
     words = ["hookdk", "fire", event, "--payload", saved.name if saved else "FILE"]
-    for flag in ("repo", "ref", "python"):
-        if options[flag] is not None and not (flag == "python" and options[flag] == "python3"):
-            words += [f"--{flag}", str(options[flag])]
-    if options["timeout"] != 15.0:
+    for flag in ("repo", "ref", "python", "env_file"):
+        if options[flag] is not None:
+            words += [f"--{flag.replace('_', '-')}", str(options[flag])]
+    if options["timeout"] is not None:
         words += ["--timeout", f"{options['timeout']:g}"]
-    if options["respond"] is not None:
-        words += ["--respond", str(options["respond"])]
-    elif options["capture"]:
-        words.append("--capture")
+    for setting in options["env"]:
+        words += ["--env", setting]
+    for answer in options["respond"]:
+        words += ["--respond", answer]
+    for flag in ("live", "allow_leaks"):
+        if options[flag]:
+            words.append(f"--{flag.replace('_', '-')}")
     return shlex.join(words)

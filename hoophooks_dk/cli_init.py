@@ -66,12 +66,24 @@ def init_command(directory: Path, template: str, force: bool, ci: str | None, no
 
 
 def echo_next_steps(result, tests: bool) -> None:
+    """Steps for what is on disk: the template's hooks, or the user's own, kept."""
+    from .hooks import HOOK_PATHS
+
     settings = ", ".join(result.template.settings)
+    kept = [p.as_posix() for p in result.skipped if p.as_posix() in HOOK_PATHS.values()]
     click.echo("Next:")
-    click.echo(
-        f"  - configure {settings}: the constants at the top of both hooks "
-        "(or environment variables of the same names)"
-    )
+    if kept:
+        click.echo(
+            f"  - your own {' and '.join(kept)} {'was' if len(kept) == 1 else 'were'} kept, "
+            f"not the {result.template.name} template's: its tests may not fit "
+            f"{'it' if len(kept) == 1 else 'them'} (--force writes the template's)"
+        )
+    if settings and len(kept) < len(HOOK_PATHS):
+        click.echo(
+            f"  - configure {settings}: the constants at the top of the "
+            f"{result.template.name} hooks (or environment variables of the same names; "
+            f"for hookdk fire and check: --env NAME=... or [tool.hookdk.env] in pyproject.toml)"
+        )
     if tests:
         click.echo("  - run the tests: pytest tests/hooks")
     click.echo("  - commit and push: Hoop runs only what is committed and pushed")

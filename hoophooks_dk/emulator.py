@@ -2,7 +2,8 @@
 
 payload -> validated; hook files -> read (tree or ref) -> loaded as Hoop loads them;
 script -> run with the payload in the environment (and the capture's proxy, when one is
-attached) -> a ``FireResult`` holding what Hoop would record and what the hook sent.
+attached) -> a ``FireResult`` holding what Hoop would record, what the hook sent, and
+which of the payload's secrets (``connection_envs`` values, its own source) went with it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .runner import DEFAULT_TIMEOUT, Runner, RunResult, SubprocessRunner
 
 if TYPE_CHECKING:
     from .capture import Capture, CapturedRequest
+    from .leaks import Leak
     from .syslog_receiver import SyslogMessage
 
 PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
@@ -37,6 +39,7 @@ class FireResult:
     origin: str
     requests: list[CapturedRequest] | None = None  # None when no capture was attached
     warnings: list[str] = field(default_factory=list)  # risks Hoop would not report
+    leaks: list[Leak] = field(default_factory=list)  # payload secrets in what it sent
     syslog: list[SyslogMessage] | None = None  # None when no syslog receiver was attached
 
     id = property(lambda self: self.payload["id"])
@@ -49,7 +52,18 @@ class FireResult:
 
     @property
     def ok(self) -> bool:
+        """What Hoop would record as success (a leak is reported apart: see ``leaks``)."""
         return self.exit_code == 0 and not self.timed_out
+
+    @property
+    def sent(self) -> list[CapturedRequest | SyslogMessage]:
+        """Everything the hook sent that was captured: HTTP requests, then syslog messages."""
+        return [*(self.requests or []), *(self.syslog or [])]
+
+    @property
+    def live(self) -> bool:
+        """No capture was attached: the hook's requests went to the real network."""
+        return self.requests is None
 
     def to_dict(self) -> dict[str, Any]:
         result = {
@@ -64,6 +78,8 @@ class FireResult:
             "hook": self.hook_path,
             "origin": self.origin,
             "warnings": self.warnings,
+            "network": "live" if self.live else "captured",
+            "leaks": [leak.to_dict() for leak in self.leaks],
         }
         if self.requests is not None:
             result["requests"] = [request.to_dict() for request in self.requests]
@@ -77,7 +93,8 @@ class Emulator:
     """Fires events at the hooks of one runbooks repository.
 
     ``capture``, when set, receives every HTTP(S) request the hooks make; ``env`` is the
-    environment the agent would give the hook (the caller's by default).
+    environment the agent would give the hook (the caller's by default); ``extra_env``
+    holds the settings given on top of it (``--env``, the repo's settings file).
     """
 
     repo: Path
@@ -86,6 +103,7 @@ class Emulator:
     runner: Runner = field(default_factory=SubprocessRunner)
     capture: Capture | None = None
     env: Mapping[str, str] | None = None
+    extra_env: Mapping[str, str] = field(default_factory=dict)
 
     def fire(
         self,
@@ -126,10 +144,12 @@ class Emulator:
         opens = 2 if review else 1
         results = [self.fire("session-open", sid=sid, **open_fields) for _ in range(opens)]
         results.append(self.fire("session-close", sid=sid, exit_code=exit_code, output=output))
+        add_session_leaks(results[-1], results[0])
         return results
 
     def _run(self, event: str, payload: dict, script: bytes, path: str, origin: str) -> FireResult:
         env = dict(os.environ if self.env is None else self.env)
+        env.update(self.extra_env)
         mark = syslog_mark = 0
         receiver = getattr(self.capture, "syslog", None)
         if self.capture is not None:
@@ -147,7 +167,28 @@ class Emulator:
         result = FireResult(event, payload, run, path, origin, requests)
         if receiver is not None:
             result.syslog = receiver.messages_since(syslog_mark)
+        if result.sent:
+            from .leaks import find_leaks
+
+            result.leaks = find_leaks(result.sent, payloads.canaries(payload))
         return result
+
+
+def add_session_leaks(close: FireResult, opened: FireResult) -> None:
+    """The close hook runs on the same agent as the open hook and may have kept what the
+    open payload held (a file, a cache): its requests are searched for the open payload's
+    secrets too, the open hook's source among them."""
+    if not close.sent:
+        return
+    from .leaks import OPEN_SOURCE, find_leaks
+
+    canaries = payloads.canaries(opened.payload)
+    if "input_file" in canaries:
+        canaries[OPEN_SOURCE] = canaries.pop("input_file")
+    seen = {(id(leak.request), leak.label, leak.form, leak.where) for leak in close.leaks}
+    for leak in find_leaks(close.sent, canaries):
+        if (id(leak.request), leak.label, leak.form, leak.where) not in seen:
+            close.leaks.append(leak)
 
 
 def layout_warnings(hooks: Mapping[str, HookFile | None]) -> list[str]:
@@ -208,6 +249,13 @@ def check_payload(payload: Mapping[str, Any], event: str, source: str = "payload
     """Raise one PayloadError that lists every violation, or when the event does not match."""
     from .schema import validate
 
+    problems = payloads.value_problems(payload)
+    if not isinstance(payload.get("sid"), str):
+        problems.append(f"$.sid: expected a uuid string, got {json.dumps(payload.get('sid'))}")
+    else:
+        problems += [p for p in [payloads.sid_problem(payload)] if p]
+    if problems:
+        raise PayloadError(f"{source}: {'; '.join(problems)}")
     violations = validate(payload)
     if violations:
         listed = "\n".join(f"  {v}" for v in violations)

@@ -138,6 +138,11 @@ class ForkServerRunner:
             stdin = event_details(scratch, env) + script
             try:
                 output, status = self._follow(server, child, stdin, started + timeout)
+            except BaseException:
+                # Interrupted (Ctrl-C, or SIGTERM made KeyboardInterrupt by the CLI): the
+                # child runs in a session of its own, so nothing else would stop its group.
+                _kill_group(child.pid)
+                raise
             finally:
                 child.close()
             duration = time.perf_counter() - started

@@ -37,7 +37,7 @@ import random
 import re
 import uuid
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -115,8 +115,9 @@ def abbreviated(value: Any, limit: int = SHOWN_STRING_CHARS) -> Any:
     return value
 
 
-def failure_reason(result: FireResult) -> str | None:
-    """Why this run counts as a failure, in one line, or None when it does not."""
+def failure_reason(result: FireResult, allow_leaks: bool = True) -> str | None:
+    """Why this run counts as a failure, in one line, or None when it does not; a leak of
+    the payload's secrets is one unless ``allow_leaks``."""
     traceback = own_traceback(result.run.raw_output.decode("utf-8", "replace"), result.payload)
     if result.timed_out:
         reason = f"timed out (Hoop records exit code {result.exit_code})"
@@ -124,6 +125,8 @@ def failure_reason(result: FireResult) -> str | None:
         reason = f"exit code {result.exit_code}"
     elif traceback is not None:
         reason = "a Python traceback in the output, though the exit code is 0"
+    elif result.leaks and not allow_leaks:
+        return f"it sends payload secrets out: {result.leaks[0].summary()}"
     else:
         return None
     exception = traceback.splitlines()[-1].strip() if traceback else ""
@@ -156,10 +159,18 @@ def _strings(value: Any) -> list[str]:
 
 
 def fuzz(
-    emulator: Emulator, event: str, *, examples: int = 100, seed: int | None = None
+    emulator: Emulator,
+    event: str,
+    *,
+    examples: int = 100,
+    seed: int | None = None,
+    allow_leaks: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FuzzReport:
     """Fire ``examples`` generated payloads at the hook for ``event``; shrink any failure.
 
+    A leak of the payload's secrets (with a capture attached) is a failure unless
+    ``allow_leaks``. ``progress(tried, failures)`` is called after every payload fired.
     Raises what the emulator raises for problems that are not the hook's (no such hook,
     hooks Hoop would not load, an interpreter that cannot start).
     """
@@ -169,14 +180,17 @@ def fuzz(
     script = _rendered_script(emulator, event)
     _check_room(event, script)
     seed = random.SystemRandom().randrange(2**32) if seed is None else seed
-    tried = 0
+    tried = failures = 0
 
     def attempt(partial: dict[str, Any]) -> None:
-        nonlocal tried
+        nonlocal tried, failures
         assume(fits_in_environment(partial, event, script))
         tried += 1
         result = _fire(emulator, event, partial)
-        reason = failure_reason(result)
+        reason = failure_reason(result, allow_leaks)
+        failures += reason is not None
+        if progress is not None:
+            progress(tried, failures)
         if reason is not None:
             raise _HookFailed(Failure(result.payload, result, reason))
 

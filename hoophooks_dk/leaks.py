@@ -9,9 +9,10 @@ back every place a secret shows up.
 A secret rarely travels as typed: JSON escapes it, a query string or form percent-
 encodes it, a header base64-encodes it, and a base64 ``connection_envs`` value may be
 decoded before it is sent. So each canary is searched for in each of these forms, in the
-URL (also percent-decoded), in every header name and value, and in the body; in a
-syslog message (``syslog_receiver.SyslogMessage``), in its whole frame, and in its CEF or
-LEEF values and structured-data values with their escaping undone. Out of
+URL (also percent-decoded), in every header name and value, and in the body (as sent,
+and with its Content-Encoding undone, as the SIEM reads it); in a syslog message
+(``syslog_receiver.SyslogMessage``), in its whole frame, and in its CEF or LEEF values
+and structured-data values with their escaping undone. Out of
 scope: a secret inside a larger string that was base64-encoded as a whole (its base64
 depends on where it sits), encryption, hashing, or any other transformation.
 
@@ -30,36 +31,65 @@ from urllib.parse import quote, quote_plus, unquote_plus, unquote_to_bytes
 from .capture import CapturedRequest
 from .syslog_receiver import SyslogMessage
 
-__all__ = ["MIN_LENGTH", "Leak", "assert_no_leaks", "find_leaks"]
+#: What a hook sent that the kit captured: an HTTP request or a syslog message.
+Sent = CapturedRequest | SyslogMessage
+
+__all__ = ["MIN_LENGTH", "OPEN_SOURCE", "Leak", "assert_no_leaks", "describe", "find_leaks"]
 
 MIN_LENGTH = 6
+OPEN_SOURCE = "session-open input_file"  # the open hook's source, in a close hook's requests
+
+
+def describe(label: str) -> str:
+    """A canary's label as a person reads it: ``input_file`` is the hook's own source."""
+    if label == "input_file":
+        return "its own source (input_file)"
+    if label == OPEN_SOURCE:
+        return "the session-open hook's source (its input_file)"
+    if label.startswith("connection_envs"):
+        return f"the connection secret {label}"
+    return label
 
 
 @dataclass(frozen=True)
 class Leak:
     """One canary found in one place of one request, in one form."""
 
-    request: CapturedRequest | SyslogMessage
+    request: Sent  # the HTTP request or the syslog message
     label: str
     form: str  # "raw", "base64-encoded", "base64-decoded, url-encoded", ...
     where: str  # "url", "header <Name>" or "body"
 
     def __str__(self) -> str:
+        return f"leak: {self.summary()}"
+
+    def summary(self) -> str:
+        """Which secret, in which encoding, where: one line without the ``leak:`` prefix."""
         r = self.request
         if isinstance(r, SyslogMessage):
             return (
-                f"leak: {self.label} ({self.form}) in {self.where} of the syslog message "
+                f"{describe(self.label)} ({self.form}) in {self.where} of the syslog message "
                 f"#{r.index} ({r.transport})"
             )
         return (
-            f"leak: {self.label} ({self.form}) in {self.where} of {r.method} {r.url} "
+            f"{describe(self.label)} ({self.form}) in {self.where} of {r.method} {r.url} "
             f"(request #{r.index})"
         )
 
+    def to_dict(self) -> dict[str, object]:
+        r = self.request
+        found: dict[str, object] = {
+            "secret": self.label,
+            "what": describe(self.label),
+            "form": self.form,
+            "where": self.where,
+        }
+        if isinstance(r, SyslogMessage):
+            return found | {"syslog_message": r.index, "transport": r.transport}
+        return found | {"request": r.index, "method": r.method, "url": r.url}
 
-def find_leaks(
-    requests: Iterable[CapturedRequest | SyslogMessage], canaries: Mapping[str, str]
-) -> list[Leak]:
+
+def find_leaks(requests: Iterable[Sent], canaries: Mapping[str, str]) -> list[Leak]:
     """Every (request or syslog message, canary, form, place) where a secret appears, in
     the order given."""
     needles = {label: _forms(secret) for label, secret in canaries.items()}
@@ -70,9 +100,7 @@ def find_leaks(
     return leaks
 
 
-def assert_no_leaks(
-    requests: Iterable[CapturedRequest | SyslogMessage], canaries: Mapping[str, str]
-) -> None:
+def assert_no_leaks(requests: Iterable[Sent], canaries: Mapping[str, str]) -> None:
     """Raise AssertionError naming every leak, so a test failure says what went where."""
     leaks = find_leaks(requests, canaries)
     if leaks:
@@ -143,9 +171,7 @@ def _decoded_base64(secret: str) -> str | None:
 # --- where a request can carry it ------------------------------------------------------
 
 
-def _leaks_in(
-    request: CapturedRequest | SyslogMessage, label: str, forms: list[tuple[str, bytes]]
-) -> list[Leak]:
+def _leaks_in(request: Sent, label: str, forms: list[tuple[str, bytes]]) -> list[Leak]:
     found: dict[tuple[str, str], Leak] = {}
     for where, haystacks in _places(request):
         for form, needle in forms:
@@ -157,10 +183,9 @@ def _leaks_in(
     return list(found.values())
 
 
-def _places(
-    request: CapturedRequest | SyslogMessage,
-) -> list[tuple[str, list[tuple[bytes, str | None]]]]:
-    """(where, [(bytes, how they were decoded or None)]) for URL, headers and body."""
+def _places(request: Sent) -> list[tuple[str, list[tuple[bytes, str | None]]]]:
+    """(where, [(bytes, how they were decoded or None)]) for URL, headers and body, or for
+    a syslog message's frame."""
     if isinstance(request, SyslogMessage):
         return [("frame", [(request.raw, None), *_syslog_values(request)])]
     url = _bytes(request.url)
@@ -176,7 +201,11 @@ def _places(
     ]
     for name, value in request.headers:
         places.append((f"header {name}", [(_bytes(name), None), (_bytes(value), None)]))
-    places.append(("body", [(request.body, None)]))
+    # The body as sent and as the SIEM reads it (Content-Encoding undone): a hook that
+    # gzips a secret still leaks it.
+    body, content = request.body, request.content
+    decoded = [] if content == body else [(content, request.header("content-encoding"))]
+    places.append(("body", [(body, None), *decoded]))
     return places
 
 

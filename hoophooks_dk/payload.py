@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -112,19 +113,70 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = json.loads(raw)
     except ValueError:
         value = raw
-    return path.strip(), value
+    path = path.strip()
+    problems = value_problems(value, json_path(path))
+    if problems:
+        raise PayloadError(f"--set {text}: {problems[0]}")
+    return path, value
+
+
+def json_path(dotted: str) -> str:
+    return "$." + dotted if dotted else "$"
 
 
 def set_path(payload: dict[str, Any], path: str, value: Any) -> None:
+    """Set a dotted path; every object on the way must exist (the message names the one
+    that does not, or what stands where an object should)."""
     keys = path.split(".")
     target: Any = payload
     for depth, key in enumerate(keys[:-1]):
-        child = target.get(key) if isinstance(target, dict) else None
+        where = ".".join(keys[: depth + 1])
+        if key not in target:
+            parent = json_path(".".join(keys[:depth]))
+            raise PayloadError(
+                f"--set {path}: {json_path(where)} does not exist ({parent} has no key {key!r})"
+            )
+        child = target[key]
         if not isinstance(child, dict):
-            where = ".".join(keys[: depth + 1])
-            raise PayloadError(f"--set {path}: {where} is {json.dumps(child)}, not an object")
+            raise PayloadError(
+                f"--set {path}: {json_path(where)} is {json.dumps(child)}, not an object"
+            )
         target = child
     target[keys[-1]] = value
+
+
+# Go's encoding/json cannot write NaN or infinities, and Hoop's integer fields are int64.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def value_problems(value: Any, path: str = "$") -> list[str]:
+    """Numbers Hoop could never send: NaN, infinities, integers outside Go's int64."""
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return [f"{path}: {json.dumps(value)} is not a JSON number (Hoop's JSON cannot carry it)"]
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and not INT64_MIN <= value <= INT64_MAX
+    ):
+        return [f"{path}: {value} is outside Go's int64, which Hoop's integers are"]
+    if isinstance(value, Mapping):
+        return [p for key, item in value.items() for p in value_problems(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in value_problems(item, f"{path}[{i}]")]
+    return []
+
+
+def sid_problem(payload: Mapping[str, Any]) -> str | None:
+    """Hoop's session ids are uuids; an empty or other sid never reaches a hook."""
+    sid = payload.get("sid")
+    if not isinstance(sid, str):
+        return None  # the schema names the wrong type
+    try:
+        uuid.UUID(sid)
+    except ValueError:
+        shown = "an empty string" if not sid else json.dumps(sid)
+        return f"$.sid: expected a uuid (Hoop's session ids are uuids), got {shown}"
+    return None
 
 
 def complete(

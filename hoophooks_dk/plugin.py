@@ -3,7 +3,8 @@
 Registered through the ``pytest11`` entry point, so installing the kit is enough:
 
 - ``hoop_hooks``: fires events at the runbooks repo (``--hoop-repo``, ini ``hoop_repo``,
-  default the rootdir) and returns ``FireResult`` objects with the requests each sent;
+  default the git root above the rootdir, as the CLI finds it) and returns ``FireResult``
+  objects with the requests each sent and the payload secrets among them (``leaks``);
 - ``siem``: this test's view of the capture (``requests``, ``router``, ``strict``,
   ``syslog``, ``assert_no_leaks()``), wired into ``hoop_hooks``;
 - ``hook_payload``: a factory for complete payloads.
@@ -16,6 +17,7 @@ reset capture and sees only its own requests.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +41,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--hoop-runner", choices=RUNNERS, help="How hooks run (default: auto).")
     parser.addini("hoop_repo", "Runbooks repository (relative to the rootdir).")
     parser.addini("hoop_runner", "auto | fast | subprocess", default="auto")
+    group.addoption(
+        "--hoop-sandbox",
+        action="store_true",
+        default=None,
+        help="Linux: run hooks in a network namespace where only the capture answers.",
+    )
+    parser.addini("hoop_sandbox", "Run hooks sandboxed (Linux network namespace)", type="bool")
 
 
 class Siem:
@@ -129,11 +138,14 @@ class SiemSyslog:
 class HoopHooks:
     """Fires events at one runbooks repository, against this test's capture."""
 
-    def __init__(self, repo: Path, runner: Runner, siem: Siem, capture: Capture) -> None:
+    def __init__(
+        self, repo: Path, runner: Runner, siem: Siem, capture: Capture, found_by: str = ""
+    ) -> None:
         self.repo = repo
         self.siem = siem
         self._runner = runner
         self._capture = capture
+        self._found_by = found_by  # how the repo was chosen, for a missing hook's message
 
     def emulator(self, *, ref: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Emulator:
         from .emulator import Emulator
@@ -153,7 +165,8 @@ class HoopHooks:
     ) -> FireResult:
         """Fire ``event``; ``fields`` set the event's fields by name (``exit_code=1``), top-level
         keys (``sid=...``), or dotted paths (``**{"event_session_open.verb": "connect"}``)."""
-        result = self.emulator(ref=ref, timeout=timeout).fire(event, payload, **fields)
+        with self._hook_must_exist():
+            result = self.emulator(ref=ref, timeout=timeout).fire(event, payload, **fields)
         self.siem._saw(result)
         return result
 
@@ -161,7 +174,8 @@ class HoopHooks:
         self, *, review: bool = False, ref: str | None = None, **options: Any
     ) -> list[FireResult]:
         """A session's whole life; with ``review=True`` session-open fires twice."""
-        results = self.emulator(ref=ref).session(review=review, **options)
+        with self._hook_must_exist():
+            results = self.emulator(ref=ref).session(review=review, **options)
         for result in results:
             self.siem._saw(result)
         return results
@@ -174,27 +188,58 @@ class HoopHooks:
         seed: int | None = None,
         ref: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        allow_leaks: bool = False,
     ) -> FuzzReport:
-        """Fire ``examples`` generated payloads at the hook; ``.check()`` the report."""
+        """Fire ``examples`` generated payloads at the hook; ``.check()`` the report. A
+        payload secret in a request is a failure unless ``allow_leaks``."""
         from .fuzz import fuzz
 
-        return fuzz(self.emulator(ref=ref, timeout=timeout), event, examples=examples, seed=seed)
+        with self._hook_must_exist():
+            return fuzz(
+                self.emulator(ref=ref, timeout=timeout),
+                event,
+                examples=examples,
+                seed=seed,
+                allow_leaks=allow_leaks,
+            )
+
+    @contextmanager
+    def _hook_must_exist(self) -> Iterator[None]:
+        """A missing hook is the test's setup being wrong, not the hook failing: one line
+        naming where the kit looked and how to point it elsewhere, no traceback."""
+        from .errors import HookNotFound
+
+        try:
+            yield
+        except HookNotFound as error:
+            pytest.fail(
+                f"{error}\nhoop_hooks looked in {self.repo}{self._found_by}; point it at "
+                "your runbooks repository with --hoop-repo DIR (or ini hoop_repo)",
+                pytrace=False,
+            )
 
 
 @pytest.fixture(scope="session")
 def _hookdk_capture() -> Iterator[Capture]:
     from .capture import Capture
+    from .interrupts import sigterm_interrupts
 
-    with Capture(syslog=True) as capture:
+    # A SIGTERM'd pytest run unwinds like Ctrl-C: fixtures close, temporary files go.
+    with sigterm_interrupts(), Capture(syslog=True) as capture:
         yield capture
 
 
 @pytest.fixture(scope="session")
-def _hookdk_runner(pytestconfig: pytest.Config) -> Iterator[Runner]:
+def _hookdk_runner(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Iterator[Runner]:
     from .forkserver import make_runner
 
     kind = pytestconfig.getoption("hoop_runner") or pytestconfig.getini("hoop_runner") or "auto"
-    runner = make_runner(kind, "python3")
+    if pytestconfig.getoption("hoop_sandbox") or pytestconfig.getini("hoop_sandbox"):
+        from .sandbox import sandboxed_runner
+
+        runner = sandboxed_runner("python3", request.getfixturevalue("_hookdk_capture"))
+    else:
+        runner = make_runner(kind, "python3")
     yield runner
     runner.close()
 
@@ -210,19 +255,34 @@ def siem(_hookdk_capture: Capture) -> Iterator[Siem]:
 
 def hoop_repo(config: pytest.Config) -> Path:
     """``--hoop-repo`` is relative to where pytest was invoked, ini ``hoop_repo`` to the
-    rootdir (as pytest treats paths in each)."""
+    rootdir (as pytest treats paths in each); without either, the git root above the
+    rootdir (else above the invocation directory), as ``hookdk`` finds it."""
+    return _hoop_repo(config)[0]
+
+
+def _hoop_repo(config: pytest.Config) -> tuple[Path, str]:
+    """The repository, and how it was chosen (for messages)."""
+    from .hooks import find_repo_root
+
     option = config.getoption("hoop_repo")
     if option:
-        return (config.invocation_params.dir / option).resolve()
+        return (config.invocation_params.dir / option).resolve(), " (--hoop-repo)"
     ini = config.getini("hoop_repo")
-    return (config.rootpath / ini).resolve() if ini else config.rootpath
+    if ini:
+        return (config.rootpath / ini).resolve(), f" (ini hoop_repo = {ini})"
+    for start in (config.rootpath, config.invocation_params.dir):
+        root = find_repo_root(start)
+        if (root / ".git").exists():
+            return root, f" (the git root above {start})"
+    return config.rootpath, " (pytest's rootdir: no git repository above it)"
 
 
 @pytest.fixture
 def hoop_hooks(
     pytestconfig: pytest.Config, siem: Siem, _hookdk_capture: Capture, _hookdk_runner: Runner
 ) -> HoopHooks:
-    return HoopHooks(hoop_repo(pytestconfig), _hookdk_runner, siem, _hookdk_capture)
+    repo, found_by = _hoop_repo(pytestconfig)
+    return HoopHooks(repo, _hookdk_runner, siem, _hookdk_capture, found_by)
 
 
 @pytest.fixture

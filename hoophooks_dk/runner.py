@@ -93,6 +93,12 @@ class SubprocessRunner:
                 kill_group(process.pid)
                 output = _drain(process)
                 timed_out = True
+            except BaseException:
+                # Interrupted (Ctrl-C, or SIGTERM made KeyboardInterrupt by the CLI): the
+                # hook runs in a session of its own, so nothing else would stop its group.
+                kill_group(process.pid)
+                process.wait()
+                raise
             duration = time.perf_counter() - started
         exit_code = TIMEOUT_EXIT_CODE if timed_out else exit_code_of(process.returncode)
         return RunResult(exit_code, hoop_output(output), output, timed_out, duration)

@@ -242,6 +242,8 @@ def init(
     planned = plan(chosen, ci=ci, tests=tests)
     root, in_git, warnings = find_root(Path(directory))
     _check_targets(root, planned)
+    if not force:
+        _refuse_mixing(root, chosen)
     result = InitResult(root, in_git, chosen, warnings=warnings)
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -278,6 +280,36 @@ def find_root(directory: Path) -> tuple[Path, bool, list[str]]:
     if repo.working_tree_dir is None:
         raise HookdkError(f"{repo.git_dir} is a bare repository: run init in a checkout")
     return Path(repo.working_tree_dir), True, []
+
+
+def template_of(event: str, source: bytes) -> str | None:
+    """The template whose hook ``source`` is, told by its first line (each template's
+    hooks open with their own docstring line, which edits below it keep)."""
+    first = source.split(b"\n", 1)[0].strip()
+    if not first:
+        return None
+    for candidate in templates():
+        hook = _child(candidate.folder, HOOK_PATHS[event])
+        if hook.is_file() and hook.read_bytes().split(b"\n", 1)[0].strip() == first:
+            return candidate.name
+    return None
+
+
+def _refuse_mixing(root: Path, chosen: Template) -> None:
+    """Hooks of another template stay as they are without ``--force``, and the tests and
+    "Next" steps written for ``chosen`` would not fit them: refuse before writing."""
+    for event, path in HOOK_PATHS.items():
+        target = root / path
+        if not target.is_file():
+            continue
+        other = template_of(event, target.read_bytes())
+        if other is not None and other != chosen.name:
+            raise HookdkError(
+                f"{target} is the {other} template's hook; init --template {chosen.name} "
+                f"would keep it beside {chosen.name}'s tests. Run `hookdk init --template "
+                f"{chosen.name} --force` to replace the {other} hooks (and the files init "
+                f"wrote), or `hookdk init --template {other}` to keep them"
+            )
 
 
 def _check_targets(root: Path, planned: list[PlannedFile]) -> None:

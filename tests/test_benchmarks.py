@@ -32,3 +32,13 @@ def test_quick_benchmark_prints_every_ratio_with_its_target():
         assert float(section[1]) > 0
         assert section[2] == target
     assert "(d) hookdk fire start-up" in done.stdout
+    capture_rows = [f"k-{client}" for client in ("curl", "urllib", "requests", "httpx")]
+    capture_rows += ["k-http.client", "l", "m"]
+    for key in capture_rows:
+        section = re.search(
+            rf"^\({re.escape(key)}\) .*\n\s+ratio (\S+)x\s+target (<= \S+x)\s+(met|MISSED)$",
+            done.stdout,
+            re.MULTILINE,
+        )
+        assert section, f"capture row ({key}) missing from:\n{done.stdout}"
+        assert float(section[1]) > 0

@@ -265,14 +265,16 @@ def test_http_client_through_a_tunnel_and_in_absolute_form(capture):
     out = run_python(
         capture,
         """
-        import http.client, os, ssl, urllib.parse
+        import base64, http.client, os, ssl, urllib.parse
         proxy = urllib.parse.urlsplit(os.environ["HTTPS_PROXY"])
+        secret = base64.b64encode(f"{proxy.username}:{proxy.password}".encode()).decode()
+        auth = {"Proxy-Authorization": f"Basic {secret}"}  # http.client leaves it to us
         tls = http.client.HTTPSConnection(proxy.hostname, proxy.port, context=ssl.create_default_context())
-        tls.set_tunnel("siem.example.com", 443)
+        tls.set_tunnel("siem.example.com", 443, headers=auth)
         tls.request("POST", "/tunnel", body=b"secure", headers={"Content-Type": "text/plain"})
         print(tls.getresponse().status)
         plain = http.client.HTTPConnection(proxy.hostname, proxy.port)
-        plain.request("POST", "http://siem.example.com/absolute", body=b"clear")
+        plain.request("POST", "http://siem.example.com/absolute", body=b"clear", headers=auth)
         print(plain.getresponse().status)
         """,
     )
@@ -287,10 +289,14 @@ def test_origin_form_sent_straight_to_the_proxy_uses_the_host_header(capture):
     out = run_python(
         capture,
         """
-        import http.client, os, urllib.parse
+        import base64, http.client, os, urllib.parse
         proxy = urllib.parse.urlsplit(os.environ["HTTP_PROXY"])
+        secret = base64.b64encode(f"{proxy.username}:{proxy.password}".encode()).decode()
         conn = http.client.HTTPConnection(proxy.hostname, proxy.port)
-        conn.request("POST", "/direct?q=1", body=b"d", headers={"Host": "siem.example.com"})
+        conn.request(
+            "POST", "/direct?q=1", body=b"d",
+            headers={"Host": "siem.example.com", "Proxy-Authorization": f"Basic {secret}"},
+        )
         print(conn.getresponse().status)
         """,
     )
@@ -303,15 +309,16 @@ def test_chunked_uploads_are_dechunked(capture):
     run_python(
         capture,
         """
-        import http.client, os, ssl, urllib.parse, requests
+        import base64, http.client, os, ssl, urllib.parse, requests
         def parts():
             yield b"first,"
             yield b"second,"
             yield b"third"
         requests.post("https://siem.example.com/chunks", data=parts()).raise_for_status()
         proxy = urllib.parse.urlsplit(os.environ["HTTPS_PROXY"])
+        secret = base64.b64encode(f"{proxy.username}:{proxy.password}".encode()).decode()
         conn = http.client.HTTPSConnection(proxy.hostname, proxy.port, context=ssl.create_default_context())
-        conn.set_tunnel("siem.example.com")
+        conn.set_tunnel("siem.example.com", headers={"Proxy-Authorization": f"Basic {secret}"})
         conn.request("POST", "/chunks", body=iter([b"a" * 5000, b"b" * 3]), encode_chunked=True)
         conn.getresponse().read()
         """,
@@ -524,11 +531,12 @@ def test_environ_and_ca_file_lifecycle():
     env = capture.environ()
     ca = Path(capture.ca_path)
     assert ca.read_text().startswith("-----BEGIN CERTIFICATE-----")
-    assert capture.proxy_url.startswith("http://127.0.0.1:")
+    assert capture.proxy_url.startswith("http://hookdk:")
+    assert capture.proxy_url.rpartition("@")[2].startswith("127.0.0.1:")
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         assert env[name] == capture.proxy_url
     assert env["NO_PROXY"] == env["no_proxy"] == ""
-    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AWS_CA_BUNDLE"):
         assert env[name] == str(ca)
 
     capture.stop()

@@ -34,6 +34,11 @@ def connect(capture: Capture) -> socket.socket:
     return sock
 
 
+def auth(capture: Capture) -> bytes:
+    """The port lock's header line, which every raw request below must carry."""
+    return f"Proxy-Authorization: {capture.proxy_authorization}\r\n".encode()
+
+
 def read_until_closed(sock: socket.socket) -> bytes:
     """Everything the proxy sends before it closes (a reset counts as closing)."""
     chunks = []
@@ -99,7 +104,8 @@ def test_a_client_that_leaves_mid_body_is_not_recorded(capture):
     with connect(capture) as sock:
         sock.sendall(
             b"POST http://siem.example.com/events HTTP/1.1\r\n"
-            b"Host: siem.example.com\r\nContent-Length: 100\r\n\r\nonly ten b"
+            + auth(capture)
+            + b"Host: siem.example.com\r\nContent-Length: 100\r\n\r\nonly ten b"
         )
 
     assert capture.wait_idle()
@@ -109,18 +115,27 @@ def test_a_client_that_leaves_mid_body_is_not_recorded(capture):
 
 def test_a_bad_tls_handshake_closes_that_tunnel_only(capture):
     with connect(capture) as sock:
-        sock.sendall(b"CONNECT siem.example.com:443 HTTP/1.1\r\nHost: siem.example.com:443\r\n\r\n")
+        sock.sendall(
+            b"CONNECT siem.example.com:443 HTTP/1.1\r\n"
+            + auth(capture)
+            + b"Host: siem.example.com:443\r\n\r\n"
+        )
         assert sock.recv(1024).startswith(b"HTTP/1.1 200")
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: siem.example.com\r\n\r\n")  # no TLS at all
+        sock.sendall(b"\x16\x03\x01\x00\x05hello")  # a handshake record that is nonsense
         leftovers = read_until_closed(sock)
 
     assert b"HTTP" not in leftovers
+    assert capture.requests == []
     still_serving(capture)
 
 
 def test_a_client_that_leaves_right_after_connect(capture):
     with connect(capture) as sock:
-        sock.sendall(b"CONNECT siem.example.com:443 HTTP/1.1\r\nHost: siem.example.com\r\n\r\n")
+        sock.sendall(
+            b"CONNECT siem.example.com:443 HTTP/1.1\r\n"
+            + auth(capture)
+            + b"Host: siem.example.com\r\n\r\n"
+        )
 
     assert capture.wait_idle()
     still_serving(capture)
@@ -130,14 +145,20 @@ def test_a_stuck_client_is_dropped_after_the_socket_timeout():
     capture = Capture()
     capture.socket_timeout = 0.2
     with capture, connect(capture) as stuck:
-        stuck.sendall(b"POST http://siem.example.com/events HTTP/1.1\r\nHost: siem")
+        stuck.sendall(
+            b"POST http://siem.example.com/events HTTP/1.1\r\n" + auth(capture) + b"Host: siem"
+        )
         still_serving(capture)  # served while the stuck client holds its own thread
         assert read_until_closed(stuck) == b""
 
 
 def test_wait_idle_waits_for_a_half_sent_request_then_sees_it_recorded(capture):
     with connect(capture) as sock:
-        sock.sendall(b"POST http://siem.example.com/events HTTP/1.1\r\nHost: siem.example.com\r\n")
+        sock.sendall(
+            b"POST http://siem.example.com/events HTTP/1.1\r\n"
+            + auth(capture)
+            + b"Host: siem.example.com\r\n"
+        )
         assert capture.wait_idle(timeout=0.2) is False
         sock.sendall(b"Content-Length: 4\r\nConnection: close\r\n\r\nlate")
         assert read_until_closed(sock).startswith(b"HTTP/1.1 200 OK")
@@ -151,7 +172,9 @@ def test_a_fire_and_forget_client_is_recorded_once_wait_idle_returns(capture):
     for n in range(5):
         with connect(capture) as sock:
             sock.sendall(
-                b"POST http://siem.example.com/events HTTP/1.1\r\nHost: siem.example.com\r\n"
+                b"POST http://siem.example.com/events HTTP/1.1\r\n"
+                + auth(capture)
+                + b"Host: siem.example.com\r\n"
                 b"Content-Length: 1\r\n\r\n" + str(n).encode()
             )
 
@@ -164,8 +187,12 @@ def test_pipelined_requests_on_one_connection_are_answered_in_order(capture):
     capture.router.get("http://siem.example.com/b").respond(202)
     with connect(capture) as sock:
         sock.sendall(
-            b"GET http://siem.example.com/a HTTP/1.1\r\nHost: siem.example.com\r\n\r\n"
-            b"GET http://siem.example.com/b HTTP/1.1\r\nHost: siem.example.com\r\n"
+            b"GET http://siem.example.com/a HTTP/1.1\r\n"
+            + auth(capture)
+            + b"Host: siem.example.com\r\n\r\n"
+            b"GET http://siem.example.com/b HTTP/1.1\r\n"
+            + auth(capture)
+            + b"Host: siem.example.com\r\n"
             b"Connection: close\r\n\r\n"
         )
         answer = read_until_closed(sock)
@@ -181,10 +208,14 @@ def test_head_gets_headers_only_and_the_connection_stays_usable(capture):
     capture.router.head("http://siem.example.com/ping").respond(200, text="never sent")
     with connect(capture) as sock:
         sock.sendall(
-            b"HEAD http://siem.example.com/ping HTTP/1.1\r\nHost: siem.example.com\r\n\r\n"
+            b"HEAD http://siem.example.com/ping HTTP/1.1\r\n"
+            + auth(capture)
+            + b"Host: siem.example.com\r\n\r\n"
         )
         sock.sendall(
-            b"GET http://siem.example.com/next HTTP/1.1\r\nHost: siem.example.com\r\n"
+            b"GET http://siem.example.com/next HTTP/1.1\r\n"
+            + auth(capture)
+            + b"Host: siem.example.com\r\n"
             b"Connection: close\r\n\r\n"
         )
         answer = read_until_closed(sock)
@@ -197,7 +228,11 @@ def test_head_gets_headers_only_and_the_connection_stays_usable(capture):
 def test_stop_closes_idle_keep_alive_connections():
     capture = Capture().start()
     sock = connect(capture)
-    sock.sendall(b"GET http://siem.example.com/ HTTP/1.1\r\nHost: siem.example.com\r\n\r\n")
+    sock.sendall(
+        b"GET http://siem.example.com/ HTTP/1.1\r\n"
+        + auth(capture)
+        + b"Host: siem.example.com\r\n\r\n"
+    )
     answer = b""
     while not answer.endswith(b"{}"):
         answer += sock.recv(65536)
@@ -211,14 +246,20 @@ def test_stop_closes_idle_keep_alive_connections():
 
 def test_the_certificate_follows_sni_when_it_differs_from_the_connect_host(capture):
     with connect(capture) as raw:
-        raw.sendall(b"CONNECT 192.0.2.10:443 HTTP/1.1\r\nHost: 192.0.2.10:443\r\n\r\n")
+        raw.sendall(
+            b"CONNECT 192.0.2.10:443 HTTP/1.1\r\n" + auth(capture) + b"Host: 192.0.2.10:443\r\n\r\n"
+        )
         assert raw.recv(1024).startswith(b"HTTP/1.1 200")
         verify = ssl.create_default_context(cafile=capture.ca_path)
         with verify.wrap_socket(raw, server_hostname="siem.example.com") as tls:
             tls.sendall(b"GET /sni HTTP/1.1\r\nHost: siem.example.com\r\nConnection: close\r\n\r\n")
             assert read_until_closed(tls).startswith(b"HTTP/1.1 200 OK")
 
-    assert capture.requests[0].url == "https://siem.example.com/sni"
+    [request] = capture.requests
+    assert request.url == "https://192.0.2.10/sni"  # where the connection was for
+    assert request.header("host") == "siem.example.com"
+    assert request.host_mismatch is True
+    assert request.to_dict()["host_mismatch"] is True
 
 
 def test_a_pass_through_route_is_answered_502_and_nothing_leaves(capture):

@@ -93,12 +93,18 @@ def test_set_overrides_reach_the_hook(hook_repo):
 def test_payload_from_stdin(hook_repo):
     repo = hook_repo(DUMP_HOOK)
     partial = json.dumps(
-        {"sid": "from-stdin", "event_session_close": {"exit_code": 0, "output": None}}
+        {
+            "sid": "5e6b3c7a-0d42-4c1b-9f5e-1a2b3c4d5e5d",
+            "event_session_close": {"exit_code": 0, "output": None},
+        }
     )
     done = hookdk(
         "fire", "session-close", "--repo", str(repo.root), "--payload", "-", "--json", stdin=partial
     )
-    assert json.loads(json.loads(done.stdout)["output"])["sid"] == "from-stdin"
+    assert (
+        json.loads(json.loads(done.stdout)["output"])["sid"]
+        == "5e6b3c7a-0d42-4c1b-9f5e-1a2b3c4d5e5d"
+    )
 
 
 def test_bad_json_names_the_file_and_position(echo_repo, tmp_path):
@@ -247,9 +253,15 @@ def test_fire_capture_json_lists_requests_and_respond_sets_the_status(hook_repo)
     assert ["Host", "siem.example.com"] in sent["headers"]
 
 
-def test_fire_without_capture_has_no_requests_key(echo_repo):
+def test_fire_captures_by_default_and_live_says_so(echo_repo):
     done = hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--json")
-    assert "requests" not in json.loads(done.stdout)
+    result = json.loads(done.stdout)
+    assert (result["network"], result["requests"]) == ("captured", [])
+    live = hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--live", "--json")
+    result = json.loads(live.stdout)
+    assert result["network"] == "live" and "requests" not in result
+    text = hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--live").stdout
+    assert "network: LIVE" in text
 
 
 PARENT_HOOK = """\

@@ -45,9 +45,12 @@ def test_fields_and_overrides_reach_the_hook(hook_repo):
 
 def test_a_partial_payload_file_is_completed(hook_repo):
     repo = hook_repo(DUMP_HOOK)
-    partial = {"sid": "s-42", "event_session_close": {"exit_code": 2, "output": "boom"}}
+    partial = {
+        "sid": "5e6b3c7a-0d42-4c1b-9f5e-1a2b3c4d5e42",
+        "event_session_close": {"exit_code": 2, "output": "boom"},
+    }
     sent = fired_payload(Emulator(repo.root).fire("session-close", partial))
-    assert sent["id"] == hook_id("session-close", "s-42")
+    assert sent["id"] == hook_id("session-close", "5e6b3c7a-0d42-4c1b-9f5e-1a2b3c4d5e42")
     assert sent["event_session_close"] == {"exit_code": 2, "output": "boom"}
 
 
@@ -168,7 +171,7 @@ def test_a_template_error_in_either_file_stops_both_hooks(runbooks):
 def test_an_id_hoop_would_not_derive_is_refused(hook_repo):
     repo = hook_repo(DUMP_HOOK)
     partial = {
-        "sid": "s-1",
+        "sid": "5e6b3c7a-0d42-4c1b-9f5e-1a2b3c4d5e01",
         "id": "made-up",
         "event_session_close": {"exit_code": 0, "output": None},
     }
@@ -188,14 +191,27 @@ def test_invalid_utf8_in_a_hook_reaches_input_file_as_go_encodes_it(runbooks):
 
 def test_fields_on_a_given_payload_leave_the_callers_dict_alone(hook_repo):
     repo = hook_repo(DUMP_HOOK)
-    partial = {"sid": "s-7", "event_session_close": {"exit_code": 0, "output": None}}
+    partial = {
+        "sid": "5e6b3c7a-0d42-4c1b-9f5e-1a2b3c4d5e07",
+        "event_session_close": {"exit_code": 0, "output": None},
+    }
     sent = fired_payload(Emulator(repo.root).fire("session-close", partial, exit_code=5))
     assert sent["event_session_close"]["exit_code"] == 5
-    assert partial == {"sid": "s-7", "event_session_close": {"exit_code": 0, "output": None}}
+    assert partial == {
+        "sid": "5e6b3c7a-0d42-4c1b-9f5e-1a2b3c4d5e07",
+        "event_session_close": {"exit_code": 0, "output": None},
+    }
+
+
+SECOND = "5e6b3c7a-0d42-4c1b-9f5e-1a2b3c4d5ef2"
 
 
 def test_a_sid_given_as_a_field_moves_the_id_as_set_does(hook_repo):
     repo = hook_repo(DUMP_HOOK)
-    full = Emulator(repo.root).fire("session-close", sid="first").payload
-    moved = fired_payload(Emulator(repo.root).fire("session-close", full, sid="second"))
-    assert moved["id"] == hook_id("session-close", "second")
+    full = (
+        Emulator(repo.root)
+        .fire("session-close", sid="5e6b3c7a-0d42-4c1b-9f5e-1a2b3c4d5ef1")
+        .payload
+    )
+    moved = fired_payload(Emulator(repo.root).fire("session-close", full, sid=SECOND))
+    assert moved["id"] == hook_id("session-close", SECOND)

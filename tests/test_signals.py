@@ -1,0 +1,126 @@
+"""Stopping the kit by signal leaves no process and no temporary file behind.
+
+A real ``hookdk fire --capture`` (and a real pytest run using the plugin) runs a hook
+that starts a grandchild and then waits; the test sends the signal, and checks that the
+hook, its grandchild and every temporary folder (the capture's CA, runner scratch
+folders) are gone. TMPDIR points at a folder of the test's own so that "every temporary
+folder" is something it can list.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HOOK = """\
+import os, subprocess, time
+grandchild = subprocess.Popen(["sleep", "300"])
+with open(os.environ["HOOKDK_TEST_PIDS"], "w") as pids:
+    pids.write(f"{os.getpid()} {grandchild.pid}")
+time.sleep(300)
+"""
+
+
+def make_repo(path: Path) -> None:
+    hooks = path / "hoop-hooks"
+    hooks.mkdir(parents=True)
+    for event in ("session-open", "session-close"):
+        (hooks / f"{event}.runbook.py").write_text(HOOK)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for step in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "hooks"]):
+        subprocess.run([*git, *step], cwd=path, check=True, capture_output=True)
+
+
+def hookdk() -> list[str]:
+    script = shutil.which("hookdk", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "hoophooks_dk"]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie has exited; only its parent's wait is missing
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
+
+
+def wait_for(path: Path, process: subprocess.Popen) -> list[int]:
+    """The hook's and grandchild's pids, once the hook has written them."""
+    for _ in range(600):  # up to 60 s on a busy machine
+        if path.exists() and len(path.read_text().split()) == 2:
+            return [int(pid) for pid in path.read_text().split()]
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.1)
+    raise AssertionError("the hook never started")
+
+
+def gone_soon(pids: list[int]) -> bool:
+    for _ in range(100):
+        if not any(alive(pid) for pid in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def start(argv: list[str], tmp_path: Path, cwd: Path) -> tuple[subprocess.Popen, Path, Path]:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    pids = tmp_path / "pids"
+    env = os.environ | {"TMPDIR": str(scratch), "HOOKDK_TEST_PIDS": str(pids)}
+    process = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    return process, scratch, pids
+
+
+@pytest.mark.parametrize("runner", ["subprocess", "fast"])
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_hookdk_fire_stopped_by_a_signal_leaves_nothing(tmp_path, runner, number):
+    repo = tmp_path / "repo"
+    make_repo(repo)
+    argv = [*hookdk(), "fire", "session-close", "--capture", "--runner", runner]
+    process, scratch, pids_file = start(argv, tmp_path, repo)
+    pids = wait_for(pids_file, process)
+
+    process.send_signal(number)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 128 + number or (
+        number == signal.SIGINT and process.returncode == 1
+    ), stderr
+    assert "Traceback" not in stderr
+    assert gone_soon(pids), f"still running: {[p for p in pids if alive(p)]}"
+    assert list(scratch.iterdir()) == []
+
+
+PLUGIN_TEST = """
+def test_fires(hoop_hooks):
+    hoop_hooks.fire("session-close")
+"""
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_pytest_run_leaves_nothing(tmp_path, number):
+    repo = tmp_path / "repo"
+    make_repo(repo)
+    (repo / "test_hook.py").write_text(PLUGIN_TEST)
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_hook.py"]
+    process, scratch, pids_file = start(argv, tmp_path, repo)
+    pids = wait_for(pids_file, process)
+
+    process.send_signal(number)
+    stdout, stderr = process.communicate(timeout=60)
+
+    assert process.returncode != 0
+    assert gone_soon(pids), f"still running: {[p for p in pids if alive(p)]}\n{stdout}"
+    leftovers = [p.name for p in scratch.iterdir() if not p.name.startswith("pytest-of-")]
+    assert leftovers == [], stdout + stderr
