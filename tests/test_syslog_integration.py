@@ -115,12 +115,13 @@ def test_a_secret_sent_escaped_in_cef_is_a_leak(hook_repo):
 # --- the command line -------------------------------------------------------------------
 
 
-def test_fire_lists_syslog_messages_next_to_http_requests(hook_repo):
+def test_fire_lists_syslog_messages_next_to_http_requests_and_their_leaks(hook_repo):
     repo = hook_repo(SYSLOG_HOOK)
 
-    done = hookdk("fire", "session-open", "--repo", str(repo.root), "--capture")
+    done = hookdk("fire", "session-open", "--repo", str(repo.root))
 
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # the hook sent a secret
+    assert "LEAKED" in done.stdout and "of the syslog message #0 (tcp)" in done.stdout
     assert "sent: no HTTP requests" in done.stdout
     assert "syslog: 1 message(s)" in done.stdout
     row = next(line for line in done.stdout.splitlines() if "CEF:0|v|p|1|" in line)
@@ -130,12 +131,11 @@ def test_fire_lists_syslog_messages_next_to_http_requests(hook_repo):
 def test_fire_json_has_the_syslog_messages_and_no_syslog_turns_it_off(hook_repo):
     repo = hook_repo(SYSLOG_HOOK)
 
-    done = hookdk("fire", "session-open", "--repo", str(repo.root), "--capture", "--json")
-    off = hookdk(
-        "fire", "session-open", "--repo", str(repo.root), "--capture", "--no-syslog", "--json"
-    )
+    done = hookdk("fire", "session-open", "--repo", str(repo.root), "--json")
+    off = hookdk("fire", "session-open", "--repo", str(repo.root), "--no-syslog", "--json")
 
     [message] = json.loads(done.stdout)["syslog"]
+    assert {leak.get("syslog_message") for leak in json.loads(done.stdout)["leaks"]} == {0}
     assert (message["transport"], message["framing"]) == ("tcp", "non-transparent")
     assert message["cef"]["extension"]["suser"]
     assert message["header"]["hostname"] == "host"
