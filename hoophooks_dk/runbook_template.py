@@ -1,7 +1,7 @@
 """Hoop's runbook template dialect: Go's text/template plus Hoop's functions and input rules.
 
 Why: Hoop does not run a hook file as written. It parses it as a runbook template and executes
-it with no inputs (HOOP_RUNTIME.md, section 2), and only then hands the result to python3. This
+it with no inputs (docs/hoop-runtime.md section 2), and only then hands the result to python3. This
 module reproduces that step exactly, so ``render_runbook`` returns the bytes Hoop would run, or
 raises :class:`TemplateError` whose text is exactly what Hoop would log.
 
@@ -40,7 +40,6 @@ from hoophooks_dk.gotemplate import (
     GoTemplateError,
     NotImplementedTemplateError,
     func_error,
-    go_sprintf,
     go_trim_space,
     parse,
 )
@@ -90,7 +89,7 @@ INPUT_TYPES = (
 
 def _required(message: str, s: str) -> str:
     if s == "":
-        raise func_error(go_sprintf(message, []))  # Hoop passes the message as a format
+        raise func_error(message)  # errors.New(msg): a "%s" in it stays "%s"
     return s
 
 
@@ -99,9 +98,13 @@ def _default(default: str, s: str) -> str:
 
 
 def _pattern(pattern: str, s: str) -> str:
-    regex = _compile_re2(pattern)
-    subject = _INVALID_BYTE_RE.sub("\ufffd", _decode(_encode(s)))  # RE2 sees U+FFFD per bad byte
-    if regex.search(subject):
+    from hoophooks_dk.gotemplate import regexp  # on first use: few hooks call pattern
+
+    try:
+        matched = regexp.match(pattern, s)
+    except regexp.RegexpSyntaxError as err:
+        raise func_error(f"regexp error: {err}") from None
+    if matched:
         return s
     raise func_error(f"pattern didn't match:{pattern}")
 
@@ -216,185 +219,10 @@ def _quantum_bytes(values: list[int]) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
-# pattern: Go's RE2 syntax, translated to Python's re only where they provably agree
-# ---------------------------------------------------------------------------------------------
-
-_ESCAPE_CLASSES = {
-    "d": "[0-9]",
-    "D": "[^0-9]",
-    "w": "[0-9A-Za-z_]",
-    "W": "[^0-9A-Za-z_]",
-    "s": "[\\t\\n\\f\\r ]",
-    "S": "[^\\t\\n\\f\\r ]",
-}
-_CLASS_ESCAPES = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\t\\n\\f\\r "}
-_CONTROL_ESCAPES = "aftnrv"
-_ASSERT_ESCAPES = {"b": "\\b", "B": "\\B", "A": "\\A", "z": "\\Z"}
-_REPEAT_RE = re.compile(r"\{(\d+)(,(\d*))?\}")
-_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-
-
-def _compile_re2(pattern: str) -> re.Pattern:
-    """Compile an RE2 pattern that has the same meaning in Python, or refuse explicitly."""
-    try:
-        return re.compile(_translate_re2(pattern), re.ASCII)
-    except re.error:
-        raise NotImplementedTemplateError(f"the pattern {pattern!r}") from None
-
-
-def _unsupported(pattern: str) -> NotImplementedTemplateError:
-    return NotImplementedTemplateError(f"the RE2 syntax of the pattern {pattern!r}")
-
-
-def _translate_re2(p: str) -> str:
-    out: list[str] = []
-    i = 0
-    last = "start"  # what precedes: "atom" can take a repetition, anything else cannot
-    while i < len(p):
-        c = p[i]
-        if "\udc80" <= c <= "\udcff":
-            raise _unsupported(p)
-        if c in "*+?" or (c == "{" and _REPEAT_RE.match(p, i)):
-            if last != "atom":
-                raise _unsupported(p)
-            i = _translate_repeat(p, i, out)
-            last = "repeat"
-            continue
-        if c == "\\":
-            text, i, last = _translate_escape(p, i)
-        elif c == "[":
-            text, i, last = _translate_class(p, i), _class_end(p, i), "atom"
-        elif c == "(":
-            text, i, last = _translate_group(p, i), i + _group_open_len(p, i), "open"
-        else:
-            text, i, last = _translate_plain(c), i + 1, _plain_kind(c)
-        out.append(text)
-    return "".join(out)
-
-
-def _translate_repeat(p: str, i: int, out: list[str]) -> int:
-    match = _REPEAT_RE.match(p, i)
-    if p[i] == "{":
-        low, high = int(match.group(1)), match.group(3)
-        if low > 1000 or (high and (int(high) > 1000 or int(high) < low)):
-            raise _unsupported(p)
-        out.append(match.group())
-        i = match.end()
-    else:
-        out.append(p[i])
-        i += 1
-    if i < len(p) and p[i] == "?":
-        out.append("?")
-        i += 1
-    if i < len(p) and (p[i] in "*+?" or (p[i] == "{" and _REPEAT_RE.match(p, i))):
-        raise _unsupported(p)  # RE2 rejects a double repetition; Python reads it otherwise
-    return i
-
-
-def _translate_escape(p: str, i: int) -> tuple[str, int, str]:
-    if i + 1 >= len(p):
-        raise _unsupported(p)
-    c = p[i + 1]
-    if c in _ESCAPE_CLASSES:
-        return _ESCAPE_CLASSES[c], i + 2, "atom"
-    if c in _ASSERT_ESCAPES:
-        return _ASSERT_ESCAPES[c], i + 2, "assert"
-    if c in _CONTROL_ESCAPES:
-        return "\\" + c, i + 2, "atom"
-    if c in _PUNCT:
-        return re.escape(c), i + 2, "atom"
-    raise _unsupported(p)
-
-
-def _class_end(p: str, i: int) -> int:
-    j = i + 1
-    if j < len(p) and p[j] == "^":
-        j += 1
-    if j < len(p) and p[j] == "]":
-        j += 1
-    while j < len(p) and p[j] != "]":
-        j += 2 if p[j] == "\\" else 1
-    return j + 1
-
-
-def _translate_class(p: str, i: int) -> str:
-    end = _class_end(p, i)
-    if end > len(p):
-        raise _unsupported(p)
-    body = p[i + 1 : end - 1]
-    negate = body.startswith("^")
-    body = body[1:] if negate else body
-    items = _class_items(p, body)
-    return "[" + ("^" if negate else "") + "".join(items) + "]"
-
-
-def _class_items(p: str, body: str) -> list[str]:
-    """The members of a character class, as unambiguous Python class syntax."""
-    items: list[str] = []
-    j = 0
-    while j < len(body):
-        c = body[j]
-        if c == "[" or "\udc80" <= c <= "\udcff":
-            raise _unsupported(p)
-        if c == "\\":
-            items.append(_class_escape(p, body[j + 1 : j + 2]))
-            j += 2
-            continue
-        if body[j + 1 : j + 2] == "-" and j + 2 < len(body):
-            high = body[j + 2]
-            if high in "\\[" or high < c:
-                raise _unsupported(p)
-            items.append(f"\\U{ord(c):08x}-\\U{ord(high):08x}")
-            j += 3
-            continue
-        if c == "-" and 0 < j < len(body) - 1:
-            raise _unsupported(p)
-        items.append(f"\\U{ord(c):08x}")
-        j += 1
-    if not items:
-        raise _unsupported(p)
-    return items
-
-
-def _class_escape(p: str, c: str) -> str:
-    if c in _CLASS_ESCAPES:
-        return _CLASS_ESCAPES[c]
-    if c and c in _CONTROL_ESCAPES:
-        return "\\" + c
-    if c and c in _PUNCT:
-        return f"\\U{ord(c):08x}"
-    raise _unsupported(p)
-
-
-def _group_open_len(p: str, i: int) -> int:
-    if not p.startswith("(?", i):
-        return 1
-    if p.startswith("(?:", i):
-        return 3
-    match = re.compile(r"\(\?P<[A-Za-z0-9_]+>").match(p, i)
-    if match is None:
-        raise _unsupported(p)
-    return match.end() - i
-
-
-def _translate_group(p: str, i: int) -> str:
-    return p[i : i + _group_open_len(p, i)]
-
-
-def _translate_plain(c: str) -> str:
-    return {"$": "\\Z", "^": "^", ".": ".", "|": "|", ")": ")"}.get(c) or re.escape(c)
-
-
-def _plain_kind(c: str) -> str:
-    return {"$": "assert", "^": "assert", "|": "open"}.get(c, "atom")
-
-
-# ---------------------------------------------------------------------------------------------
 # Hoop's reading of the parsed template (templates.go)
 # ---------------------------------------------------------------------------------------------
 
 _INPUT_KEY_RE = re.compile(r"^\{\{\.[a-zA-Z0-9_]+")
-_INVALID_BYTE_RE = re.compile("[\udc80-\udcff]")
 
 
 def _read_inputs(root) -> dict[str, dict[str, Any]]:

@@ -293,13 +293,24 @@ def test_hk203_not_for_a_top_level_default(hook_repo):
     assert "HK203" not in rules(static(hook_repo(source)))
 
 
+def test_hk201_an_invalid_pattern_is_gos_regexp_error_not_a_refusal(hook_repo):
+    # Once refused (HK204); now Hoop's own failure, with Go's regexp error text.
+    repo = hook_repo('X = "{{ .x | default "a" | pattern `(?i)[[:alpha:]` }}"\n')
+    findings = static(repo)
+    assert "HK204" not in rules(findings)
+    [found] = [f for f in of(findings, "HK201") if f.file == OPEN]
+    assert "error parsing regexp: missing closing ]: `[[:alpha:]`" in found.message
+
+
 def test_hk204_a_construct_the_kit_cannot_render_is_said_not_guessed(hook_repo):
-    # Any construct runbook_template refuses will do; Go's `call` needs a func value.
-    repo = hook_repo('import yaml\nX = "{{ .x | default "a" | call }}"\n')
+    # Any construct runbook_template still refuses will do: printf's %p of a map (an address) is one.
+    repo = hook_repo(
+        'import yaml\nX = "{{ .x | default "1" }}{{ if true }}{{ printf "%p" . }}{{ end }}"\n'
+    )
     findings = static(repo)
     found = [f for f in of(findings, "HK204") if f.file == OPEN]
     assert [f.severity for f in found] == ["warning"]
-    assert "call" in found[0].message and "not checked" in found[0].message
+    assert "printf %p" in found[0].message and "not checked" in found[0].message
     assert not rules(findings) & {"HK201", "HK307"}  # no verdict, no Python checks
     assert not of(check(repo.root, timeout=5), "HK501")  # and no run
 

@@ -80,7 +80,7 @@ def test_a_malformed_input_is_exit_2(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_a_construct_the_kit_cannot_reproduce_is_exit_2(runner: CliRunner, tmp_path: Path) -> None:
-    path = write(tmp_path, b'{{ .x | default "v" }}{{ if true }}{{ printf "%e" 1.5 }}{{ end }}')
+    path = write(tmp_path, b'{{ .x | default "v" }}{{ if true }}{{ printf "%p" . }}{{ end }}')
     result = runner.invoke(render_command, [path])
     assert result.exit_code == 2
     assert result.stderr.startswith("hookdk render: hoophooks_dk cannot emulate this template")

@@ -8,6 +8,9 @@ tests/test_gotemplate_differential.py checks each of them against Go again.
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 from template_cases import Case, Err, outcome
 
@@ -20,7 +23,7 @@ from hoophooks_dk.gotemplate import (
     go_sprintf,
     parse,
 )
-from hoophooks_dk.runbook_template import HOOP_FUNCS, render_runbook
+from hoophooks_dk.runbook_template import HOOP_FUNCS, TemplateError, render_runbook
 
 
 def nested(body: str) -> bytes:
@@ -302,7 +305,9 @@ EXEC_CASES = [
     Case(
         "incompatible comparison",
         nested('{{ eq 1 "a" }}'),
-        exec_err(16, 'eq 1 "a"', "error calling eq: incompatible types for comparison"),
+        exec_err(
+            16, 'eq 1 "a"', "error calling eq: incompatible types for comparison: int and string"
+        ),
     ),
     Case(
         "ordering booleans",
@@ -457,18 +462,7 @@ def test_go_sprintf(format_: str, args: list, expected: str) -> None:
 @pytest.mark.parametrize(
     "source",
     [
-        nested("{{ print 1i }}"),
-        nested("{{ print 1+2i }}"),
-        b"{{ if .x }}{{ else with .y }}{{ end }}",
-        nested("{{ range 3 }}x{{ end }}"),
-        nested('{{ range "abc" }}x{{ end }}'),
-        nested("{{ call .x }}"),
-        nested('{{ printf "%e" 1.5 }}'),
-        nested('{{ printf "%+d" 1 }}'),
-        nested('{{ printf "%[1]d" 1 }}'),
-        nested('{{ printf "%05s" "a" }}'),
-        nested('{{ js "`" }}'),
-        nested('{{ index "abc" 3 }}'),
+        nested('{{ printf "%p" . }}'),  # a map's address
     ],
     ids=lambda source: source.decode(),
 )
@@ -477,9 +471,58 @@ def test_constructs_it_does_not_reproduce_are_refused(source: bytes) -> None:
         render_runbook(source)
 
 
-def test_deep_template_recursion_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (nested("{{ print 1i }}|{{ 1.5-2i }}|{{ 3+0i }}"), b"(0+1i)|(1.5-2i)|(3+0i)"),
+        (nested("{{ range 3 }}[{{ . }}]{{ end }}"), b"[0][1][2]"),
+        (nested("{{ range 0 }}x{{ else }}none{{ end }}"), b"none"),
+        (nested('{{ js "`" }}'), b"`"),
+        (
+            nested('{{ printf "%+d|% d|%#x|%o|%b|%c|%U" 1 2 255 8 5 65 9731 }}'),
+            b"+1| 2|0xff|10|101|A|U+2603",
+        ),
+        (
+            nested('{{ printf "%e|%.2f|%g|%8.3g|%-6.1f|" 1.5 3.14159 1e21 2.5 -1.25 }}'),
+            b"1.500000e+00|3.14|1e+21|     2.5|-1.2  |",
+        ),
+        (nested('{{ printf "%05s|%[3]d%[2]d|%*d" "a" 2 3 4 }}'), b"0000a|32|  4"),
+        (nested('{{ with "" }}a{{ else with "b" }}[{{ . }}]{{ end }}'), b"[b]"),
+    ],
+    ids=lambda v: v.decode() if isinstance(v, bytes) else v,
+)
+def test_constructs_once_refused_now_render(source: bytes, expected: bytes) -> None:
+    assert render_runbook(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        (nested('{{ range "abc" }}x{{ end }}'), "range can't iterate over abc"),
+        (nested("{{ range $i, $e := 3 }}{{ end }}"), "can't use 3 to iterate over more than one"),
+        (nested('{{ call "f" }}'), 'error calling call: non-function "f" of type string'),
+        (nested("{{ call .nope }}"), "error calling call: call of nil"),
+        (nested('{{ index "abc" 3 }}'), "error calling index: reflect: string index out of range"),
+    ],
+    ids=lambda v: v.decode() if isinstance(v, bytes) else v,
+)
+def test_constructs_once_refused_now_fail_as_in_go(source: bytes, error: str) -> None:
+    with pytest.raises(TemplateError, match=re.escape(error)):
+        render_runbook(source)
+
+
+def test_endless_template_recursion_stops_at_gos_depth_limit() -> None:
     source = (
         b'{{ define "r" }}{{ template "r" . }}{{ end }}{{ if true }}{{ template "r" }}{{ end }}'
     )
-    with pytest.raises(NotImplementedTemplateError):
+    with pytest.raises(TemplateError, match=r"exceeded maximum template depth \(100000\)$"):
         render_runbook(source)
+    assert sys.getrecursionlimit() < 1_500_000  # raised only while the template runs
+
+
+def test_parentheses_nest_up_to_gos_limit() -> None:
+    deepest = nested("{{ " + "(" * 10_000 + "1" + ")" * 10_000 + " }}")
+    assert render_runbook(deepest) == b"1"
+    too_deep = nested("{{ " + "(" * 10_001 + "1" + ")" * 10_001 + " }}")
+    with pytest.raises(TemplateError, match="max expression depth exceeded"):
+        render_runbook(too_deep)

@@ -7,6 +7,7 @@ the hook reaches it by ignoring the proxy; with it, the connection is refused.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -103,8 +104,11 @@ def test_an_unusable_sandbox_is_one_line_and_exit_2(tmp_path, network):
     done = fire(tmp_path, network, "--sandbox", "--python", str(tmp_path / "no-python"))
 
     assert done.returncode == 2
-    assert done.stderr.startswith("hookdk: error: --sandbox: cannot run")
-    assert len(done.stderr.strip().splitlines()) == 1
+    # with --json, the error is one JSON object on stdout
+    error = json.loads(done.stdout)
+    assert error["exit_code"] == 2
+    assert error["error"].startswith("--sandbox: cannot run")
+    assert "\n" not in error["error"]
 
 
 def test_the_plugin_runs_hooks_sandboxed(tmp_path, network):

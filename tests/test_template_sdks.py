@@ -124,6 +124,9 @@ def test_datadog_logs_matches_datadog_api_client(capture, tmp_path):
     config.api_key["apiKeyAuth"] = DATADOG["DATADOG_API_KEY"]
     config.server_variables["site"] = DATADOG["DATADOG_SITE"]
     config.proxy, config.ssl_ca_cert = capture.proxy_url, capture.ca_path
+    # urllib3 does not turn the proxy URL's credentials into a header: the port lock's
+    # secret goes by hand, as a hook's client would send it from the URL.
+    config.proxy_headers = {"Proxy-Authorization": capture.proxy_authorization}
     before = capture.mark()
     with ApiClient(config) as client:
         LogsApi(client).submit_log(HTTPLog([HTTPLogItem(**log)]))
@@ -161,8 +164,14 @@ def test_elastic_matches_the_elasticsearch_client(capture, tmp_path):
     capture.router.route(method="PUT", path__regex=r"/_create/").respond(
         201, json=created, headers={"X-Elastic-Product": "Elasticsearch"}
     )
-    # elastic-transport ignores proxy variables: it is pointed at the capture itself.
-    client = Elasticsearch(capture.proxy_url, api_key=ELASTIC["ELASTIC_API_KEY"])
+    # elastic-transport ignores proxy variables: it is pointed at the capture itself, with
+    # the port lock's secret by hand (credentials in the URL would become its Authorization).
+    address = capture.proxy_url.rpartition("@")[2]
+    client = Elasticsearch(
+        f"http://{address}",
+        api_key=ELASTIC["ELASTIC_API_KEY"],
+        headers={"Proxy-Authorization": capture.proxy_authorization},
+    )
     client.create(index=ELASTIC["ELASTIC_INDEX"], id=result.id, document=document)
     [sdk] = sdk_requests(capture, before)
 

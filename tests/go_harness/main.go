@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -43,7 +44,7 @@ func hoopFuncs() template.FuncMap {
 	return template.FuncMap{
 		"required": func(msg, s string) (string, error) {
 			if s == "" {
-				return "", fmt.Errorf(msg) // Hoop uses the message as a format, so do we
+				return "", errors.New(msg) // as Hoop: the message is not a format
 			}
 			return s, nil
 		},
