@@ -125,6 +125,12 @@ class SiemSyslog:
         self._running().refuse_connections(count)
 
     @property
+    def unclean_closes(self) -> int:
+        """TLS connections closed without close_notify in this test (RFC 5425 section 4.4:
+        a sender MUST send it; without it a reset can cut the last message short)."""
+        return self._running().unclean_closes
+
+    @property
     def refused(self) -> int:
         """How many connections were refused so far in this test."""
         return self._running().refused

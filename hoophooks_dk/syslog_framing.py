@@ -67,6 +67,14 @@ class StreamDeframer:
             return [Frame(OCTET_COUNTING, rest, "stream ended inside an octet-counted frame")]
         return [Frame(NON_TRANSPARENT, rest)]
 
+    def abandon(self, reason: str) -> list[Frame]:
+        """The connection broke (a reset): the bytes of the frame it was in, marked."""
+        rest, self._buffer = self._buffer.strip(b"\x00\r\n"), b""
+        if self.lost or not rest:
+            return []
+        framing = OCTET_COUNTING if rest[:1].isdigit() else NON_TRANSPARENT
+        return [Frame(framing, rest, f"{reason} before the frame ended")]
+
     def _next(self) -> Frame | None:
         """Take one frame off the buffer, or None when it is not complete yet."""
         if self._buffer[:1] in (b"\x00", b"\r", b"\n"):  # a stray trailer, a blank line

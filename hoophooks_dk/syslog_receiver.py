@@ -18,6 +18,11 @@ Choices, and why:
   it is given (the capture's, which ``SSL_CERT_FILE`` already names), for the name the
   client asks for in SNI, else for ``localhost`` and ``127.0.0.1``. A hook that verifies
   its production host name therefore verifies here too; the name is recorded.
+* **A cut stream is not taken for a whole one.** A TLS sender must end with
+  close_notify (RFC 5425 section 4.4); a connection reset or a TLS stream cut without
+  it records the frame it was in with ``error`` set. (A TLS 1.3 client that closes
+  without reading the session tickets is reset, and a reset can drop its last bytes: the
+  kit's templates close TLS properly.)
 * **Nothing stops the receiver.** A frame that breaks a rule is recorded with
   ``error`` set; an octet count that is not one, or a frame past ``max_frame``, is
   recorded too and, since the stream cannot be trusted after it, ends that connection
@@ -179,6 +184,9 @@ class SyslogReceiver:
         self._slots = threading.BoundedSemaphore(max_connections)
         self._udp_busy = False
         self._to_refuse = 0
+        #: TLS connections that ended without close_notify (RFC 5425 section 4.4 says a
+        #: sender MUST send it): their last bytes may have been lost on the way.
+        self.unclean_closes = 0
         #: TCP and TLS connections reset at once by ``refuse_connections``, so far.
         self.refused = 0
         self._closing = threading.Event()
@@ -288,7 +296,7 @@ class SyslogReceiver:
         whole test session)."""
         with self._lock:
             self._messages.clear()
-            self._to_refuse = self.refused = 0
+            self._to_refuse = self.refused = self.unclean_closes = 0
 
     def refuse_connections(self, count: int) -> None:
         """Reset the next ``count`` TCP or TLS connections as soon as they are accepted, as
@@ -471,7 +479,8 @@ class _TlsContexts:
     def handshake(self, sock: socket.socket) -> tuple[ssl.SSLSocket, str | None]:
         """Complete the server side of a handshake; (TLS socket, SNI name or None)."""
         _TlsContexts._seen.name = None
-        tls = self.default.wrap_socket(sock, server_side=True)
+        # ragged EOFs raise: a TLS stream cut without close_notify may have lost its end
+        tls = self.default.wrap_socket(sock, server_side=True, suppress_ragged_eofs=False)
         return tls, _TlsContexts._seen.name
 
 
@@ -500,6 +509,16 @@ class _Connection:
             self.sock.setblocking(False)
             self.busy = False
             self._read_frames()
+        except ConnectionResetError:
+            # A client that closes with data unread (TLS 1.3 session tickets) is reset, and
+            # a reset can drop what it sent last: keep the part that came, marked.
+            self._record(self.frames.abandon("connection reset"))
+        except ssl.SSLEOFError:
+            # RFC 5425 section 4.4: a sender closes TLS with close_notify; without it the
+            # end of the stream may be missing (a reset looks the same from here).
+            self._record(self.frames.abandon("TLS closed without close_notify"))
+            with self.receiver._lock:
+                self.receiver.unclean_closes += 1
         except Exception as error:  # a broken client loses its own connection, nothing more
             _log.debug("hookdk syslog: closing a connection: %r", error)
         finally:
@@ -520,6 +539,7 @@ class _Connection:
                 continue
             if data == b"":  # the client closed: what is left is its last frame
                 self._record(self.frames.close())
+                self._answer_close_notify()
                 return
             self._record(self.frames.feed(data))
             if self.frames.lost:
@@ -527,6 +547,13 @@ class _Connection:
             # still on its way: part of a frame, or bytes OpenSSL decrypted that a
             # selector cannot see
             self.busy = self.frames.pending or self._tls_pending()
+
+    def _answer_close_notify(self) -> None:
+        """A TLS sender that ended with close_notify gets ours back (best effort)."""
+        if isinstance(self.sock, ssl.SSLSocket):
+            with contextlib.suppress(OSError, ValueError):
+                self.sock.settimeout(1.0)
+                self.sock.unwrap()
 
     def _tls_pending(self) -> bool:
         return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0

@@ -76,3 +76,14 @@ def test_a_count_or_a_line_over_the_limit_loses_the_stream():
     assert lost_counted and [f.error for f in counted] == ["octet count 5000 over 100"]
     assert lost_line and [f.error for f in line] == ["frame over 100 bytes"]
     assert len(line[0].data) == 100
+
+
+def test_an_abandoned_stream_keeps_the_partial_frame_marked():
+    deframer = StreamDeframer()
+    assert deframer.feed(b"<1>whole\n<1>part of a") == [Frame(NON_TRANSPARENT, b"<1>whole")]
+
+    [frame] = deframer.abandon("connection reset")
+
+    assert frame.data == b"<1>part of a"
+    assert frame.error == "connection reset before the frame ended"
+    assert deframer.abandon("again") == []

@@ -368,3 +368,27 @@ def test_any_mix_of_framings_cut_anywhere_reads_back_every_message(shared, frame
 
     assert [(m.message, m.framing) for m in messages] == expected
     assert not [m for m in messages if m.malformed]
+
+
+def test_a_tls_stream_cut_without_close_notify_is_counted_and_its_last_frame_marked(receiver):
+    context = ssl.create_default_context(cafile=receiver.ca_path)
+    with (
+        socket.create_connection((receiver.host, receiver.port("tls"))) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.sendall(b"<14>1 - h app - - - whole\n<14>1 - h app - - - no trailer")
+    # closed without close_notify; a second client closes properly
+    with (
+        socket.create_connection((receiver.host, receiver.port("tls"))) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.sendall(b"<14>1 - h app - - - clean")
+        tls.unwrap()
+
+    messages = received(receiver)
+
+    by_text = {m.message: m for m in messages}
+    assert not by_text["whole"].malformed and not by_text["clean"].malformed
+    cut = by_text.get("no trailer")
+    assert cut is None or cut.error == "TLS closed without close_notify before the frame ended"
+    assert receiver.unclean_closes == 1

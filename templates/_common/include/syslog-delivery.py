@@ -56,6 +56,13 @@ def send_once(frame, timeout):
         context = ssl.create_default_context(cafile=ca_file or None)
         with context.wrap_socket(connection, server_hostname=SYSLOG_HOST) as tls:
             tls.sendall(frame)
+            # Close TLS properly: this also reads what the collector sent (TLS 1.3
+            # session tickets). A socket closed with unread data is reset, and a reset
+            # can make the collector drop the end of the message.
+            try:
+                tls.unwrap()
+            except OSError:
+                return  # the collector closed first, without its own close_notify
 
 
 def seconds_left():

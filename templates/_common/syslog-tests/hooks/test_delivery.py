@@ -100,3 +100,17 @@ def test_example_payloads(hoop_hooks, siem):
         assert result.ok, f"{path.name}: {result.output}"
         assert [m.malformed for m in result.syslog] == [False], path.name
     siem.assert_no_leaks()
+
+
+def test_tls_is_closed_with_close_notify_and_a_long_message_arrives_whole(hoop_hooks, siem):
+    """RFC 5425 section 4.4: a sender ends TLS with close_notify. A hook that just closes
+    the socket leaves the collector's TLS 1.3 session tickets unread, the close becomes a
+    reset, and a reset can drop the end of the message at a busy collector."""
+    for event in EVENTS:
+        result = hoop_hooks.fire(event, **hook_settings.LONG_FIELDS.get(event, {}))
+
+        assert result.ok, result.output
+        [message] = result.syslog
+        assert not message.malformed, message.error
+        assert hook_settings.event_id(message) == result.id
+    assert siem.syslog.unclean_closes == 0

@@ -10,6 +10,10 @@ SETTINGS = {"SYSLOG_HOST": HOST, "SYSLOG_PORT": "6514", "SYSLOG_TLS": "1"}
 FRAMING = "non-transparent"  # one message per line (RFC 6587 3.4.2)
 FORMAT = "rfc3164+leef"
 
+# fields forwarded whole (the user's e-mail is not cut), for a message of several TLS
+# records: test_delivery.py checks that it arrives whole
+LONG_FIELDS = {"session-open": {"user_email": "u" * 60_000 + "@example.com"}}
+
 
 def event_id(message):
     """A received message's idempotency key: QRadar dedupes on it."""
