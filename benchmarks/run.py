@@ -9,22 +9,35 @@
 (c) a hook posting one HTTPS request through the capture against the same hook not
     posting it: at most 1.5x.
 (d) for information: which imports ``hookdk fire`` spends its start-up on.
+(a2) for information: the floor click sets under (a): starting the kit's interpreter and
+    importing click, plus bare ``python3 < hook``, against bare ``python3 < hook``.
+(a3) for information: ``hookdk fire`` against ``hookdk fire --live``: the capture's share.
+(e) ``hookdk watch``: from writing the hook file to the printed result, median: under
+    100 ms.
+(f) per-example cost of ``fuzz`` (``hookdk fuzz session-close --capture``) on the
+    siem-http template against one fast-runner fire of the same hook with the capture:
+    at most 2x.
 (k), (l), (m) the capture under keep-alive, load and a large body: see capture_bench.py.
 
 Each figure is a median over repeated trials, and the two sides of a ratio are measured
 in alternation so that a machine getting busier slows both alike. Targets are reported
 as met or missed, never asserted: the exit status is 0 unless something crashes.
 Every interpreter is the real one behind ``python3`` (a pyenv shim would slow the
-standard side only and flatter the ratios).
+standard side only and flatter the ratios). The kit is byte-compiled first, as an
+installed wheel is: with PYTHONDONTWRITEBYTECODE set, an editable install would
+otherwise compile its modules from source at every start of ``hookdk``.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import re
+import select
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -37,6 +50,7 @@ from pathlib import Path
 
 from capture_bench import measure_capture_holds  # noqa: E402 (beside this script)
 
+import hoophooks_dk
 from hoophooks_dk import payload as payloads
 from hoophooks_dk.capture import Capture
 from hoophooks_dk.emulator import PAYLOAD_VARIABLE, Emulator
@@ -93,18 +107,25 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_arguments(argv)
     settings = QUICK if options.quick else FULL
     python = real_python(options.python or "python3")
+    compileall.compile_dir(Path(hoophooks_dk.__file__).parent, quiet=1)
     with workspace() as root:
+        cli = measure_cli(root, python, settings)
         ratios = [
-            measure_cli(root, python, settings),
+            cli,
+            measure_click_floor(root, python, settings, cli.figures["python3 < hook"]),
+            measure_capture_share(root, python, settings),
             *measure_runners(python, settings),
             measure_capture(root, python, settings),
+            measure_fuzz(root, python, settings),
             *measure_capture_holds(options.quick, ratio_at_most, Ratio),
         ]
         imports = measure_imports(root / "trivial", python, settings)
+        latencies = [measure_watch(root, python, settings)]
     report = {
         "mode": "quick" if options.quick else "full",
         "python": python,
         "ratios": [asdict(ratio) for ratio in ratios],
+        "latencies": [asdict(latency) for latency in latencies],
         "imports": imports,
     }
     print(json.dumps(report, indent=2) if options.json else render(report))
@@ -257,6 +278,194 @@ def fire_checked(emulator: Emulator, requests: int) -> None:
         raise RuntimeError(f"expected {requests} captured request(s), got {len(result.requests)}")
 
 
+# --- (a2) the floor click sets ----------------------------------------------------------
+
+
+def measure_click_floor(root: Path, python: str, settings: Settings, bare: float) -> Ratio:
+    """What ``hookdk fire`` would cost if the kit did nothing but start its interpreter and
+    import click before running the hook: that plus bare ``python3 < hook``, over bare.
+
+    Timed in alternation with a bare interpreter start, so the start-up is shown apart.
+    """
+    kit_python = str(Path(sys.executable))  # the interpreter behind the hookdk script
+    click, start = alternate(
+        settings.trials,
+        lambda: run_checked([kit_python, "-c", "import click"], env=dict(os.environ), cwd=root),
+        lambda: run_checked([kit_python, "-c", "pass"], env=dict(os.environ), cwd=root),
+    )
+    return Ratio(
+        "a2",
+        "floor under (a): start + import click + python3 < hook, vs python3 < hook",
+        (click + bare) / bare,
+        "info",
+        None,
+        {
+            "kit's interpreter, import click": click,
+            "kit's interpreter, start only": start,
+            "python3 < hook (from (a))": bare,
+        },
+    )
+
+
+def measure_capture_share(root: Path, python: str, settings: Settings) -> Ratio:
+    """``hookdk fire`` (capturing, the default) against ``hookdk fire --live`` on a hook
+    that sends nothing: what starting the capture (its imports, its CA) adds to (a)."""
+    repo = root / "trivial"
+    fire = [*hookdk_command(), "fire", "session-close", "--repo", str(repo), "--python", python]
+    env = dict(os.environ)
+    captured, live = alternate(
+        settings.trials,
+        lambda: run_checked(fire, env=env, cwd=repo),
+        lambda: run_checked([*fire, "--live"], env=env, cwd=repo),
+    )
+    return Ratio(
+        "a3",
+        "the capture's share of (a): hookdk fire vs hookdk fire --live, hook sending nothing",
+        captured / live,
+        "info",
+        None,
+        {"hookdk fire (capturing)": captured, "hookdk fire --live": live},
+    )
+
+
+# --- (e) hookdk watch: save to printed result -------------------------------------------
+
+WATCH_TARGET_MS = 100.0
+WATCH_WAIT = 30.0  # seconds for one run to be printed before the benchmark gives up
+
+
+@dataclass
+class Latency:
+    key: str
+    title: str
+    median: float  # milliseconds
+    target: float  # milliseconds
+    met: bool
+    figures: dict[str, float] = field(default_factory=dict)  # milliseconds
+
+
+def measure_watch(root: Path, python: str, settings: Settings) -> Latency:
+    """``hookdk watch --json`` on a trivial hook: the time from writing the hook file to
+    the run's line arriving on the watch's stdout, over a series of saves."""
+    repo = root / "watched"
+    make_repo(repo, TRIVIAL_HOOK)
+    hook = repo / "hoop-hooks" / "session-close.runbook.py"
+    command = [*hookdk_command(), "watch", "--json", "--repo", str(repo), "--python", python]
+    latencies = []
+    watch = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=repo)
+    try:
+        lines = LineReader(watch.stdout.fileno())
+        check_watch_run(lines.next(WATCH_WAIT), "the run at start")
+        for number in range(settings.trials * 2):
+            time.sleep(0.1)  # well past the watch's batching: one save, one run
+            text = f"{TRIVIAL_HOOK}# save {number}\n"
+            started = time.perf_counter()
+            hook.write_text(text)
+            run = lines.next(WATCH_WAIT)
+            latencies.append(ms(time.perf_counter() - started))
+            check_watch_run(run, f"save {number}")
+    finally:
+        watch.send_signal(signal.SIGINT)
+        try:
+            watch.wait(timeout=WATCH_WAIT)
+        except subprocess.TimeoutExpired:
+            watch.kill()
+            watch.wait()
+    median = statistics.median(latencies)
+    return Latency(
+        "e",
+        f"hookdk watch: hook file written to result printed ({len(latencies)} saves)",
+        median,
+        WATCH_TARGET_MS,
+        median < WATCH_TARGET_MS,
+        {"median": median, "fastest": min(latencies), "slowest": max(latencies)},
+    )
+
+
+class LineReader:
+    """Lines from a pipe, each waited for at most a given time (a hung watch must not hang
+    the benchmark)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+
+    def next(self, seconds: float) -> bytes:
+        deadline = time.monotonic() + seconds
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.fd], [], [], remaining)[0]:
+                raise RuntimeError(f"hookdk watch printed nothing for {seconds:.0f} s")
+            data = os.read(self.fd, 65536)
+            if not data:
+                raise RuntimeError("hookdk watch exited")
+            self.buffer += data
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line
+
+
+def check_watch_run(line: bytes, what: str) -> None:
+    run = json.loads(line)
+    if not run["ok"]:
+        raise RuntimeError(f"hookdk watch, {what}: the run failed: {run}")
+
+
+# --- (f) fuzzing against firing ---------------------------------------------------------
+
+
+def measure_fuzz(root: Path, python: str, settings: Settings) -> Ratio:
+    """siem-http's session-close hook, fast runner, one capture: the cost of one fuzz
+    example (payload drawn, fired, judged; Hypothesis's engine included) against one
+    ``Emulator.fire`` of the synthetic payload. Each fuzz trial uses a new seed."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    from hoophooks_dk.fuzz import fuzz
+    from hoophooks_dk.scaffold import init
+
+    set_hypothesis_home_dir(root / "hypothesis")  # not ./.hypothesis wherever this runs
+    repo = root / "siem-http"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    init(repo, "siem-http", tests=False, ci="none")
+    env = dict(os.environ) | {"SIEM_TOKEN": "benchmark-token"}
+    examples = settings.events_per_trial * 5
+    seeds = iter(range(1_000_000))
+    with ForkServerRunner(python) as runner, Capture() as capture:
+        emulator = Emulator(repo, runner=runner, capture=capture, env=env)
+        fire_checked(emulator, requests=1)  # warm server, first leaf certificate
+        started = time.perf_counter()
+        fuzz(emulator, "session-close", examples=1, seed=0)
+        first_run = ms(time.perf_counter() - started)  # Hypothesis's tables, empty cache
+
+        def fires() -> float:
+            started = time.perf_counter()
+            for _ in range(examples):
+                fire_checked(emulator, requests=1)
+            return (time.perf_counter() - started) / examples
+
+        def fuzzing() -> float:
+            started = time.perf_counter()
+            report = fuzz(emulator, "session-close", examples=examples, seed=next(seeds))
+            if not report.ok:
+                raise RuntimeError(f"fuzzing siem-http failed: {report.describe()}")
+            return (time.perf_counter() - started) / report.tried
+
+        per_example, per_fire = alternate(settings.event_trials, fuzzing, fires)
+    return ratio_at_most(
+        "f",
+        f"fuzz example vs fast-runner fire, siem-http session-close with capture "
+        f"({examples} each, {settings.event_trials} trials)",
+        per_example,
+        per_fire,
+        2,
+        {
+            "fuzz, per example": per_example,
+            "fire, per event": per_fire,
+            "first fuzz, empty cache (once)": first_run,
+        },
+    )
+
+
 # --- (d) where hookdk fire's start-up goes ----------------------------------------------
 
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
@@ -378,6 +587,15 @@ def render(report: dict) -> str:
         lines += [
             f"    {name:<32} {value:10.2f} {unit}" for name, value in ratio["figures"].items()
         ]
+        lines.append("")
+    for latency in report["latencies"]:
+        verdict = "met" if latency["met"] else "MISSED"
+        lines.append(
+            f"({latency['key']}) {latency['title']}\n"
+            f"    median {latency['median']:.1f} ms    target < {latency['target']:g} ms    "
+            f"{verdict}"
+        )
+        lines += [f"    {name:<32} {value:10.2f} ms" for name, value in latency["figures"].items()]
         lines.append("")
     imports = report["imports"]
     lines.append(

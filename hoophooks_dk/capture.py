@@ -55,18 +55,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-import respx
-from respx.models import PassThrough
-
-if TYPE_CHECKING:
-    from .syslog_receiver import SyslogReceiver
-
-from . import aws_answers
 from .bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
 from .certs import CertificateCache, make_ca
 from .proxy_connection import Exchange, ServerSide
 from .proxy_server import ProxyServer
+
+if TYPE_CHECKING:
+    import httpx
+    import respx
+
+    from .syslog_receiver import SyslogReceiver
 
 __all__ = ["Capture", "CapturedRequest", "CapturedResponse"]
 
@@ -213,7 +211,7 @@ class Capture:
     def __init__(
         self, *, strict: bool = False, default_status: int = 200, syslog: bool = False
     ) -> None:
-        self.router = respx.Router(assert_all_called=False, assert_all_mocked=False)
+        self._router: respx.Router | None = None
         self.strict = strict
         self.default_status = default_status
         self._lock = threading.Lock()
@@ -276,6 +274,16 @@ class Capture:
 
     def __enter__(self) -> Capture:
         return self.start()
+
+    @property
+    def router(self) -> respx.Router:
+        """The respx router that programs answers. Made on first use: respx and httpx take
+        longer to import than all the rest of ``hookdk fire``, which rarely programs one."""
+        if self._router is None:
+            import respx
+
+            self._router = respx.Router(assert_all_called=False, assert_all_mocked=False)
+        return self._router
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
@@ -351,8 +359,9 @@ class Capture:
                     request._body.path.unlink(missing_ok=True)
             self._requests.clear()
             self._unmatched.clear()
-            self.router.clear()
-            self.router.reset()
+            if self._router is not None:
+                self._router.clear()
+                self._router.reset()
             self.strict = False
             self.default_status = 200
         if self.syslog is not None:
@@ -434,17 +443,16 @@ class Capture:
         method, url, body = exchange.method, exchange.url, exchange.body
         try:
             resolved = self._resolve(method, url, headers, body)
-        except PassThrough:
+        except _PassedThrough:
             return _error(502, "hookdk capture: pass_through is impossible, nothing leaves"), True
         except _Unroutable as error:  # an URL or header httpx cannot represent
             return _error(400, f"hookdk capture: cannot route this request: {error}"), False
         except Exception as error:  # a route's side effect raised: the hook sees a 502
             return _error(502, f"hookdk capture: route side effect raised {error!r}"), True
-        if resolved.route is None:
+        if resolved is None or resolved.route is None:
             if self.strict:
                 return _error(502, f"{NO_ROUTE}: {method} {url}"), False
             return self._default_answer(exchange, headers), False
-        assert isinstance(resolved.response, httpx.Response)
         return _from_httpx(resolved.response), True
 
     def _resolve(
@@ -454,18 +462,30 @@ class Capture:
         headers: list[tuple[bytes, bytes]],
         body: bytes | SpooledBody,
     ) -> Any:
-        """A spooled body reaches the router as a stream, read only if a route needs it."""
+        """The router's resolution (None when no route was ever programmed: respx is not
+        even imported then). A spooled body reaches the router as a stream, read only if a
+        route needs it. Every request is made an httpx request, routes or not, so that one
+        httpx cannot represent is refused alike."""
+        import httpx
+
         content = body.chunks() if isinstance(body, SpooledBody) else body
         try:
             request = httpx.Request(method, url, headers=headers, content=content)
         except Exception as error:
             raise _Unroutable(error) from error
+        if self._router is None:
+            return None
+        from respx.models import PassThrough
+
         try:
-            return self.router.resolve(request)
-        except httpx.RequestNotRead:
-            assert isinstance(body, SpooledBody)
-            request = httpx.Request(method, url, headers=headers, content=body.read())
-            return self.router.resolve(request)
+            try:
+                return self._router.resolve(request)
+            except httpx.RequestNotRead:
+                assert isinstance(body, SpooledBody)
+                request = httpx.Request(method, url, headers=headers, content=body.read())
+                return self._router.resolve(request)
+        except PassThrough:
+            raise _PassedThrough from None
 
     def _default_answer(
         self, exchange: Exchange, headers: list[tuple[bytes, bytes]]
@@ -475,6 +495,8 @@ class Capture:
         body = exchange.body if isinstance(exchange.body, bytes) else b""
         with contextlib.suppress(DecodeError):
             body = decode(body, named.get("content-encoding"))
+        from . import aws_answers  # only for unanswered requests: it imports xml and more
+
         aws = aws_answers.answer(exchange.method, exchange.url, named, body, self.default_status)
         if aws is not None:
             return CapturedResponse(*aws)
@@ -484,6 +506,10 @@ class Capture:
 
 class _Unroutable(Exception):
     """httpx cannot represent this request (its URL or a header)."""
+
+
+class _PassedThrough(Exception):
+    """A route asked respx to pass the request through to the network."""
 
 
 def _error(status: int, message: str) -> CapturedResponse:

@@ -38,6 +38,7 @@ LAZY_COMMANDS = {
     "init": "hoophooks_dk.cli_init:init_command",
     "render": "hoophooks_dk.cli_render:render_command",
     "templates": "hoophooks_dk.cli_init:templates_command",
+    "watch": "hoophooks_dk.cli_watch:watch_command",
 }
 
 

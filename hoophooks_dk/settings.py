@@ -182,6 +182,9 @@ def parse_respond(text: str, where: str) -> int | Route:
 
 def apply_routes(capture: Capture, routes: Iterable[Route]) -> None:
     """Program the capture's respx router: the first matching route answers."""
+    routes = list(routes)
+    if not routes:
+        return  # the common case, which need not import httpx and respx
     import httpx
 
     for route in routes:

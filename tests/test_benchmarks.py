@@ -19,10 +19,10 @@ def test_quick_benchmark_prints_every_ratio_with_its_target():
         [sys.executable, str(BENCHMARK), "--quick"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    for key, target in (("a", "<= 2.5x"), ("b", ">= 15x"), ("c", "<= 1.5x")):
+    for key, target in (("a", "<= 2.5x"), ("b", ">= 15x"), ("c", "<= 1.5x"), ("f", "<= 2x")):
         section = re.search(
             rf"^\({key}\) .*\n\s+ratio (\S+)x\s+target (.+?)\s+(met|MISSED)$",
             done.stdout,
@@ -32,6 +32,16 @@ def test_quick_benchmark_prints_every_ratio_with_its_target():
         assert float(section[1]) > 0
         assert section[2] == target
     assert "(d) hookdk fire start-up" in done.stdout
+    for key in ("a2", "a3"):
+        info = rf"^\({key}\) .*\n\s+ratio \S+x\s+\(information\)$"
+        assert re.search(info, done.stdout, re.M), f"({key}) missing from:\n{done.stdout}"
+    watch = re.search(
+        r"^\(e\) hookdk watch.*\n\s+median (\S+) ms\s+target < 100 ms\s+(met|MISSED)$",
+        done.stdout,
+        re.MULTILINE,
+    )
+    assert watch, f"watch latency (e) missing from:\n{done.stdout}"
+    assert float(watch[1]) > 0
     capture_rows = [f"k-{client}" for client in ("curl", "urllib", "requests", "httpx")]
     capture_rows += ["k-http.client", "l", "m"]
     for key in capture_rows:

@@ -1,0 +1,150 @@
+"""``hookdk watch``: fire on start and on every save, and show what the hook did.
+
+The face over ``watch.watch``. Each run is printed as ``hookdk fire`` prints a result,
+with the requests the hook sent and any payload secret it leaked, under a rule line that
+says when and why it ran (on a terminal the screen is cleared first, so the latest run
+is the whole screen). Errors that are the user's to fix (hooks Hoop would not load, a
+missing hook) are printed as a run and the watch goes on; Ctrl-C (or SIGTERM, SIGHUP)
+ends it, with the warm interpreter, the hook's processes and the capture stopped, and
+exit 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli import (
+    EVENT,
+    capturing,
+    echo_result,
+    emulator_from,
+    parse_overrides,
+    read_payload_file,
+    repo_root,
+    run_options,
+)
+from .cli_report import echo_hints, leak_fails, result_dict
+
+
+@click.command("watch")
+@click.argument("event", type=EVENT, default="session-close", required=False)
+@click.option("--payload", "payload_file", metavar="FILE|-", help="Payload file (may be partial).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
+@click.option(
+    "--clear/--no-clear",
+    default=None,
+    help="Clear the screen before each run [default: when the output is a terminal].",
+)
+@run_options(runner="auto")
+def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
+    """Fire EVENT [default: session-close] now and again on every save of the hooks.
+
+    Watches hoop-hooks/session-open.runbook.py, hoop-hooks/session-close.runbook.py,
+    hookdk.toml, pyproject.toml and the --payload file. One warm interpreter (the fast
+    runner, where the system has fork) and, unless --live, one capture serve the whole
+    watch. With --json, each run is one line of JSON. Ctrl-C stops it.
+    """
+    from .watch import WATCHED_FILES, watch
+
+    if options["ref"] is not None:
+        raise click.UsageError(
+            "watch fires the hooks in the working tree, which a save changes; "
+            "--ref reads a commit, which it does not (use `hookdk fire --ref`)"
+        )
+    root = repo_root(options["repo"])
+    options = options | {"repo": root}  # emulator_from adds the settings it read here
+    base = read_payload_file(payload_file) if payload_file else None  # bad at start: exit 2
+    label = "standard input" if payload_file == "-" else (payload_file or "payload")
+    overrides = parse_overrides(sets)
+    payload_path = Path(payload_file) if payload_file and payload_file != "-" else None
+
+    def fire(emulator):
+        # A session flow (`--flow NAME`, once Emulator has flows) fires here instead.
+        payload = read_payload_file(payload_file) if payload_path else base  # as saved now
+        return [emulator.fire(event, payload, overrides, source=label)]
+
+    clear = sys.stdout.isatty() if clear is None else clear
+    watched = ", ".join(WATCHED_FILES)
+    click.echo(f"hookdk: watching {watched} in {root} (Ctrl-C to stop)", err=True)
+    also = [payload_path] if payload_path else []
+    runs = watch(root, lambda: emulator_from(options), fire, also=also)
+    with _interrupted_once(), contextlib.closing(runs):
+        try:
+            for run in runs:
+                if as_json:
+                    click.echo(json.dumps(_run_dict(run, options), ensure_ascii=False))
+                else:
+                    _echo_run(run, clear, options)
+        except KeyboardInterrupt:
+            pass  # the way a watch ends; closing the runs stops what they started
+    click.echo("hookdk: watch stopped", err=True)
+
+
+@contextlib.contextmanager
+def _interrupted_once():
+    """Ctrl-C, SIGTERM or SIGHUP ends the watch as a KeyboardInterrupt. A second one,
+    while the watch stops the hook, the warm interpreter and the capture, is ignored:
+    cutting that short would leave them behind."""
+    names = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def interrupt(_signum, _frame):
+        for name in names:
+            signal.signal(name, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    previous = {name: signal.signal(name, interrupt) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(name, handler)
+
+
+def _hints(result, options: dict[str, Any]) -> list:
+    """Why a failed run failed, when a check rule or a missing setting explains it."""
+    from .hints import hints_for
+
+    source = getattr(options.get("settings"), "source", None)
+    return hints_for(result, options["repo"], None, settings_source=source)
+
+
+def _load_hints(run) -> list:
+    """For hooks Hoop would not load: the check rule that explains it (a ``{{`` in Python)."""
+    from .hints import load_failure_hint
+    from .render import HooksNotLoaded
+
+    hint = load_failure_hint(run.cause) if isinstance(run.cause, HooksNotLoaded) else None
+    return [hint] if hint else []
+
+
+def _run_dict(run, options: dict[str, Any]) -> dict[str, Any]:
+    return run.to_dict() | {
+        "ok": run.error is None
+        and all(r.ok for r in run.results)
+        and not leak_fails(run.results, options),
+        "results": [result_dict(r, _hints(r, options)) for r in run.results],
+        "hints": [hint.to_dict() for hint in _load_hints(run)],
+    }
+
+
+def _echo_run(run, clear: bool, options: dict[str, Any]) -> None:
+    if clear:
+        click.clear()
+    why = ", ".join(run.changed) + " changed" if run.changed else "started"
+    title = f" {run.started:%H:%M:%S} run {run.number}: {why} "
+    click.echo(click.style(f"──{title}".ljust(78, "─"), dim=True))
+    if run.error is not None:
+        click.echo(f"{click.style('NOT RUN', fg='red', bold=True)} hookdk: {run.error}")
+        echo_hints(_load_hints(run))
+    for result in run.results:
+        hints = _hints(result, options)
+        echo_result(result, capturing(options), hints, options["allow_leaks"])
+    if clear:
+        click.echo(f"\nhookdk: watching {options['repo']} (Ctrl-C to stop)", err=True)
