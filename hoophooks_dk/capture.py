@@ -257,7 +257,9 @@ class Capture:
         if self._syslog_wanted:
             from .syslog_receiver import SyslogReceiver
 
-            self.syslog = SyslogReceiver(ca).start()
+            # its Unix sockets next to the proxy's: the way in from --sandbox
+            unix_folder = tempdir if self.unix_socket is not None else None
+            self.syslog = SyslogReceiver(ca, unix_folder=unix_folder).start()
         return self
 
     def stop(self) -> None:

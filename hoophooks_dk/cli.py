@@ -124,7 +124,7 @@ def run_options(runner: str = "subprocess"):
             default=True,
             show_default=True,
             help="With the capture, also receive syslog (UDP, TCP, TLS) at the "
-            "HOOKDK_SYSLOG_* address (not reachable from --sandbox).",
+            "HOOKDK_SYSLOG_* address (--sandbox: TCP and TLS only).",
         ),
         click.option("--ref", help="Read the hooks from this git revision, as Hoop does."),
         click.option(

@@ -27,6 +27,9 @@ Choices, and why:
   ``error`` set; an octet count that is not one, or a frame past ``max_frame``, is
   recorded too and, since the stream cannot be trusted after it, ends that connection
   only. A failed TLS handshake ends that connection only.
+* **Reachable from the sandbox.** With ``unix_folder`` the TCP and TLS ports are also
+  Unix sockets, which ``--sandbox``'s relay connects a sandboxed hook to (the network
+  namespace has its own 127.0.0.1). UDP is not relayed.
 * **Bounded.** One thread per TCP or TLS connection (code that reads straight through),
   at most ``max_connections`` at a time (more wait in the listen backlog), each closed
   after ``socket_timeout`` seconds of silence; frames are cut at ``max_frame`` bytes.
@@ -170,6 +173,7 @@ class SyslogReceiver:
         self,
         ca: trustme.CA | None = None,
         *,
+        unix_folder: Path | None = None,
         max_connections: int = 64,
         max_frame: int = 1 << 20,
         socket_timeout: float = 10.0,
@@ -178,6 +182,10 @@ class SyslogReceiver:
         self.max_frame = max_frame
         self.socket_timeout = socket_timeout
         self._ca = ca
+        self._unix_folder = unix_folder
+        #: Unix sockets that reach the TCP and TLS ports too (with ``unix_folder``): a
+        #: sandboxed hook's relay connects to them.
+        self.unix_sockets: dict[str, str] = {}
         self._lock = threading.Lock()  # guards messages, connections and busy flags
         self._messages: list[SyslogMessage] = []
         self._connections: set[_Connection] = set()
@@ -217,6 +225,14 @@ class SyslogReceiver:
             "tcp": socket.create_server(("127.0.0.1", 0), backlog=256),
             "tls": socket.create_server(("127.0.0.1", 0), backlog=256),
         }
+        if self._unix_folder is not None:
+            for transport in ("tcp", "tls"):
+                path = str(Path(self._unix_folder) / f"syslog-{transport}.sock")
+                listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                listener.bind(path)
+                listener.listen(256)
+                self._sockets[f"{transport}-unix"] = listener
+                self.unix_sockets[transport] = path
         self._spawn(self._serve_udp, "hookdk-syslog-udp")
         self._spawn(self._accept_loop, "hookdk-syslog-accept")
         return self
@@ -236,7 +252,10 @@ class SyslogReceiver:
             connection.thread.join(timeout=2)
         for sock in self._sockets.values():
             sock.close()
-        self._sockets, self._threads = {}, []
+        for path in self.unix_sockets.values():
+            with contextlib.suppress(OSError):
+                Path(path).unlink()
+        self._sockets, self._threads, self.unix_sockets = {}, [], {}
         if self._cleanup is not None:
             self._cleanup()
             self._cleanup = self._ca_path = None
@@ -391,7 +410,8 @@ class SyslogReceiver:
                 self._udp_busy = False
 
     def _accept_loop(self) -> None:
-        listeners = {self._sockets["tcp"]: "tcp", self._sockets["tls"]: "tls"}
+        listeners = {sock: name.split("-")[0] for name, sock in self._sockets.items()}
+        del listeners[self._sockets["udp"]]
         while not self._closing.is_set():
             if not self._slots.acquire(timeout=0.2):
                 continue  # at the limit: new clients wait in the backlog
@@ -445,7 +465,9 @@ def _reset(sock: socket.socket) -> None:
 
 
 def _peer(address: Any) -> str:
-    return f"{address[0]}:{address[1]}"
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return "unix socket"  # relayed from a sandboxed hook
 
 
 class _TlsContexts:

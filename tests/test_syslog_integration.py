@@ -178,3 +178,39 @@ def test_siem_syslog_in_a_users_test(pytester: pytest.Pytester):
     outcome = pytester.runpytest_subprocess("-p", "no:cacheprovider")
 
     outcome.assert_outcomes(passed=3)
+
+
+# --- from the sandbox -------------------------------------------------------------------
+
+SANDBOXED_HOOK = """\
+import os, socket, ssl
+host = os.environ["HOOKDK_SYSLOG_HOST"]
+with socket.create_connection((host, int(os.environ["HOOKDK_SYSLOG_TCP_PORT"]))) as tcp:
+    tcp.sendall(b"<14>1 - h hook - - - over tcp\\n")
+context = ssl.create_default_context()  # SSL_CERT_FILE: the capture's CA
+with socket.create_connection((host, int(os.environ["HOOKDK_SYSLOG_TLS_PORT"]))) as raw:
+    with context.wrap_socket(raw, server_hostname="siem.example.com") as tls:
+        tls.sendall(b"<14>1 - h hook - - - over tls\\n")
+        tls.unwrap()
+"""
+
+
+@pytest.mark.skipif(
+    __import__("hoophooks_dk.sandbox").sandbox.unavailable() is not None,
+    reason="no sandbox on this machine",
+)
+def test_a_sandboxed_hook_reaches_the_receiver_over_tcp_and_tls(hook_repo):
+    from hoophooks_dk.sandbox import sandboxed_runner
+
+    repo = hook_repo(SANDBOXED_HOOK)
+    with Capture(syslog=True) as capture:
+        runner = sandboxed_runner("python3", capture)
+        result = Emulator(repo.root, capture=capture, runner=runner).fire("session-close")
+
+    assert result.ok, result.output
+    assert [(m.transport, m.message) for m in result.syslog] == [
+        ("tcp", "over tcp"),
+        ("tls", "over tls"),
+    ]
+    assert {m.peer for m in result.syslog} == {"unix socket"}  # relayed out of the sandbox
+    assert result.syslog[1].server_name == "siem.example.com"
