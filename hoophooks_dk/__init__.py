@@ -1,7 +1,153 @@
 """hoophooks_dk: build and test Hoop runbook hooks before you push them.
 
 The package is a small core (payload, hooks, render, runner, emulator, capture) with two
-thin faces over it: the ``hookdk`` command line and a pytest plugin.
+thin faces over it: the ``hookdk`` command line and a pytest plugin. The names a user
+needs are declared here, once, in ``__all__``, and imported from the package root::
+
+    from hoophooks_dk import Capture, Emulator, HookdkError
+
+Each is loaded on first use (module ``__getattr__``), so ``import hoophooks_dk`` and the
+``hookdk`` command pay only for what they touch. Modules whose names start with an
+underscore are internals.
 """
 
+TYPE_CHECKING = False  # not typing's: importing typing would slow down every start
+
 __version__ = "0.1.0"
+
+#: Public name -> the module that defines it ("" : the name is that module itself).
+_EXPORTS: dict[str, str] = {
+    # firing hooks as Hoop does
+    "Emulator": "emulator",
+    "FireResult": "emulator",
+    "build_payload": "emulator",
+    "RunResult": "runner",
+    "Runner": "runner",
+    "SubprocessRunner": "runner",
+    "make_runner": "forkserver",
+    # the capture
+    "Capture": "capture",
+    "CaptureFailure": "capture",
+    "CapturedRequest": "capture",
+    "CapturedResponse": "capture",
+    # syslog: the receiver, what it records, the parsers
+    "SyslogReceiver": "syslog_receiver",
+    "SyslogMessage": "syslog_receiver",
+    "SiemSyslog": "harness",
+    "MalformedSyslog": "syslog_formats",
+    "parse_frame": "syslog_formats",
+    "parse_cef": "syslog_formats",
+    "parse_leef": "syslog_formats",
+    # leaks
+    "Leak": "leaks",
+    "find_leaks": "leaks",
+    "assert_no_leaks": "leaks",
+    # what the pytest fixtures hand out
+    "HoopHooks": "harness",
+    "Siem": "harness",
+    # fuzzing
+    "FuzzReport": "fuzz",
+    "strategies": "",
+    # check (the functions check, fuzz and render stay in their modules: the package's
+    # attribute of that name is the submodule once it is imported)
+    "Finding": "check",
+    # Hoop's template step
+    "render_runbook": "runbook_template",
+    # errors, all under HookdkError
+    "HookdkError": "errors",
+    "PayloadError": "errors",
+    "HookNotFound": "errors",
+    "SettingsError": "errors",
+    "CaptureError": "errors",
+    "CaptureNotStarted": "errors",
+    "TemplateError": "errors",
+    "RenderFailed": "errors",
+    "HooksNotLoaded": "errors",
+}
+
+__all__ = [
+    "__version__",
+    "Emulator",
+    "FireResult",
+    "build_payload",
+    "RunResult",
+    "Runner",
+    "SubprocessRunner",
+    "make_runner",
+    "Capture",
+    "CaptureFailure",
+    "CapturedRequest",
+    "CapturedResponse",
+    "SyslogReceiver",
+    "SyslogMessage",
+    "SiemSyslog",
+    "MalformedSyslog",
+    "parse_frame",
+    "parse_cef",
+    "parse_leef",
+    "Leak",
+    "find_leaks",
+    "assert_no_leaks",
+    "HoopHooks",
+    "Siem",
+    "FuzzReport",
+    "strategies",
+    "Finding",
+    "render_runbook",
+    "HookdkError",
+    "PayloadError",
+    "HookNotFound",
+    "SettingsError",
+    "CaptureError",
+    "CaptureNotStarted",
+    "TemplateError",
+    "RenderFailed",
+    "HooksNotLoaded",
+]
+
+
+def __getattr__(name: str) -> "Any":
+    """Import the module behind a public name on first use, and keep the name."""
+    from importlib import import_module
+
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if module == "":
+        value = import_module(f".{name}", __name__)
+    else:
+        value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported eagerly
+    from typing import Any
+
+    from . import strategies
+    from .capture import Capture, CapturedRequest, CapturedResponse, CaptureFailure
+    from .check import Finding
+    from .emulator import Emulator, FireResult, build_payload
+    from .errors import (
+        CaptureError,
+        CaptureNotStarted,
+        HookdkError,
+        HookNotFound,
+        HooksNotLoaded,
+        PayloadError,
+        RenderFailed,
+        SettingsError,
+        TemplateError,
+    )
+    from .forkserver import make_runner
+    from .fuzz import FuzzReport
+    from .harness import HoopHooks, Siem, SiemSyslog
+    from .leaks import Leak, assert_no_leaks, find_leaks
+    from .runbook_template import render_runbook
+    from .runner import Runner, RunResult, SubprocessRunner
+    from .syslog_formats import MalformedSyslog, parse_cef, parse_frame, parse_leef
+    from .syslog_receiver import SyslogMessage, SyslogReceiver

@@ -8,7 +8,7 @@ small HTTP/1.1 forward proxy on 127.0.0.1 that the hook is pointed at with
 records it, and the answer comes from ``Capture.router``, a ``respx.Router``, so a test
 programs the SIEM's replies with respx's own API. Requests no route matched get
 ``default_status`` with ``{}``, or, for AWS SDK calls, an answer in the service's own
-protocol (``aws_answers``).
+protocol (``_aws_answers``).
 
 The parts, one module each (after mitmproxy's layout):
 
@@ -18,9 +18,10 @@ The parts, one module each (after mitmproxy's layout):
   ``side_effect`` list is consumed are the same order.
 * ``proxy_server``: listening, idle connections, descriptor limits.
 * ``proxy_connection``: HTTP/1.1 on one connection, CONNECT tunnels, the port lock.
-* ``certs``: the throwaway CA and its bounded certificate cache.
-* ``bodies``: content decoding and spooling of large bodies.
-* ``aws_answers``: default answers AWS SDKs accept.
+* ``_certs``: the CA (the user's, kept in their cache folder) and its bounded
+  certificate cache.
+* ``_bodies``: content decoding and spooling of large bodies.
+* ``_aws_answers``: default answers AWS SDKs accept.
 * ``sandbox``: optionally, hooks in a network namespace that reaches only the capture.
 
 The port is locked: ``proxy_url`` carries a per-run secret as proxy credentials, which
@@ -41,9 +42,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hmac
 import json
-import secrets
+import os
 import shutil
 import sys
 import tempfile
@@ -55,10 +55,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
-from .certs import CertificateCache, make_ca
-from .proxy_connection import Exchange, ServerSide
-from .proxy_server import ProxyServer
+from ._bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
+from ._certs import CertificateCache, make_ca, user_ca
+from .errors import CaptureNotStarted
+from .proxy_server import Exchange, ProxyServer, ServerSide
 
 if TYPE_CHECKING:
     import httpx
@@ -66,7 +66,7 @@ if TYPE_CHECKING:
 
     from .syslog_receiver import SyslogReceiver
 
-__all__ = ["Capture", "CapturedRequest", "CapturedResponse"]
+__all__ = ["Capture", "CaptureFailure", "CapturedRequest", "CapturedResponse"]
 
 NO_ROUTE = "hookdk capture: no route matched"
 #: The user name in the proxy credentials; the password is the per-run secret.
@@ -184,6 +184,26 @@ class CapturedRequest:
         }
 
 
+@dataclass(frozen=True)
+class CaptureFailure:
+    """An exception a route or side effect raised while answering ``request``.
+
+    A bug in the test's own code: the hook got a 502, and the test should hear of it
+    (the ``hoop_siem`` fixture re-raises the first at teardown). httpx's transport
+    errors (``httpx.ConnectError``, ``httpx.TimeoutException``...) are not failures: a
+    side effect raises them on purpose, to play a network failure.
+    """
+
+    request: CapturedRequest
+    error: BaseException
+
+    def describe(self) -> str:
+        return (
+            f"raised by a capture route while answering request #{self.request.index} "
+            f"{self.request.method} {self.request.url} (the hook got a 502)"
+        )
+
+
 # --- the public face -------------------------------------------------------------------
 
 
@@ -209,14 +229,27 @@ class Capture:
     spool_threshold: int = SPOOL_THRESHOLD
 
     def __init__(
-        self, *, strict: bool = False, default_status: int = 200, syslog: bool = False
+        self,
+        *,
+        strict: bool = False,
+        default_status: int = 200,
+        ca_folder: Path | None = None,
+        fresh_ca: bool = False,
+        syslog: bool = False,
     ) -> None:
+        """``ca_folder``: where the CA is kept (default: the user's cache folder, see
+        ``_certs``); ``fresh_ca``: a CA made for this capture alone, deleted by ``stop()``;
+        ``syslog``: run a syslog receiver too (see the class docstring)."""
+        self.ca_folder = ca_folder
+        self.fresh_ca = fresh_ca
         self._router: respx.Router | None = None
         self.strict = strict
         self.default_status = default_status
+        self._defaults = (strict, default_status)  # what reset() restores
         self._lock = threading.Lock()
         self._requests: list[CapturedRequest] = []
         self._unmatched: list[CapturedRequest] = []
+        self._failures: list[CaptureFailure] = []
         self._server: ProxyServer | None = None
         self._cleanup: weakref.finalize | None = None
         self._ca_path: str | None = None
@@ -238,10 +271,11 @@ class Capture:
         tempdir = Path(tempfile.mkdtemp(prefix="hookdk-capture-"))
         # A Capture that is never stopped still removes its folder when the process exits.
         self._cleanup = weakref.finalize(self, shutil.rmtree, tempdir, ignore_errors=True)
-        ca, pem = make_ca(tempdir)
-        self._ca_path = str(pem)
+        kept = None if self.fresh_ca else user_ca(self.ca_folder)
+        ca = kept or make_ca(tempdir)
+        self._ca_path = str(ca.cert_path)
         (tempdir / "bodies").mkdir()
-        self._secret = secrets.token_urlsafe(24)
+        self._secret = base64.urlsafe_b64encode(os.urandom(24)).decode()  # 192 bits
         side = ServerSide(
             answer=self._answer,
             certificates=CertificateCache(ca),
@@ -259,7 +293,7 @@ class Capture:
 
             # its Unix sockets next to the proxy's: the way in from --sandbox
             unix_folder = tempdir if self.unix_socket is not None else None
-            self.syslog = SyslogReceiver(ca, unix_folder=unix_folder).start()
+            self.syslog = SyslogReceiver(ca, unix_folder=unix_folder).start()  # key: lazily
         return self
 
     def stop(self) -> None:
@@ -341,6 +375,25 @@ class Capture:
         with self._lock:
             return list(self._unmatched)
 
+    @property
+    def failures(self) -> list[CaptureFailure]:
+        """Exceptions the test's routes and side effects raised, in order (a copy)."""
+        with self._lock:
+            return list(self._failures)
+
+    def raise_failure(self) -> None:
+        """Re-raise the first exception a route raised, with its own traceback and a note
+        naming the request that triggered it; do nothing when there was none."""
+        failures = self.failures
+        if failures:
+            first = failures[0]
+            note = first.describe()
+            if len(failures) > 1:
+                note += f"; {len(failures) - 1} more route failure(s) after it"
+            if note not in getattr(first.error, "__notes__", ()):
+                first.error.add_note(note)
+            raise first.error
+
     def mark(self) -> int:
         """A position in ``requests``; pass it to ``requests_since``."""
         with self._lock:
@@ -350,7 +403,8 @@ class Capture:
         return self.requests[mark:]
 
     def reset(self) -> None:
-        """Forget requests and routes and restore defaults, keeping proxy and CA.
+        """Forget requests, routes and failures and restore the ``strict`` and
+        ``default_status`` given to the constructor, keeping proxy and CA.
 
         This lets one running Capture serve a whole test session: the CA and port stay
         valid, only what tests programmed and saw is cleared (spooled bodies too).
@@ -361,11 +415,11 @@ class Capture:
                     request._body.path.unlink(missing_ok=True)
             self._requests.clear()
             self._unmatched.clear()
+            self._failures.clear()
             if self._router is not None:
                 self._router.clear()
                 self._router.reset()
-            self.strict = False
-            self.default_status = 200
+            self.strict, self.default_status = self._defaults
         if self.syslog is not None:
             self.syslog.reset()
 
@@ -399,7 +453,7 @@ class Capture:
 
     def _running(self) -> ProxyServer:
         if self._server is None:
-            raise RuntimeError("the Capture is not started: use start() or a with block")
+            raise CaptureNotStarted("the Capture is not started: use start() or a with block")
         return self._server
 
     def _authorized(self, credentials: bytes | None) -> bool:
@@ -414,13 +468,15 @@ class Capture:
         except ValueError:
             return False
         expected = f"{PROXY_USER}:{self._secret}".encode()
+        import hmac  # the connection's thread, not hookdk's start-up
+
         return hmac.compare_digest(user_password, expected)
 
     def _answer(self, exchange: Exchange) -> CapturedRequest:
         """Number, route and record one complete request (called by connection threads)."""
         headers = [(n, v) for n, v in exchange.headers if n.lower() not in _PROXY_ONLY]
         with self._lock:
-            response, matched = self._route(exchange, headers)
+            response, matched, failure = self._route(exchange, headers)
             captured = CapturedRequest(
                 index=len(self._requests),
                 time=datetime.now(UTC),
@@ -436,26 +492,39 @@ class Capture:
             self._requests.append(captured)
             if not matched and self.strict:
                 self._unmatched.append(captured)
+            if failure is not None:
+                self._failures.append(CaptureFailure(captured, failure))
         return captured
 
     def _route(
         self, exchange: Exchange, headers: list[tuple[bytes, bytes]]
-    ) -> tuple[CapturedResponse, bool]:
-        """Resolve through the respx router; every failure becomes an error response."""
+    ) -> tuple[CapturedResponse, bool, Exception | None]:
+        """Resolve through the respx router; every failure becomes an error response, and
+        an exception the test's code raised (not a simulated network error) is returned
+        as well, for the test to hear of."""
         method, url, body = exchange.method, exchange.url, exchange.body
         try:
             resolved = self._resolve(method, url, headers, body)
         except _PassedThrough:
-            return _error(502, "hookdk capture: pass_through is impossible, nothing leaves"), True
+            return (
+                _error(502, "hookdk capture: pass_through is impossible, nothing leaves"),
+                True,
+                None,
+            )
         except _Unroutable as error:  # an URL or header httpx cannot represent
-            return _error(400, f"hookdk capture: cannot route this request: {error}"), False
-        except Exception as error:  # a route's side effect raised: the hook sees a 502
-            return _error(502, f"hookdk capture: route side effect raised {error!r}"), True
+            return _error(400, f"hookdk capture: cannot route this request: {error}"), False, None
+        except Exception as error:
+            import httpx
+
+            # a side effect playing a network failure stays the hook's 502; anything else is
+            # a bug in the test's route: the hook sees a 502 and the test hears of it
+            raised = None if isinstance(error, httpx.TransportError) else error
+            return _error(502, f"hookdk capture: route side effect raised {error!r}"), True, raised
         if resolved is None or resolved.route is None:
             if self.strict:
-                return _error(502, f"{NO_ROUTE}: {method} {url}"), False
-            return self._default_answer(exchange, headers), False
-        return _from_httpx(resolved.response), True
+                return _error(502, f"{NO_ROUTE}: {method} {url}"), False, None
+            return self._default_answer(exchange, headers), False, None
+        return _from_httpx(resolved.response), True, None
 
     def _resolve(
         self,
@@ -497,9 +566,9 @@ class Capture:
         body = exchange.body if isinstance(exchange.body, bytes) else b""
         with contextlib.suppress(DecodeError):
             body = decode(body, named.get("content-encoding"))
-        from . import aws_answers  # only for unanswered requests: it imports xml and more
+        from . import _aws_answers  # only for unanswered requests: it imports xml and more
 
-        aws = aws_answers.answer(exchange.method, exchange.url, named, body, self.default_status)
+        aws = _aws_answers.answer(exchange.method, exchange.url, named, body, self.default_status)
         if aws is not None:
             return CapturedResponse(*aws)
         json_type = [("Content-Type", "application/json")]

@@ -14,11 +14,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._stand_in import answer_token_requests
 from .capture import Capture, CapturedRequest
 from .emulator import Emulator, FireResult
 from .errors import HookdkError
 from .scaffold import DEFAULT_TEMPLATE, Template, get_template, init
-from .stand_in import answer_token_requests
 
 BRANCH = "main"
 

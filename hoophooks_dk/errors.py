@@ -1,13 +1,41 @@
-"""Errors a user can cause.
+"""Errors a user can cause, under one root: ``HookdkError``.
 
-Every failure that comes from the user's input (a payload file, a repo, a flag) is a
-``HookdkError``: the CLI prints its message on one line and exits 2, the pytest plugin
-raises it as is. Anything else is a bug in the kit and keeps its traceback.
+Every failure that comes from the user's input (a payload file, a repo, a flag, a hook
+file Hoop would refuse, a broken route in a test) is a ``HookdkError``: the CLI prints its
+message on one line and exits ``exit_code`` (2 for bad input; 1 when the finding is that
+Hoop would not load the hooks), the pytest plugin raises it as is. Anything else is a bug
+in the kit and keeps its traceback.
+
+Errors carry what a program needs as fields (``stage``, ``file``, ``line``, ``column``,
+Go's own ``go_message``...), so no caller ever reads them back out of the message text,
+and each keeps the error it came from as ``__cause__`` (``raise ... from error``).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .hooks import HookFile
+
+__all__ = [
+    "CaptureError",
+    "CaptureNotStarted",
+    "HookNotFound",
+    "HookdkError",
+    "HooksNotLoaded",
+    "PayloadError",
+    "RenderFailed",
+    "SettingsError",
+    "TemplateError",
+]
 
 
 class HookdkError(Exception):
     """A problem with the user's input, explained in one message."""
+
+    #: The CLI's exit status for this error.
+    exit_code: int = 2
 
 
 class PayloadError(HookdkError):
@@ -16,3 +44,86 @@ class PayloadError(HookdkError):
 
 class HookNotFound(HookdkError):
     """A hook file that is not where Hoop reads it."""
+
+
+class SettingsError(HookdkError):
+    """A settings file, ``--env`` pair or ``--env-file`` the kit cannot read."""
+
+
+class CaptureError(HookdkError):
+    """The capture was used in a way it cannot serve."""
+
+
+class CaptureNotStarted(CaptureError, RuntimeError):
+    """The capture was read before ``start()`` (or after ``stop()``)."""
+
+
+class TemplateError(HookdkError):
+    """Hoop refused to read or render a runbook template; ``str()`` is exactly Hoop's text.
+
+    ``stage`` says where it failed: ``"parse"`` (Go's parser), ``"inputs"`` (Hoop's
+    top-level action check), ``"missing"`` (inputs without a default, named in
+    ``missing``) or ``"exec"`` (Go's executor, including errors of Hoop's functions).
+    ``line`` and ``column`` (1-based line, byte column as Go counts it) are where Go or
+    Hoop's check points, when it does; ``go_message`` is Go's message without its
+    ``template: NAME:LINE:`` prefix.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        stage: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        go_message: str | None = None,
+        missing: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.file = file
+        self.line = line
+        self.column = column
+        self.go_message = go_message
+        self.missing = missing
+
+    def fields(self) -> dict[str, Any]:
+        """The structured fields, for copying onto an error raised from this one."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "go_message": self.go_message,
+            "missing": self.missing,
+        }
+
+
+class RenderFailed(TemplateError):
+    """A hook file that does not render as Hoop renders it (raised from the TemplateError)."""
+
+    @classmethod
+    def from_error(cls, error: TemplateError, file: str | None = None) -> RenderFailed:
+        fields = error.fields() | ({"file": file} if file else {})
+        return cls(str(error), error.stage, **fields)
+
+
+class HooksNotLoaded(HookdkError):
+    """Hoop would load neither hook. The CLI exits 1: it is the finding, not bad input.
+
+    ``stage`` is ``"size"`` for a file over Hoop's limit, else the template stage that
+    failed; ``error`` is that template error (also the ``__cause__``), with its line.
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self, hook: HookFile, reason: str, stage: str, error: TemplateError | None = None
+    ) -> None:
+        self.hook = hook
+        self.reason = reason
+        self.stage = stage
+        self.error = error
+        self.file = hook.path
+        self.line = error.line if error is not None else None
+        super().__init__(f"Hoop would not load either hook: {hook.path} ({hook.origin}): {reason}")

@@ -81,9 +81,9 @@ def load_failure_hint(error: HooksNotLoaded) -> Hint | None:
     """HK201 for a hook that does not render as Hoop's template (a ``{{`` in Python)."""
     from .check import template_fails
 
-    if "bytes is over Hoop's limit" in error.reason:
+    if error.error is None:  # over the size limit: the message says all there is
         return None
-    finding = template_fails(error.hook, error.reason)
+    [finding] = template_fails(error.hook, error.error)
     where = f" (line {finding.line})" if finding.line else ""
     return Hint(
         finding.rule,

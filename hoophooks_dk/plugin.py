@@ -1,13 +1,23 @@
 """The pytest plugin: fixtures that fire events through real hooks and capture the SIEM.
 
-Registered through the ``pytest11`` entry point, so installing the kit is enough:
+Registered through the ``pytest11`` entry point, so installing the kit is enough. Every
+name starts with ``hoop_``:
 
 - ``hoop_hooks``: fires events at the runbooks repo (``--hoop-repo``, ini ``hoop_repo``,
   default the git root above the rootdir, as the CLI finds it) and returns ``FireResult``
   objects with the requests each sent and the payload secrets among them (``leaks``);
-- ``siem``: this test's view of the capture (``requests``, ``router``, ``strict``,
-  ``syslog``, ``assert_no_leaks()``), wired into ``hoop_hooks``;
-- ``hook_payload``: a factory for complete payloads.
+- ``hoop_siem``: this test's view of the capture (``requests``, ``router``, ``strict``,
+  ``assert_no_leaks()``), wired into ``hoop_hooks``; at teardown it re-raises what the
+  test's routes raised and fails when a request is still in flight;
+- ``hoop_payload``: a factory for complete payloads;
+- ``hoop_capture`` and ``hoop_runner``: the session's capture and runner, fixtures a
+  conftest.py may override (same name, session scope);
+- ``@pytest.mark.hoop(strict=..., default_status=..., respond=..., timeout=...,
+  env_mode=..., flow=...)``: settings for one test.
+
+``siem`` and ``hook_payload`` are the old names of ``hoop_siem`` and ``hoop_payload``:
+they still work, with a DeprecationWarning. The objects behind the fixtures (``Siem``,
+``HoopHooks``) live in ``hoophooks_dk.harness``.
 
 One proxy, one certificate authority and one warm interpreter serve the whole pytest
 process (per xdist worker: ephemeral ports, private temp dirs); each test starts from a
@@ -16,21 +26,21 @@ reset capture and sees only its own requests.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .runner import DEFAULT_TIMEOUT
+from .harness import HoopHooks, Siem
 
 if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import when used
-    from .capture import Capture, CapturedRequest
-    from .emulator import Emulator, FireResult
-    from .fuzz import FuzzReport
+    from .capture import Capture
     from .runner import Runner
-    from .syslog_receiver import SyslogMessage, SyslogReceiver
+
+__all__ = ["HoopHooks", "Siem"]  # the fixtures' types, re-exported for old imports
 
 RUNNERS = ("auto", "fast", "subprocess")
 
@@ -50,183 +60,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("hoop_sandbox", "Run hooks sandboxed (Linux network namespace)", type="bool")
 
 
-class Siem:
-    """What one test sees of the capture: its own requests, routes and leak canaries."""
-
-    def __init__(self, capture: Capture) -> None:
-        from .payload import CANARY_SECRETS, b64
-
-        self._capture = capture
-        self._mark = capture.mark()
-        self.syslog = SiemSyslog(capture.syslog)
-        self.canaries: dict[str, str] = {
-            f'connection_envs["{key}"]': b64(value) for key, value in CANARY_SECRETS.items()
-        }
-
-    @property
-    def requests(self) -> list[CapturedRequest]:
-        return self._capture.requests_since(self._mark)
-
-    @property
-    def router(self) -> Any:
-        return self._capture.router
-
-    @property
-    def strict(self) -> bool:
-        return self._capture.strict
-
-    @strict.setter
-    def strict(self, value: bool) -> None:
-        self._capture.strict = value
-
-    @property
-    def default_status(self) -> int:
-        return self._capture.default_status
-
-    @default_status.setter
-    def default_status(self, value: int) -> None:
-        self._capture.default_status = value
-
-    def assert_no_leaks(self) -> None:
-        """Fail when a connection secret or a hook's source shows up in any request."""
-        from .leaks import assert_no_leaks
-
-        assert_no_leaks([*self.requests, *self.syslog.messages], self.canaries)
-
-    def _saw(self, result: FireResult) -> None:
-        from .payload import canaries
-
-        self.canaries.update(canaries(result.payload))
+#: The keyword arguments of ``@pytest.mark.hoop``.
+MARKER_KEYS = ("strict", "default_status", "respond", "timeout", "env_mode", "flow")
 
 
-class SiemSyslog:
-    """What one test sees of the syslog receiver: the messages this test's hooks sent
-    (``siem.syslog[0]``, ``len(siem.syslog)``, iteration), and a collector that is down."""
-
-    def __init__(self, receiver: SyslogReceiver | None) -> None:
-        self.receiver = receiver
-        self._mark = receiver.mark() if receiver is not None else 0
-
-    @property
-    def messages(self) -> list[SyslogMessage]:
-        return self.receiver.messages_since(self._mark) if self.receiver is not None else []
-
-    def __len__(self) -> int:
-        return len(self.messages)
-
-    def __iter__(self) -> Iterator[SyslogMessage]:
-        return iter(self.messages)
-
-    def __getitem__(self, index: int) -> SyslogMessage:
-        return self.messages[index]
-
-    def refuse_connections(self, count: int) -> None:
-        """The next ``count`` TCP or TLS connections are reset at once (a collector down)."""
-        self._running().refuse_connections(count)
-
-    @property
-    def unclean_closes(self) -> int:
-        """TLS connections closed without close_notify in this test (RFC 5425 section 4.4:
-        a sender MUST send it; without it a reset can cut the last message short)."""
-        return self._running().unclean_closes
-
-    @property
-    def refused(self) -> int:
-        """How many connections were refused so far in this test."""
-        return self._running().refused
-
-    def _running(self) -> SyslogReceiver:
-        if self.receiver is None:
-            raise RuntimeError("this capture has no syslog receiver (Capture(syslog=True))")
-        return self.receiver
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "hoop(strict=, default_status=, respond=, timeout=, env_mode=, flow=): "
+        "hoophooks_dk settings for this test's capture and hooks",
+    )
 
 
-class HoopHooks:
-    """Fires events at one runbooks repository, against this test's capture."""
-
-    def __init__(
-        self, repo: Path, runner: Runner, siem: Siem, capture: Capture, found_by: str = ""
-    ) -> None:
-        self.repo = repo
-        self.siem = siem
-        self._runner = runner
-        self._capture = capture
-        self._found_by = found_by  # how the repo was chosen, for a missing hook's message
-
-    def emulator(self, *, ref: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Emulator:
-        from .emulator import Emulator
-
-        return Emulator(
-            self.repo, ref=ref, timeout=timeout, runner=self._runner, capture=self._capture
+def _marker(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The ``hoop`` marker's settings for this test (the closest marker wins)."""
+    marker = request.node.get_closest_marker("hoop")
+    if marker is None:
+        return {}
+    if marker.args:
+        raise pytest.UsageError("@pytest.mark.hoop takes keyword arguments only")
+    unknown = sorted(set(marker.kwargs) - set(MARKER_KEYS))
+    if unknown:
+        raise pytest.UsageError(
+            f"@pytest.mark.hoop: unknown setting {unknown[0]!r} (known: {', '.join(MARKER_KEYS)})"
         )
-
-    def fire(
-        self,
-        event: str,
-        payload: dict[str, Any] | None = None,
-        *,
-        ref: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        **fields: Any,
-    ) -> FireResult:
-        """Fire ``event``; ``fields`` set the event's fields by name (``exit_code=1``), top-level
-        keys (``sid=...``), or dotted paths (``**{"event_session_open.verb": "connect"}``)."""
-        with self._hook_must_exist():
-            result = self.emulator(ref=ref, timeout=timeout).fire(event, payload, **fields)
-        self.siem._saw(result)
-        return result
-
-    def session(
-        self, *, review: bool = False, ref: str | None = None, **options: Any
-    ) -> list[FireResult]:
-        """A session's whole life; with ``review=True`` session-open fires twice."""
-        with self._hook_must_exist():
-            results = self.emulator(ref=ref).session(review=review, **options)
-        for result in results:
-            self.siem._saw(result)
-        return results
-
-    def fuzz(
-        self,
-        event: str,
-        *,
-        examples: int = 100,
-        seed: int | None = None,
-        ref: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        allow_leaks: bool = False,
-    ) -> FuzzReport:
-        """Fire ``examples`` generated payloads at the hook; ``.check()`` the report. A
-        payload secret in a request is a failure unless ``allow_leaks``."""
-        from .fuzz import fuzz
-
-        with self._hook_must_exist():
-            return fuzz(
-                self.emulator(ref=ref, timeout=timeout),
-                event,
-                examples=examples,
-                seed=seed,
-                allow_leaks=allow_leaks,
-            )
-
-    @contextmanager
-    def _hook_must_exist(self) -> Iterator[None]:
-        """A missing hook is the test's setup being wrong, not the hook failing: one line
-        naming where the kit looked and how to point it elsewhere, no traceback."""
-        from .errors import HookNotFound
-
-        try:
-            yield
-        except HookNotFound as error:
-            pytest.fail(
-                f"{error}\nhoop_hooks looked in {self.repo}{self._found_by}; point it at "
-                "your runbooks repository with --hoop-repo DIR (or ini hoop_repo)",
-                pytrace=False,
-            )
+    return dict(marker.kwargs)
 
 
 @pytest.fixture(scope="session")
-def _hookdk_capture() -> Iterator[Capture]:
+def hoop_capture() -> Iterator[Capture]:
+    """The session's capture; override it (session scope) to start it your way."""
     from .capture import Capture
     from .interrupts import sigterm_interrupts
 
@@ -236,14 +99,15 @@ def _hookdk_capture() -> Iterator[Capture]:
 
 
 @pytest.fixture(scope="session")
-def _hookdk_runner(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Iterator[Runner]:
+def hoop_runner(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Iterator[Runner]:
+    """How hooks run (``--hoop-runner``, ``--hoop-sandbox``); override it to choose."""
     from .forkserver import make_runner
 
     kind = pytestconfig.getoption("hoop_runner") or pytestconfig.getini("hoop_runner") or "auto"
     if pytestconfig.getoption("hoop_sandbox") or pytestconfig.getini("hoop_sandbox"):
         from .sandbox import sandboxed_runner
 
-        runner = sandboxed_runner("python3", request.getfixturevalue("_hookdk_capture"))
+        runner = sandboxed_runner("python3", request.getfixturevalue("hoop_capture"))
     else:
         runner = make_runner(kind, "python3")
     yield runner
@@ -251,12 +115,28 @@ def _hookdk_runner(pytestconfig: pytest.Config, request: pytest.FixtureRequest) 
 
 
 @pytest.fixture
-def siem(_hookdk_capture: Capture) -> Iterator[Siem]:
-    _hookdk_capture.reset()
-    view = Siem(_hookdk_capture)
+def hoop_siem(hoop_capture: Capture, request: pytest.FixtureRequest) -> Iterator[Siem]:
+    """This test's view of the capture, set up by the ``hoop`` marker. Teardown re-raises
+    the first exception the test's routes raised, fails when a request is still in
+    flight, and in strict mode lists the requests no route answered."""
+    hoop_capture.reset()
+    view = Siem(hoop_capture)
+    settings = _marker(request)
+    if "strict" in settings:
+        view.strict = bool(settings["strict"])
+    if "default_status" in settings:
+        view.default_status = int(settings["default_status"])
+    if "respond" in settings:
+        view.respond(settings["respond"])
     yield view
-    _hookdk_capture.wait_idle()
-    _hookdk_capture.check_strict()
+    view.finish()
+
+
+@pytest.fixture
+def siem(hoop_siem: Siem) -> Siem:
+    """Deprecated: ``hoop_siem``."""
+    warnings.warn("the siem fixture is now hoop_siem", DeprecationWarning, stacklevel=2)
+    return hoop_siem
 
 
 def hoop_repo(config: pytest.Config) -> Path:
@@ -285,15 +165,25 @@ def _hoop_repo(config: pytest.Config) -> tuple[Path, str]:
 
 @pytest.fixture
 def hoop_hooks(
-    pytestconfig: pytest.Config, siem: Siem, _hookdk_capture: Capture, _hookdk_runner: Runner
+    pytestconfig: pytest.Config,
+    request: pytest.FixtureRequest,
+    hoop_siem: Siem,
+    hoop_capture: Capture,
+    hoop_runner: Runner,
 ) -> HoopHooks:
+    """Fires events at the runbooks repository, against this test's capture."""
     repo, found_by = _hoop_repo(pytestconfig)
-    return HoopHooks(repo, _hookdk_runner, siem, _hookdk_capture, found_by)
+    settings = _marker(request)
+    options: dict[str, Any] = {k: settings[k] for k in ("env_mode", "flow") if k in settings}
+    if "timeout" in settings:
+        options["timeout"] = float(settings["timeout"])
+    fail = partial(pytest.fail, pytrace=False)
+    return HoopHooks(repo, hoop_runner, hoop_siem, hoop_capture, found_by, fail=fail, **options)
 
 
 @pytest.fixture
-def hook_payload(pytestconfig: pytest.Config):
-    """``hook_payload("session-close", exit_code=1)``: a complete payload, as Hoop builds it.
+def hoop_payload(pytestconfig: pytest.Config):
+    """``hoop_payload("session-close", exit_code=1)``: a complete payload, as Hoop builds it.
 
     ``input_file`` is the repo's hook for that event, rendered, so firing the payload
     sends the hook its own source as Hoop does.
@@ -309,3 +199,10 @@ def hook_payload(pytestconfig: pytest.Config):
         return build_payload(event, input_file=script, **fields)
 
     return build
+
+
+@pytest.fixture
+def hook_payload(hoop_payload):
+    """Deprecated: ``hoop_payload``."""
+    warnings.warn("the hook_payload fixture is now hoop_payload", DeprecationWarning, stacklevel=2)
+    return hoop_payload

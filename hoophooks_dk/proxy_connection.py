@@ -18,7 +18,7 @@ Choices, and why:
   ``sendall``; without this, Nagle's algorithm and the client's delayed ACK cost ~40 ms
   per request on a kept-alive connection.
 * **CONNECT is answered 200, then the first byte decides**: a TLS handshake record means
-  HTTPS, intercepted with a certificate from ``certs``; anything else is plain HTTP
+  HTTPS, intercepted with a certificate from ``_certs``; anything else is plain HTTP
   through the tunnel (``curl -p`` to an ``http://`` URL). Either way the recorded URL is
   built from the CONNECT target, the address the client's connection was for; a ``Host``
   header naming another host is kept, and the exchange is flagged ``host_mismatch``.
@@ -38,21 +38,18 @@ import select
 import socket
 import ssl
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from http import HTTPStatus
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import h11
 
-from .bodies import SPOOL_THRESHOLD, BodyBuffer, SpooledBody
-from .certs import CertificateCache
+from ._bodies import BodyBuffer, SpooledBody
+from .proxy_server import Exchange, ServerSide
 
 if TYPE_CHECKING:
     from .proxy_server import ProxyServer
 
-__all__ = ["Connection", "Exchange", "ServerSide"]
+__all__ = ["Connection"]
 
 _log = logging.getLogger("hoophooks_dk.capture")
 
@@ -65,34 +62,6 @@ _RECEIVE = 65536
 #: (urllib3 does) with Nagle's algorithm on waits for our ACK of the head before sending
 #: the body; a delayed ACK makes that wait 40 ms per request.
 _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One complete request as the proxy read it, for ``ServerSide.answer``."""
-
-    method: str
-    url: str
-    headers: list[tuple[bytes, bytes]]
-    body: bytes | SpooledBody
-    trailers: list[tuple[bytes, bytes]] = field(default_factory=list)
-    host_mismatch: bool = False
-
-
-@dataclass
-class ServerSide:
-    """What every connection needs from the capture that owns it."""
-
-    #: Route and record an exchange; returns the record, whose ``response`` is sent.
-    answer: Callable[[Exchange], Any]
-    certificates: CertificateCache
-    #: True when a ``Proxy-Authorization`` value (None: absent) carries the run's secret.
-    authorized: Callable[[bytes | None], bool]
-    spool_folder: Path | None = None
-    spool_threshold: int = SPOOL_THRESHOLD
-    socket_timeout: float = 10.0
-    request_timeout: float = 120.0
-    max_head: int = 64 * 1024
 
 
 class _Next(enum.Enum):

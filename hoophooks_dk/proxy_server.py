@@ -32,14 +32,49 @@ import selectors
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._bodies import SPOOL_THRESHOLD, SpooledBody
 
 if TYPE_CHECKING:
-    from .proxy_connection import Connection, ServerSide
+    from ._certs import CertificateCache
+    from .proxy_connection import Connection
 
-__all__ = ["ProxyServer", "raise_fd_limit"]
+__all__ = ["Exchange", "ProxyServer", "ServerSide", "raise_fd_limit"]
 
 _log = logging.getLogger("hoophooks_dk.capture")
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One complete request as the proxy read it, for ``ServerSide.answer``."""
+
+    method: str
+    url: str
+    headers: list[tuple[bytes, bytes]]
+    body: bytes | SpooledBody
+    trailers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    host_mismatch: bool = False
+
+
+@dataclass
+class ServerSide:
+    """What every connection needs from the capture that owns it."""
+
+    #: Route and record an exchange; returns the record, whose ``response`` is sent.
+    answer: Callable[[Exchange], Any]
+    certificates: CertificateCache
+    #: True when a ``Proxy-Authorization`` value (None: absent) carries the run's secret.
+    authorized: Callable[[bytes | None], bool]
+    spool_folder: Path | None = None
+    spool_threshold: int = SPOOL_THRESHOLD
+    socket_timeout: float = 10.0
+    request_timeout: float = 120.0
+    max_head: int = 64 * 1024
+
 
 #: accept() errors that mean "no descriptors or memory right now": back off and retry.
 _RESOURCE_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
@@ -114,6 +149,7 @@ class ProxyServer:
     # --- the selector thread -----------------------------------------------------------
 
     def _loop(self) -> None:
+        self._connection_type = self._import_connection()
         next_sweep = time.monotonic() + self.idle_timeout / 4
         while not self._closing:
             timeout = max(0.0, next_sweep - time.monotonic())
@@ -136,9 +172,23 @@ class ProxyServer:
                 self._close_idle_past_deadline()
                 next_sweep = time.monotonic() + min(1.0, self.idle_timeout / 4)
 
-    def _accept_some(self, listener: socket.socket) -> None:
-        from .proxy_connection import Connection
+    def _import_connection(self) -> type[Connection]:
+        """HTTP (h11) and TLS, imported here rather than on the caller's start-up path, and
+        before the first accept. Importing opens files: when descriptors have already run
+        out, wait and try again, as accepting does."""
+        backoff = _BACKOFF_FIRST
+        while True:
+            try:
+                from .proxy_connection import Connection
+            except OSError as error:
+                if error.errno not in _RESOURCE_ERRORS:
+                    raise
+                time.sleep(backoff)
+                backoff = min(backoff * 2, _BACKOFF_MAX)
+            else:
+                return Connection
 
+    def _accept_some(self, listener: socket.socket) -> None:
         for _ in range(64):  # a burst at a time, then let idle connections be served
             with self.lock:  # accept and register as one step, for is_quiet
                 try:
@@ -150,7 +200,7 @@ class ProxyServer:
                         self._pause_accepting(error)
                     return  # ECONNABORTED and the like: the next readiness retries
                 self._backoff = _BACKOFF_FIRST
-                connection = Connection(sock, self)
+                connection = self._connection_type(sock, self)
                 self._connections.add(connection)
                 self._idle.add(connection)
                 connection.idle_since = time.monotonic()

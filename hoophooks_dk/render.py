@@ -2,38 +2,32 @@
 
 The gateway renders each hook file as a runbook template with no inputs and drops both
 hooks, with only a warning in its own log, when either file is too large or fails to
-render (HOOP_RUNTIME.md sections 1 and 2). ``load`` reproduces that all-or-nothing rule so
+render (docs/hoop-runtime.md sections 1 and 2). ``load`` reproduces that all-or-nothing rule so
 the emulator refuses to run a hook that Hoop would never run.
 """
 
 from __future__ import annotations
 
+from .errors import HooksNotLoaded, RenderFailed
 from .hooks import MAX_HOOK_BYTES, HookFile
 
-
-class HooksNotLoaded(Exception):
-    """Hoop would load neither hook. Not a user input error: it is the finding."""
-
-    def __init__(self, hook: HookFile, reason: str) -> None:
-        self.hook = hook
-        self.reason = reason
-        super().__init__(f"Hoop would not load either hook: {hook.path} ({hook.origin}): {reason}")
-
-
-class RenderFailed(Exception):
-    """Hoop's own error text for a file that does not render."""
+__all__ = ["HooksNotLoaded", "RenderFailed", "load", "render"]
 
 
 def render(source: bytes) -> bytes:
-    """The text Hoop sends to the agent for one hook file (no inputs, as for hooks)."""
+    """The text Hoop sends to the agent for one hook file (no inputs, as for hooks).
+
+    Raises ``RenderFailed`` with Hoop's text and the template error's fields (stage,
+    line, column, Go's message), chained to it."""
     if b"{{" not in source:  # no action: Go's text/template returns the text unchanged
         return source
-    from .runbook_template import TemplateError, render_runbook
+    from .errors import TemplateError
+    from .runbook_template import render_runbook
 
     try:
         return render_runbook(source)
     except TemplateError as error:
-        raise RenderFailed(str(error)) from None
+        raise RenderFailed.from_error(error) from error
 
 
 def load(hooks: dict[str, HookFile | None]) -> dict[str, bytes]:
@@ -43,11 +37,10 @@ def load(hooks: dict[str, HookFile | None]) -> dict[str, bytes]:
         if hook is None:
             continue
         if len(hook.source) > MAX_HOOK_BYTES:
-            raise HooksNotLoaded(
-                hook, f"{len(hook.source):,} bytes is over Hoop's limit of {MAX_HOOK_BYTES:,}"
-            )
+            size = f"{len(hook.source):,} bytes is over Hoop's limit of {MAX_HOOK_BYTES:,}"
+            raise HooksNotLoaded(hook, size, "size")
         try:
             rendered[event] = render(hook.source)
         except RenderFailed as error:
-            raise HooksNotLoaded(hook, str(error)) from None
+            raise HooksNotLoaded(hook, str(error), error.stage, error) from error
     return rendered

@@ -32,6 +32,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from hoophooks_dk.errors import TemplateError
 from hoophooks_dk.gotemplate import (
     STRING_T,
     ActionNode,
@@ -51,19 +52,6 @@ __all__ = [
     "render_runbook",
     "template_inputs",
 ]
-
-
-class TemplateError(Exception):
-    """Hoop refused to read or render the file; ``str(err)`` is exactly Hoop's error text.
-
-    ``stage`` says where it failed: ``"parse"`` (Go's parser), ``"inputs"`` (Hoop's
-    top-level action check), ``"missing"`` (inputs without a default) or ``"exec"`` (Go's
-    executor, including errors returned by Hoop's functions).
-    """
-
-    def __init__(self, message: str, stage: str) -> None:
-        super().__init__(message)
-        self.stage = stage
 
 
 # The input types Hoop accepts in ``type "..."``; anything else leaves the type "text".
@@ -234,7 +222,9 @@ def _read_inputs(root) -> dict[str, dict[str, Any]]:
         text = node.go_string()
         match = _INPUT_KEY_RE.match(text)
         if match is None:
-            raise TemplateError("inconsistent findings, findings=0, val=[]", "inputs")
+            raise TemplateError(
+                "inconsistent findings, findings=0, val=[]", "inputs", line=node.line
+            )
         key = go_trim_space(match.group())[3:]
         inputs[key] = _read_attributes(text)
     return inputs
@@ -266,7 +256,7 @@ def _parse_runbook(text: str):
     try:
         template = parse(text, HOOP_FUNCS)
     except GoTemplateError as err:
-        raise TemplateError(str(err), "parse") from None
+        raise TemplateError(str(err), "parse", **err.fields()) from err
     return template, _read_inputs(template.root)
 
 
@@ -282,7 +272,8 @@ def _exec_inputs(attributes: Mapping[str, Mapping], given: Mapping[str, str]) ->
         else:
             missing.append(key)
     if missing:
-        raise TemplateError(f"the following inputs are missing [{' '.join(missing)}]", "missing")
+        message = f"the following inputs are missing [{' '.join(missing)}]"
+        raise TemplateError(message, "missing", missing=tuple(missing))
     return values
 
 
@@ -313,7 +304,7 @@ def render_runbook(source: bytes, inputs: Mapping[str, str] | None = None) -> by
     try:
         rendered = template.execute(GoMap(values))
     except GoTemplateError as err:
-        raise TemplateError(str(err), "exec") from None
+        raise TemplateError(str(err), "exec", **err.fields()) from err
     return rendered.encode("utf-8", "surrogateescape")
 
 

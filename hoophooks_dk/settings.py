@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import HookdkError
+from .errors import SettingsError
 
 if TYPE_CHECKING:
     from .capture import Capture
@@ -99,7 +99,7 @@ def load_settings(root: Path) -> Settings:
     table = _read_toml(pyproject).get("tool", {}).get("hookdk") if pyproject.is_file() else None
     if own.is_file():
         if table is not None:
-            raise HookdkError(
+            raise SettingsError(
                 f"{own} and [tool.hookdk] in {pyproject} both hold hookdk settings: "
                 "keep one of them"
             )
@@ -107,7 +107,7 @@ def load_settings(root: Path) -> Settings:
     if table is None:
         return Settings()
     if not isinstance(table, dict):
-        raise HookdkError(f"{pyproject}: tool.hookdk must be a table")
+        raise SettingsError(f"{pyproject}: tool.hookdk must be a table")
     return _parse(table, "pyproject.toml [tool.hookdk]")
 
 
@@ -151,7 +151,7 @@ def parse_env_assignment(text: str, where: str) -> tuple[str, str]:
     """``KEY=VALUE`` (VALUE may be empty or hold ``=``) for ``--env``."""
     name, sep, value = text.partition("=")
     if not sep or not _ENV_NAME.match(name):
-        raise HookdkError(f"{where} {text!r}: expected KEY=VALUE, e.g. SIEM_TOKEN=test-token")
+        raise SettingsError(f"{where} {text!r}: expected KEY=VALUE, e.g. SIEM_TOKEN=test-token")
     return name, value
 
 
@@ -161,14 +161,14 @@ def read_env_file(path: str) -> dict[str, str]:
 
     file = Path(path)
     if not file.is_file():
-        raise HookdkError(f"--env-file {path}: no such file")
+        raise SettingsError(f"--env-file {path}: no such file")
     try:
         values = dotenv_values(file, interpolate=False)
     except (OSError, UnicodeDecodeError) as error:
-        raise HookdkError(f"--env-file {path}: cannot read it: {error}") from None
+        raise SettingsError(f"--env-file {path}: cannot read it: {error}") from None
     unset = [name for name, value in values.items() if value is None]
     if unset:
-        raise HookdkError(f"--env-file {path}: {unset[0]} has no value (expected {unset[0]}=...)")
+        raise SettingsError(f"--env-file {path}: {unset[0]} has no value (expected {unset[0]}=...)")
     return {name: value for name, value in values.items() if value is not None}
 
 
@@ -214,32 +214,34 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as file:
             return tomllib.load(file)
     except OSError as error:
-        raise HookdkError(f"cannot read {path}: {error.strerror}") from None
+        raise SettingsError(f"cannot read {path}: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
-        raise HookdkError(f"{path}: invalid TOML: {error}") from None
+        raise SettingsError(f"{path}: invalid TOML: {error}") from None
 
 
 def _parse(table: Mapping[str, Any], source: str) -> Settings:
     unknown = [key for key in table if key not in KNOWN_KEYS]
     if unknown:
-        raise HookdkError(f"{source}: unknown key {unknown[0]!r} (known: {', '.join(KNOWN_KEYS)})")
+        raise SettingsError(
+            f"{source}: unknown key {unknown[0]!r} (known: {', '.join(KNOWN_KEYS)})"
+        )
     python = table.get("python")
     if python is not None and (not isinstance(python, str) or not python):
-        raise HookdkError(f'{source}: python must be a command name, e.g. "python3.12"')
+        raise SettingsError(f'{source}: python must be a command name, e.g. "python3.12"')
     timeout = table.get("timeout")
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
     ):
-        raise HookdkError(f"{source}: timeout must be a number of seconds above 0")
+        raise SettingsError(f"{source}: timeout must be a number of seconds above 0")
     env_mode = table.get("env_mode")
     if env_mode is not None and env_mode not in ENV_MODES:
-        raise HookdkError(f"{source}: env_mode must be one of {', '.join(ENV_MODES)}")
+        raise SettingsError(f"{source}: env_mode must be one of {', '.join(ENV_MODES)}")
     env = table.get("env", {})
     if not isinstance(env, dict):
-        raise HookdkError(f'{source}: env must be a table of NAME = "value"')
+        raise SettingsError(f'{source}: env must be a table of NAME = "value"')
     for name, value in env.items():
         if not _ENV_NAME.match(name) or not isinstance(value, str):
-            raise HookdkError(f'{source}: env.{name} must be a string ({name} = "value")')
+            raise SettingsError(f'{source}: env.{name} must be a string ({name} = "value")')
     default_status, routes = _responses(table.get("respond", {}), source)
     return Settings(
         source, python, None if timeout is None else float(timeout), dict(env), env_mode,
@@ -251,12 +253,12 @@ def _responses(table: Any, source: str) -> tuple[int | None, tuple[Route, ...]]:
     if isinstance(table, int) and not isinstance(table, bool):
         return _status(str(table), f"{source}: respond", str(table)), ()
     if not isinstance(table, dict):
-        raise HookdkError(f'{source}: respond must be a table of "[METHOD ]URL-GLOB" = status')
+        raise SettingsError(f'{source}: respond must be a table of "[METHOD ]URL-GLOB" = status')
     default, routes = None, []
     for pattern, status in table.items():
         where = f"{source}: respond.{pattern!r}"
         if isinstance(status, bool) or not isinstance(status, int):
-            raise HookdkError(f"{where} must be an HTTP status (100-599)")
+            raise SettingsError(f"{where} must be an HTTP status (100-599)")
         status = _status(str(status), where, str(status))
         if pattern.strip() == "*":
             default = status
@@ -267,7 +269,7 @@ def _responses(table: Any, source: str) -> tuple[int | None, tuple[Route, ...]]:
 
 def _status(text: str, where: str, original: str) -> int:
     if not text.isdigit() or not 100 <= int(text) <= 599:
-        raise HookdkError(
+        raise SettingsError(
             f"{where} {original!r}: expected a status (100-599) or "
             "'[METHOD ]URL-GLOB=STATUS', e.g. 'POST https://siem.example.com/*=503'"
         )
@@ -282,9 +284,9 @@ def _route(pattern: str, status: int, where: str, original: str) -> Route:
             url = ""
     url = url.strip()
     if method and not _METHOD.match(method):
-        raise HookdkError(f"{where} {original!r}: {method!r} is not an HTTP method")
+        raise SettingsError(f"{where} {original!r}: {method!r} is not an HTTP method")
     if not url:
-        raise HookdkError(f"{where} {original!r}: no URL pattern before '='")
+        raise SettingsError(f"{where} {original!r}: no URL pattern before '='")
     return Route(url, status, method.upper() or None)
 
 

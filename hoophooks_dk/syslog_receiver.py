@@ -50,15 +50,17 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import trustme
+from typing import TYPE_CHECKING, Any
 
 from .syslog_formats import CefEvent, LeefEvent, MalformedSyslog, ParsedFrame, parse_frame
 from .syslog_framing import DATAGRAM, Frame, StreamDeframer
+
+if TYPE_CHECKING:  # trustme loads the cryptography stack: imported when a CA is made
+    import trustme
 
 __all__ = ["ENVIRONMENT", "SyslogMessage", "SyslogReceiver"]
 
@@ -171,7 +173,7 @@ class SyslogReceiver:
 
     def __init__(
         self,
-        ca: trustme.CA | None = None,
+        ca: trustme.CA | Any | None = None,
         *,
         unix_folder: Path | None = None,
         max_connections: int = 64,
@@ -201,6 +203,7 @@ class SyslogReceiver:
         self._threads: list[threading.Thread] = []
         self._sockets: dict[str, socket.socket] = {}
         self._tls: _TlsContexts | None = None
+        self._signer: Callable[[], trustme.CA] | None = None
         self._ca_path: str | None = None
         self._cleanup: weakref.finalize | None = None
 
@@ -212,10 +215,8 @@ class SyslogReceiver:
             return self
         tempdir = tempfile.mkdtemp(prefix="hookdk-syslog-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, tempdir, ignore_errors=True)
-        ca = self._ca or trustme.CA(organization_name="hookdk syslog receiver (throwaway)")
-        self._ca_path = str(Path(tempdir) / "hookdk-syslog-ca.pem")
-        ca.cert_pem.write_to_path(self._ca_path)
-        self._tls = _TlsContexts(ca)
+        self._ca_path, self._signer = self._certificate_authority(Path(tempdir))
+        self._tls = None  # made on the first TLS connection: it loads the cryptography stack
         self._closing.clear()
         udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # bursts of datagrams
@@ -265,6 +266,26 @@ class SyslogReceiver:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def _certificate_authority(self, folder: Path) -> tuple[str, Callable[[], trustme.CA]]:
+        """(the CA's PEM file, how to get its signer). A CA given as a certificate file and
+        a lazy ``signer()`` (the capture's) is used as it is, its key loaded only when a
+        TLS client connects; a ``trustme.CA`` is written out; no CA: a throwaway one."""
+        if hasattr(self._ca, "signer") and hasattr(self._ca, "cert_path"):
+            return str(self._ca.cert_path), self._ca.signer
+        import trustme
+
+        ca = self._ca or trustme.CA(organization_name="hookdk syslog receiver (throwaway)")
+        path = str(folder / "hookdk-syslog-ca.pem")
+        ca.cert_pem.write_to_path(path)
+        return path, lambda: ca
+
+    def _tls_contexts(self) -> _TlsContexts:
+        with self._lock:
+            if self._tls is None:
+                assert self._signer is not None
+                self._tls = _TlsContexts(self._signer())
+            return self._tls
 
     # how a hook reaches it
 
@@ -526,8 +547,8 @@ class _Connection:
         try:
             self.sock.settimeout(self.receiver.socket_timeout)
             if self.transport == "tls":
-                assert self.receiver._tls is not None
-                self.sock, self.server_name = self.receiver._tls.handshake(self.sock)
+                tls = self.receiver._tls_contexts()
+                self.sock, self.server_name = tls.handshake(self.sock)
             self.sock.setblocking(False)
             self.busy = False
             self._read_frames()

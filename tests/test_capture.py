@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import textwrap
@@ -527,7 +528,7 @@ def test_captured_request_helpers_and_to_dict(capture):
 
 
 def test_environ_and_ca_file_lifecycle():
-    capture = Capture().start()
+    capture = Capture(fresh_ca=True).start()
     env = capture.environ()
     ca = Path(capture.ca_path)
     assert ca.read_text().startswith("-----BEGIN CERTIFICATE-----")
@@ -544,3 +545,88 @@ def test_environ_and_ca_file_lifecycle():
     assert not ca.parent.exists()
     with pytest.raises(RuntimeError, match="not started"):
         capture.environ()
+
+
+def test_the_users_ca_is_kept_private_and_reused(tmp_path):
+    folder = tmp_path / "ca"
+    with Capture(ca_folder=folder) as first:
+        pem = Path(first.ca_path).read_bytes()
+        assert Path(first.ca_path).parent == folder
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "hookdk-capture-ca-key.pem").stat().st_mode) == 0o600
+    with Capture(ca_folder=folder) as second:
+        assert Path(second.ca_path).read_bytes() == pem  # the same CA, not a new one
+        assert_https_through(second)
+
+
+def test_a_ca_folder_others_can_read_is_not_used(tmp_path):
+    folder = tmp_path / "ca"
+    Capture(ca_folder=folder).start().stop()
+    folder.chmod(0o755)
+    with Capture(ca_folder=folder) as capture:
+        assert Path(capture.ca_path).parent == capture.folder  # a CA for this run instead
+        assert_https_through(capture)
+
+
+def test_starting_a_capture_imports_no_cryptography_until_a_tls_handshake(tmp_path):
+    Capture(ca_folder=tmp_path / "ca").start().stop()  # the CA exists from now on
+    script = (
+        "import sys\n"
+        "from hoophooks_dk.capture import Capture\n"
+        f"capture = Capture(ca_folder=__import__('pathlib').Path({str(tmp_path / 'ca')!r}))\n"
+        "capture.start().environ()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('trustme', 'cryptography')))\n"
+        "capture.stop()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def assert_https_through(capture: Capture) -> None:
+    """One real HTTPS request through ``capture``, verified against its CA."""
+    env = os.environ | capture.environ()
+    done = subprocess.run(
+        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "https://siem.example.test/x"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.stdout == "200", done.stderr
+
+
+# --- failures in the test's own routes -----------------------------------------------------
+
+
+def test_a_raising_side_effect_is_recorded_with_its_request_and_reraised(capture):
+    def broken(request):
+        raise KeyError("a bug in the test")
+
+    capture.router.post(SIEM).mock(side_effect=broken)
+    assert post(capture, SIEM, "x").strip() == "502"  # the hook still gets its answer
+    [failure] = capture.failures
+    assert failure.request is capture.requests[0] and failure.request.body == b"x"
+    assert isinstance(failure.error, KeyError)
+    with pytest.raises(KeyError) as raised:
+        capture.raise_failure()
+    assert raised.value is failure.error
+    assert f"request #0 POST {SIEM}" in raised.value.__notes__[0]
+    assert any(entry.name == "broken" for entry in raised.traceback)  # its own traceback
+    capture.reset()
+    assert capture.failures == []
+    capture.raise_failure()  # nothing left to raise
+
+
+def test_a_simulated_network_failure_is_not_recorded(capture):
+    capture.router.post(SIEM).mock(side_effect=httpx.ConnectTimeout("down"))
+    assert post(capture, SIEM).strip() == "502"
+    assert capture.failures == []
+
+
+def test_reset_restores_the_constructors_defaults():
+    with Capture(strict=True, default_status=503) as capture:
+        capture.strict, capture.default_status = False, 200
+        capture.reset()
+        assert (capture.strict, capture.default_status) == (True, 503)

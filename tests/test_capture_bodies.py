@@ -15,12 +15,11 @@ import subprocess
 import sys
 import textwrap
 import zlib
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from hoophooks_dk.bodies import SpooledBody, decodable_encodings, decode
+from hoophooks_dk._bodies import SpooledBody, decodable_encodings, decode
 from hoophooks_dk.capture import Capture
 from hoophooks_dk.leaks import find_leaks
 
@@ -145,7 +144,7 @@ def test_a_large_body_goes_to_disk_and_reads_back_whole():
         big, small = capture.requests
         assert isinstance(big._body, SpooledBody) and not isinstance(small._body, SpooledBody)
         spooled = big._body.path
-        assert spooled.parent.parent == Path(capture.ca_path).parent
+        assert spooled.parent.parent == capture.folder
         assert big.body_size == 600_006
         assert big.body == b"x" * 300_000 + b"needle" + b"y" * 300_000
         capture.reset()
@@ -153,7 +152,7 @@ def test_a_large_body_goes_to_disk_and_reads_back_whole():
 
 
 def test_decode_refuses_a_body_that_would_expand_past_the_cap(monkeypatch):
-    from hoophooks_dk import bodies
+    from hoophooks_dk import _bodies as bodies
 
     monkeypatch.setattr(bodies, "MAX_DECODED", 1000)
     with pytest.raises(bodies.DecodeError):

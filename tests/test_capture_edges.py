@@ -13,8 +13,8 @@ import httpx
 import pytest
 import trustme
 
+from hoophooks_dk._certs import CertificateCache
 from hoophooks_dk.capture import Capture
-from hoophooks_dk.certs import CertificateCache
 
 
 @pytest.fixture

@@ -443,3 +443,47 @@ def test_hk307_not_for_the_agent_images_packages_or_a_guarded_import(hook_repo):
         "    yaml = None\n"
     )
     assert not python_findings(hook_repo, source, "HK307")
+
+
+def test_a_rule_is_one_decorated_function_found_by_its_family(monkeypatch, hook_repo):
+    """Registering a Python rule is all it takes: check_python runs it, with the id,
+    severity and title given once, on the line the problem's node is on."""
+    from hoophooks_dk.check import registry
+    from hoophooks_dk.check.python import Script
+
+    monkeypatch.setattr(registry, "RULES", dict(registry.RULES))
+
+    @registry.rule("HK399", "info", "prints something")
+    def prints(script: Script):
+        import ast
+
+        for node in ast.walk(script.tree):
+            if isinstance(node, ast.Name) and node.id == "print":
+                yield script.at(node, "prints", "do not")
+
+    assert registry.RULES["HK399"] is prints and prints.family == "python"
+    [found] = python_findings(hook_repo, "import os\n\nprint(1)\n", "HK399")
+    assert (found.severity, found.line, found.message) == ("info", 3, "prints")
+
+
+def test_every_rule_function_is_registered_once_with_its_family():
+    from hoophooks_dk.check import git as git_rules
+    from hoophooks_dk.check import layout, python, registry, run, template
+
+    modules = {"layout": layout, "template": template, "python": python, "git": git_rules}
+    modules["run"] = run
+    for rule in RULES.values():
+        assert rule.family in modules
+        assert getattr(modules[rule.family], rule.function.__name__) is rule
+    assert registry.family_rules("python")[0].id == "HK302"  # HK301 runs first, by hand
+
+
+def test_every_registered_rule_has_a_test_that_makes_it_fire():
+    """A rule added with @rule and no test of its own fails here: each id needs a
+    ``test_hkNNN_...`` in the check tests (those assert the rule fires on its repo)."""
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    names = " ".join(p.read_text() for p in sorted(here.glob("test_check*.py")))
+    untested = [rule for rule in RULES if f"def test_{rule.lower()}_" not in names]
+    assert untested == []

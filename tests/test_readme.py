@@ -41,3 +41,20 @@ def test_the_readme_syslog_example_passes_on_syslog_cef(runbooks):
 
     defined = len(re.findall(r"^def test_", example, re.MULTILINE))
     assert counts(done.stdout) == f"{defined} passed", done.stdout[-3000:]
+
+
+def test_the_readmes_python_examples_import_only_public_names():
+    """Users copy these: every name they import from the kit is in its ``__all__``."""
+    import ast
+
+    import hoophooks_dk
+
+    imported = []
+    for block in python_blocks():
+        for node in ast.walk(ast.parse(block)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("hoophooks"):
+                assert node.module == "hoophooks_dk", node.module
+                imported += [alias.name for alias in node.names]
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("hoophooks_dk.") for a in node.names)
+    assert imported and set(imported) <= set(hoophooks_dk.__all__)

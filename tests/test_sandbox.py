@@ -114,10 +114,10 @@ def test_an_unusable_sandbox_is_one_line_and_exit_2(tmp_path, network):
 def test_the_plugin_runs_hooks_sandboxed(tmp_path, network):
     make_repo(tmp_path, HOOK)
     (tmp_path / "test_hook.py").write_text(
-        "def test_sandboxed(hoop_hooks, siem):\n"
+        "def test_sandboxed(hoop_hooks, hoop_siem):\n"
         "    result = hoop_hooks.fire('session-close')\n"
         "    assert 'bypass failed' in result.output\n"
-        "    assert [r.text for r in siem.requests] == ['via proxy']\n"
+        "    assert [r.text for r in hoop_siem.requests] == ['via proxy']\n"
     )
 
     done = subprocess.run(

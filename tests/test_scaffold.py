@@ -535,7 +535,7 @@ def test_svix_bodies_validate_against_the_svix_schemas(svix_run):
         assert validate(body, schema) == [], body
 
 
-def test_svix_bodies_map_the_hook_payload_as_documented(svix_run):
+def test_svix_bodies_map_the_hoop_payload_as_documented(svix_run):
     results, bodies = svix_run
     reviewed, _, close, long_input, unknown_exit = bodies
 

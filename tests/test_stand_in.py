@@ -6,7 +6,7 @@ import httpx
 import pytest
 import respx
 
-from hoophooks_dk.stand_in import DUMMY_TOKEN, answer_token_requests
+from hoophooks_dk._stand_in import DUMMY_TOKEN, answer_token_requests
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """The syslog receiver inside the kit: in the capture, in fire's result and table, in the
-pytest plugin's ``siem.syslog``, and in the leak checks. Hooks are real subprocesses
+pytest plugin's ``hoop_siem.syslog``, and in the leak checks. Hooks are real subprocesses
 writing to real sockets."""
 
 from __future__ import annotations
@@ -157,20 +157,20 @@ def test_siem_syslog_in_a_users_test(pytester: pytest.Pytester):
             """
             import pytest
 
-            def test_messages_are_this_tests(hoop_hooks, siem):
+            def test_messages_are_this_tests(hoop_hooks, hoop_siem):
                 result = hoop_hooks.fire("session-open")
                 assert result.ok, result.output
-                assert len(siem.syslog) == 1 and siem.syslog[0].cef.signature_id == result.id
-                assert list(siem.syslog) == result.syslog
-                assert siem.syslog.refused == 0
+                assert len(hoop_siem.syslog) == 1 and hoop_siem.syslog[0].cef.signature_id == result.id
+                assert list(hoop_siem.syslog) == result.syslog
+                assert hoop_siem.syslog.refused == 0
 
-            def test_starts_empty(siem):
-                assert len(siem.syslog) == 0
+            def test_starts_empty(hoop_siem):
+                assert len(hoop_siem.syslog) == 0
 
-            def test_a_syslog_leak_fails_assert_no_leaks(hoop_hooks, siem):
+            def test_a_syslog_leak_fails_assert_no_leaks(hoop_hooks, hoop_siem):
                 assert hoop_hooks.fire("session-open").ok
                 with pytest.raises(AssertionError, match="leak.*syslog message"):
-                    siem.assert_no_leaks()
+                    hoop_siem.assert_no_leaks()
             """
         )
     )

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-from hoophooks_dk.errors import HookdkError
+from hoophooks_dk.errors import HookdkError, TemplateError
 
 # ---------------------------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------------------------
 
 
-class GoTemplateError(Exception):
-    """A template error whose ``str()`` is exactly the text Go would print."""
+class GoTemplateError(TemplateError):
+    """A template error whose ``str()`` is exactly the text Go would print; ``line``,
+    ``column`` and ``go_message`` are its parts (see ``TemplateError``)."""
+
+    stage = ""
+
+    def __init__(
+        self, message: str, *, line: int | None = None, column: int | None = None, detail: str = ""
+    ) -> None:
+        super().__init__(message, self.stage, line=line, column=column, go_message=detail or None)
 
 
 class TemplateParseError(GoTemplateError):
     """Go's ``Template.Parse`` failed (``template: :LINE: ...``)."""
 
+    stage = "parse"
+
 
 class TemplateExecError(GoTemplateError):
     """Go's ``Template.Execute`` failed (``template: :LINE:COL: executing ...``)."""
+
+    stage = "exec"
 
 
 class NotImplementedTemplateError(HookdkError, NotImplementedError):

@@ -90,10 +90,14 @@ class State:
 
     def errorf(self, message: str) -> NoReturn:
         if self.node is None:
-            raise TemplateExecError(f"template: {self.tmpl_name}: {message}")
+            raise TemplateExecError(f"template: {self.tmpl_name}: {message}", detail=message)
         location, context = self.template.error_context(self.node)
+        line, column = self.template.position(self.node)
         raise TemplateExecError(
-            f"template: {location}: executing {go_quote(self.tmpl_name)} at <{context}>: {message}"
+            f"template: {location}: executing {go_quote(self.tmpl_name)} at <{context}>: {message}",
+            line=line,
+            column=column,
+            detail=message,
         )
 
     # -- variables --------------------------------------------------------------------------

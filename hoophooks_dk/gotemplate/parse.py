@@ -120,7 +120,10 @@ class Tree:
 
     def _errorf(self, message: str) -> NoReturn:
         self.root = None
-        raise TemplateParseError(f"template: {self.parse_name}:{self.token[0].line}: {message}")
+        line = self.token[0].line
+        raise TemplateParseError(
+            f"template: {self.parse_name}:{line}: {message}", line=line, detail=message
+        )
 
     def _expect(self, expected: int, context: str) -> Item:
         token = self._next_non_space()

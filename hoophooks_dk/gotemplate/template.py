@@ -36,11 +36,14 @@ class Template:
 
     def error_context(self, node: Node) -> tuple[str, str]:
         """Tree.ErrorContext: ``:LINE:COL`` (COL in bytes) and the node's text."""
+        line, column = self.position(node)
+        return f":{line}:{column}", node.go_string()
+
+    def position(self, node: Node) -> tuple[int, int]:
+        """The node's line (1-based) and byte column, as ErrorContext counts them."""
         before = self.text[: node.pos]
         newline = before.rfind("\n")
-        column = byte_len(before[newline + 1 :])
-        line = before.count("\n") + 1
-        return f":{line}:{column}", node.go_string()
+        return before.count("\n") + 1, byte_len(before[newline + 1 :])
 
     def execute(self, data: Any) -> str:
         """Template.Execute: the output, or TemplateExecError with Go's message."""

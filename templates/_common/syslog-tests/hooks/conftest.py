@@ -1,8 +1,8 @@
 """Fixtures for the hook tests of a syslog template, written by `hookdk init`.
 
 The values are this template's, in hook_settings.py next to this file: `settings` pins
-them (and the retry settings) for every test. The `hoop_hooks`, `siem` and
-`hook_payload` fixtures come from the hoophooks_dk pytest plugin; `siem.syslog` holds
+them (and the retry settings) for every test. The `hoop_hooks`, `hoop_siem` and
+`hoop_payload` fixtures come from the hoophooks_dk pytest plugin; `hoop_siem.syslog` holds
 the messages this test's hooks sent to the kit's syslog receiver, which stands in for
 the collector (the hooks find it through the HOOKDK_SYSLOG_* variables the kit sets).
 """

@@ -2,8 +2,8 @@
 
 The values are this template's, in hook_settings.py next to this file: `settings` pins
 them (and the retry settings) for every test, `delivery` tells test_delivery.py where
-the hooks post and how to read what they sent. The `hoop_hooks`, `siem` and
-`hook_payload` fixtures come from the hoophooks_dk pytest plugin.
+the hooks post and how to read what they sent. The `hoop_hooks`, `hoop_siem` and
+`hoop_payload` fixtures come from the hoophooks_dk pytest plugin.
 """
 
 import os
@@ -27,11 +27,11 @@ def settings(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def other_endpoints(siem):
+def other_endpoints(hoop_siem):
     """Answer what the hooks ask before they deliver (a token endpoint): OTHER_ROUTES
     in hook_settings.py, pairs of a route and its answer, set up for every test."""
     for route, answer in getattr(hook_settings, "OTHER_ROUTES", ()):
-        siem.router.route(**route).respond(**answer)
+        hoop_siem.router.route(**route).respond(**answer)
 
 
 def is_delivery(request):
@@ -42,7 +42,7 @@ def is_delivery(request):
 
 
 @pytest.fixture
-def delivery(hoop_hooks, siem):
+def delivery(hoop_hooks, hoop_siem):
     """What test_delivery.py needs from hook_settings.py, with its defaults: both hooks
     send a request, fired with the example payload as it is (plus FIRE_FIELDS, and
     EVENT_FIELDS[event] for one event only)."""
@@ -50,8 +50,8 @@ def delivery(hoop_hooks, siem):
     per_event = getattr(hook_settings, "EVENT_FIELDS", {})
     secret_setting = hook_settings.SECRET_SETTING
     return SimpleNamespace(
-        route=lambda: siem.router.route(**hook_settings.ROUTE),  # a test makes it fail
-        sent=lambda: [request for request in siem.requests if is_delivery(request)],
+        route=lambda: hoop_siem.router.route(**hook_settings.ROUTE),  # a test makes it fail
+        sent=lambda: [request for request in hoop_siem.requests if is_delivery(request)],
         key=hook_settings.event_id,  # a captured request's idempotency key
         secret_setting=secret_setting,  # without it, nothing is sent
         events=getattr(hook_settings, "EVENTS", ("session-open", "session-close")),

@@ -19,7 +19,7 @@ PAYLOADS = Path(__file__).parent / "payloads"
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-def test_failing_collector_is_retried_then_reported(delivery, siem, status):
+def test_failing_collector_is_retried_then_reported(delivery, hoop_siem, status):
     delivery.route().respond(status, text="collector overloaded")
 
     for event in delivery.events:
@@ -39,7 +39,7 @@ def test_failing_collector_is_retried_then_reported(delivery, siem, status):
 @pytest.mark.parametrize(
     "answers", [(503, 503, 200), (503, 429, 202), (503, 503, 201), (503, 503, 204)]
 )
-def test_collector_that_recovers_gets_the_event_once_delivered(delivery, siem, answers):
+def test_collector_that_recovers_gets_the_event_once_delivered(delivery, hoop_siem, answers):
     for event in delivery.events:
         responses = [httpx.Response(status, text="ok") for status in answers]
         delivery.route().mock(side_effect=responses)
@@ -54,7 +54,7 @@ def test_collector_that_recovers_gets_the_event_once_delivered(delivery, siem, a
 
 
 @pytest.mark.parametrize("status", [400, 401, 403])
-def test_rejected_event_is_not_retried(delivery, siem, status):
+def test_rejected_event_is_not_retried(delivery, hoop_siem, status):
     delivery.route().respond(status, text="rejected: bad token")
 
     for event in delivery.events:
@@ -66,7 +66,7 @@ def test_rejected_event_is_not_retried(delivery, siem, status):
         assert f"HTTP {status} rejected: bad token" in result.output
 
 
-def test_missing_secret_fails_without_sending(delivery, siem, monkeypatch):
+def test_missing_secret_fails_without_sending(delivery, hoop_siem, monkeypatch):
     monkeypatch.setenv(delivery.secret_setting, "")
 
     for event in delivery.events:
@@ -74,10 +74,10 @@ def test_missing_secret_fails_without_sending(delivery, siem, monkeypatch):
 
         assert result.exit_code == 1
         assert delivery.secret_setting in result.output
-    assert siem.requests == []
+    assert hoop_siem.requests == []
 
 
-def test_every_request_carries_its_idempotency_key(delivery, siem):
+def test_every_request_carries_its_idempotency_key(delivery, hoop_siem):
     results = [delivery.fire(event) for event in delivery.events for _ in range(2)]
 
     assert all(r.ok for r in results), [r.output for r in results]
@@ -86,10 +86,10 @@ def test_every_request_carries_its_idempotency_key(delivery, siem):
         assert delivery.key(request) == result.id
 
 
-def test_example_payloads(hoop_hooks, siem):
+def test_example_payloads(hoop_hooks, hoop_siem):
     for path in sorted(PAYLOADS.glob("*.json")):
         payload = json.loads(path.read_text())
         event = "session-open" if payload.get("event_session_open") else "session-close"
         result = hoop_hooks.fire(event, payload)
         assert result.ok, f"{path.name}: {result.output}"
-    siem.assert_no_leaks()
+    hoop_siem.assert_no_leaks()

@@ -1,8 +1,8 @@
 """Tests for the aws-cloudwatch-logs hooks, written by `hookdk init`.
 
 They run the real hoop-hooks/*.runbook.py scripts as Hoop runs them and look at what
-CloudWatch Logs received. The `hoop_hooks`, `siem` and `hook_payload` fixtures come from
-the hoophooks_dk pytest plugin; no request leaves the machine (`siem.router` answers
+CloudWatch Logs received. The `hoop_hooks`, `hoop_siem` and `hoop_payload` fixtures come from
+the hoophooks_dk pytest plugin; no request leaves the machine (`hoop_siem.router` answers
 them, with 200 unless a test programs otherwise).
 Settings: hook_settings.py. Retries and failures: test_delivery.py.
 """
@@ -30,11 +30,11 @@ def assert_signed_put(request):
     return match
 
 
-def test_session_open_puts_one_signed_log_event(hoop_hooks, siem):
+def test_session_open_puts_one_signed_log_event(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open")
 
     assert result.ok, result.output
-    [request] = siem.requests
+    [request] = hoop_siem.requests
     match = assert_signed_put(request)
     assert match["signed"] == "content-type;host;x-amz-date;x-amz-target"
     timestamp, message = only_event(request)
@@ -50,69 +50,71 @@ def test_session_open_puts_one_signed_log_event(hoop_hooks, siem):
     assert message["input"] == opened["input"]
 
 
-def test_session_close_puts_the_outcome(hoop_hooks, siem):
+def test_session_close_puts_the_outcome(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-close", exit_code=1, output="ERROR: permission denied")
 
     assert result.ok, result.output
-    [request] = siem.requests
+    [request] = hoop_siem.requests
     assert_signed_put(request)
     message = only_event(request)[1]
     assert (message["exit_code"], message["output"]) == (1, "ERROR: permission denied")
 
 
-def test_temporary_credentials_sign_the_session_token(hoop_hooks, siem, monkeypatch):
+def test_temporary_credentials_sign_the_session_token(hoop_hooks, hoop_siem, monkeypatch):
     monkeypatch.setenv("AWS_SESSION_TOKEN", "test-session-token")
 
     result = hoop_hooks.fire("session-close")
 
     assert result.ok, result.output
-    [request] = siem.requests
+    [request] = hoop_siem.requests
     match = assert_signed_put(request)
     assert request.header("X-Amz-Security-Token") == "test-session-token"
     assert match["signed"] == "content-type;host;x-amz-date;x-amz-security-token;x-amz-target"
 
 
-def test_a_missing_stream_fails_when_creating_is_off(hoop_hooks, siem):
+def test_a_missing_stream_fails_when_creating_is_off(hoop_hooks, hoop_siem):
     not_found = {
         "__type": "ResourceNotFoundException",
         "message": "The specified log stream does not exist.",
     }
-    siem.router.route(**action_route("PutLogEvents")).respond(400, json=not_found)
+    hoop_siem.router.route(**action_route("PutLogEvents")).respond(400, json=not_found)
 
     result = hoop_hooks.fire("session-close")
 
     assert result.exit_code == 1
     assert "ResourceNotFoundException" in result.output
-    assert len(siem.requests) == 1
+    assert len(hoop_siem.requests) == 1
 
 
-def test_a_missing_group_and_stream_are_created_when_asked(hoop_hooks, siem, monkeypatch):
+def test_a_missing_group_and_stream_are_created_when_asked(hoop_hooks, hoop_siem, monkeypatch):
     monkeypatch.setenv("CLOUDWATCH_CREATE_MISSING", "true")
     not_found = {
         "__type": "ResourceNotFoundException",
         "message": "The specified log group does not exist.",
     }
-    siem.router.route(**action_route("PutLogEvents")).mock(
+    hoop_siem.router.route(**action_route("PutLogEvents")).mock(
         side_effect=[httpx.Response(400, json=not_found), httpx.Response(200, json={})]
     )
     exists = {"__type": "ResourceAlreadyExistsException", "message": "already exists"}
-    siem.router.route(**action_route("CreateLogGroup")).respond(400, json=exists)
+    hoop_siem.router.route(**action_route("CreateLogGroup")).respond(400, json=exists)
 
     result = hoop_hooks.fire("session-close")
 
     assert result.ok, result.output
-    targets = [request.header("X-Amz-Target").removeprefix(TARGET) for request in siem.requests]
+    targets = [
+        request.header("X-Amz-Target").removeprefix(TARGET) for request in hoop_siem.requests
+    ]
     assert targets == ["PutLogEvents", "CreateLogGroup", "CreateLogStream", "PutLogEvents"]
-    assert siem.requests[2].json() == {
+    assert hoop_siem.requests[2].json() == {
         "logGroupName": "/hoop/test-sessions",
         "logStreamName": "test-stream",
     }
-    assert only_event(siem.requests[3])[1]["id"] == result.id
+    assert only_event(hoop_siem.requests[3])[1]["id"] == result.id
 
 
-def test_an_event_dropped_by_cloudwatch_is_a_failure(hoop_hooks, siem):
+def test_an_event_dropped_by_cloudwatch_is_a_failure(hoop_hooks, hoop_siem):
     dropped = {"nextSequenceToken": "1", "rejectedLogEventsInfo": {"tooOldLogEventEndIndex": 1}}
-    siem.router.route(**action_route("PutLogEvents")).respond(200, json=dropped)
+    hoop_siem.router.route(**action_route("PutLogEvents")).respond(200, json=dropped)
 
     result = hoop_hooks.fire("session-close")
 
@@ -120,19 +122,19 @@ def test_an_event_dropped_by_cloudwatch_is_a_failure(hoop_hooks, siem):
     assert "dropped the event" in result.output and "tooOldLogEventEndIndex" in result.output
 
 
-def test_secrets_are_never_forwarded(hoop_hooks, siem):
+def test_secrets_are_never_forwarded(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open")
 
     assert result.ok, result.output
-    siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
-    assert "test-secret-access-key" not in str(siem.requests[0].headers)
-    assert "input_file" not in siem.requests[0].text
+    hoop_siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
+    assert "test-secret-access-key" not in str(hoop_siem.requests[0].headers)
+    assert "input_file" not in hoop_siem.requests[0].text
 
 
-def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, siem):
+def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, hoop_siem):
     results = hoop_hooks.session(review=True)
 
     assert all(r.ok for r in results), [r.output for r in results]
-    first, second, close = [only_event(request)[1] for request in siem.requests]
+    first, second, close = [only_event(request)[1] for request in hoop_siem.requests]
     assert first["id"] == second["id"] == results[0].id
     assert close["id"] == results[2].id != first["id"]

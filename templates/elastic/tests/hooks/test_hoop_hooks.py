@@ -1,8 +1,8 @@
 """Tests for the elastic hooks, written by `hookdk init`.
 
 They run the real hoop-hooks/*.runbook.py scripts as Hoop runs them and look at what
-Elasticsearch received. The `hoop_hooks`, `siem` and `hook_payload` fixtures come from
-the hoophooks_dk pytest plugin; no request leaves the machine (`siem.router` answers
+Elasticsearch received. The `hoop_hooks`, `hoop_siem` and `hoop_payload` fixtures come from
+the hoophooks_dk pytest plugin; no request leaves the machine (`hoop_siem.router` answers
 them, with 200 unless a test programs otherwise).
 Settings: hook_settings.py. Retries and failures: test_delivery.py.
 """
@@ -11,11 +11,11 @@ import httpx
 from hook_settings import API_KEY, ELASTIC, INDEX, document_url
 
 
-def test_session_open_creates_one_document(hoop_hooks, siem):
+def test_session_open_creates_one_document(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open")
 
     assert result.ok, result.output
-    [request] = siem.requests
+    [request] = hoop_siem.requests
     assert (request.method, request.url) == ("PUT", document_url(result.id))
     assert request.header("Authorization") == "ApiKey " + API_KEY
     assert request.header("Content-Type") == "application/json"
@@ -29,11 +29,11 @@ def test_session_open_creates_one_document(hoop_hooks, siem):
     assert document["input"] == opened["input"]
 
 
-def test_session_close_creates_the_outcome_document(hoop_hooks, siem):
+def test_session_close_creates_the_outcome_document(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-close", exit_code=1, output="ERROR: permission denied")
 
     assert result.ok, result.output
-    [request] = siem.requests
+    [request] = hoop_siem.requests
     assert (request.method, request.url) == ("PUT", document_url(result.id))
     assert request.header("Authorization") == "ApiKey " + API_KEY
     document = request.json()
@@ -42,20 +42,20 @@ def test_session_close_creates_the_outcome_document(hoop_hooks, siem):
     assert (document["exit_code"], document["output"]) == (1, "ERROR: permission denied")
 
 
-def test_secrets_are_never_forwarded(hoop_hooks, siem):
+def test_secrets_are_never_forwarded(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open")
 
     assert result.ok, result.output
-    siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
-    document = siem.requests[0].json()
+    hoop_siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
+    document = hoop_siem.requests[0].json()
     envs = result.payload["event_session_open"]["connection_envs"]
     assert document["connection"]["env_keys"] == sorted(envs)  # the keys are kept
-    assert "input_file" not in siem.requests[0].text
+    assert "input_file" not in hoop_siem.requests[0].text
 
 
-def test_reviewed_session_second_open_is_already_indexed(hoop_hooks, siem):
+def test_reviewed_session_second_open_is_already_indexed(hoop_hooks, hoop_siem):
     created, conflict = httpx.Response(201), httpx.Response(409, json={"status": 409})
-    siem.router.put(url__startswith=f"{ELASTIC}/{INDEX}/_create/").mock(
+    hoop_siem.router.put(url__startswith=f"{ELASTIC}/{INDEX}/_create/").mock(
         side_effect=[created, conflict, created]
     )
 
@@ -63,19 +63,19 @@ def test_reviewed_session_second_open_is_already_indexed(hoop_hooks, siem):
 
     assert [r.event for r in results] == ["session-open", "session-open", "session-close"]
     assert all(r.ok for r in results), [r.output for r in results]
-    first, second, close = siem.requests
+    first, second, close = hoop_siem.requests
     assert first.url == second.url == document_url(results[0].id)
     assert "already indexed" in results[1].output
     assert first.json()["review"] == {"required": True, "reviewers": ["dba-team"]}
     assert close.url == document_url(results[2].id)
 
 
-def test_null_fields_from_hoop_are_handled(hoop_hooks, hook_payload, siem):
-    opened = hook_payload("session-open", connection_envs=None, connection_reviewers=None)
+def test_null_fields_from_hoop_are_handled(hoop_hooks, hoop_payload, hoop_siem):
+    opened = hoop_payload("session-open", connection_envs=None, connection_reviewers=None)
     results = [hoop_hooks.fire("session-open", opened), hoop_hooks.fire("session-close")]
 
     assert all(r.ok for r in results), [r.output for r in results]
-    open_document, close_document = [request.json() for request in siem.requests]
+    open_document, close_document = [request.json() for request in hoop_siem.requests]
     assert open_document["connection"]["env_keys"] == []
     assert open_document["review"]["reviewers"] == []
     assert close_document["output"] is None  # a clean close sends output: null

@@ -1,8 +1,8 @@
 """Tests for the pagerduty hooks, written by `hookdk init`.
 
 They run the real hoop-hooks/*.runbook.py scripts as Hoop runs them and look at what
-PagerDuty's Events API received. The `hoop_hooks`, `siem` and `hook_payload` fixtures
-come from the hoophooks_dk pytest plugin; no request leaves the machine (`siem.router`
+PagerDuty's Events API received. The `hoop_hooks`, `hoop_siem` and `hoop_payload` fixtures
+come from the hoophooks_dk pytest plugin; no request leaves the machine (`hoop_siem.router`
 answers them, with 200 unless a test programs otherwise).
 Settings: hook_settings.py. Retries and failures: test_delivery.py.
 """
@@ -11,8 +11,8 @@ import pytest
 from hook_settings import ROUTING_KEY, URL
 
 
-def only_alert(siem):
-    [request] = siem.requests
+def only_alert(hoop_siem):
+    [request] = hoop_siem.requests
     assert (request.method, request.url) == ("POST", URL)
     assert request.header("Content-Type") == "application/json"
     alert = request.json()
@@ -20,11 +20,11 @@ def only_alert(siem):
     return alert
 
 
-def test_opening_a_chosen_connection_raises_an_alert(hoop_hooks, siem):
+def test_opening_a_chosen_connection_raises_an_alert(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open")
 
     assert result.ok, result.output
-    alert = only_alert(siem)
+    alert = only_alert(hoop_siem)
     opened = result.payload["event_session_open"]
     assert alert["dedup_key"] == result.id
     details = alert["payload"]
@@ -35,29 +35,29 @@ def test_opening_a_chosen_connection_raises_an_alert(hoop_hooks, siem):
     assert details["timestamp"].endswith("Z")
 
 
-def test_opening_another_connection_sends_nothing(hoop_hooks, siem):
+def test_opening_another_connection_sends_nothing(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open", connection_name="sandbox")
 
     assert result.ok, result.output
     assert "no alert, connection sandbox is not in PAGERDUTY_CONNECTIONS" in result.output
-    assert siem.requests == []
+    assert hoop_siem.requests == []
 
 
-def test_a_star_chooses_every_connection(hoop_hooks, siem, monkeypatch):
+def test_a_star_chooses_every_connection(hoop_hooks, hoop_siem, monkeypatch):
     monkeypatch.setenv("PAGERDUTY_CONNECTIONS", "*")
 
     result = hoop_hooks.fire("session-open", connection_name="sandbox")
 
     assert result.ok, result.output
-    assert only_alert(siem)["payload"]["component"] == "sandbox"
+    assert only_alert(hoop_siem)["payload"]["component"] == "sandbox"
 
 
 @pytest.mark.parametrize("exit_code", [1, 2, -2])
-def test_a_failed_session_raises_an_alert(hoop_hooks, siem, exit_code):
+def test_a_failed_session_raises_an_alert(hoop_hooks, hoop_siem, exit_code):
     result = hoop_hooks.fire("session-close", exit_code=exit_code, output="ERROR: no\nmore")
 
     assert result.ok, result.output
-    alert = only_alert(siem)
+    alert = only_alert(hoop_siem)
     assert alert["dedup_key"] == result.id
     details = alert["payload"]
     assert (
@@ -68,39 +68,41 @@ def test_a_failed_session_raises_an_alert(hoop_hooks, siem, exit_code):
     assert "component" not in details  # a close payload does not name the connection
 
 
-def test_a_clean_session_sends_nothing(hoop_hooks, siem):
+def test_a_clean_session_sends_nothing(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-close", exit_code=0)
 
     assert result.ok, result.output
     assert "no alert, the session ended with exit code 0" in result.output
-    assert siem.requests == []
+    assert hoop_siem.requests == []
 
 
-def test_a_severity_pagerduty_would_refuse_fails_without_sending(hoop_hooks, siem, monkeypatch):
+def test_a_severity_pagerduty_would_refuse_fails_without_sending(
+    hoop_hooks, hoop_siem, monkeypatch
+):
     monkeypatch.setenv("PAGERDUTY_FAILED_SEVERITY", "high")
 
     result = hoop_hooks.fire("session-close", exit_code=1)
 
     assert result.exit_code == 1
     assert "'high' is not one of critical, error, warning, info" in result.output
-    assert siem.requests == []
+    assert hoop_siem.requests == []
 
 
-def test_reviewed_session_is_one_alert(hoop_hooks, siem):
+def test_reviewed_session_is_one_alert(hoop_hooks, hoop_siem):
     results = hoop_hooks.session(review=True, exit_code=1)
 
     assert all(r.ok for r in results), [r.output for r in results]
-    first, second, close = [request.json() for request in siem.requests]
+    first, second, close = [request.json() for request in hoop_siem.requests]
     assert first["dedup_key"] == second["dedup_key"] == results[0].id
     assert close["dedup_key"] == results[2].id != first["dedup_key"]
 
 
-def test_secrets_are_never_forwarded(hoop_hooks, siem):
+def test_secrets_are_never_forwarded(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open")
 
     assert result.ok, result.output
-    siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
-    details = siem.requests[0].json()["payload"]["custom_details"]
+    hoop_siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
+    details = hoop_siem.requests[0].json()["payload"]["custom_details"]
     envs = result.payload["event_session_open"]["connection_envs"]
     assert details["connection"]["env_keys"] == sorted(envs)  # the keys are kept
-    assert "input_file" not in siem.requests[0].text
+    assert "input_file" not in hoop_siem.requests[0].text

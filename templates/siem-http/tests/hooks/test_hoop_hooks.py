@@ -1,8 +1,8 @@
 """Tests for the siem-http hooks, written by `hookdk init`.
 
 They run the real hoop-hooks/*.runbook.py scripts as Hoop runs them and look at what the
-collector received. The `hoop_hooks`, `siem` and `hook_payload` fixtures come from the
-hoophooks_dk pytest plugin; no request leaves the machine (`siem.router` answers them,
+collector received. The `hoop_hooks`, `hoop_siem` and `hoop_payload` fixtures come from the
+hoophooks_dk pytest plugin; no request leaves the machine (`hoop_siem.router` answers them,
 with 200 unless a test programs otherwise).
 Settings: hook_settings.py. Retries and failures: test_delivery.py.
 """
@@ -12,11 +12,11 @@ import json
 from hook_settings import TOKEN, URL
 
 
-def test_session_open_sends_one_event(hoop_hooks, siem):
+def test_session_open_sends_one_event(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open")
 
     assert result.ok, result.output
-    [request] = siem.requests
+    [request] = hoop_siem.requests
     assert (request.method, request.url) == ("POST", URL)
     assert request.header("Authorization") == "Bearer " + TOKEN
     assert request.header("Content-Type") == "application/json"
@@ -31,11 +31,11 @@ def test_session_open_sends_one_event(hoop_hooks, siem):
     assert event["review"] == {"required": False, "reviewers": []}
 
 
-def test_session_close_sends_the_outcome(hoop_hooks, siem):
+def test_session_close_sends_the_outcome(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-close", exit_code=1, output="ERROR: permission denied")
 
     assert result.ok, result.output
-    [request] = siem.requests
+    [request] = hoop_siem.requests
     assert (request.method, request.url) == ("POST", URL)
     assert request.header("Authorization") == "Bearer " + TOKEN
     event = request.json()
@@ -44,35 +44,35 @@ def test_session_close_sends_the_outcome(hoop_hooks, siem):
     assert (event["exit_code"], event["output"]) == (1, "ERROR: permission denied")
 
 
-def test_secrets_are_never_forwarded(hoop_hooks, siem):
+def test_secrets_are_never_forwarded(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open")
 
     assert result.ok, result.output
-    siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
-    event = siem.requests[0].json()
+    hoop_siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
+    event = hoop_siem.requests[0].json()
     envs = result.payload["event_session_open"]["connection_envs"]
     assert event["connection"]["env_keys"] == sorted(envs)  # the keys are kept
     assert "input_file" not in json.dumps(event)
     assert "connection_envs" not in json.dumps(event)
 
 
-def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, siem):
+def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, hoop_siem):
     results = hoop_hooks.session(review=True)
 
     assert [r.event for r in results] == ["session-open", "session-open", "session-close"]
     assert all(r.ok for r in results), [r.output for r in results]
-    first, second, close = [request.json() for request in siem.requests]
+    first, second, close = [request.json() for request in hoop_siem.requests]
     assert first["id"] == second["id"] == results[0].id  # the collector dedupes on this
     assert first["review"] == {"required": True, "reviewers": ["dba-team"]}
     assert close["id"] == results[2].id != first["id"]
 
 
-def test_null_fields_from_hoop_are_handled(hoop_hooks, hook_payload, siem):
-    opened = hook_payload("session-open", connection_envs=None, connection_reviewers=None)
+def test_null_fields_from_hoop_are_handled(hoop_hooks, hoop_payload, hoop_siem):
+    opened = hoop_payload("session-open", connection_envs=None, connection_reviewers=None)
     results = [hoop_hooks.fire("session-open", opened), hoop_hooks.fire("session-close")]
 
     assert all(r.ok for r in results), [r.output for r in results]
-    open_event, close_event = [request.json() for request in siem.requests]
+    open_event, close_event = [request.json() for request in hoop_siem.requests]
     assert open_event["connection"]["env_keys"] == []
     assert open_event["review"]["reviewers"] == []
     assert close_event["output"] is None  # a clean close sends output: null

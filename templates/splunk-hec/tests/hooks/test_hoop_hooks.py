@@ -1,20 +1,20 @@
 """Tests for the splunk-hec hooks, written by `hookdk init`.
 
 They run the real hoop-hooks/*.runbook.py scripts as Hoop runs them and look at what
-Splunk's HTTP Event Collector received. The `hoop_hooks`, `siem` and `hook_payload`
+Splunk's HTTP Event Collector received. The `hoop_hooks`, `hoop_siem` and `hoop_payload`
 fixtures come from the hoophooks_dk pytest plugin; no request leaves the machine
-(`siem.router` answers them, with 200 unless a test programs otherwise).
+(`hoop_siem.router` answers them, with 200 unless a test programs otherwise).
 Settings: hook_settings.py. Retries and failures: test_delivery.py.
 """
 
 from hook_settings import TOKEN, URL
 
 
-def test_session_open_sends_a_hec_event(hoop_hooks, siem):
+def test_session_open_sends_a_hec_event(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open")
 
     assert result.ok, result.output
-    [request] = siem.requests
+    [request] = hoop_siem.requests
     assert (request.method, request.url) == ("POST", URL)
     assert request.header("Authorization") == "Splunk " + TOKEN
     body = request.json()
@@ -29,11 +29,11 @@ def test_session_open_sends_a_hec_event(hoop_hooks, siem):
     assert event["input"] == opened["input"]
 
 
-def test_session_close_sends_the_outcome(hoop_hooks, siem):
+def test_session_close_sends_the_outcome(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-close", exit_code=1, output="ERROR: permission denied")
 
     assert result.ok, result.output
-    [request] = siem.requests
+    [request] = hoop_siem.requests
     assert (request.method, request.url) == ("POST", URL)
     assert request.header("Authorization") == "Splunk " + TOKEN
     event = request.json()["event"]
@@ -42,34 +42,34 @@ def test_session_close_sends_the_outcome(hoop_hooks, siem):
     assert (event["exit_code"], event["output"]) == (1, "ERROR: permission denied")
 
 
-def test_secrets_are_never_forwarded(hoop_hooks, siem):
+def test_secrets_are_never_forwarded(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open")
 
     assert result.ok, result.output
-    siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
-    event = siem.requests[0].json()["event"]
+    hoop_siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
+    event = hoop_siem.requests[0].json()["event"]
     envs = result.payload["event_session_open"]["connection_envs"]
     assert event["connection"]["env_keys"] == sorted(envs)  # the keys are kept
-    assert "input_file" not in siem.requests[0].text
+    assert "input_file" not in hoop_siem.requests[0].text
 
 
-def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, siem):
+def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, hoop_siem):
     results = hoop_hooks.session(review=True)
 
     assert [r.event for r in results] == ["session-open", "session-open", "session-close"]
     assert all(r.ok for r in results), [r.output for r in results]
-    first, second, close = [request.json()["event"] for request in siem.requests]
+    first, second, close = [request.json()["event"] for request in hoop_siem.requests]
     assert first["id"] == second["id"] == results[0].id
     assert first["review"] == {"required": True, "reviewers": ["dba-team"]}
     assert close["id"] == results[2].id != first["id"]
 
 
-def test_null_fields_from_hoop_are_handled(hoop_hooks, hook_payload, siem):
-    opened = hook_payload("session-open", connection_envs=None, connection_reviewers=None)
+def test_null_fields_from_hoop_are_handled(hoop_hooks, hoop_payload, hoop_siem):
+    opened = hoop_payload("session-open", connection_envs=None, connection_reviewers=None)
     results = [hoop_hooks.fire("session-open", opened), hoop_hooks.fire("session-close")]
 
     assert all(r.ok for r in results), [r.output for r in results]
-    open_event, close_event = [request.json()["event"] for request in siem.requests]
+    open_event, close_event = [request.json()["event"] for request in hoop_siem.requests]
     assert open_event["connection"]["env_keys"] == []
     assert open_event["review"]["reviewers"] == []
     assert close_event["output"] is None  # a clean close sends output: null

@@ -2,9 +2,9 @@
 
 They run the real hoop-hooks/*.runbook.py scripts as Hoop runs them and check that what
 the receiver got is what Hoop's deprecated Svix webhooks sent: the same bodies, signed
-the same way (verified with the official `svix` package). The `hoop_hooks`, `siem` and
-`hook_payload` fixtures come from the hoophooks_dk pytest plugin; no request leaves the
-machine (`siem.router` answers them, with 200 unless a test programs otherwise).
+the same way (verified with the official `svix` package). The `hoop_hooks`, `hoop_siem` and
+`hoop_payload` fixtures come from the hoophooks_dk pytest plugin; no request leaves the
+machine (`hoop_siem.router` answers them, with 200 unless a test programs otherwise).
 Settings: hook_settings.py. Retries and failures: test_delivery.py.
 """
 
@@ -26,11 +26,11 @@ def verified(request, secret=SECRET):
     return request.json()
 
 
-def test_session_open_is_the_svix_session_open_event(hoop_hooks, siem):
+def test_session_open_is_the_svix_session_open_event(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open")
 
     assert result.ok, result.output
-    [request] = siem.requests
+    [request] = hoop_siem.requests
     assert (request.method, request.url) == ("POST", URL)
     assert request.header("svix-id") == result.id
     assert request.header("svix-signature").startswith("v1,")
@@ -49,11 +49,11 @@ def test_session_open_is_the_svix_session_open_event(hoop_hooks, siem):
     assert body["review"] is None
 
 
-def test_session_close_is_the_svix_session_close_event(hoop_hooks, siem):
+def test_session_close_is_the_svix_session_close_event(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-close", exit_code=1, output="ERROR: permission denied")
 
     assert result.ok, result.output
-    [request] = siem.requests
+    [request] = hoop_siem.requests
     assert (request.method, request.url) == ("POST", URL)
     assert verified(request) == {
         "event_type": "session.close",
@@ -63,61 +63,61 @@ def test_session_close_is_the_svix_session_close_event(hoop_hooks, siem):
     }
 
 
-def test_a_wrong_secret_does_not_verify(hoop_hooks, siem):
+def test_a_wrong_secret_does_not_verify(hoop_hooks, hoop_siem):
     hoop_hooks.fire("session-close")
 
     other = "whsec_" + base64.b64encode(b"another-endpoint-secret").decode()
     with pytest.raises(WebhookVerificationError):
-        verified(siem.requests[0], secret=other)
+        verified(hoop_siem.requests[0], secret=other)
 
 
-def test_secrets_are_never_forwarded(hoop_hooks, siem):
+def test_secrets_are_never_forwarded(hoop_hooks, hoop_siem):
     result = hoop_hooks.fire("session-open")
 
     assert result.ok, result.output
-    siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
-    body = verified(siem.requests[0])
+    hoop_siem.assert_no_leaks()  # no connection_envs value, no hook source, in any form
+    body = verified(hoop_siem.requests[0])
     envs = result.payload["event_session_open"]["connection_envs"]
     assert body["connection_envs"] == sorted(envs)  # keys only, as Svix sent them
-    assert "input_file" not in siem.requests[0].text
+    assert "input_file" not in hoop_siem.requests[0].text
 
 
-def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, siem):
+def test_reviewed_session_opens_twice_with_the_same_id(hoop_hooks, hoop_siem):
     results = hoop_hooks.session(review=True)
 
     assert [r.event for r in results] == ["session-open", "session-open", "session-close"]
     assert all(r.ok for r in results), [r.output for r in results]
-    first, second, close = siem.requests
+    first, second, close = hoop_siem.requests
     assert first.header("svix-id") == second.header("svix-id") == results[0].id
     review = verified(first)["review"]
     assert review == {"owner_email": "alice@example.com", "status": "UNKNOWN", "type": "onetime"}
     assert close.header("svix-id") == results[2].id
 
 
-def test_null_fields_from_hoop_are_handled(hoop_hooks, hook_payload, siem):
-    opened = hook_payload("session-open", connection_envs=None, connection_reviewers=None)
+def test_null_fields_from_hoop_are_handled(hoop_hooks, hoop_payload, hoop_siem):
+    opened = hoop_payload("session-open", connection_envs=None, connection_reviewers=None)
     results = [hoop_hooks.fire("session-open", opened), hoop_hooks.fire("session-close")]
 
     assert all(r.ok for r in results), [r.output for r in results]
-    open_body, close_body = [verified(request) for request in siem.requests]
+    open_body, close_body = [verified(request) for request in hoop_siem.requests]
     assert (open_body["connection_envs"], open_body["review"]) == (None, None)
     assert close_body["exit_err"] is None  # a clean close sends output: null
 
 
-def test_unreadable_exit_code_is_sent_as_svix_did(hoop_hooks, siem):
+def test_unreadable_exit_code_is_sent_as_svix_did(hoop_hooks, hoop_siem):
     hoop_hooks.fire("session-close", exit_code=-2)
 
-    assert verified(siem.requests[0])["exit_code"] == -100
+    assert verified(hoop_siem.requests[0])["exit_code"] == -100
 
 
-def test_every_request_is_signed_retries_and_example_payloads_included(hoop_hooks, siem):
+def test_every_request_is_signed_retries_and_example_payloads_included(hoop_hooks, hoop_siem):
     """test_delivery.py retries and fires the example payloads; each request is signed."""
     answers = [httpx.Response(503), httpx.Response(503), httpx.Response(204)]
-    siem.router.post(URL).mock(side_effect=answers)
+    hoop_siem.router.post(URL).mock(side_effect=answers)
     result = hoop_hooks.fire("session-open")
     assert result.ok, result.output
-    assert {r.header("svix-id") for r in siem.requests} == {result.id}
-    siem.router.post(URL).respond(204)
+    assert {r.header("svix-id") for r in hoop_siem.requests} == {result.id}
+    hoop_siem.router.post(URL).respond(204)
 
     for path in sorted(PAYLOADS.glob("*.json")):
         payload = json.loads(path.read_text())
@@ -125,6 +125,6 @@ def test_every_request_is_signed_retries_and_example_payloads_included(hoop_hook
         result = hoop_hooks.fire(event, payload)
         assert result.ok, f"{path.name}: {result.output}"
 
-    assert len(siem.requests) == 3 + len(list(PAYLOADS.glob("*.json")))
-    for request in siem.requests:
+    assert len(hoop_siem.requests) == 3 + len(list(PAYLOADS.glob("*.json")))
+    for request in hoop_siem.requests:
         verified(request)

@@ -1,0 +1,101 @@
+"""``hookdk check``: find what Hoop would silently drop, before you push.
+
+In production a broken hook fails without a word: Hoop skips both hooks when either
+file does not load, runs only what is committed and pushed on one branch, and feeds the
+script to ``python3`` on stdin, where ``__file__``, ``sys.argv``, stdin and sibling files
+are not what the author expects (docs/hoop-runtime.md sections 1 to 3). Each rule finds
+one such failure and says how to fix it.
+
+Rules have stable ids, one module per family: HK1xx ``layout`` (the files), HK2xx
+``template`` (Hoop's template step), HK3xx ``python`` (the Python that runs), HK4xx
+``git`` (what Hoop reads), HK5xx ``run`` (a real run of each hook). A rule is one
+function registered with ``@rule(id, severity, title)`` (``registry``); ``check`` runs
+the families in order and returns the findings sorted. Nothing here prints:
+``cli_check`` formats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from ..errors import HookdkError
+from ..hooks import read_hooks
+from ..runner import DEFAULT_TIMEOUT
+from .git import check_git
+from .layout import Layout, too_large_for_environment
+from .python import Script, check_python
+from .registry import RULES, SEVERITIES, Finding, Problem, Rule, Severity, family_rules, rule
+from .run import check_dynamic, silent_traceback
+from .template import render_hook, template_fails
+
+__all__ = [
+    "RULES",
+    "SEVERITIES",
+    "Finding",
+    "Layout",
+    "Problem",
+    "Rule",
+    "Script",
+    "Severity",
+    "check",
+    "check_python",
+    "exit_code",
+    "rule",
+    "silent_traceback",
+    "template_fails",
+]
+
+
+def check(
+    repo: Path,
+    *,
+    ref: str | None = None,
+    branch: str | None = None,
+    static: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    python: str = "python3",
+    env: Mapping[str, str] | None = None,
+    settings_source: str | None = None,
+) -> list[Finding]:
+    """Every finding for the runbooks repository at ``repo``, sorted by file and line.
+
+    ``ref`` checks the files at that git revision instead of the working tree; ``branch``
+    is the branch configured in Hoop (default: master, else main); ``static`` skips
+    running the hooks; ``env`` holds settings added to the hooks' environment, and
+    ``settings_source`` names the repo's settings file in fixes. Raises ``HookdkError`` for
+    a missing ``repo`` or a bad ``ref``.
+    """
+    repo = Path(repo).resolve()
+    if not repo.is_dir():
+        raise HookdkError(f"--repo {repo}: no such directory")
+    hooks = read_hooks(repo, ref)
+    layout = Layout.read(repo, ref, hooks)
+
+    findings = [f for each in family_rules("layout") for f in each(layout)]
+    loads = not any(f.rule in ("HK105", "HK201") for f in findings)
+    runnable = []  # events whose hook the agent could start
+    for hook in layout.present():
+        rendered, template_findings = render_hook(hook)
+        findings += template_findings
+        loads = loads and rendered is not None
+        if rendered is not None:
+            findings += check_python(Script(hook, rendered, layout.modules))
+            too_large = too_large_for_environment(hook, rendered)
+            findings += too_large
+            if not too_large:
+                runnable.append(hook.event)
+    findings += check_git(repo, ref, branch)
+    if not static and loads and runnable:
+        findings += check_dynamic(repo, ref, runnable, timeout, python, env, settings_source)
+    return sorted(findings, key=_order)
+
+
+def exit_code(findings: Iterable[Finding], strict: bool = False) -> int:
+    """1 when there are errors (warnings too, with ``strict``), else 0."""
+    failing = {"error", "warning"} if strict else {"error"}
+    return 1 if any(f.severity in failing for f in findings) else 0
+
+
+def _order(f: Finding) -> tuple:
+    return (f.file is not None, f.file or "", f.line or 0, f.rule)

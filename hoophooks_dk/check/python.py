@@ -1,0 +1,331 @@
+"""Python (HK3xx): the rendered text runs as ``python3`` with the script on stdin.
+
+On the agent the script arrives on standard input (docs/hoop-runtime.md section 3): its
+``__file__`` is ``'<stdin>'``, ``sys.argv`` is ``['']``, stdin is at its end, and none of
+the repository's other files are there. HK301 runs first (the other rules need a syntax
+tree); every other rule takes the ``Script``, whose ``tree`` and ``guarded`` imports are
+parsed once, and returns problems placed with ``script.at(node, message, fix)``.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..hooks import HookFile
+from .registry import Finding, Problem, family_rules, rule
+from .template import line_opcodes
+
+# What `python3` on the agent image imports: its 3.12 standard library (the running
+# interpreter's list, adjusted for 3.12) plus requests and boto3 and the packages they
+# pull in (docs/hoop-runtime.md section 3).
+_REMOVED_IN_312 = {"distutils", "imp", "asynchat", "asyncore", "smtpd"}
+_REMOVED_IN_313 = {
+    "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "lib2to3", "mailcap",
+    "msilib", "nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau",
+    "telnetlib", "uu", "xdrlib",
+}  # fmt: skip
+AGENT_STDLIB = (frozenset(sys.stdlib_module_names) | _REMOVED_IN_313) - _REMOVED_IN_312
+AGENT_PACKAGES = frozenset(
+    {"requests", "urllib3", "idna", "certifi", "charset_normalizer"}  # requests 2.32
+    | {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six"}  # boto3 1.40
+)
+AGENT_PYTHON = (3, 12)
+
+
+@dataclass(frozen=True)
+class Script:
+    """A rendered hook as Python sees it, with its lines mapped back to the source."""
+
+    hook: HookFile
+    rendered: bytes
+    modules: frozenset[str]  # repository files a local run could import
+
+    def line(self, rendered_line: int | None) -> int | None:
+        """The source line for a line of the rendered script (they differ after trims)."""
+        if rendered_line is None or self.rendered == self.hook.source:
+            return rendered_line
+        return _source_line(self.hook.source, self.rendered, rendered_line)
+
+    def at(self, node: ast.AST | int | None, message: str, fix: str) -> Problem:
+        """A problem on ``node``'s line (a rendered line number), mapped to the source."""
+        line = node if isinstance(node, int) or node is None else node.lineno
+        return Problem(message, fix, file=self.hook.path, line=self.line(line))
+
+    @cached_property
+    def tree(self) -> ast.Module:
+        """The syntax tree (only read once HK301 found that the script compiles)."""
+        return ast.parse(self.rendered, "<stdin>")
+
+    @cached_property
+    def guarded(self) -> set[ast.AST]:
+        """Imports inside ``try`` blocks that catch ImportError."""
+        return _guarded_imports(self.tree)
+
+
+def _source_line(source: bytes, rendered: bytes, line: int) -> int:
+    for _tag, i1, i2, j1, j2 in line_opcodes(source.splitlines(), rendered.splitlines()):
+        if j1 < line <= j2:  # rendered line ``line`` is in this block
+            return min(i1 + (line - 1 - j1), max(i2 - 1, i1)) + 1
+    return line
+
+
+def check_python(script: Script) -> list[Finding]:
+    """HK301 first: the other Python rules need a syntax tree. One finding per rule and
+    line (``os.path.dirname(__file__)`` twice on a line is one problem)."""
+    try:
+        # compile() also runs the checks ast.parse skips (`return` outside a function...)
+        compile(script.rendered, "<stdin>", "exec", dont_inherit=True)
+        script.tree  # noqa: B018 (parsed here, where a failure is HK301)
+    except (SyntaxError, ValueError) as error:  # ValueError: NUL bytes, on Python 3.11
+        return does_not_compile(script, error)
+    return _first_per_line([f for each in family_rules("python") for f in each(script)])
+
+
+def _first_per_line(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, int | None]] = set()
+    kept = []
+    for f in findings:
+        if (f.rule, f.line) not in seen:
+            seen.add((f.rule, f.line))
+            kept.append(f)
+    return kept
+
+
+@rule("HK301", "error", "rendered script does not compile", automatic=False)
+def does_not_compile(script: Script, error: SyntaxError | ValueError) -> Problem:
+    """HK301: ``compile(text, "<stdin>", "exec")`` as ``python3`` on the agent would."""
+    line = error.lineno if isinstance(error, SyntaxError) else None
+    reason = error.msg if isinstance(error, SyntaxError) else str(error)
+    where = f" (Python {sys.version_info[0]}.{sys.version_info[1]} here; the agent runs 3.12)"
+    note = where if sys.version_info[:2] != AGENT_PYTHON else ""
+    shown = f"line {line} of the rendered script" if script.line(line) != line else "the script"
+    return script.at(
+        line,
+        f"{shown} does not compile: {reason}{note}; the hook fails on every event",
+        "fix the syntax; `hookdk render` shows the exact text python3 receives",
+    )
+
+
+@rule("HK302", "warning", "uses __file__, which is '<stdin>' on the agent")
+def uses_file_dunder(script: Script) -> list[Problem]:
+    """HK302: the script comes on stdin, so ``__file__`` names no file of the repo."""
+    return [
+        script.at(
+            node,
+            "__file__ is '<stdin>' on the agent: paths built from it point into the "
+            "agent's working directory, not the repository",
+            "do not locate files through __file__: put the data in the hook itself",
+        )
+        for node in ast.walk(script.tree)
+        if isinstance(node, ast.Name) and node.id == "__file__"
+    ]
+
+
+@rule("HK303", "warning", "uses sys.argv, which is [''] on the agent")
+def uses_argv(script: Script) -> list[Problem]:
+    """HK303: Hoop passes no arguments; everything comes in HOOP_RUNBOOK_HOOK_PAYLOAD."""
+    return [
+        script.at(
+            node,
+            "sys.argv is [''] on the agent: Hoop passes no arguments",
+            'read the event from os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"]',
+        )
+        for node in _uses_of(script.tree, "sys", "argv")
+    ]
+
+
+@rule("HK304", "error", "reads standard input, which holds nothing on the agent")
+def reads_stdin(script: Script) -> list[Problem]:
+    """HK304: stdin carried the script itself and is at its end when the script runs."""
+    readers = [*_uses_of(script.tree, "sys", "stdin"), *_uses_of(script.tree, "sys", "__stdin__")]
+    readers += [node for node in ast.walk(script.tree) if _reads_stdin(node)]
+    return [
+        script.at(
+            node,
+            "reads standard input, which held the script and is empty when it runs "
+            "(input() raises EOFError, sys.stdin.read() returns '')",
+            'read the event from os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"]',
+        )
+        for node in sorted(readers, key=lambda n: n.lineno)
+    ]
+
+
+@rule("HK305", "error", "imports a file of the repository")
+def imports_repo_files(script: Script) -> list[Problem]:
+    """HK305: only the rendered text reaches the agent; the repository is not there."""
+    found = []
+    for node, module in _imports(script.tree):
+        if node in script.guarded:
+            continue
+        if module.startswith("."):
+            message = f"relative import `from {module} ...`: the script has no package on the agent"
+        elif module.split(".")[0] in script.modules and module.split(".")[0] not in AGENT_STDLIB:
+            name = module.split(".")[0]
+            message = (
+                f"imports {name}, a file of this repository: only the hook's own text "
+                "reaches the agent, so the import fails there (ModuleNotFoundError)"
+            )
+        else:
+            continue
+        found.append(script.at(node, message, f"copy what the hook needs from {module} into it"))
+    return found
+
+
+@rule("HK306", "error", "opens a file relative to the hook or the working directory")
+def opens_repo_files(script: Script) -> list[Problem]:
+    """HK306: a relative or ``__file__``-based path resolves in the agent's working
+    directory, where no file of the repository exists."""
+    found = []
+    for node in ast.walk(script.tree):
+        if isinstance(node, ast.Call) and _opens_repo_file(node):
+            found.append(
+                script.at(
+                    node,
+                    f"{_call_name(node)}({_arg_text(node)}) reads a file beside the hook, "
+                    "but on the agent the repository is not there",
+                    "embed the data in the hook, or fetch it from a URL at run time",
+                )
+            )
+    return found
+
+
+@rule("HK307", "warning", "imports a module the agent may not have")
+def imports_missing_modules(script: Script) -> list[Problem]:
+    """HK307: the agent image has the standard library, requests and boto3, no more."""
+    found = []
+    for node, module in _imports(script.tree):
+        name = module.split(".")[0]
+        if (
+            node in script.guarded
+            or module.startswith(".")
+            or name in AGENT_STDLIB
+            or name in AGENT_PACKAGES
+            or name in script.modules
+        ):
+            continue
+        if name in _REMOVED_IN_312:
+            why = f"{name} was removed from the standard library in Python 3.12, the agent's"
+        else:
+            why = f"{name} is neither standard library nor requests/boto3, all the agent image has"
+        found.append(
+            script.at(
+                node,
+                f"imports {module}: {why}; the hook fails where it is missing",
+                "use the standard library (urllib.request, json), or requests",
+            )
+        )
+    return found
+
+
+def _imports(tree: ast.Module) -> Iterator[tuple[ast.AST, str]]:
+    """(statement, module) for every import; relative ones start with dots."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            yield node, "." * node.level + (node.module or "")
+
+
+def _guarded_imports(tree: ast.Module) -> set[ast.AST]:
+    """Imports inside ``try`` blocks that catch ImportError: the author planned for absence."""
+    catching = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+    guarded: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        caught = set()
+        for handler in node.handlers:
+            kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            caught |= {"BaseException" if k is None else dotted(k).split(".")[-1] for k in kinds}
+        if caught & catching:
+            for statement in node.body:
+                guarded |= {
+                    n for n in ast.walk(statement) if isinstance(n, ast.Import | ast.ImportFrom)
+                }
+    return guarded
+
+
+def _uses_of(tree: ast.Module, module: str, attribute: str) -> Iterator[ast.AST]:
+    """``module.attribute`` and ``from module import attribute`` (with its later uses)."""
+    imported_as = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == module and node.level == 0:
+            for alias in node.names:
+                if alias.name == attribute:
+                    imported_as.add(alias.asname or alias.name)
+                    yield node
+    for node in ast.walk(tree):
+        is_attribute = isinstance(node, ast.Attribute) and node.attr == attribute
+        if is_attribute and dotted(node.value) == module:
+            yield node
+        if isinstance(node, ast.Name) and node.id in imported_as and isinstance(node.ctx, ast.Load):
+            yield node
+
+
+_PATH_CALLS = {"Path", "pathlib.Path", "PurePath", "pathlib.PurePath"}
+_OPEN_CALLS = {"open", "io.open", "codecs.open"}
+_WRITE_MODES = set("wax")
+
+
+def _opens_repo_file(call: ast.Call) -> bool:
+    name = _call_name(call)
+    if name not in _PATH_CALLS | _OPEN_CALLS or not call.args:
+        return False
+    target = call.args[0]
+    if any(isinstance(n, ast.Name) and n.id == "__file__" for n in ast.walk(target)):
+        return True
+    if not _is_relative_path(target):
+        return False
+    return name in _PATH_CALLS or not (_open_mode(call) & _WRITE_MODES)
+
+
+def _open_mode(call: ast.Call) -> set[str]:
+    mode = call.args[1] if len(call.args) > 1 else None
+    mode = next((k.value for k in call.keywords if k.arg == "mode"), mode)
+    return (
+        set(mode.value) if isinstance(mode, ast.Constant) and isinstance(mode.value, str) else set()
+    )
+
+
+def _is_relative_path(node: ast.AST) -> bool:
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return False
+    return bool(node.value) and not node.value.startswith(("/", "~"))
+
+
+def _reads_stdin(node: ast.AST) -> bool:
+    """``input()``, ``fileinput.input()`` with no files, ``open(0)``, ``open("/dev/stdin")``."""
+    if not isinstance(node, ast.Call):
+        return False
+    name = _call_name(node)
+    if name in ("input", "fileinput.input"):
+        return not node.args if name == "fileinput.input" else True
+    return name in ("open", "io.open") and bool(node.args) and _is_stdin_path(node.args[0])
+
+
+def _is_stdin_path(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value in (0, "/dev/stdin", "-")
+
+
+def _call_name(call: ast.Call) -> str:
+    return dotted(call.func)
+
+
+def dotted(node: ast.AST | None) -> str:
+    """``a.b.c`` for a chain of names, "" for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr}" if base else ""
+    return ""
+
+
+def _arg_text(call: ast.Call) -> str:
+    text = ast.unparse(call.args[0]) if call.args else ""
+    return text if len(text) <= 60 else text[:59] + "…"

@@ -1,0 +1,272 @@
+"""What a test holds: ``Siem``, its view of the capture, and ``HoopHooks``, which fires.
+
+The pytest plugin hands these out as fixtures (``hoop_siem``, ``hoop_hooks``), but they
+are plain objects over the core (``Capture``, ``Emulator``, a runner), so a test suite
+without the plugin, or another framework, can build them too. Nothing here imports
+pytest: where the plugin wants a pytest failure it passes ``fail``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from .errors import HookdkError, HookNotFound
+from .runner import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import when used
+    from .capture import Capture, CapturedRequest
+    from .emulator import Emulator, FireResult
+    from .fuzz import FuzzReport
+    from .runner import Runner
+    from .syslog_receiver import SyslogMessage, SyslogReceiver
+
+__all__ = ["HoopHooks", "Siem", "SiemSyslog"]
+
+#: Seconds the teardown waits for requests still in flight after a test.
+IDLE_TIMEOUT = 2.0
+
+
+class SiemSyslog:
+    """What one test sees of the syslog receiver: the messages this test's hooks sent
+    (``siem.syslog[0]``, ``len(siem.syslog)``, iteration), and a collector that is down."""
+
+    def __init__(self, receiver: SyslogReceiver | None) -> None:
+        self.receiver = receiver
+        self._mark = receiver.mark() if receiver is not None else 0
+
+    @property
+    def messages(self) -> list[SyslogMessage]:
+        return self.receiver.messages_since(self._mark) if self.receiver is not None else []
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def __iter__(self) -> Iterator[SyslogMessage]:
+        return iter(self.messages)
+
+    def __getitem__(self, index: int) -> SyslogMessage:
+        return self.messages[index]
+
+    def refuse_connections(self, count: int) -> None:
+        """The next ``count`` TCP or TLS connections are reset at once (a collector down)."""
+        self._running().refuse_connections(count)
+
+    @property
+    def unclean_closes(self) -> int:
+        """TLS connections closed without close_notify in this test (RFC 5425 section 4.4:
+        a sender MUST send it; without it a reset can cut the last message short)."""
+        return self._running().unclean_closes
+
+    @property
+    def refused(self) -> int:
+        """How many connections were refused so far in this test."""
+        return self._running().refused
+
+    def _running(self) -> SyslogReceiver:
+        if self.receiver is None:
+            raise HookdkError("this capture has no syslog receiver (Capture(syslog=True))")
+        return self.receiver
+
+
+class Siem:
+    """What one test sees of the capture: its own requests, routes and leak canaries."""
+
+    def __init__(self, capture: Capture) -> None:
+        from .payload import CANARY_SECRETS, b64
+
+        self._capture = capture
+        self._mark = capture.mark()
+        self.syslog = SiemSyslog(getattr(capture, "syslog", None))
+        self.canaries: dict[str, str] = {
+            f'connection_envs["{key}"]': b64(value) for key, value in CANARY_SECRETS.items()
+        }
+
+    @property
+    def requests(self) -> list[CapturedRequest]:
+        return self._capture.requests_since(self._mark)
+
+    @property
+    def router(self) -> Any:
+        return self._capture.router
+
+    @property
+    def strict(self) -> bool:
+        return self._capture.strict
+
+    @strict.setter
+    def strict(self, value: bool) -> None:
+        self._capture.strict = value
+
+    @property
+    def default_status(self) -> int:
+        return self._capture.default_status
+
+    @default_status.setter
+    def default_status(self, value: int) -> None:
+        self._capture.default_status = value
+
+    def respond(self, answers: str | list[str] | dict[str, int]) -> None:
+        """Program answers as ``--respond`` and the settings file do: ``"503"`` (the
+        default status), ``"POST https://siem.example.com/*=503"``, or a table of
+        ``{"[METHOD ]URL-GLOB": status}`` where ``"*"`` alone is the default status."""
+        from .settings import apply_routes, parse_respond
+
+        if isinstance(answers, dict):
+            answers = [
+                str(status) if key == "*" else f"{key}={status}" for key, status in answers.items()
+            ]
+        elif isinstance(answers, str):
+            answers = [answers]
+        routes = []
+        for text in answers:
+            answer = parse_respond(text, "respond")
+            if isinstance(answer, int):
+                self.default_status = answer
+            else:
+                routes.append(answer)
+        apply_routes(self._capture, routes)
+
+    def assert_no_leaks(self) -> None:
+        """Fail when a connection secret or a hook's source shows up in any request."""
+        from .leaks import assert_no_leaks
+
+        assert_no_leaks([*self.requests, *self.syslog.messages], self.canaries)
+
+    def finish(self, idle_timeout: float = IDLE_TIMEOUT) -> None:
+        """End of the test: re-raise what the test's routes raised, fail when requests are
+        still in flight, and (in strict mode) list the requests no route answered."""
+        idle = self._capture.wait_idle(idle_timeout)
+        self._capture.raise_failure()
+        if not idle:
+            raise AssertionError(
+                f"hookdk capture: a request was still in flight {idle_timeout:g} s after the "
+                "test ended (a hook left one running, or a client stopped mid-request); "
+                "what it sent is not in the test's requests"
+            )
+        self._capture.check_strict()
+
+    def _saw(self, result: FireResult) -> None:
+        from .payload import canaries
+
+        self.canaries.update(canaries(result.payload))
+
+
+def _raise(message: str) -> NoReturn:
+    raise HookNotFound(message)
+
+
+class HoopHooks:
+    """Fires events at one runbooks repository, against this test's capture.
+
+    ``timeout``, ``env_mode`` and ``flow`` are the defaults of this test (the ``hoop``
+    marker sets them); ``fail`` is called with the message when a hook file is missing.
+    """
+
+    def __init__(
+        self,
+        repo: Path,
+        runner: Runner,
+        siem: Siem,
+        capture: Capture,
+        found_by: str = "",
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        env_mode: str | None = None,
+        flow: str | None = None,
+        fail: Callable[[str], NoReturn] = _raise,
+    ) -> None:
+        self.repo = repo
+        self.siem = siem
+        self.timeout = timeout
+        self.env_mode = env_mode
+        self.flow = flow
+        self._runner = runner
+        self._capture = capture
+        self._found_by = found_by  # how the repo was chosen, for a missing hook's message
+        self._fail = fail
+
+    def emulator(self, *, ref: str | None = None, timeout: float | None = None) -> Emulator:
+        from .emulator import Emulator
+
+        emulator = Emulator(
+            self.repo,
+            ref=ref,
+            timeout=self.timeout if timeout is None else timeout,
+            runner=self._runner,
+            capture=self._capture,
+        )
+        if self.env_mode is not None:
+            if not hasattr(emulator, "env_mode"):
+                raise HookdkError("env_mode is not supported by this version of the emulator")
+            emulator.env_mode = self.env_mode
+        return emulator
+
+    def fire(
+        self,
+        event: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        ref: str | None = None,
+        timeout: float | None = None,
+        **fields: Any,
+    ) -> FireResult:
+        """Fire ``event``; ``fields`` set the event's fields by name (``exit_code=1``), top-level
+        keys (``sid=...``), or dotted paths (``**{"event_session_open.verb": "connect"}``)."""
+        with self._hook_must_exist():
+            result = self.emulator(ref=ref, timeout=timeout).fire(event, payload, **fields)
+        self.siem._saw(result)
+        return result
+
+    def session(
+        self, *, review: bool = False, ref: str | None = None, **options: Any
+    ) -> list[FireResult]:
+        """A session's whole life; with ``review=True`` session-open fires twice."""
+        emulator = self.emulator(ref=ref)
+        if self.flow is not None and "flow" not in options:
+            if "flow" not in inspect.signature(emulator.session).parameters:
+                raise HookdkError("flow is not supported by this version of the emulator")
+            options["flow"] = self.flow
+        with self._hook_must_exist():
+            results = emulator.session(review=review, **options)
+        for result in results:
+            self.siem._saw(result)
+        return results
+
+    def fuzz(
+        self,
+        event: str,
+        *,
+        examples: int = 100,
+        seed: int | None = None,
+        ref: str | None = None,
+        timeout: float | None = None,
+        allow_leaks: bool = False,
+    ) -> FuzzReport:
+        """Fire ``examples`` generated payloads at the hook; ``.check()`` the report. A
+        payload secret in a request is a failure unless ``allow_leaks``."""
+        from .fuzz import fuzz
+
+        with self._hook_must_exist():
+            return fuzz(
+                self.emulator(ref=ref, timeout=timeout),
+                event,
+                examples=examples,
+                seed=seed,
+                allow_leaks=allow_leaks,
+            )
+
+    @contextmanager
+    def _hook_must_exist(self) -> Iterator[None]:
+        """A missing hook is the test's setup being wrong, not the hook failing: one line
+        naming where the kit looked and how to point it elsewhere."""
+        try:
+            yield
+        except HookNotFound as error:
+            self._fail(
+                f"{error}\nhoop_hooks looked in {self.repo}{self._found_by}; point it at "
+                "your runbooks repository with --hoop-repo DIR (or ini hoop_repo)"
+            )
