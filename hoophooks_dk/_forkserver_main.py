@@ -249,7 +249,9 @@ def _parent_death_signal(libc):
     return lambda on: prctl(1, signal.SIGKILL if on else 0, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
-STANDBY = 2  # children forked ahead: one takes the next event while the other is forked
+# Children forked ahead. A replacement is forked when a child ends, so up to STANDBY events
+# run at once without waiting for a fork: three, the most one session flow fires at once.
+STANDBY = 3
 
 
 def serve(sock):

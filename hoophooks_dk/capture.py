@@ -21,7 +21,8 @@ The parts, one module each (after mitmproxy's layout):
 * ``_certs``: the CA (the user's, kept in their cache folder) and its bounded
   certificate cache.
 * ``_bodies``: content decoding and spooling of large bodies.
-* ``_aws_answers``: default answers AWS SDKs accept.
+* ``_aws_answers``: default answers AWS SDKs accept; ``_token_answers``: a dummy
+  token for OAuth 2.0 token requests.
 * ``sandbox``: optionally, hooks in a network namespace that reaches only the capture.
 
 The port is locked: ``proxy_url`` carries a per-run secret as proxy credentials, which
@@ -116,6 +117,7 @@ class CapturedRequest:
         matched: bool = True,
         trailers: list[tuple[str, str]] | None = None,
         host_mismatch: bool = False,
+        client: str = "",
     ) -> None:
         self.index = index
         self.time = time
@@ -129,6 +131,9 @@ class CapturedRequest:
         self.trailers = trailers or []
         #: The ``Host`` header named another host than the URL (the CONNECT target).
         self.host_mismatch = host_mismatch
+        #: The tag of the proxy URL the client used (``environ(client=...)``): which hook
+        #: run sent it, when several run at once.
+        self.client = client
         self._content: bytes | None = None
 
     def __repr__(self) -> str:
@@ -329,7 +334,14 @@ class Capture:
     @property
     def proxy_url(self) -> str:
         """The proxy, with this run's secret as its credentials (the port lock)."""
-        return f"http://{PROXY_USER}:{self._secret}@127.0.0.1:{self._running().port}"
+        return self.tagged_proxy_url("")
+
+    def tagged_proxy_url(self, client: str) -> str:
+        """``proxy_url`` with ``client`` in its user name (``hookdk.<client>``): requests
+        sent through it are recorded with that ``client``, so that the requests of hook
+        runs that overlap are told apart."""
+        user = f"{PROXY_USER}.{client}" if client else PROXY_USER
+        return f"http://{user}:{self._secret}@127.0.0.1:{self._running().port}"
 
     @property
     def proxy_authorization(self) -> str:
@@ -344,7 +356,7 @@ class Capture:
         assert self._ca_path is not None
         return self._ca_path
 
-    def environ(self) -> dict[str, str]:
+    def environ(self, client: str = "") -> dict[str, str]:
         """Variables that send curl, urllib, requests, httpx and boto3 through this proxy.
 
         Both spellings of the proxy variables are set because curl reads only the
@@ -352,7 +364,7 @@ class Capture:
         localhost, escapes the capture. Each client finds the CA under its own name
         (botocore prefers ``AWS_CA_BUNDLE`` to the others).
         """
-        proxy, ca = self.proxy_url, self.ca_path
+        proxy, ca = self.tagged_proxy_url(client), self.ca_path
         env = {name: proxy for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
         env |= {"NO_PROXY": "", "no_proxy": ""}
         bundles = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AWS_CA_BUNDLE")
@@ -467,10 +479,11 @@ class Capture:
             user_password = base64.b64decode(token.strip(), validate=True)
         except ValueError:
             return False
-        expected = f"{PROXY_USER}:{self._secret}".encode()
+        user, _, password = user_password.partition(b":")
+        ours = user == PROXY_USER.encode() or user.startswith(f"{PROXY_USER}.".encode())
         import hmac  # the connection's thread, not hookdk's start-up
 
-        return hmac.compare_digest(user_password, expected)
+        return ours and hmac.compare_digest(password, self._secret.encode())
 
     def _answer(self, exchange: Exchange) -> CapturedRequest:
         """Number, route and record one complete request (called by connection threads)."""
@@ -488,6 +501,7 @@ class Capture:
                 matched=matched,
                 trailers=[(_text(n), _text(v)) for n, v in exchange.trailers],
                 host_mismatch=exchange.host_mismatch,
+                client=exchange.client,
             )
             self._requests.append(captured)
             if not matched and self.strict:
@@ -561,7 +575,8 @@ class Capture:
     def _default_answer(
         self, exchange: Exchange, headers: list[tuple[bytes, bytes]]
     ) -> CapturedResponse:
-        """``default_status`` with ``{}``, or what an AWS SDK expects for its call."""
+        """``default_status`` with ``{}``, or what an AWS SDK expects for its call, or a
+        dummy token for an OAuth 2.0 token request."""
         named = {_text(n).lower(): _text(v) for n, v in reversed(headers)}
         body = exchange.body if isinstance(exchange.body, bytes) else b""
         with contextlib.suppress(DecodeError):
@@ -571,6 +586,11 @@ class Capture:
         aws = _aws_answers.answer(exchange.method, exchange.url, named, body, self.default_status)
         if aws is not None:
             return CapturedResponse(*aws)
+        from . import _token_answers
+
+        token = _token_answers.answer(exchange.method, exchange.url, self.default_status)
+        if token is not None:
+            return CapturedResponse(*token)
         json_type = [("Content-Type", "application/json")]
         return CapturedResponse(self.default_status, json_type, b"{}")
 

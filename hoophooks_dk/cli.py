@@ -84,6 +84,13 @@ def settings_options(function):
             help="Settings from a .env file (KEY=VALUE lines; over the settings file).",
         ),
         click.option(
+            "--env-mode",
+            type=click.Choice(["inherit", "clean"]),
+            help="inherit: the hook gets your environment; clean: only the payload (and the "
+            "capture's variables, PATH, locale), as an agent may give it [default: env_mode "
+            "in the settings file, else inherit].",
+        ),
+        click.option(
             "--python",
             metavar="PYTHON",
             help="Interpreter [default: python in the settings file, else python3, as the agent].",
@@ -130,7 +137,14 @@ def run_options(runner: str = "subprocess"):
         click.option(
             "--timeout",
             type=click.FloatRange(min=0, min_open=True),
-            help="Seconds before -2 [default: timeout in the settings file, else 15].",
+            help="Seconds before the gateway records -2 [default: timeout in the settings "
+            "file, else 15].",
+        ),
+        click.option(
+            "--kill-after",
+            type=float,
+            help="Seconds before the kit ends a hook that runs on past --timeout "
+            "[default: 60, or --timeout if larger].",
         ),
         click.option(
             "--runner",
@@ -196,14 +210,22 @@ def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
         )
     root = repo_root(options["repo"])
     settings = run_settings(root, options)
+    kill_after = options.get("kill_after")
+    if kill_after is not None and kill_after < settings.timeout:
+        raise HookdkError(
+            f"--kill-after {kill_after:g} is below --timeout {settings.timeout:g}: the hard "
+            "limit must leave the hook at least the time the gateway waits"
+        )
     runner = make_runner(options["runner"], settings.python)
     emulator = Emulator(
-        root, ref=options["ref"], timeout=settings.timeout, runner=runner, extra_env=settings.env
+        root,
+        ref=options["ref"],
+        timeout=settings.timeout,
+        runner=runner,
+        extra_env=settings.env,
+        kill_after=kill_after,
+        env_mode=settings.env_mode or "inherit",  # --env-mode, else the settings file's
     )
-    # settings.env_mode ("inherit" | "clean", from env_mode in the settings file) goes to
-    # the emulator's environment mode where the emulator has one (--env-mode).
-    if settings.env_mode is not None and hasattr(emulator, "env_mode"):
-        emulator.env_mode = settings.env_mode
     options["settings"] = settings
     try:
         if options["live"]:
@@ -284,31 +306,72 @@ def fire(event, payload_file, sets, as_json, **options) -> None:
 
 
 @cli.command()
-@click.option("--review", is_flag=True, help="Reviewed connection: session-open fires twice.")
-@click.option("--reviewers", help="Comma-separated reviewer groups (implies --review).")
+@click.option(
+    "--flow", help="What Hoop fires for this session (hookdk flows lists them) [default: exec]."
+)
+@click.option("--review", is_flag=True, help="Same as --flow review-same-stream.")
+@click.option(
+    "--reviewers", help="Comma-separated groups for connection_reviewers [default: none]."
+)
+@click.option("--run-by", metavar="EMAIL", help="Who starts the approved run (review-run-later).")
 @click.option("--exit-code", type=int, default=0, show_default=True, help="Session exit code.")
 @click.option("--output", help="Session error output [default: null, as on a clean close].")
+@click.option(
+    "--duration", type=float, default=0.0, show_default=True, help="Seconds from open to close."
+)
+@click.option(
+    "--sequential", is_flag=True, help="Run the hooks one after another, not as Hoop does."
+)
 @run_options()
-def session(review, reviewers, exit_code, output, as_json, **options) -> None:
-    """Run one session's whole life through the real hooks."""
+def session(
+    flow, review, reviewers, run_by, exit_code, output, duration, sequential, as_json, **options
+) -> None:
+    """Run one session's events through the real hooks, each when Hoop would fire it."""
     groups = [g.strip() for g in reviewers.split(",") if g.strip()] if reviewers else None
     if reviewers is not None and not groups:
-        raise click.BadParameter(
-            "give at least one group name, e.g. dba,sec", param_hint="--reviewers"
-        )
+        raise HookdkError("--reviewers: give at least one group name, e.g. dba,sec")
+    if duration < 0:
+        raise HookdkError(f"--duration {duration:g}: give 0 seconds or more")
+    from .flows import resolve
+
+    chosen = resolve(flow, review)  # before any hook runs: a bad name is one line, exit 2
+    if run_by is not None and not any(step.run_by for step in chosen.steps):
+        raise HookdkError(f"--run-by applies to --flow review-run-later, not {chosen.name}")
     with emulator_from(options) as emulator:
         results = emulator.session(
-            review=review, reviewers=groups, exit_code=exit_code, output=output
+            chosen.name,
+            reviewers=groups,
+            exit_code=exit_code,
+            output=output,
+            run_by=run_by,
+            duration=duration,
+            sequential=sequential,
         )
     hints = [result_hints(result, emulator, options) for result in results]
     if as_json:
         shown = [result_dict(r, h) for r, h in zip(results, hints, strict=True)]
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
+        click.echo(f"flow {chosen.name}: {chosen.fires}")
         for result, hint in zip(results, hints, strict=True):
             echo_result(result, emulator.capture is not None, hint, options["allow_leaks"])
+        if not any(step.event == "session-close" for step in chosen.steps):
+            click.echo(
+                "no session-close: Hoop fires none for this flow (docs/hoop-runtime.md section 5)"
+            )
     failed = not all(r.ok for r in results) or leak_fails(results, options)
     sys.exit(1 if failed else 0)
+
+
+@cli.command()
+def flows() -> None:
+    """List the session flows: what Hoop fires, one line each."""
+    from .flows import FLOWS
+
+    width = max(len(name) for name in FLOWS)
+    fires = max(len(flow.fires) for flow in FLOWS.values())
+    for flow in FLOWS.values():
+        click.echo(f"{flow.name:<{width}}  {flow.fires:<{fires}}  {flow.summary}")
 
 
 @cli.command()
@@ -380,14 +443,12 @@ def echo_result(result, captured: bool = False, hints=(), allow_leaks: bool = Fa
     click.echo(f"  hook  {result.hook_path} ({result.origin})")
     click.echo(f"  id    {result.id}")
     click.echo(f"  sid   {result.sid}")
-    if result.output:
-        click.echo("  output:")
-        for line in result.output.splitlines():
-            click.echo(f"    {line}")
-    else:
-        click.echo("  output: (none)")
+    echo_output("output", result.output)
+    if result.timed_out:  # the gateway stopped waiting; what the hook itself did
+        click.echo(f"  the hook ran on: exit_code={result.hook_exit_code}")
+        echo_output("hook output", result.hook_output)
     if captured:
-        echo_requests(result.requests)
+        echo_requests(result.requests, result)
         if result.syslog is not None:
             echo_syslog(result.syslog)
     else:
@@ -399,7 +460,16 @@ def echo_result(result, captured: bool = False, hints=(), allow_leaks: bool = Fa
     echo_hints(hints)
 
 
-def echo_requests(requests) -> None:
+def echo_output(label: str, text: str) -> None:
+    if text:
+        click.echo(f"  {label}:")
+        for line in text.splitlines():
+            click.echo(f"    {line}")
+    else:
+        click.echo(f"  {label}: (none)")
+
+
+def echo_requests(requests, result=None) -> None:
     """A delivery log, in the spirit of the one Hoop's Svix webhooks showed."""
     if not requests:
         click.echo("  sent: no HTTP requests")
@@ -407,9 +477,14 @@ def echo_requests(requests) -> None:
     click.echo(f"  sent: {len(requests)} request(s), answered by the local capture (none left)")
     click.echo(f"    {'#':>3}  {'METHOD':<7} {'STATUS':>6} {'BYTES':>7}  URL")
     for request in requests:
+        late = (
+            "  (late: after the gateway stopped waiting)"
+            if result and result.is_late(request)
+            else ""
+        )
         click.echo(
             f"    {request.index:>3}  {request.method:<7} {request.response.status:>6} "
-            f"{len(request.body):>7}  {request.url}"
+            f"{len(request.body):>7}  {request.url}{late}"
         )
 
 

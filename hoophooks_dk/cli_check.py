@@ -59,6 +59,7 @@ def check_command(repo, ref, branch, output_format, strict, static, timeout, **o
         python=settings.python if settings else "python3",
         env=settings.env if settings else None,
         settings_source=settings.source if settings else None,
+        env_mode=(settings.env_mode if settings else None) or "inherit",
     )
     if output_format == "json":
         click.echo(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))

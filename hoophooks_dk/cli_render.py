@@ -1,6 +1,6 @@
 """``hookdk render PATH``: show the exact bytes Hoop would run for a hook file.
 
-Why: Hoop renders every hook as a runbook template before running it (HOOP_RUNTIME.md,
+Why: Hoop renders every hook as a runbook template before running it (docs/hoop-runtime.md
 section 2), so the script that runs is not always the file that was pushed. This command prints
 what Hoop would run, byte for byte, or the error Hoop would log instead of running it.
 

@@ -14,7 +14,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._stand_in import answer_token_requests
 from .capture import Capture, CapturedRequest
 from .emulator import Emulator, FireResult
 from .errors import HookdkError
@@ -60,9 +59,9 @@ def run_demo(workdir: Path, template: str = DEFAULT_TEMPLATE) -> DemoRun:
     ref = _commit(repo) if has_git else None
     env = {**os.environ, **chosen.demo_env}
     with Capture(syslog=True) as capture:  # syslog=True: for the syslog templates
-        answer_token_requests(capture.router)
         emulator = Emulator(repo, ref=ref, capture=capture, env=env)
-        results = emulator.session(review=True)
+        # a connection with the review plugin (reviewers), the CLI waiting for approval
+        results = emulator.session("review-same-stream", reviewers=["dba-team"])
     return DemoRun(repo, chosen, ref, results)
 
 

@@ -2,8 +2,9 @@
 
 payload -> validated; hook files -> read (tree or ref) -> loaded as Hoop loads them;
 script -> run with the payload in the environment (and the capture's proxy, when one is
-attached) -> a ``FireResult`` holding what Hoop would record, what the hook sent, and
-which of the payload's secrets (``connection_envs`` values, its own source) went with it.
+attached) -> a ``FireResult`` holding what Hoop would record, what the hook really did,
+what it sent, and which of the payload's secrets (``connection_envs`` values, its own
+source) went with it. Whole sessions (``session``) are played by ``hoophooks_dk.sessions``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,15 @@ from .runner import DEFAULT_TIMEOUT, Runner, RunResult, SubprocessRunner
 if TYPE_CHECKING:
     from .capture import Capture, CapturedRequest
     from .leaks import Leak
+    from .sessions import SessionResult
     from .syslog_receiver import SyslogMessage
 
 PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
+ENV_MODES = ("inherit", "clean")
+# --env-mode clean keeps only these of the caller's variables: what python3 (or a launcher
+# such as pyenv's shim) needs to start and to decode text. Hoop's agent may pass nothing
+# but the payload (docs/hoop-runtime.md section 3).
+CLEAN_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYENV_ROOT", "PYENV_VERSION")
 
 
 @dataclass
@@ -39,6 +46,7 @@ class FireResult:
     origin: str
     requests: list[CapturedRequest] | None = None  # None when no capture was attached
     warnings: list[str] = field(default_factory=list)  # risks Hoop would not report
+    timeout: float = DEFAULT_TIMEOUT
     leaks: list[Leak] = field(default_factory=list)  # payload secrets in what it sent
     syslog: list[SyslogMessage] | None = None  # None when no syslog receiver was attached
 
@@ -49,11 +57,23 @@ class FireResult:
     timed_out = property(lambda self: self.run.timed_out)
     execution_time_sec = property(lambda self: self.run.execution_time_sec)
     duration_ms = property(lambda self: round(self.run.duration * 1000, 3))
+    hook_exit_code = property(lambda self: self.run.hook_exit_code)
+    hook_output = property(lambda self: self.run.hook_output)
+    started_at = property(lambda self: self.run.started_at)
 
     @property
     def ok(self) -> bool:
         """What Hoop would record as success (a leak is reported apart: see ``leaks``)."""
         return self.exit_code == 0 and not self.timed_out
+
+    def is_late(self, request: CapturedRequest) -> bool:
+        """Sent after the gateway stopped waiting: it arrives, but Hoop recorded -2."""
+        deadline = self.run.started_at + self.timeout
+        return self.timed_out and request.time.timestamp() > deadline
+
+    @property
+    def late_requests(self) -> list[CapturedRequest]:
+        return [request for request in self.requests or () if self.is_late(request)]
 
     @property
     def sent(self) -> list[CapturedRequest | SyslogMessage]:
@@ -75,6 +95,9 @@ class FireResult:
             "execution_time_sec": self.execution_time_sec,
             "duration_ms": self.duration_ms,
             "timed_out": self.timed_out,
+            "hook_exit_code": self.hook_exit_code,
+            "hook_output": self.hook_output,
+            "started_at": self.started_at,
             "hook": self.hook_path,
             "origin": self.origin,
             "warnings": self.warnings,
@@ -82,7 +105,9 @@ class FireResult:
             "leaks": [leak.to_dict() for leak in self.leaks],
         }
         if self.requests is not None:
-            result["requests"] = [request.to_dict() for request in self.requests]
+            result["requests"] = [
+                request.to_dict() | {"late": self.is_late(request)} for request in self.requests
+            ]
         if self.syslog is not None:
             result["syslog"] = [message.to_dict() for message in self.syslog]
         return result
@@ -93,8 +118,10 @@ class Emulator:
     """Fires events at the hooks of one runbooks repository.
 
     ``capture``, when set, receives every HTTP(S) request the hooks make; ``env`` is the
-    environment the agent would give the hook (the caller's by default); ``extra_env``
-    holds the settings given on top of it (``--env``, the repo's settings file).
+    environment the hook starts from (the caller's by default), all of it with
+    ``env_mode="inherit"``, only what python3 needs with ``"clean"``; ``extra_env`` holds
+    the settings given on top of it (``--env``, the repo's settings file). At ``timeout``
+    the result is the gateway's; the hook runs on until ``kill_after`` (default 60 s).
     """
 
     repo: Path
@@ -104,6 +131,14 @@ class Emulator:
     capture: Capture | None = None
     env: Mapping[str, str] | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    kill_after: float | None = None
+    env_mode: str = "inherit"
+
+    def __post_init__(self) -> None:
+        if self.env_mode not in ENV_MODES:
+            raise PayloadError(
+                f"unknown env mode {self.env_mode!r}: expected one of {', '.join(ENV_MODES)}"
+            )
 
     def fire(
         self,
@@ -115,62 +150,86 @@ class Emulator:
         **fields: Any,
     ) -> FireResult:
         """Fire ``event``; ``payload`` is a file's content (complete or partial) or None."""
+        return self.prepare(event).fire(payload, overrides, source=source, **fields)
+
+    def prepare(self, event: str) -> Prepared:
+        """The hook for ``event`` read and loaded once, ready to fire (sessions fire it
+        several times, possibly at once)."""
         hooks = read_hooks(self.repo, self.ref)
         hook = require(hooks, event, self.repo, self.ref)
         script = load(hooks)[event]
-        text = script.decode("utf-8", "hoophooks_dk.go")  # as Go's JSON encoding carries it
-        built = build_payload(event, payload, overrides, input_file=text, source=source, **fields)
-        result = self._run(event, built, script, hook.path, hook.origin)
-        result.warnings.extend(layout_warnings(hooks))
-        return result
+        return Prepared(self, event, hooks, hook, script)
 
-    def session(
-        self,
-        *,
-        review: bool = False,
-        reviewers: list[str] | None = None,
-        exit_code: int = 0,
-        output: str | None = None,
-        sid: str | None = None,
-        **open_fields: Any,
-    ) -> list[FireResult]:
-        """A session's whole life: open (twice when reviewed, same sid and id), then close."""
-        sid = sid or str(uuid.uuid4())
-        if reviewers:
-            review = True
-        if review and not reviewers:
-            reviewers = ["dba-team"]
-        open_fields = {"connection_reviewers": reviewers if review else None, **open_fields}
-        opens = 2 if review else 1
-        results = [self.fire("session-open", sid=sid, **open_fields) for _ in range(opens)]
-        results.append(self.fire("session-close", sid=sid, exit_code=exit_code, output=output))
-        add_session_leaks(results[-1], results[0])
-        return results
+    def session(self, flow: str | None = None, **options: Any) -> SessionResult:
+        """A session's whole life as Hoop fires it; see ``hoophooks_dk.sessions.play``."""
+        from .sessions import play
+
+        return play(self, flow, **options)
 
     def _run(self, event: str, payload: dict, script: bytes, path: str, origin: str) -> FireResult:
-        env = dict(os.environ if self.env is None else self.env)
-        env.update(self.extra_env)
+        env = self._environment()
+        tag = uuid.uuid4().hex[:12]
         mark = syslog_mark = 0
         receiver = getattr(self.capture, "syslog", None)
         if self.capture is not None:
-            env.update(self.capture.environ())
+            env.update(self.capture.environ(client=tag))  # tells concurrent runs apart
             mark = self.capture.mark()
         if receiver is not None:
             syslog_mark = receiver.mark()
-        env[PAYLOAD_VARIABLE] = payloads.hoop_json(payload)
-        check_environment_size(env[PAYLOAD_VARIABLE])
-        run = self.runner.run(script, env, self.timeout)
+        env[PAYLOAD_VARIABLE] = text = payloads.hoop_json(payload)
+        check_environment_size(text, payload)
+        run = self.runner.run(script, env, self.timeout, self.kill_after)
         requests = None
         if self.capture is not None:
             self.capture.wait_idle()
-            requests = self.capture.requests_since(mark)
-        result = FireResult(event, payload, run, path, origin, requests)
-        if receiver is not None:
+            requests = [r for r in self.capture.requests_since(mark) if r.client in (tag, "")]
+        seen = json.loads(text)  # the payload as the hook parses it
+        result = FireResult(event, seen, run, path, origin, requests, timeout=self.timeout)
+        result.warnings.extend(run.warnings)
+        if receiver is not None:  # messages carry no tag: what arrived during this fire
             result.syslog = receiver.messages_since(syslog_mark)
         if result.sent:
             from .leaks import find_leaks
 
-            result.leaks = find_leaks(result.sent, payloads.canaries(payload))
+            result.leaks = find_leaks(result.sent, payloads.canaries(seen))
+        return result
+
+    def _environment(self) -> dict[str, str]:
+        """The hook's environment before the capture's variables and the payload: the
+        caller's (or only what python3 needs, ``clean``), then ``extra_env``."""
+        base = os.environ if self.env is None else self.env
+        if self.env_mode == "clean":
+            env = {name: base[name] for name in CLEAN_KEEP if name in base}
+        else:
+            env = dict(base)
+        env.update(self.extra_env)
+        return env
+
+
+@dataclass
+class Prepared:
+    """One event's hook, read and rendered, fired as many times as needed."""
+
+    emulator: Emulator
+    event: str
+    hooks: Mapping[str, HookFile | None]
+    hook: HookFile
+    script: bytes
+
+    def fire(
+        self,
+        payload: Mapping[str, Any] | None = None,
+        overrides: Iterable[tuple[str, Any]] = (),
+        *,
+        source: str = "payload",
+        **fields: Any,
+    ) -> FireResult:
+        # Bytes that are not UTF-8 become lone surrogates, which hoop_json writes as Go does.
+        text = self.script.decode("utf-8", "surrogateescape")
+        event = self.event
+        built = build_payload(event, payload, overrides, input_file=text, source=source, **fields)
+        result = self.emulator._run(event, built, self.script, self.hook.path, self.hook.origin)
+        result.warnings.extend(layout_warnings(self.hooks))
         return result
 
 
@@ -192,7 +251,7 @@ def add_session_leaks(close: FireResult, opened: FireResult) -> None:
 
 
 def layout_warnings(hooks: Mapping[str, HookFile | None]) -> list[str]:
-    """HOOP_RUNTIME.md section 1: on close the gateway logs the session-open file's commit,
+    """docs/hoop-runtime.md section 1: on close the gateway logs the session-open file's commit,
     so a close hook without an open hook is a crash risk in the gateway."""
     if hooks["session-close"] is not None and hooks["session-open"] is None:
         return [
@@ -235,14 +294,40 @@ def environment_size(value: str) -> int:
     return len(PAYLOAD_VARIABLE) + 1 + len(value.encode("utf-8", "surrogateescape")) + 1
 
 
-def check_environment_size(value: str) -> None:
+def check_environment_size(value: str, payload: Mapping[str, Any] | None = None) -> None:
+    """Refuse a payload the kernel would refuse, naming what makes it large."""
     size = environment_size(value)
     if size > MAX_ENV_STRING:
         raise PayloadError(
             f"the payload is {size:,} bytes in the environment; Linux refuses variables over "
             f"{MAX_ENV_STRING:,} bytes, so the agent could not start python3 for this hook "
-            "(the hook's own source travels in input_file: keep hooks well under 128 KiB)"
+            f"({what_is_large(payload or {})})"
         )
+
+
+def what_is_large(payload: Mapping[str, Any]) -> str:
+    """The session input, the hook source, or both, with their sizes as encoded."""
+    event = payload.get("event_session_open")
+    parts = {
+        "the session input (event_session_open.input)": (
+            event.get("input") if isinstance(event, dict) else None
+        ),
+        "the hook's own source (input_file)": payload.get("input_file"),
+    }
+    sizes = {
+        name: len(
+            payloads.go_html_escape(json.dumps(text, ensure_ascii=False)).encode(
+                "utf-8", "surrogatepass"
+            )
+        )
+        for name, text in parts.items()
+        if isinstance(text, str)
+    }
+    large = [f"{name}, {size:,} bytes" for name, size in sizes.items() if size > MAX_ENV_STRING / 4]
+    if not large:
+        listed = "; ".join(f"{name}, {size:,} bytes" for name, size in sizes.items())
+        return f"no one field is large: {listed}; the rest is other fields"
+    return "what makes it large: " + " and ".join(large)
 
 
 def check_payload(payload: Mapping[str, Any], event: str, source: str = "payload") -> None:

@@ -9,8 +9,9 @@ an event undoes what a fork inherits (environment, working directory, session, s
 handlers, ``__main__``, ``sys.argv``, ``sys.path``, time zone) and runs the script with
 CPython's own parser and compiler on a stdin pipe, as ``python3 < script`` does. Around
 it the caller does what ``SubprocessRunner`` does: a fresh scratch directory, stdin a pipe
-holding the script, stdout and stderr merged into one pipe it owns, a timeout killing the
-process group, the output cut as Hoop cuts it.
+holding the script, stdout and stderr merged into one pipe it owns, Hoop's timeout rule
+(``runner.follow``), the output cut as Hoop cuts it. Events may run concurrently, as on
+the agent: only handing a child its event is serialised.
 
 What a fork cannot make identical, and no hook should rely on:
 
@@ -52,12 +53,14 @@ from pathlib import Path
 from . import _forkserver_main as protocol
 from .errors import HookdkError
 from .runner import (
-    TIMEOUT_EXIT_CODE,
+    DRAIN_TIMEOUT,
     Runner,
     RunResult,
     SubprocessRunner,
     exit_code_of,
-    hoop_output,
+    follow,
+    kill_limit,
+    running,
     start_python,
 )
 
@@ -66,7 +69,6 @@ RUNNER_KINDS = ("auto", "fast", "subprocess")
 
 STARTUP_TIMEOUT = 30.0  # a cold interpreter importing ssl on a loaded CI machine
 REPLY_TIMEOUT = 10.0  # a waiting child answers at once; longer means the server is stuck
-DRAIN_TIMEOUT = 2.0  # as SubprocessRunner: output still arriving after a kill
 REAP_TIMEOUT = 5.0
 _MAX_STRAYS = 5  # statuses of children that died unused, before the server counts as broken
 
@@ -115,8 +117,10 @@ def startup_key(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
 class ForkServerRunner:
     """Same observables as ``SubprocessRunner``, a fork instead of a start-up per event.
 
-    Runs are serialised by a lock (one child at a time). A warm server that died is
-    replaced transparently, once per run; ``close()`` stops it.
+    Runs may overlap (threads): a lock serialises only taking a child and replacing the
+    server. A warm server that died is replaced transparently, once per run; one whose
+    start-up environment no longer fits is retired when its running events end;
+    ``close()`` stops it.
     """
 
     def __init__(self, python: str = "python3") -> None:
@@ -130,14 +134,24 @@ class ForkServerRunner:
         """The warm interpreter's pid, None before the first run (for tests and tools)."""
         return self._server.process.pid if self._server else None
 
-    def run(self, script: bytes, env: Mapping[str, str], timeout: float) -> RunResult:
+    def run(
+        self,
+        script: bytes,
+        env: Mapping[str, str],
+        timeout: float,
+        kill_after: float | None = None,
+    ) -> RunResult:
         _check_environment(env)
-        with self._lock, self._folders.one() as scratch:
-            started = time.perf_counter()
-            server, child = self._spawn(env)
-            stdin = event_details(scratch, env) + script
+        limit = kill_limit(timeout, kill_after)
+        with self._folders.one() as scratch:
+            with self._lock:
+                server, child = self._spawn(env)
+                server.in_flight += 1
             try:
-                output, status = self._follow(server, child, stdin, started + timeout)
+                started = time.perf_counter()
+                hook = _ForkedHook(self, server, child, event_details(scratch, env) + script)
+                with running(child.pid):
+                    return follow(hook, started, timeout, limit)
             except BaseException:
                 # Interrupted (Ctrl-C, or SIGTERM made KeyboardInterrupt by the CLI): the
                 # child runs in a session of its own, so nothing else would stop its group.
@@ -145,12 +159,10 @@ class ForkServerRunner:
                 raise
             finally:
                 child.close()
-            duration = time.perf_counter() - started
-        timed_out = status is None
-        exit_code = (
-            TIMEOUT_EXIT_CODE if timed_out else exit_code_of(os.waitstatus_to_exitcode(status))
-        )
-        return RunResult(exit_code, hoop_output(output), output, timed_out, duration)
+                with self._lock:
+                    server.in_flight -= 1
+                    if server is not self._server and not server.in_flight:
+                        server.close()
 
     def close(self) -> None:
         with self._lock:
@@ -184,35 +196,65 @@ class ForkServerRunner:
             self._server = _WarmServer(self.python, env)
         return self._server
 
-    def _follow(
-        self, server: _WarmServer, child: _Child, stdin: bytes, deadline: float
-    ) -> tuple[bytes, int | None]:
-        """Feed stdin, collect the output, and get the wait status (None: timed out)."""
-        output, finished = _exchange(child, stdin, deadline)
-        status = None
-        if finished:
-            status = self._wait(server, child, deadline - time.perf_counter())
-        if status is None:
-            _kill_group(child.pid)
-            output += _drain(child.output, DRAIN_TIMEOUT)
-            if self._wait(server, child, REAP_TIMEOUT) is None:
-                self._discard()  # a child that outlives SIGKILL this long: start afresh
-        return output, status
-
-    def _wait(self, server: _WarmServer, child: _Child, timeout: float) -> int | None:
-        try:
-            return server.wait_status(child.pid, timeout)
-        except _ServerGone:
-            _kill_group(child.pid)
-            self._discard()
-            raise HookdkError(
-                f"{self.python}: the fast runner's warm interpreter died during the event"
-            ) from None
-
     def _discard(self) -> str:
-        """Stop the warm server, if any; return its last words."""
+        """Stop the warm server, if any (once its running events end); its last words."""
         server, self._server = self._server, None
-        return server.close() if server is not None else ""
+        if server is None or server.in_flight:
+            return ""
+        return server.close()
+
+
+class _ForkedHook:
+    """One event's child as ``runner.follow`` drives it: stdin fed and output read through
+    ``_exchange``, the exit status from the server."""
+
+    def __init__(
+        self, runner: ForkServerRunner, server: _WarmServer, child: _Child, stdin: bytes
+    ) -> None:
+        self.runner, self.server, self.child = runner, server, child
+        self.pending = memoryview(stdin)
+        self.chunks: list[bytes] = []
+        self.closed = False
+        self.status: int | None = None
+
+    def wait_closed(self, deadline: float) -> bool:
+        if not self.closed:
+            self.pending, self.closed = _exchange(self.child, self.pending, self.chunks, deadline)
+        return self.closed
+
+    def wait_exit(self, deadline: float) -> int | None:
+        self.wait_closed(deadline)  # keep reading, or the hook blocks on a full pipe
+        if self.status is None:
+            self.status = self._wait(deadline - time.perf_counter())
+        return None if self.status is None else exit_code_of(os.waitstatus_to_exitcode(self.status))
+
+    def kill(self) -> int:
+        _kill_group(self.child.pid)
+        if self.status is None:
+            self.status = self._wait(REAP_TIMEOUT)
+        if self.status is None:  # a child that outlives SIGKILL this long: start afresh
+            with self.runner._lock:
+                if self.runner._server is self.server:
+                    self.runner._discard()
+            return -1
+        return exit_code_of(os.waitstatus_to_exitcode(self.status))
+
+    def drain(self) -> bytes:
+        if not self.closed:
+            self.chunks.append(_drain(self.child.output, DRAIN_TIMEOUT))
+        return b"".join(self.chunks)
+
+    def _wait(self, timeout: float) -> int | None:
+        try:
+            return self.server.wait_status(self.child.pid, timeout)
+        except _ServerGone:
+            _kill_group(self.child.pid)
+            with self.runner._lock:
+                if self.runner._server is self.server:
+                    self.runner._discard()
+            raise HookdkError(
+                f"{self.runner.python}: the fast runner's warm interpreter died during the event"
+            ) from None
 
 
 class _ServerGone(Exception):
@@ -240,6 +282,15 @@ class _WarmServer:
 
     def __init__(self, python: str, env: Mapping[str, str]) -> None:
         self.key = startup_key(env)
+        self.in_flight = 0  # events running on it (guarded by the runner's lock)
+        # Messages arrive on one socket for every running child: one thread at a time
+        # reads, and files each message here for whichever thread waits for it.
+        self._messages = threading.Condition()
+        self._reading = False
+        self._pids: list[int] = []  # children that took an event, not yet claimed
+        self._statuses: dict[int, int] = {}  # ended children's wait statuses
+        self._running: set[int] = set()
+        self._strays = 0
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         # A working directory of its own: whatever a launcher derives from it is recognisable.
         home = tempfile.mkdtemp(prefix="hookdk-warm-")
@@ -275,13 +326,14 @@ class _WarmServer:
 
     def spawn(self) -> _Child:
         """Hand a waiting child its pipes; it runs once the caller writes to its stdin
-        (``event_details``, then the script)."""
+        (``event_details``, then the script). One spawn at a time (the runner's lock)."""
         stdin_read, stdin_write = os.pipe()
         output_read, output_write = os.pipe()
         try:
-            self.sock.settimeout(REPLY_TIMEOUT)
             socket.send_fds(self.sock, [b"E"], [stdin_read, output_write])
-            pid = self._receive(b"P")
+            pid = self._await(self._claim_pid, time.perf_counter() + REPLY_TIMEOUT)
+            if pid is None:
+                raise _ServerGone
         except (OSError, _ServerGone):
             os.close(stdin_write)
             os.close(output_read)
@@ -293,34 +345,72 @@ class _WarmServer:
 
     def wait_status(self, pid: int, timeout: float) -> int | None:
         """The child's wait status, or None if it is still running after ``timeout``."""
-        self.sock.settimeout(max(timeout, 0.001))
-        try:
-            return self._receive(b"S", pid)
-        except TimeoutError:
+        status = self._await(lambda: self._statuses.pop(pid, None), time.perf_counter() + timeout)
+        if status is not None:
+            self._running.discard(pid)
+        return status
+
+    def _claim_pid(self) -> int | None:
+        if not self._pids:
             return None
-        except OSError:
+        pid = self._pids.pop(0)
+        self._running.add(pid)
+        return pid
+
+    def _await(self, take, deadline: float) -> int | None:
+        """What ``take`` finds among the messages read so far, reading more (one thread at a
+        time) until it finds it or ``deadline`` (``time.perf_counter``) passes."""
+        looked = False  # past the deadline, still read once what has already arrived
+        with self._messages:
+            while (found := take()) is None:
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0 and looked:
+                    return None
+                looked = True
+                if self._reading:
+                    self._messages.wait(max(remaining, 0.001))
+                    continue
+                self._reading = True
+                self._messages.release()
+                try:
+                    message = self._read_message(max(remaining, 0))
+                finally:
+                    self._messages.acquire()
+                    self._reading = False
+                    self._messages.notify_all()
+                if message is not None:
+                    self._file(*message)
+            return found
+
+    def _read_message(self, timeout: float) -> tuple[bytes, int, int] | None:
+        """One message, or None when none came within ``timeout``."""
+        try:
+            ready, _, _ = select.select([self.sock], [], [], timeout)
+            if not ready:
+                return None
+            data = protocol.receive_exactly(self.sock, protocol.MESSAGE.size)
+        except (OSError, ValueError):
             raise _ServerGone from None
+        if len(data) < protocol.MESSAGE.size:
+            raise _ServerGone
+        return protocol.MESSAGE.unpack(data)
+
+    def _file(self, tag: bytes, who: int, status: int) -> None:
+        """Keep a message for its taker. The status of a child that never took an event
+        died waiting: skipped, unless children keep dying, which means a broken server."""
+        if tag == b"P":
+            self._pids.append(who)
+            self._strays = 0
+        elif who in self._running:
+            self._statuses[who] = status
+        else:
+            self._strays += 1
+            if self._strays >= _MAX_STRAYS:
+                raise _ServerGone
 
     def close(self) -> str:
         """Stop the server; return the last line it wrote, if it wrote anything."""
         return self._stop() or ""
-
-    def _receive(self, kind: bytes, pid: int = 0) -> int:
-        """A child's pid (kind P) or the wait status of child ``pid`` (kind S).
-
-        The status of another child is one that died before taking an event: skipped,
-        unless children keep dying, which means this server is broken.
-        """
-        for _ in range(_MAX_STRAYS):
-            data = protocol.receive_exactly(self.sock, protocol.MESSAGE.size)
-            if len(data) < protocol.MESSAGE.size:
-                raise _ServerGone
-            tag, who, status = protocol.MESSAGE.unpack(data)
-            if tag == kind == b"P":
-                return who
-            if tag == kind == b"S" and who == pid:
-                return status
-        raise _ServerGone
 
     def _handshake(self, python: str, env: Mapping[str, str]) -> None:
         body = protocol.frame(_encode(env))
@@ -328,6 +418,7 @@ class _WarmServer:
             self.sock.settimeout(STARTUP_TIMEOUT)
             self.sock.sendall(protocol.HEADER.pack(len(body)) + body)
             ready = self.sock.recv(1)
+            self.sock.settimeout(REPLY_TIMEOUT)  # reads wait in select(); sends never block long
         except OSError:
             ready = b""
         if ready != b"R":
@@ -380,18 +471,19 @@ def _check_environment(env: Mapping[str, str]) -> None:
             raise ValueError("embedded null byte")
 
 
-def _exchange(child: _Child, stdin: bytes, deadline: float) -> tuple[bytes, bool]:
-    """Write ``stdin`` to the child and read its output until end of file.
+def _exchange(
+    child: _Child, pending: memoryview, chunks: list[bytes], deadline: float
+) -> tuple[memoryview, bool]:
+    """Write what is ``pending`` of the child's stdin and read its output into ``chunks``
+    until end of file or ``deadline`` (``time.perf_counter`` seconds).
 
     As ``Popen.communicate`` does: both at once, so a big script cannot deadlock against
-    a full output pipe. Returns the output and whether end of file came before the
-    deadline (``time.perf_counter`` seconds).
+    a full output pipe. Returns what is still to write and whether end of file came; call
+    it again to go on.
     """
-    chunks: list[bytes] = []
-    pending = memoryview(stdin)
     poller = select.poll()
     poller.register(child.output, select.POLLIN)
-    if pending:
+    if pending and child.stdin >= 0:
         os.set_blocking(child.stdin, False)
         poller.register(child.stdin, select.POLLOUT)
     else:
@@ -401,7 +493,7 @@ def _exchange(child: _Child, stdin: bytes, deadline: float) -> tuple[bytes, bool
             if fd == child.output:
                 data = os.read(fd, 65536)
                 if not data:
-                    return b"".join(chunks), True
+                    return pending, True
                 chunks.append(data)
                 continue
             try:
@@ -411,7 +503,7 @@ def _exchange(child: _Child, stdin: bytes, deadline: float) -> tuple[bytes, bool
             if not pending:
                 poller.unregister(fd)
                 child.close_stdin()
-    return b"".join(chunks), False
+    return pending, False
 
 
 def _drain(fd: int, seconds: float) -> bytes:
@@ -446,6 +538,7 @@ class _ScratchFolders:
         self._chores: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._trash = ""
         self._stop: weakref.finalize | None = None
+        self._starting = threading.Lock()  # events may start at once: one janitor only
 
     @contextlib.contextmanager
     def one(self) -> Iterator[str]:
@@ -467,6 +560,10 @@ class _ScratchFolders:
             self._stop = None
 
     def _start(self) -> None:
+        with self._starting:
+            self._start_once()
+
+    def _start_once(self) -> None:
         if self._stop is None:
             self._trash = tempfile.mkdtemp(prefix="hookdk-trash-")
             thread = threading.Thread(

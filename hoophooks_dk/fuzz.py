@@ -1,6 +1,6 @@
 """Fuzzing a hook: many generated payloads through the real script, then the smallest failure.
 
-A hook that fails in production fails silently (HOOP_RUNTIME.md section 3), so the kit
+A hook that fails in production fails silently (docs/hoop-runtime.md section 3), so the kit
 goes looking for the payloads that break it: ``fuzz`` draws payloads from
 ``strategies.partial_payloads``, fires each through ``Emulator.fire`` exactly as
 ``hookdk fire`` would, and lets Hypothesis shrink the first failure to the smallest
@@ -32,6 +32,7 @@ Choices, and why:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -177,6 +178,8 @@ def fuzz(
     hoop.check_event(event)
     if examples < 1:
         raise HookdkError(f"examples must be at least 1, not {examples}")
+    if emulator.kill_after is None:  # a timeout is already a failure: no need to run on
+        emulator = dataclasses.replace(emulator, kill_after=emulator.timeout)
     script = _rendered_script(emulator, event)
     _check_room(event, script)
     seed = random.SystemRandom().randrange(2**32) if seed is None else seed

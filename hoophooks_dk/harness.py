@@ -8,13 +8,12 @@ pytest: where the plugin wants a pytest failure it passes ``fail``.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .errors import HookdkError, HookNotFound
+from .errors import HookNotFound
 from .runner import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import when used
@@ -22,6 +21,7 @@ if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import wh
     from .emulator import Emulator, FireResult
     from .fuzz import FuzzReport
     from .runner import Runner
+    from .sessions import SessionResult
     from .syslog_receiver import SyslogMessage, SyslogReceiver
 
 __all__ = ["HoopHooks", "Siem", "SiemSyslog"]
@@ -189,21 +189,28 @@ class HoopHooks:
         self._found_by = found_by  # how the repo was chosen, for a missing hook's message
         self._fail = fail
 
-    def emulator(self, *, ref: str | None = None, timeout: float | None = None) -> Emulator:
+    def emulator(
+        self,
+        *,
+        ref: str | None = None,
+        timeout: float | None = None,
+        kill_after: float | None = None,
+        env_mode: str | None = None,
+    ) -> Emulator:
+        """``env_mode="clean"`` runs hooks with only the payload (and the capture's and
+        python3's variables), as an agent may; ``kill_after`` ends a hook that runs on
+        past ``timeout`` (default 60 s). Unset, both follow the test's ``hoop`` marker."""
         from .emulator import Emulator
 
-        emulator = Emulator(
+        return Emulator(
             self.repo,
             ref=ref,
             timeout=self.timeout if timeout is None else timeout,
             runner=self._runner,
             capture=self._capture,
+            kill_after=kill_after,
+            env_mode=env_mode or self.env_mode or "inherit",
         )
-        if self.env_mode is not None:
-            if not hasattr(emulator, "env_mode"):
-                raise HookdkError("env_mode is not supported by this version of the emulator")
-            emulator.env_mode = self.env_mode
-        return emulator
 
     def fire(
         self,
@@ -212,26 +219,35 @@ class HoopHooks:
         *,
         ref: str | None = None,
         timeout: float | None = None,
+        kill_after: float | None = None,
+        env_mode: str | None = None,
         **fields: Any,
     ) -> FireResult:
         """Fire ``event``; ``fields`` set the event's fields by name (``exit_code=1``), top-level
         keys (``sid=...``), or dotted paths (``**{"event_session_open.verb": "connect"}``)."""
+        emulator = self.emulator(ref=ref, timeout=timeout, kill_after=kill_after, env_mode=env_mode)
         with self._hook_must_exist():
-            result = self.emulator(ref=ref, timeout=timeout).fire(event, payload, **fields)
+            result = emulator.fire(event, payload, **fields)
         self.siem._saw(result)
         return result
 
     def session(
-        self, *, review: bool = False, ref: str | None = None, **options: Any
-    ) -> list[FireResult]:
-        """A session's whole life; with ``review=True`` session-open fires twice."""
-        emulator = self.emulator(ref=ref)
-        if self.flow is not None and "flow" not in options:
-            if "flow" not in inspect.signature(emulator.session).parameters:
-                raise HookdkError("flow is not supported by this version of the emulator")
-            options["flow"] = self.flow
+        self,
+        flow: str | None = None,
+        *,
+        ref: str | None = None,
+        timeout: float | None = None,
+        kill_after: float | None = None,
+        env_mode: str | None = None,
+        **options: Any,
+    ) -> SessionResult:
+        """The events Hoop fires for one session of ``flow`` (``hookdk flows``; default the
+        test's marker, else ``exec``), each started when Hoop would start it;
+        ``review=True`` is ``review-same-stream``. Results come in the flow's order; see
+        ``hoophooks_dk.sessions.play`` for ``reviewers``, ``run_by``, ``duration``..."""
+        emulator = self.emulator(ref=ref, timeout=timeout, kill_after=kill_after, env_mode=env_mode)
         with self._hook_must_exist():
-            results = emulator.session(review=review, **options)
+            results = emulator.session(flow or self.flow, **options)
         for result in results:
             self.siem._saw(result)
         return results
@@ -244,6 +260,7 @@ class HoopHooks:
         seed: int | None = None,
         ref: str | None = None,
         timeout: float | None = None,
+        env_mode: str | None = None,
         allow_leaks: bool = False,
     ) -> FuzzReport:
         """Fire ``examples`` generated payloads at the hook; ``.check()`` the report. A
@@ -252,7 +269,7 @@ class HoopHooks:
 
         with self._hook_must_exist():
             return fuzz(
-                self.emulator(ref=ref, timeout=timeout),
+                self.emulator(ref=ref, timeout=timeout, env_mode=env_mode),
                 event,
                 examples=examples,
                 seed=seed,

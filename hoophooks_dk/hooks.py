@@ -1,7 +1,7 @@
 """Reading hook files where Hoop reads them.
 
 Hoop reads exactly two paths under the root of the runbooks repository, from the tip of
-one branch (HOOP_RUNTIME.md section 1). The kit reads them from the working tree by
+one branch (docs/hoop-runtime.md section 1). The kit reads them from the working tree by
 default, for the edit-run loop, or from any git revision with ``ref``, to see what Hoop
 would really run. GitPython is imported only for ``ref``: it is slow to import and the
 common path does not need it.

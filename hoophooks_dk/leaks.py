@@ -2,7 +2,7 @@
 
 Hoop's payload carries the connection's credentials (``connection_envs``, base64
 values) and the hook's own source (``input_file``); a forwarder that posts the raw
-payload ships them to the SIEM (HOOP_RUNTIME.md, section 4). A test hands
+payload ships them to the SIEM (docs/hoop-runtime.md section 4). A test hands
 ``find_leaks`` the captured requests and a set of canaries, label -> secret, and gets
 back every place a secret shows up.
 

@@ -1,7 +1,7 @@
 """Payloads as Hoop's gateway builds them.
 
 A payload is a plain ``dict`` shaped like ``RunbookHookRequest`` in Hoop's
-common/proto/system/runbookhook.go (HOOP_RUNTIME.md section 4). This module makes
+common/proto/system/runbookhook.go (docs/hoop-runtime.md section 4). This module makes
 synthetic ones that look real, completes partial ones the way Hoop would have filled them,
 applies ``--set`` overrides, and encodes them exactly as the agent hands them to the hook.
 """
@@ -66,7 +66,7 @@ def synthetic_open() -> dict[str, Any]:
         "connection_type": "database",
         "connection_subtype": "postgres",
         "connection_envs": {key: b64(value) for key, value in CANARY_SECRETS.items()},
-        "connection_reviewers": None,
+        "connection_reviewers": [],  # [] when none, as Hoop sends it (docs/hoop-runtime.md section 4)
         "input": "SELECT id, email FROM customers WHERE created_at > now() - interval '1 day';",
         "user_email": "alice@example.com",
     }
@@ -245,9 +245,10 @@ _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 def hoop_json(payload: Mapping[str, Any]) -> str:
     """The payload text as the hook sees it: Go's ``json.Marshal`` of the request.
 
-    Compact, struct field order, map keys sorted, ``<>&`` and U+2028/2029 escaped, lone
-    surrogates (which Go cannot hold) replaced by U+FFFD. Hooks that compare or hash the
-    raw variable see the same bytes as in production.
+    Compact, struct field order, map keys sorted, ``<>&`` and U+2028/2029 escaped. A lone
+    surrogate stands for a byte that is not UTF-8 (``surrogateescape``, as the emulator
+    decodes the hook source): Go writes each such byte as the six characters ``\\ufffd``.
+    Hooks that compare or hash the raw variable see the same bytes as in production.
     """
     body = dict(ordered(payload))
     for key in ("event_session_open",):
@@ -256,7 +257,7 @@ def hoop_json(payload: Mapping[str, Any]) -> str:
             envs = event["connection_envs"]
             body[key] = event | {"connection_envs": dict(sorted(envs.items()))}
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return go_html_escape(_SURROGATE_RE.sub("\ufffd", text))
+    return go_html_escape(_SURROGATE_RE.sub(r"\\ufffd", text))
 
 
 def go_html_escape(text: str) -> str:

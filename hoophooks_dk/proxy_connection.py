@@ -30,6 +30,7 @@ Choices, and why:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import enum
 import logging
@@ -82,6 +83,7 @@ class Connection:
         self._tunnel: str | None = None  # the CONNECT authority, once tunnelled
         self._scheme = "http"
         self._authorized = False
+        self._client = ""
         self._h11 = self._new_h11()
         self._tcp = sock.family in (socket.AF_INET, socket.AF_INET6)  # not a sandbox's
         if self._tcp:
@@ -197,6 +199,7 @@ class Connection:
             body,
             trailers,
             mismatch,
+            self._client,
         )
         record = self.side.answer(exchange)
         self._respond(request, record.response)
@@ -219,6 +222,7 @@ class Connection:
                 message = "hookdk capture: this proxy serves only the hooks hookdk starts"
                 return 407, message, [(b"Proxy-Authenticate", b'Basic realm="hookdk"')]
             self._authorized = True
+            self._client = client_tag(credentials)
         return None
 
     def _read_body(self) -> tuple[bytes | SpooledBody, list[tuple[bytes, bytes]]]:
@@ -330,6 +334,18 @@ class Connection:
         data = self._h11.send(event)
         if data:
             self.sock.sendall(data)
+
+
+def client_tag(credentials: bytes | None) -> str:
+    """``TAG`` of proxy credentials whose user name is ``hookdk.TAG`` (the emulator tags
+    each hook run so); "" for any other."""
+    _, _, token = (credentials or b"").partition(b" ")
+    try:
+        user = base64.b64decode(token.strip(), validate=True).partition(b":")[0]
+    except ValueError:
+        return ""
+    prefix, dot, tag = user.decode("latin-1").partition(".")
+    return tag if dot and prefix == "hookdk" else ""
 
 
 def _header(request: h11.Request, name: bytes) -> bytes | None:

@@ -58,6 +58,7 @@ class Exchange:
     body: bytes | SpooledBody
     trailers: list[tuple[bytes, bytes]] = field(default_factory=list)
     host_mismatch: bool = False
+    client: str = ""  # the tag in the proxy credentials' user name (see client_tag)
 
 
 @dataclass

@@ -37,10 +37,18 @@ def load(hooks: dict[str, HookFile | None]) -> dict[str, bytes]:
         if hook is None:
             continue
         if len(hook.source) > MAX_HOOK_BYTES:
-            size = f"{len(hook.source):,} bytes is over Hoop's limit of {MAX_HOOK_BYTES:,}"
-            raise HooksNotLoaded(hook, size, "size")
+            raise HooksNotLoaded(hook, too_large(hook), "size")
         try:
             rendered[event] = render(hook.source)
         except RenderFailed as error:
             raise HooksNotLoaded(hook, str(error), error.stage, error) from error
     return rendered
+
+
+def too_large(hook: HookFile) -> str:
+    """Hoop's own error (common/runbooks/git.go, ``ReadFile``), then what it means."""
+    return (
+        f"max template size [{MAX_HOOK_BYTES // 1000} KB] reached for {hook.path} "
+        f"(the file is {len(hook.source):,} bytes; Hoop loads files of at most "
+        f"{MAX_HOOK_BYTES:,} bytes)"
+    )

@@ -3,7 +3,7 @@
 agent/controller/system/runbookhook/runbookhook.go: ``python3`` with the script on
 standard input, the payload in the environment, stdout and stderr copied into one buffer,
 the buffer cut to 4096 bytes. The gateway gives up after 15 seconds and records exit code
--2 (HOOP_RUNTIME.md section 3). ``SubprocessRunner`` is that, one interpreter per event;
+-2 (docs/hoop-runtime.md section 3). ``SubprocessRunner`` is that, one interpreter per event;
 the fast runner in ``forkserver`` keeps the same observables at a fraction of the cost.
 """
 
@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,24 +26,42 @@ from .errors import HookdkError
 MAX_OUTPUT_BYTES = 4096
 TIMEOUT_EXIT_CODE = -2
 DEFAULT_TIMEOUT = 15.0
+DEFAULT_KILL_AFTER = 60.0  # the kit's hard limit: on the agent nothing ends a slow hook
+DRAIN_TIMEOUT = 2.0  # output still arriving after a kill
+AGENT_NAME = "hookdk"  # the gateway names the agent in its timeout text; the kit has none
 
 
 @dataclass(frozen=True)
 class RunResult:
-    exit_code: int
-    output: str  # as Hoop records it: cut, and decoded as Go's JSON encoder does
-    raw_output: bytes  # every byte the hook wrote, uncut
-    timed_out: bool
-    duration: float  # seconds, precise
+    """One hook run: what the gateway records (``exit_code``, ``output``, ``timed_out``),
+    and what the hook really did (``hook_exit_code``, ``raw_output``), which differ when
+    the gateway stopped waiting (docs/hoop-runtime.md section 3)."""
+
+    exit_code: int  # as the gateway records it: -2 once it stopped waiting
+    output: str  # as the gateway records it: cut, decoded as Go's JSON encoder does
+    raw_output: bytes  # every byte the hook wrote, uncut, until it ended
+    timed_out: bool  # the gateway stopped waiting before the hook answered
+    duration: float  # seconds, precise: the hook's whole run
+    hook_exit_code: int | None = None  # the hook's own exit code (None: same as exit_code)
+    started_at: float = 0.0  # time.time() when the hook started
+    warnings: tuple[str, ...] = ()
 
     @property
     def execution_time_sec(self) -> int:
-        """Whole seconds, truncated, as ``int(time.Since(start).Seconds())`` in Go."""
-        return int(self.duration)
+        """Whole seconds, truncated, as ``int(time.Since(start).Seconds())`` in Go; 0 when
+        the gateway timed out (its error response carries no time)."""
+        return 0 if self.timed_out else int(self.duration)
+
+    @property
+    def hook_output(self) -> str:
+        """The hook's own output, cut as the agent cuts it (the agent logs it)."""
+        return hoop_output(self.raw_output)
 
 
 class Runner(Protocol):
-    def run(self, script: bytes, env: Mapping[str, str], timeout: float) -> RunResult: ...
+    def run(
+        self, script: bytes, env: Mapping[str, str], timeout: float, kill_after: float | None
+    ) -> RunResult: ...
 
     def close(self) -> None: ...
 
@@ -68,13 +87,147 @@ def exit_code_of(returncode: int) -> int:
     return returncode if returncode >= 0 else -1
 
 
+def kill_limit(timeout: float, kill_after: float | None) -> float:
+    """The hard limit: ``kill_after``, or by default 60 s (``timeout`` when larger)."""
+    if kill_after is None:
+        return max(timeout, DEFAULT_KILL_AFTER)
+    if kill_after < timeout:
+        raise HookdkError(f"kill_after ({kill_after:g} s) is below the timeout ({timeout:g} s)")
+    return kill_after
+
+
+def go_duration(seconds: float) -> str:
+    """A duration as Go's ``time.Duration.String`` writes it: ``15s``, ``500ms``, ``1m30s``."""
+    ns = round(seconds * 1e9)
+    if ns < 1000:
+        return f"{ns}ns" if ns else "0s"
+    if ns < 1_000_000:
+        return _decimal(ns, 1000) + "µs"
+    if ns < 1_000_000_000:
+        return _decimal(ns, 1_000_000) + "ms"
+    hours, rest = divmod(ns, 3_600_000_000_000)
+    minutes, rest = divmod(rest, 60_000_000_000)
+    text = f"{hours}h" if hours else ""
+    text += f"{minutes}m" if hours or minutes else ""
+    return text + _decimal(rest, 1_000_000_000) + "s"
+
+
+def _decimal(value: int, unit: int) -> str:
+    whole, fraction = divmod(value, unit)
+    digits = str(fraction).rjust(len(str(unit)) - 1, "0").rstrip("0")
+    return f"{whole}.{digits}" if digits else str(whole)
+
+
+def gateway_timeout_text(timeout: float) -> str:
+    """What the gateway logs when it stops waiting (gateway/transport/system/runbookhook.go).
+    The agent's name and version are placeholders: ``hookdk`` and the kit's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        kit = version("hoophooks_dk")
+    except PackageNotFoundError:
+        kit = "unknown"
+    return (
+        f"timeout ({go_duration(timeout)}) waiting for a response from agent, "
+        f"name={AGENT_NAME}, version={kit}"
+    )
+
+
+class HookProcess(Protocol):
+    """One running hook as ``follow`` drives it; each runner provides its own."""
+
+    def wait_exit(self, deadline: float) -> int | None:
+        """The hook's exit code once it has exited, None if it still runs at ``deadline``
+        (``time.perf_counter`` seconds). Keeps reading its output meanwhile."""
+
+    def wait_closed(self, deadline: float) -> bool:
+        """Whether the output reached end of file by ``deadline``."""
+
+    def kill(self) -> int:
+        """End the hook's process group; return its exit code (-1 when killed)."""
+
+    def drain(self) -> bytes:
+        """Everything the hook wrote, reading what is left for at most a few seconds."""
+
+
+def follow(hook: HookProcess, started: float, timeout: float, kill_after: float) -> RunResult:
+    """Hoop's rule: the gateway waits ``timeout`` seconds, then records -2 and stops
+    waiting, but nothing ends the hook; the kit ends it at ``kill_after``.
+
+    The agent answers when the process has exited *and* its output is closed (Go's process
+    runner waits for both). When the hook exited but a process it started still holds the
+    output open, the answer never comes: the kit says so and ends that process.
+    """
+    started_at = time.time() - (time.perf_counter() - started)
+    warnings: list[str] = []
+    code = hook.wait_exit(started + timeout)
+    if code is not None and hook.wait_closed(started + timeout):
+        output = hook.drain()
+        return _result(code, output, False, started, started_at, timeout, warnings)
+    if code is None:  # still running: the gateway gives up, the hook runs on
+        code = hook.wait_exit(started + kill_after)
+        if code is None:
+            code = hook.kill()
+            warnings.append(
+                f"the hook was still running after {kill_after:g} s (--kill-after): the kit "
+                "ended it; on the agent nothing ends a slow hook"
+            )
+        elif not hook.wait_closed(started + kill_after):
+            hook.kill()
+            warnings.append(HELD_OPEN)
+    else:
+        hook.kill()
+        warnings.append(HELD_OPEN)
+    output = hook.drain()
+    return _result(code, output, True, started, started_at, timeout, warnings)
+
+
+HELD_OPEN = (
+    "the hook exited, but a process it started kept its output open, so the agent never "
+    "answered (Go waits for the output to close): the kit ended that process; do not leave "
+    "background processes holding stdout or stderr"
+)
+
+
+def _result(
+    code: int,
+    output: bytes,
+    timed_out: bool,
+    started: float,
+    started_at: float,
+    timeout: float,
+    warnings: list[str],
+) -> RunResult:
+    duration = time.perf_counter() - started
+    exit_code, recorded = code, None
+    if timed_out:
+        exit_code, recorded = TIMEOUT_EXIT_CODE, gateway_timeout_text(timeout)
+    return RunResult(
+        exit_code,
+        hoop_output(output) if recorded is None else recorded,
+        output,
+        timed_out,
+        duration,
+        hook_exit_code=code,
+        started_at=started_at,
+        warnings=tuple(warnings),
+    )
+
+
 class SubprocessRunner:
     """One fresh ``python3`` per event: exactly the agent's process model."""
 
     def __init__(self, python: str = "python3") -> None:
         self.python = python
 
-    def run(self, script: bytes, env: Mapping[str, str], timeout: float) -> RunResult:
+    def run(
+        self,
+        script: bytes,
+        env: Mapping[str, str],
+        timeout: float,
+        kill_after: float | None = None,
+    ) -> RunResult:
+        limit = kill_limit(timeout, kill_after)
         with tempfile.TemporaryDirectory(prefix="hookdk-run-") as scratch:
             started = time.perf_counter()
             process = start_python(
@@ -84,27 +237,68 @@ class SubprocessRunner:
                 stderr=subprocess.STDOUT,
                 cwd=scratch,
                 env=dict(env),
-                start_new_session=True,  # its own process group, so a timeout kills it all
+                start_new_session=True,  # its own process group, so a kill ends it all
             )
-            try:
-                output, _ = process.communicate(script, timeout=timeout)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                kill_group(process.pid)
-                output = _drain(process)
-                timed_out = True
-            except BaseException:
-                # Interrupted (Ctrl-C, or SIGTERM made KeyboardInterrupt by the CLI): the
-                # hook runs in a session of its own, so nothing else would stop its group.
-                kill_group(process.pid)
-                process.wait()
-                raise
-            duration = time.perf_counter() - started
-        exit_code = TIMEOUT_EXIT_CODE if timed_out else exit_code_of(process.returncode)
-        return RunResult(exit_code, hoop_output(output), output, timed_out, duration)
+            with running(process.pid):
+                try:
+                    return follow(_Subprocess(process, script), started, timeout, limit)
+                except BaseException:
+                    # Interrupted (Ctrl-C, or SIGTERM made KeyboardInterrupt by the CLI): the
+                    # hook runs in a session of its own, so nothing else would stop its group.
+                    kill_group(process.pid)
+                    process.wait()
+                    raise
 
     def close(self) -> None:
         pass
+
+
+class _Subprocess:
+    """A hook started by ``SubprocessRunner``: threads feed its stdin and read its output,
+    as ``Popen.communicate`` does, so that exit and end of output can be told apart."""
+
+    def __init__(self, process: subprocess.Popen, script: bytes) -> None:
+        self.process = process
+        self._chunks: list[bytes] = []
+        self._closed = threading.Event()
+        threading.Thread(target=self._feed, args=(script,), daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _feed(self, script: bytes) -> None:
+        with contextlib.suppress(OSError):  # the hook died before reading it all
+            self.process.stdin.write(script)
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+
+    def _read(self) -> None:
+        stream = self.process.stdout
+        while chunk := stream.read1(65536):
+            self._chunks.append(chunk)
+        self._closed.set()
+
+    def wait_exit(self, deadline: float) -> int | None:
+        try:
+            self.process.wait(timeout=max(deadline - time.perf_counter(), 0))
+        except subprocess.TimeoutExpired:
+            return None
+        return exit_code_of(self.process.returncode)
+
+    def wait_closed(self, deadline: float) -> bool:
+        return self._closed.wait(max(deadline - time.perf_counter(), 0))
+
+    def kill(self) -> int:
+        kill_group(self.process.pid)
+        self.process.wait()
+        return exit_code_of(self.process.returncode)
+
+    def drain(self) -> bytes:
+        """A process that escaped the group and holds the pipe is not waited for past
+        ``DRAIN_TIMEOUT``: what arrived so far is kept."""
+        self._reader.join(DRAIN_TIMEOUT)
+        if not self._reader.is_alive():
+            self.process.stdout.close()
+        return b"".join(self._chunks)
 
 
 def start_python(argv: list[str], **options) -> subprocess.Popen:
@@ -114,17 +308,31 @@ def start_python(argv: list[str], **options) -> subprocess.Popen:
         raise HookdkError(f"cannot run {argv[0]!r}: {error.strerror}") from None
 
 
+_RUNNING: set[int] = set()  # process groups of hooks running now, in any thread
+_RUNNING_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def running(pgid: int):
+    """Count a hook's process group as running while the block runs (see ``end_running``)."""
+    with _RUNNING_LOCK:
+        _RUNNING.add(pgid)
+    try:
+        yield
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(pgid)
+
+
+def end_running() -> None:
+    """End every hook still running. An interrupt reaches only the main thread; hooks that
+    a session runs in other threads are ended here (``sessions``)."""
+    with _RUNNING_LOCK:
+        groups = list(_RUNNING)
+    for pgid in groups:
+        kill_group(pgid)
+
+
 def kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-
-
-def _drain(process: subprocess.Popen) -> bytes:
-    """What the hook wrote before it was killed; a grandchild that escaped the group and
-    still holds the pipe open is not waited for (what arrived so far is kept)."""
-    try:
-        output, _ = process.communicate(timeout=2)
-    except subprocess.TimeoutExpired as still_open:
-        process.kill()
-        output = still_open.output
-    return output or b""

@@ -13,7 +13,7 @@ the files it contributes, laid out as they land in the repository:
     templates/_common/include/NAME.py         code hooks of several templates share
 
 Hook files are written as they stand, except for include lines: Hoop runs each hook file
-alone on stdin, so a hook cannot import a sibling module (HOOP_RUNTIME.md section 3), yet
+alone on stdin, so a hook cannot import a sibling module (docs/hoop-runtime.md section 3), yet
 the kit keeps shared code (a template's settings and ``main()``, delivery with retry,
 failure) in one place. A line that is exactly ``# hookdk:include NAME`` in a template's
 hook is replaced, line end included, by the bytes of the fragment ``NAME.py``: the
@@ -126,7 +126,7 @@ def plan(template: Template, *, ci: str = "github", tests: bool = True) -> list[
     """The files ``init`` writes for ``template``, in the order it reports them.
 
     Both hook files always: Hoop reads them together, and a close hook without an open
-    hook is a crash risk in the gateway (HOOP_RUNTIME.md section 1).
+    hook is a crash risk in the gateway (docs/hoop-runtime.md section 1).
     """
     _check_options(ci, tests)
     files = [

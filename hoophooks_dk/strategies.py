@@ -2,8 +2,9 @@
 
 Every value drawn here validates against ``schemas/hook-payload.schema.json`` (a property
 test holds the module to that), and together they reach the corners that break hooks in
-production (HOOP_RUNTIME.md section 4): ``null`` where the documentation shows ``""`` or
-``[]``, exit code -2, empty and very long strings, control characters and non-ASCII text.
+production (docs/hoop-runtime.md section 4): ``null`` where the documentation shows ``""``,
+``[]`` and ``{}`` as Hoop sends them and sometimes ``null`` (Go's nil), exit codes -2 and
+254, empty and very long strings, control characters and non-ASCII text.
 
 Use them with ``@given`` in a hook's own tests::
 
@@ -144,8 +145,9 @@ def sids() -> SearchStrategy[str]:
 
 
 def exit_codes() -> SearchStrategy[int]:
-    """-2 (Hoop could not read the code) upward, to Go's int64 maximum; common ones often."""
-    common = st.sampled_from((0, 1, 2, -2, -1, 124, 127, 130, 137, 255))
+    """-2 (Hoop could not read the code) upward, to Go's int64 maximum; common ones often,
+    254 among them (the agent's own failures)."""
+    common = st.sampled_from((0, 1, 2, -2, -1, 124, 127, 130, 137, 254, 255))
     return st.one_of(common, st.integers(min_value=-2, max_value=2**63 - 1))
 
 
@@ -163,14 +165,18 @@ def _env_value() -> SearchStrategy[str]:
 
 
 def connection_envs() -> SearchStrategy[dict[str, str] | None]:
-    """``null`` (no secrets: Hoop never sends ``{}``) or ``envvar:``/``filesystem:`` keys."""
-    return st.one_of(st.none(), st.dictionaries(_env_key(), _env_value(), min_size=1, max_size=6))
+    """``{}`` (what Hoop sends for a connection without secrets) or ``envvar:``/
+    ``filesystem:`` keys, mostly; sometimes ``null``, which Go writes for a nil map."""
+    envs = st.dictionaries(_env_key(), _env_value(), max_size=6)
+    return st.one_of(envs, envs.filter(bool), st.none())
 
 
 def reviewers() -> SearchStrategy[list[str] | None]:
-    """``null`` (no review: Hoop never sends ``[]``) or one or more reviewer groups."""
+    """``[]`` (what Hoop sends when the connection has no review plugin) or reviewer
+    groups, mostly; sometimes ``null``, which Go writes for a nil slice."""
     group = st.one_of(st.sampled_from(REVIEWER_GROUPS), _text(min_size=1, max_size=24))
-    return st.one_of(st.none(), st.lists(group, min_size=1, max_size=4))
+    groups = st.lists(group, max_size=4)
+    return st.one_of(groups, groups.filter(bool), st.none())
 
 
 def emails() -> SearchStrategy[str]:

@@ -100,6 +100,11 @@ logging.getLogger("hoophooks_dk.capture").addHandler(handler)
 
 with Capture() as capture:
     proxy = urlsplit(capture.proxy_url)
+    # one exchange first: the proxy has loaded what it serves with before descriptors run out
+    with socket.create_connection((proxy.hostname, proxy.port), timeout=5) as warm:
+        warm.sendall(b"GET http://warm.example/ HTTP/1.1\\r\\nHost: warm.example\\r\\n\\r\\n")
+        assert warm.recv(12) == b"HTTP/1.1 407"
+    capture.wait_idle()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/dev/fd")) + 60, hard))
     crowd = []

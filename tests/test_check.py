@@ -364,6 +364,33 @@ def test_hk303_not_for_other_sys_attributes(hook_repo):
     assert not python_findings(hook_repo, "import sys\nsys.exit(0)\n", "HK303")
 
 
+def test_hk308_settings_read_from_the_environment_without_a_default(hook_repo):
+    source = (
+        "import os\n"
+        'a = os.environ["SIEM_TOKEN"]\n'
+        'b = os.getenv("SIEM_URL")\n'
+        'c = os.environ.get("SIEM_KEY", "")\n'
+        "from os import environ\n"
+        "d = environ.get(NAME)\n"
+    )
+    found = python_findings(hook_repo, source, "HK308")
+    assert [f.line for f in found] == [2, 3, 4, 6]
+    assert all(f.severity == "warning" for f in found)
+    assert "reads SIEM_TOKEN from the environment" in found[0].message
+    assert "docs/hoop-runtime.md section 3" in found[0].message
+    assert "--env-mode clean" in found[0].fix
+
+
+def test_hk308_not_for_the_payload_nor_a_setting_with_a_default(hook_repo):
+    source = (
+        "import os\n"
+        'p = os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"]\n'
+        'q = os.environ.get("REGION", "us-east-1")\n'
+        'r = os.getenv("TIMEOUT", default="5")\n'
+    )
+    assert not python_findings(hook_repo, source, "HK308")
+
+
 def test_hk304_every_way_of_reading_stdin(hook_repo):
     source = (
         "import json, sys\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -332,3 +333,107 @@ def test_respond_200_given_explicitly_still_captures(hook_repo):
     repo = hook_repo(POSTER)
     done = hookdk("fire", "session-close", "--repo", str(repo.root), "--respond", "200", "--json")
     assert json.loads(done.stdout)["requests"][0]["status"] == 200
+
+
+# --- flows, the timeout rule, environment modes --------------------------------------------
+
+
+def test_flows_lists_every_flow_one_line_each():
+    from hoophooks_dk.flows import FLOWS
+
+    done = hookdk("flows")
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == list(FLOWS)
+    assert "open, open, close" in lines[list(FLOWS).index("review-same-stream")]
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["session", "--flow", "nope"], "unknown flow 'nope': expected one of exec"),
+        (["session", "--duration", "-1"], "--duration -1: give 0 seconds or more"),
+        (["session", "--timeout", "5", "--kill-after", "1"], "--kill-after 1 is below --timeout 5"),
+        (["fire", "session-close", "--timeout", "5", "--kill-after", "2"], "is below --timeout"),
+        (["session", "--review", "--flow", "connect"], "--review means --flow review-same-stream"),
+        (["session", "--run-by", "a@example.com"], "--run-by applies to --flow review-run-later"),
+    ],
+)
+def test_bad_flow_options_are_one_line_and_exit_2(echo_repo, args, needle):
+    done = hookdk(*args, cwd=echo_repo.root)
+    assert_user_error(done, needle)
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_flow_without_a_close_says_so(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    done = hookdk("session", "--flow", "client-left", "--repo", str(repo.root))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("ok session-open") == 1 and "session-close " not in done.stdout
+    assert "no session-close: Hoop fires none for this flow" in done.stdout
+
+
+def test_session_json_run_later_carries_the_runner(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    args = ["--flow", "review-run-later", "--run-by", "boss@example.com", "--json"]
+    done = hookdk("session", *args, "--repo", str(repo.root))
+    results = json.loads(done.stdout)
+    sent = [json.loads(result["output"]) for result in results]
+    assert [s["event_session_open"]["user_email"] for s in sent[:2]] == [
+        "alice@example.com",
+        "boss@example.com",
+    ]
+    assert sent[0]["id"] == sent[1]["id"]
+
+
+LATE_HOOK = """\
+import time, urllib.request
+urllib.request.urlopen(urllib.request.Request("http://siem.example.test/a", data=b"x"))
+time.sleep(3)
+urllib.request.urlopen(urllib.request.Request("http://siem.example.test/b", data=b"x"))
+print("done")
+"""
+
+
+def test_fire_past_the_timeout_shows_the_gateways_result_and_late_requests(hook_repo):
+    repo = hook_repo(LATE_HOOK)
+    args = ["--timeout", "1.5", "--kill-after", "10", "--capture", "--repo", str(repo.root)]
+    done = hookdk("fire", "session-close", *args)
+    assert done.returncode == 1
+    assert "TIMED OUT session-close  exit_code=-2" in done.stdout
+    assert "timeout (1.5s) waiting for a response from agent, name=hookdk" in done.stdout
+    assert "the hook ran on: exit_code=0" in done.stdout
+    rows = [line for line in done.stdout.splitlines() if "siem.example.test" in line]
+    assert [("(late" in row) for row in rows] == [False, True]
+
+
+@pytest.mark.parametrize("mode, seen", [("inherit", "t-1\n"), ("clean", "unset\n")])
+def test_fire_env_mode_decides_whether_the_hook_sees_the_callers_variables(hook_repo, mode, seen):
+    repo = hook_repo("import os\nprint(os.environ.get('SIEM_TOKEN', 'unset'))\n")
+    args = ["fire", "session-close", "--repo", str(repo.root), "--json", "--env-mode", mode]
+    done = subprocess.run(
+        [sys.executable, "-m", "hoophooks_dk", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "SIEM_TOKEN": "t-1"},
+    )
+    assert json.loads(done.stdout)["output"] == seen
+
+
+def test_the_settings_files_env_mode_is_the_default_and_the_option_wins(hook_repo):
+    repo = hook_repo("import os\nprint(os.environ.get('OTHER', 'unset'))\n")
+    (repo.root / "hookdk.toml").write_text('env_mode = "clean"\n')
+    args = ["fire", "session-close", "--repo", str(repo.root), "--json"]
+    env = {**os.environ, "OTHER": "x"}
+    outputs = []
+    for extra in ([], ["--env-mode", "inherit"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "hoophooks_dk", *args, *extra],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        outputs.append(json.loads(done.stdout)["output"])
+    assert outputs == ["unset\n", "x\n"]

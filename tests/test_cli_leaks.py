@@ -83,14 +83,16 @@ def test_a_close_hook_sending_the_open_payloads_secrets_leaks_them_in_a_session(
     repo = hook_repo(DOCS_HOOK)
     repo.hooks(STASHING_OPEN, STASHING_CLOSE)
     stash = {"STASH": str(tmp_path / "stash.json")}
-    done = hookdk("session", "--repo", str(repo.root), "--json", env=stash)
+    # --sequential: the close hook reads what the open hook stashed, so it must run after it
+    # (Hoop runs them at once; see test_flows for that)
+    done = hookdk("session", "--sequential", "--repo", str(repo.root), "--json", env=stash)
     assert done.returncode == 1, done
     opened, closed = json.loads(done.stdout)
     assert opened["leaks"] == []
     secrets = {leak["secret"] for leak in closed["leaks"]}
     assert 'connection_envs["envvar:PASS"]' in secrets
     assert "session-open input_file" in secrets
-    text = hookdk("session", "--repo", str(repo.root), env=stash).stdout
+    text = hookdk("session", "--sequential", "--repo", str(repo.root), env=stash).stdout
     assert "the session-open hook's source" in text
 
 

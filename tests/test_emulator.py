@@ -109,29 +109,18 @@ def test_a_file_over_one_megabyte_stops_both_hooks(runbooks):
         Emulator(runbooks.root).fire("session-open")
 
 
-def test_reviewed_session_fires_open_twice_with_the_same_id(hook_repo):
-    repo = hook_repo(DUMP_HOOK)
-    results = Emulator(repo.root).session(review=True, exit_code=1, output="ERROR: denied")
-    assert [r.event for r in results] == ["session-open", "session-open", "session-close"]
-    first, second, close = (fired_payload(r) for r in results)
-    assert first["id"] == second["id"] and first["sid"] == second["sid"] == close["sid"]
-    assert first["event_session_open"]["connection_reviewers"] == ["dba-team"]
-    assert close["event_session_close"] == {"exit_code": 1, "output": "ERROR: denied"}
-    assert close["id"] == hook_id("session-close", close["sid"])
+def test_the_size_limit_error_starts_with_hoops_own_text(runbooks):
+    runbooks.hooks(DUMP_HOOK, "#" + "x" * 1_000_000 + "\n")
+    with pytest.raises(HooksNotLoaded) as caught:
+        Emulator(runbooks.root).fire("session-open")
+    assert caught.value.reason.startswith(
+        "max template size [1000 KB] reached for hoop-hooks/session-close.runbook.py (the file is"
+    )
 
 
-def test_unreviewed_session_fires_open_once(hook_repo):
-    repo = hook_repo(DUMP_HOOK)
-    results = Emulator(repo.root).session(reviewers=None)
-    assert [r.event for r in results] == ["session-open", "session-close"]
-    assert fired_payload(results[0])["event_session_open"]["connection_reviewers"] is None
-
-
-def test_reviewers_imply_review(hook_repo):
-    repo = hook_repo(DUMP_HOOK)
-    results = Emulator(repo.root).session(reviewers=["sec", "dba"])
-    assert len(results) == 3
-    assert fired_payload(results[0])["event_session_open"]["connection_reviewers"] == ["sec", "dba"]
+def test_a_file_of_exactly_one_megabyte_loads(runbooks):
+    runbooks.hooks(DUMP_HOOK, "#" + "x" * 999_998 + "\n")
+    assert Emulator(runbooks.root).fire("session-open").exit_code == 0
 
 
 def test_a_symlinked_hook_runs_its_link_text_as_hoop_reads_it_from_git(runbooks):
@@ -147,8 +136,33 @@ def test_a_symlinked_hook_runs_its_link_text_as_hoop_reads_it_from_git(runbooks)
 
 def test_a_payload_too_large_for_the_environment_is_refused(hook_repo):
     repo = hook_repo("# " + "x" * 140_000 + "\nprint('never runs')\n")
-    with pytest.raises(PayloadError, match="Linux refuses variables over 131,072 bytes"):
+    with pytest.raises(PayloadError, match="Linux refuses variables over 131,072 bytes") as caught:
         Emulator(repo.root).fire("session-close")
+    assert "what makes it large: the hook's own source (input_file), 140," in str(caught.value)
+    assert "session input" not in str(caught.value)
+
+
+def test_a_large_session_input_is_named_as_what_is_large(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    with pytest.raises(PayloadError) as caught:
+        Emulator(repo.root).fire("session-open", input="SELECT 1;" * 15_000)
+    message = str(caught.value)
+    assert (
+        "what makes it large: the session input (event_session_open.input), 135,002 bytes"
+        in message
+    )
+    assert "input_file" not in message
+
+
+def test_a_large_input_and_a_large_hook_are_both_named(hook_repo):
+    repo = hook_repo("# " + "x" * 70_000 + "\nprint(1)\n")
+    with pytest.raises(PayloadError) as caught:
+        Emulator(repo.root).fire("session-open", input="x" * 70_000)
+    message = str(caught.value)
+    assert (
+        "the session input (event_session_open.input), 70,002 bytes and the hook's own source"
+        in message
+    )
 
 
 def test_the_hook_runs_rendered_and_input_file_is_the_rendered_text(runbooks):

@@ -35,7 +35,7 @@ def test_synthetic_open_looks_real():
     assert set(event["connection_envs"]) == {"envvar:HOST", "envvar:USER", "envvar:PASS"}
     decoded = base64.b64decode(event["connection_envs"]["envvar:PASS"]).decode()
     assert decoded == payloads.CANARY_SECRETS["envvar:PASS"]
-    assert event["connection_reviewers"] is None
+    assert event["connection_reviewers"] == []  # as Hoop sends it, never null
 
 
 def test_clean_close_sends_null_output_and_null_open():
@@ -111,9 +111,12 @@ def test_hoop_json_is_go_json_marshal():
     assert list(json.loads(text)) == list(payloads.TOP_LEVEL_KEYS)
 
 
-def test_hoop_json_replaces_lone_surrogates_as_go_does():
-    built = payloads.synthetic("session-close", output="bad \udc80 text")
-    assert "bad \ufffd text" in payloads.hoop_json(built)
+def test_hoop_json_writes_each_invalid_byte_as_the_six_byte_escape_go_writes():
+    """A lone surrogate stands for a byte that is not UTF-8; Go's encoder writes \\ufffd."""
+    built = payloads.synthetic("session-close", output="bad \udc80\udcff text \ufffd ok")
+    text = payloads.hoop_json(built)
+    assert "bad \\ufffd\\ufffd text \ufffd ok" in text  # a real U+FFFD stays a character
+    assert json.loads(text)["event_session_close"]["output"] == "bad \ufffd\ufffd text \ufffd ok"
 
 
 def test_canaries_are_connection_secrets_and_the_source():

@@ -186,7 +186,11 @@ def test_review_session_and_hoop_payload_factory(project):
             first, second, close = hoop_hooks.session(review=True)
             assert first.requests[0].json()["id"] == second.requests[0].json()["id"]
             assert close.requests[0].json()["id"] != first.requests[0].json()["id"]
-            assert first.payload["event_session_open"]["connection_reviewers"] == ["dba-team"]
+            assert first.payload["event_session_open"]["connection_reviewers"] == []
+            later = hoop_hooks.session("review-run-later", run_by="boss@example.com", reviewers=["dba"])
+            assert later[1].payload["event_session_open"]["user_email"] == "boss@example.com"
+            assert later[0].payload["event_session_open"]["connection_reviewers"] == ["dba"]
+            assert [r.event for r in hoop_hooks.session(flow="client-left")] == ["session-open"]
 
         def test_factory(hoop_hooks, hoop_payload):
             payload = hoop_payload("session-close", exit_code=1, output="boom")

@@ -1,4 +1,4 @@
-"""Hoop's runbook template dialect: Hoop's own unit tests, HOOP_RUNTIME.md section 2, hook edge cases.
+"""Hoop's runbook template dialect: Hoop's own unit tests, docs/hoop-runtime.md section 2, hook edge cases.
 
 Every expected value in the CASES tables was produced by Go's real text/template with Hoop's
 rules; tests/test_gotemplate_differential.py checks each of them against Go again. Where
@@ -132,7 +132,7 @@ HOOP_UNIT_TESTS = [
     ),
 ]
 
-# --- HOOP_RUNTIME.md section 2, rendering with no inputs as for hooks ------------------------
+# --- docs/hoop-runtime.md section 2, rendering with no inputs as for hooks ------------------------
 
 HOOP_RUNTIME_SECTION_2 = [
     Case(

@@ -88,7 +88,27 @@ def test_working_directory_is_a_scratch_folder_not_the_caller(runner):
     assert "hookdk-run-" in result.output
 
 
-def test_a_hook_that_hangs_is_killed_with_its_process_group(runner, tmp_path):
+def test_at_the_timeout_the_result_is_the_gateways_and_the_hook_runs_on(runner, tmp_path):
+    """docs/hoop-runtime.md section 3: the gateway records -2 and its own text at the
+    timeout, but nothing ends the hook; what it does later still happens."""
+    later = tmp_path / "after-the-timeout"
+    source = f"""
+import time
+print("started", flush=True)
+time.sleep(0.8)
+open({str(later)!r}, "w").close()
+print("finished")
+"""
+    result = runner.run(source.encode(), ENV, 0.3, 10)
+    assert (result.timed_out, result.exit_code, result.execution_time_sec) == (True, -2, 0)
+    assert result.output.startswith(
+        "timeout (300ms) waiting for a response from agent, name=hookdk, version="
+    )
+    assert (result.hook_exit_code, result.hook_output) == (0, "started\nfinished\n")
+    assert later.exists() and result.warnings == ()
+
+
+def test_the_hard_limit_ends_the_hook_and_its_process_group(runner, tmp_path):
     marker = tmp_path / "child-alive"
     source = f"""
 import subprocess, sys, time
@@ -96,19 +116,41 @@ subprocess.Popen([sys.executable, "-c", "import time; time.sleep(2); open({str(m
 print("waiting", flush=True)
 time.sleep(60)
 """
-    started = time.monotonic()
-    result = run(runner, source, timeout=0.7)
-    assert result.timed_out is True
-    assert result.exit_code == -2
-    assert "waiting" in result.output
-    assert time.monotonic() - started < 5
+    result = runner.run(source.encode(), ENV, 0.3, 0.7)
+    assert (result.timed_out, result.exit_code, result.hook_exit_code) == (True, -2, -1)
+    assert result.hook_output == "waiting\n"
+    assert "--kill-after" in result.warnings[0]
     time.sleep(2.5)
-    assert not marker.exists(), "the hook's child survived the timeout"
+    assert not marker.exists(), "the hook's child survived the hard limit"
+
+
+def test_a_background_process_holding_the_output_is_named_and_ended(runner, tmp_path):
+    """The hook exits at once, but what it started keeps stdout open: the agent would
+    never answer. The result says why, and that process is ended."""
+    marker = tmp_path / "background-alive"
+    source = f"""
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(2); open({str(marker)!r}, 'w')"])
+print("done")
+"""
+    result = runner.run(source.encode(), ENV, 0.5, 30)
+    assert (result.timed_out, result.exit_code, result.hook_exit_code) == (True, -2, 0)
+    assert result.hook_output == "done\n"
+    assert "kept its output open" in result.warnings[0]
+    time.sleep(2.5)
+    assert not marker.exists(), "the background process survived"
+
+
+def test_kill_after_below_the_timeout_is_refused(runner):
+    from hoophooks_dk.errors import HookdkError
+
+    with pytest.raises(HookdkError, match="below the timeout"):
+        runner.run(b"", ENV, 5, 1)
 
 
 def test_durations_are_precise_and_whole_seconds(runner):
     result = run(runner, "import time; time.sleep(0.3)")
-    assert 0.3 <= result.duration < 5
+    assert result.duration >= 0.3
     assert result.execution_time_sec == int(result.duration)
 
 

@@ -1,5 +1,5 @@
 """`hookdk init` and the shipped templates: where files go, what is never overwritten,
-and what every template's hooks and payloads must satisfy (HOOP_RUNTIME.md)."""
+and what every template's hooks and payloads must satisfy (docs/hoop-runtime.md)."""
 
 from __future__ import annotations
 
@@ -287,7 +287,7 @@ def test_every_template_gets_the_shared_delivery_tests_and_their_settings(name):
 
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_no_written_hook_has_two_adjacent_opening_braces(name):
-    """Hoop renders hooks as Go templates; `{{` cannot be escaped (HOOP_RUNTIME.md s. 2)."""
+    """Hoop renders hooks as Go templates; `{{` cannot be escaped (docs/hoop-runtime.md section 2)."""
     files = planned(name)
     for path in HOOKS:
         assert b"{" + b"{" not in files[path], f"{name}/{path}"
@@ -315,7 +315,7 @@ def imported_modules(tree: ast.AST) -> set[str]:
 
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_written_hooks_compile_use_the_standard_library_only_and_parse_as_python_3_8(name):
-    """The agent's python3 may have nothing installed (HOOP_RUNTIME.md s. 3)."""
+    """The agent's python3 may have nothing installed (docs/hoop-runtime.md section 3)."""
     files = planned(name)
     for path in HOOKS:
         compile(files[path], f"{name}/{path}", "exec")
@@ -375,7 +375,7 @@ def included_by(name: str) -> set[str]:
 
 
 def test_each_include_line_is_replaced_by_its_fragment_line_end_and_all():
-    """Hooks cannot import a common module (HOOP_RUNTIME.md s. 3): the shared code is
+    """Hooks cannot import a common module (docs/hoop-runtime.md section 3): the shared code is
     written into each of them, the same in every hook that includes it; a template's own
     fragment is taken before a common one."""
     common = fragments()
@@ -518,7 +518,8 @@ def svix_run(tmp_path_factory):
     env = {**os.environ, **template.demo_env}
     with Capture() as capture:
         emulator = Emulator(repo, capture=capture, env=env)
-        results = emulator.session(review=True)
+        # one hook at a time, so that the bodies below come in the order of the results
+        results = emulator.session(review=True, reviewers=["dba-team"], sequential=True)
         results.append(emulator.fire("session-open", input="x" * 12_000, connection_envs=None))
         results.append(emulator.fire("session-close", exit_code=-2, output="ERROR: lost"))
     bodies = [json.loads(request.body) for request in capture.requests]
@@ -563,4 +564,7 @@ def test_configured_template_passes_hookdk_check(name, runbooks, monkeypatch):
 
     findings = [f for f in check(runbooks.root) if not f.rule.startswith("HK4")]  # git: no remote
 
-    assert findings == []
+    # Configured through the environment, as the generated tests do: HK308 says production
+    # may not have it (docs/hoop-runtime.md section 3), and nothing else may be found.
+    assert [f for f in findings if f.rule != "HK308"] == []
+    assert all(f.severity == "warning" for f in findings)

@@ -28,11 +28,11 @@ time.sleep(300)
 """
 
 
-def make_repo(path: Path) -> None:
+def make_repo(path: Path, hook: str = HOOK) -> None:
     hooks = path / "hoop-hooks"
     hooks.mkdir(parents=True)
     for event in ("session-open", "session-close"):
-        (hooks / f"{event}.runbook.py").write_text(HOOK)
+        (hooks / f"{event}.runbook.py").write_text(hook)
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
     for step in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "hooks"]):
         subprocess.run([*git, *step], cwd=path, check=True, capture_output=True)
@@ -124,3 +124,36 @@ def test_an_interrupted_pytest_run_leaves_nothing(tmp_path, number):
     assert gone_soon(pids), f"still running: {[p for p in pids if alive(p)]}\n{stdout}"
     leftovers = [p.name for p in scratch.iterdir() if not p.name.startswith("pytest-of-")]
     assert leftovers == [], stdout + stderr
+
+
+# Each hook of a session writes its own file: the open and close hooks run at once.
+SESSION_HOOK = HOOK.replace(
+    'open(os.environ["HOOKDK_TEST_PIDS"], "w")',
+    'open(os.environ["HOOKDK_TEST_PIDS"] + "-" + str(os.getpid()), "w")',
+)
+
+
+@pytest.mark.parametrize("runner", ["subprocess", "fast"])
+def test_a_session_stopped_while_its_hooks_run_at_once_leaves_nothing(tmp_path, runner):
+    """The interrupt reaches the main thread; the hooks run in a flow's worker threads."""
+    repo = tmp_path / "repo"
+    make_repo(repo, SESSION_HOOK)
+    argv = [*hookdk(), "session", "--runner", runner]
+    process, scratch, pids_file = start(argv, tmp_path, repo)
+    pids: list[int] = []
+    for _ in range(600):  # both hooks started, up to 60 s on a busy machine
+        written = [p.read_text().split() for p in tmp_path.glob("pids-*")]
+        if len(written) == 2 and all(len(pair) == 2 for pair in written):
+            pids = [int(pid) for pair in written for pid in pair]
+            break
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.1)
+    assert len(pids) == 4, "the hooks never started"
+
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
+    assert gone_soon(pids), f"still running: {[p for p in pids if alive(p)]}"
+    assert list(scratch.iterdir()) == []

@@ -83,7 +83,7 @@ def test_building_blocks_have_the_documented_shapes():
     assert list(find(session_open_events(), bool, settings=SEARCH)) == list(hoop.OPEN_KEYS)
     assert list(find(session_close_events(), bool, settings=SEARCH)) == list(hoop.CLOSE_KEYS)
     assert UUID.match(find(sids(), bool, settings=SEARCH))
-    groups = find(reviewers(), lambda r: r is not None, settings=SEARCH)
+    groups = find(reviewers(), bool, settings=SEARCH)
     assert groups and all(isinstance(group, str) and group for group in groups)
 
 
@@ -105,6 +105,7 @@ CORNERS = {
     "empty output": ("session-close", _close(lambda e: e["output"] == "")),
     "long output": ("session-close", _close(lambda e: len(e["output"] or "") > 4096)),
     "exit code -2": ("session-close", _close(lambda e: e["exit_code"] == -2)),
+    "exit code 254": ("session-close", _close(lambda e: e["exit_code"] == 254)),
     "exit code 0": ("session-close", _close(lambda e: e["exit_code"] == 0)),
     "large exit code": ("session-close", _close(lambda e: e["exit_code"] > 255)),
     "10 KB+ input": ("session-open", _open(lambda e: len(e["input"]) >= 10_000)),
@@ -113,8 +114,10 @@ CORNERS = {
     "NUL in input": ("session-open", _open(lambda e: "\x00" in e["input"])),
     "control char": ("session-open", _open(lambda e: any(c < " " for c in e["input"]))),
     "null reviewers": ("session-open", _open(lambda e: e["connection_reviewers"] is None)),
+    "empty reviewers": ("session-open", _open(lambda e: e["connection_reviewers"] == [])),
     "reviewers": ("session-open", _open(lambda e: bool(e["connection_reviewers"]))),
     "null envs": ("session-open", _open(lambda e: e["connection_envs"] is None)),
+    "empty envs": ("session-open", _open(lambda e: e["connection_envs"] == {})),
     "envvar": ("session-open", _open(lambda e: "envvar:PASS" in (e["connection_envs"] or {}))),
     "filesystem": (
         "session-open",

@@ -1,6 +1,6 @@
 """The JSON Schemas of the deprecated Svix session.open and session.close events.
 
-They describe what Hoop's gateway sent through Svix (HOOP_RUNTIME.md section 6;
+They describe what Hoop's gateway sent through Svix (docs/hoop-runtime.md section 6;
 gateway/transport/plugins/webhooks/webhooks.go) and what svix-compat re-creates. The
 hook's real bodies are checked against them in test_scaffold.py; here, the schemas
 themselves: well formed, shipped, accepting what the gateway sent and nothing else.

@@ -72,7 +72,8 @@ def sent(tmp_path_factory) -> dict[str, list[CapturedRequest]]:
             init(repo, name)
             capture.reset()
             emulator = Emulator(repo, capture=capture, env={**os.environ, **template.demo_env})
-            results = emulator.session(review=True, **close_fields)
+            # one hook at a time: the tests below read the requests in the order of events
+            results = emulator.session(review=True, sequential=True, **close_fields)
             results.append(emulator.fire("session-open", input="x" * 50_000))
             assert all(result.ok for result in results), [r.output for r in results]
             found[name] = capture.requests

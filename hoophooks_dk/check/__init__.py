@@ -57,14 +57,16 @@ def check(
     python: str = "python3",
     env: Mapping[str, str] | None = None,
     settings_source: str | None = None,
+    env_mode: str = "inherit",
 ) -> list[Finding]:
     """Every finding for the runbooks repository at ``repo``, sorted by file and line.
 
     ``ref`` checks the files at that git revision instead of the working tree; ``branch``
     is the branch configured in Hoop (default: master, else main); ``static`` skips
     running the hooks; ``env`` holds settings added to the hooks' environment, and
-    ``settings_source`` names the repo's settings file in fixes. Raises ``HookdkError`` for
-    a missing ``repo`` or a bad ``ref``.
+    ``settings_source`` names the repo's settings file in fixes; ``env_mode`` is the hooks'
+    environment when they run (``inherit`` or ``clean``). Raises ``HookdkError`` for a
+    missing ``repo`` or a bad ``ref``.
     """
     repo = Path(repo).resolve()
     if not repo.is_dir():
@@ -87,7 +89,9 @@ def check(
                 runnable.append(hook.event)
     findings += check_git(repo, ref, branch)
     if not static and loads and runnable:
-        findings += check_dynamic(repo, ref, runnable, timeout, python, env, settings_source)
+        findings += check_dynamic(
+            repo, ref, runnable, timeout, python, env, settings_source, env_mode
+        )
     return sorted(findings, key=_order)
 
 

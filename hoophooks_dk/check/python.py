@@ -221,6 +221,57 @@ def imports_missing_modules(script: Script) -> list[Problem]:
     return found
 
 
+PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
+_ENV_GETTERS = {"os.getenv", "getenv", "os.environ.get", "environ.get"}
+_ENV_MAPPINGS = {"os.environ", "environ"}
+
+
+@rule("HK308", "warning", "reads a setting from an environment variable the agent may not set")
+def reads_environment_settings(script: Script) -> list[Problem]:
+    """HK308: Hoop passes the hook one variable, the payload; whether the agent adds its
+    own environment cannot be seen in Hoop's source (docs/hoop-runtime.md section 3). A
+    setting read from the environment with no usable default may be empty in production.
+    """
+    found = []
+    for node in ast.walk(script.tree):
+        name = _environment_read(node)
+        if name is None or name == PAYLOAD_VARIABLE:
+            continue
+        shown = name or "a variable"
+        found.append(
+            script.at(
+                node,
+                f"reads {shown} from the environment with no default: Hoop passes a hook only "
+                f"{PAYLOAD_VARIABLE}, and whether the agent adds its own environment cannot "
+                "be seen in Hoop's source (docs/hoop-runtime.md section 3), so it may be "
+                "empty in production",
+                "put the value in the hook (a constant, or a template default), or make sure "
+                "the agent's environment has it; test with `hookdk fire --env-mode clean`",
+            )
+        )
+    return found
+
+
+def _environment_read(node: ast.AST) -> str | None:
+    """The variable an ``os.environ[...]``/``os.getenv(...)``/``os.environ.get(...)`` with no
+    non-empty default reads ("" when the name is not a literal); None for anything else."""
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+        if dotted(node.value) in _ENV_MAPPINGS:
+            return _literal(node.slice)
+        return None
+    if not isinstance(node, ast.Call) or _call_name(node) not in _ENV_GETTERS or not node.args:
+        return None
+    default = node.args[1] if len(node.args) > 1 else None
+    default = default or next((k.value for k in node.keywords if k.arg == "default"), None)
+    if default is not None and not (isinstance(default, ast.Constant) and not default.value):
+        return None  # a usable default: the hook works without the variable
+    return _literal(node.args[0])
+
+
+def _literal(node: ast.AST) -> str:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+
+
 def _imports(tree: ast.Module) -> Iterator[tuple[ast.AST, str]]:
     """(statement, module) for every import; relative ones start with dots."""
     for node in ast.walk(tree):

@@ -31,10 +31,10 @@ def check_dynamic(
     python: str,
     env: Mapping[str, str] | None = None,
     settings_source: str | None = None,
+    env_mode: str = "inherit",
 ) -> list[Finding]:
     """Fire each present hook once, as Hoop would, with the capture standing in for the
     SIEM: every request is answered locally, none leaves the machine."""
-    from .._stand_in import answer_token_requests
     from ..capture import Capture
     from ..emulator import Emulator
     from ..errors import PayloadError
@@ -42,7 +42,6 @@ def check_dynamic(
 
     found = []
     with Capture(syslog=True) as capture:  # syslog hooks find it through HOOKDK_SYSLOG_*
-        answer_token_requests(capture.router)  # a hook that asks for a token gets one
         emulator = Emulator(
             repo,
             ref=ref,
@@ -50,6 +49,8 @@ def check_dynamic(
             runner=SubprocessRunner(python),
             capture=capture,
             extra_env=dict(env or {}),
+            kill_after=timeout,  # a timeout is all the check needs to know
+            env_mode=env_mode,
         )
         hooks = read_hooks(repo, ref)
         for event in events:
@@ -100,8 +101,8 @@ def times_out(result: FireResult, hook: HookFile) -> list[Problem]:
         return []
     return [
         Problem(
-            f"{result.event} did not finish within {result.run.duration:.1f} s "
-            "(Hoop waits 15 s, then records exit code -2)",
+            f"{result.event} did not finish within {result.timeout:g} s "
+            "(Hoop waits 15 s, then records exit code -2; the hook runs on unseen)",
             "set short timeouts on every network call (e.g. timeout=5) and avoid retries loops",
             file=hook.path,
         )

@@ -1,0 +1,142 @@
+"""Playing a session flow: each hook started when Hoop would start it.
+
+Hoop's gateway starts every hook in its own goroutine and the agent runs each in its own
+goroutine (docs/hoop-runtime.md section 3): a close hook does not wait for the open hook,
+and the SIEM may receive the close event first. ``play`` starts each step of a
+``flows.Flow`` in its own thread at the step's time (``duration`` seconds separate the
+session's start from its end), or one after another with ``sequential=True``, and
+returns the results in the flow's order whatever order they finished in.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from .emulator import add_session_leaks
+from .errors import HookdkError
+from .flows import Flow, resolve
+from .runner import end_running
+
+if TYPE_CHECKING:
+    from .capture import CapturedRequest
+    from .emulator import Emulator, FireResult
+
+DEFAULT_RUN_BY = "admin@example.com"  # who starts an approved run, unless told
+
+
+class SessionResult(list):
+    """The flow's results in event order (a list of ``FireResult``), with the flow and the
+    session's requests in order of arrival."""
+
+    def __init__(self, flow: Flow, results: list[FireResult], started_at: float) -> None:
+        super().__init__(results)
+        self.flow = flow
+        self.started_at = started_at  # time.time() when the session started
+
+    @property
+    def sid(self) -> str:
+        return self[0].sid
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self)
+
+    @property
+    def requests(self) -> list[CapturedRequest]:
+        """Every request the session's hooks sent, in order of arrival."""
+        seen = {id(r): r for result in self for r in result.requests or ()}
+        return sorted(seen.values(), key=lambda request: request.index)
+
+
+def play(
+    emulator: Emulator,
+    flow: str | None = None,
+    *,
+    review: bool = False,
+    reviewers: list[str] | None = None,
+    exit_code: int = 0,
+    output: str | None = None,
+    sid: str | None = None,
+    run_by: str | None = None,
+    duration: float = 0.0,
+    sequential: bool = False,
+    **open_fields: Any,
+) -> SessionResult:
+    """Fire the events of ``flow`` (default ``exec``; ``review=True`` is
+    ``review-same-stream``) for one session.
+
+    ``reviewers`` sets ``connection_reviewers`` (the connection's review groups; it does
+    not make the session reviewed); ``exit_code`` and ``output`` go to the close event
+    unless the flow fixes them; ``run_by`` is who starts an approved run
+    (``review-run-later``); ``open_fields`` set other session-open fields.
+    """
+    chosen = resolve(flow, review)
+    if duration < 0:
+        raise HookdkError(f"duration must be 0 seconds or more, got {duration:g}")
+    if run_by is not None and not any(step.run_by for step in chosen.steps):
+        raise HookdkError(f"run_by applies to flow review-run-later, not {chosen.name}")
+    sid = sid or str(uuid.uuid4())
+    opened = dict(open_fields)
+    if reviewers is not None:
+        opened["connection_reviewers"] = list(reviewers)
+    opened |= chosen.open_fields
+    closed = {"exit_code": exit_code, "output": output, **chosen.close_fields}
+    events = dict.fromkeys(step.event for step in chosen.steps)  # each hook read once
+    prepared = {event: emulator.prepare(event) for event in events}
+
+    def fire(index: int) -> FireResult:
+        step = chosen.steps[index]
+        fields = closed if step.event == "session-close" else opened
+        if step.run_by:
+            fields = fields | {"user_email": run_by or DEFAULT_RUN_BY}
+        return prepared[step.event].fire(sid=sid, **fields)
+
+    offsets = [0.0 if step.at == "start" else duration for step in chosen.steps]
+    started_at = time.time()
+    if sequential:  # the session's end comes ``duration`` after the hooks before it ended
+        results = []
+        for index, offset in enumerate(offsets):
+            if index and offset > offsets[index - 1]:
+                time.sleep(offset - offsets[index - 1])
+            results.append(fire(index))
+    else:
+        results = _at_once(fire, offsets)
+    if results[-1].event == "session-close":
+        add_session_leaks(results[-1], results[0])
+    return SessionResult(chosen, results, started_at)
+
+
+def _at_once(fire, offsets: list[float]) -> list[FireResult]:
+    """Run ``fire(i)`` for every step in its own thread, ``offsets[i]`` seconds after a
+    common start; the first error any raised is raised once all have ended."""
+    results: list[Any] = [None] * len(offsets)
+    errors: list[BaseException] = []
+    start = time.monotonic()
+
+    def run(index: int) -> None:
+        time.sleep(max(start + offsets[index] - time.monotonic(), 0))
+        try:
+            results[index] = fire(index)
+        except BaseException as error:  # handed to the caller below
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=run, args=(i,), name=f"hookdk-step-{i}", daemon=True)
+        for i in range(len(offsets))
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:  # an interrupt reaches this thread only: end the hooks running
+        end_running()
+        for thread in threads:
+            thread.join(timeout=5)
+        raise
+    if errors:
+        raise errors[0]
+    return results
