@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .errors import HookNotFound
+from .errors import HookdkError, HookNotFound
 from .runner import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import when used
