@@ -261,6 +261,9 @@ class Capture:
         self._syslog_wanted = syslog
         #: The syslog receiver, while started with ``syslog=True``; None otherwise.
         self.syslog: SyslogReceiver | None = None
+        #: Give each client (each fire) syslog ports of its own; off under ``--sandbox``,
+        #: whose relay knows only the shared ports.
+        self.syslog_per_client = True
         self._secret = ""
         #: The capture's temporary folder (CA, spooled bodies), removed by ``stop()``.
         self.folder: Path | None = None
@@ -369,8 +372,8 @@ class Capture:
         env |= {"NO_PROXY": "", "no_proxy": ""}
         bundles = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AWS_CA_BUNDLE")
         env |= {name: ca for name in bundles}
-        if self.syslog is not None:
-            env |= self.syslog.environ()
+        if self.syslog is not None:  # a client's own syslog ports, unless sandboxed
+            env |= self.syslog.environ(client if self.syslog_per_client else "")
         return env
 
     # what was captured

@@ -186,8 +186,9 @@ class Emulator:
         seen = json.loads(text)  # the payload as the hook parses it
         result = FireResult(event, seen, run, path, origin, requests, timeout=self.timeout)
         result.warnings.extend(run.warnings)
-        if receiver is not None:  # messages carry no tag: what arrived during this fire
-            result.syslog = receiver.messages_since(syslog_mark)
+        if receiver is not None:  # this fire's own ports, and the shared ones
+            result.syslog = receiver.messages_since(syslog_mark, client=tag)
+            receiver.release(tag)
         if result.sent:
             from .leaks import find_leaks
 

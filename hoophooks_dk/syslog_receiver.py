@@ -94,6 +94,7 @@ class SyslogMessage:
     server_name: str | None  # the host name a TLS client asked for (SNI)
     parsed: ParsedFrame | None
     error: str | None = None
+    client: str = ""  # the fire whose own ports it came in on ("" : the shared ports)
 
     @property
     def malformed(self) -> bool:
@@ -188,6 +189,8 @@ class SyslogReceiver:
         #: Unix sockets that reach the TCP and TLS ports too (with ``unix_folder``): a
         #: sandboxed hook's relay connects to them.
         self.unix_sockets: dict[str, str] = {}
+        #: client -> its own ports (``environ(client)``), so concurrent fires are told apart
+        self._client_sockets: dict[str, dict[str, socket.socket]] = {}
         self._lock = threading.Lock()  # guards messages, connections and busy flags
         self._messages: list[SyslogMessage] = []
         self._connections: set[_Connection] = set()
@@ -218,14 +221,7 @@ class SyslogReceiver:
         self._ca_path, self._signer = self._certificate_authority(Path(tempdir))
         self._tls = None  # made on the first TLS connection: it loads the cryptography stack
         self._closing.clear()
-        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # bursts of datagrams
-        udp.bind(("127.0.0.1", 0))
-        self._sockets = {
-            "udp": udp,
-            "tcp": socket.create_server(("127.0.0.1", 0), backlog=256),
-            "tls": socket.create_server(("127.0.0.1", 0), backlog=256),
-        }
+        self._sockets = _listeners()
         if self._unix_folder is not None:
             for transport in ("tcp", "tls"):
                 path = str(Path(self._unix_folder) / f"syslog-{transport}.sock")
@@ -251,6 +247,8 @@ class SyslogReceiver:
             connection.abort()
         for connection in connections:
             connection.thread.join(timeout=2)
+        for client in list(self._client_sockets):
+            self.release(client)
         for sock in self._sockets.values():
             sock.close()
         for path in self.unix_sockets.values():
@@ -305,15 +303,34 @@ class SyslogReceiver:
         assert self._ca_path is not None
         return self._ca_path
 
-    def environ(self) -> dict[str, str]:
-        """The variables that tell a hook where the receiver listens (see ``ENVIRONMENT``)."""
+    def environ(self, client: str = "") -> dict[str, str]:
+        """The variables that tell a hook where the receiver listens (see ``ENVIRONMENT``).
+
+        With ``client``, ports of that client's own (opened now, closed by ``release``):
+        its messages carry ``client``, so hooks fired at once are told apart, as the
+        capture tells their requests apart by the client in the proxy credentials.
+        """
+        ports = {transport: self.port(transport) for transport in ("udp", "tcp", "tls")}
+        if client:
+            with self._lock:
+                if client not in self._client_sockets:
+                    self._client_sockets[client] = _listeners()
+                own = self._client_sockets[client]
+            ports = {transport: own[transport].getsockname()[1] for transport in ports}
         return {
             "HOOKDK_SYSLOG_HOST": self.host,
-            "HOOKDK_SYSLOG_UDP_PORT": str(self.port("udp")),
-            "HOOKDK_SYSLOG_TCP_PORT": str(self.port("tcp")),
-            "HOOKDK_SYSLOG_TLS_PORT": str(self.port("tls")),
+            "HOOKDK_SYSLOG_UDP_PORT": str(ports["udp"]),
+            "HOOKDK_SYSLOG_TCP_PORT": str(ports["tcp"]),
+            "HOOKDK_SYSLOG_TLS_PORT": str(ports["tls"]),
             "HOOKDK_SYSLOG_CA_FILE": self.ca_path,
         }
+
+    def release(self, client: str) -> None:
+        """Close ``client``'s own ports (its connections already open are served on)."""
+        with self._lock:
+            sockets = self._client_sockets.pop(client, {})
+        for sock in sockets.values():
+            sock.close()
 
     # what was received
 
@@ -328,8 +345,10 @@ class SyslogReceiver:
         with self._lock:
             return len(self._messages)
 
-    def messages_since(self, mark: int) -> list[SyslogMessage]:
-        return self.messages[mark:]
+    def messages_since(self, mark: int, client: str | None = None) -> list[SyslogMessage]:
+        """Messages after ``mark``; with ``client``, that client's and the shared ports'."""
+        found = self.messages[mark:]
+        return found if client is None else [m for m in found if m.client in (client, "")]
 
     def reset(self) -> None:
         """Forget the messages and refusals, keeping ports and CA (one receiver serves a
@@ -372,6 +391,7 @@ class SyslogReceiver:
             if self._udp_busy or any(c.busy for c in self._connections):
                 return False
             watched = [*self._sockets.values(), *(c.sock for c in self._connections)]
+            watched += [s for own in self._client_sockets.values() for s in own.values()]
             try:
                 readable = _readable(watched, 0)
             except (OSError, ValueError):  # a socket closed while we looked: look again
@@ -386,6 +406,7 @@ class SyslogReceiver:
         peer: str,
         server_name: str | None = None,
         error: str | None = None,
+        client: str = "",
     ) -> None:
         parsed = None
         if error is None:
@@ -406,41 +427,43 @@ class SyslogReceiver:
                     server_name,
                     parsed,
                     error,
+                    client,
                 )
             )
 
     def _serve_udp(self) -> None:
-        udp = self._sockets["udp"]
         while not self._closing.is_set():
+            with self._lock:
+                clients = {self._sockets["udp"]: ""}
+                clients |= {own["udp"]: c for c, own in self._client_sockets.items()}
             try:
-                readable = _readable([udp], 0.2)
-            except (OSError, ValueError):
-                return
-            if not readable:
+                readable = _readable(list(clients), 0.2)
+            except (OSError, ValueError):  # a client's port closed meanwhile
                 continue
-            with self._lock:  # taken off the socket and marked busy in one step
+            for udp in readable:
+                with self._lock:  # taken off the socket and marked busy in one step
+                    try:
+                        data, address = udp.recvfrom(65535)
+                    except OSError:
+                        continue
+                    self._udp_busy = True
                 try:
-                    data, address = udp.recvfrom(65535)
-                except OSError:
-                    continue
-                self._udp_busy = True
-            try:
-                if data.strip(b"\x00\r\n"):
-                    self._record("udp", DATAGRAM, data, _peer(address))
-            finally:
-                self._udp_busy = False
+                    if data.strip(b"\x00\r\n"):
+                        peer = _peer(address)
+                        self._record("udp", DATAGRAM, data, peer, client=clients[udp])
+                finally:
+                    self._udp_busy = False
 
     def _accept_loop(self) -> None:
-        listeners = {sock: name.split("-")[0] for name, sock in self._sockets.items()}
-        del listeners[self._sockets["udp"]]
         while not self._closing.is_set():
             if not self._slots.acquire(timeout=0.2):
                 continue  # at the limit: new clients wait in the backlog
+            listeners = self._stream_listeners()
             try:
                 readable = _readable(list(listeners), 0.2)
-            except (OSError, ValueError):
+            except (OSError, ValueError):  # a client's port closed meanwhile
                 self._slots.release()
-                return
+                continue
             if not readable:
                 self._slots.release()
                 continue
@@ -457,14 +480,39 @@ class SyslogReceiver:
                     _reset(sock)
                     self._slots.release()
                     continue
-                connection = _Connection(self, sock, listeners[listener], _peer(address))
+                transport, client = listeners[listener]
+                connection = _Connection(self, sock, transport, _peer(address), client)
                 self._connections.add(connection)
             connection.thread.start()
+
+    def _stream_listeners(self) -> dict[socket.socket, tuple[str, str]]:
+        """Every TCP and TLS listener: socket -> (transport, client)."""
+        with self._lock:
+            found = {
+                sock: (name.split("-")[0], "")
+                for name, sock in self._sockets.items()
+                if name != "udp"
+            }
+            for client, own in self._client_sockets.items():
+                found |= {own["tcp"]: ("tcp", client), own["tls"]: ("tls", client)}
+        return found
 
     def _forget(self, connection: _Connection) -> None:
         with self._lock:
             self._connections.discard(connection)
         self._slots.release()
+
+
+def _listeners() -> dict[str, socket.socket]:
+    """A UDP socket and TCP and TLS listeners on ephemeral loopback ports."""
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # bursts of datagrams
+    udp.bind(("127.0.0.1", 0))
+    return {
+        "udp": udp,
+        "tcp": socket.create_server(("127.0.0.1", 0), backlog=256),
+        "tls": socket.create_server(("127.0.0.1", 0), backlog=256),
+    }
 
 
 def _readable(socks: list[socket.socket], timeout: float) -> list[Any]:
@@ -531,9 +579,15 @@ class _Connection:
     """One TCP or TLS client: reads frames until it closes, errs or falls silent."""
 
     def __init__(
-        self, receiver: SyslogReceiver, sock: socket.socket, transport: str, peer: str
+        self,
+        receiver: SyslogReceiver,
+        sock: socket.socket,
+        transport: str,
+        peer: str,
+        client: str = "",
     ) -> None:
         self.receiver = receiver
+        self.client = client
         self.sock: socket.socket = sock
         self.transport = transport
         self.peer = peer
@@ -622,5 +676,11 @@ class _Connection:
     def _record(self, frames: list[Frame]) -> None:
         for frame in frames:
             self.receiver._record(
-                self.transport, frame.framing, frame.data, self.peer, self.server_name, frame.error
+                self.transport,
+                frame.framing,
+                frame.data,
+                self.peer,
+                self.server_name,
+                frame.error,
+                self.client,
             )
