@@ -115,14 +115,20 @@ def resident_kb():
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
     except OSError:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1024 if sys.platform == "darwin" else 1)
-with Capture() as capture:
-    before = resident_kb()
-    done = subprocess.run(
-        ["curl", "-sS", "-o", "/dev/null", "--data-binary", "@" + upload, "https://siem.example.com/big"],
+def post(data):
+    subprocess.run(
+        ["curl", "-sS", "-o", "/dev/null", "--data-binary", data, "https://siem.example.com/big"],
         env=os.environ | capture.environ(), check=True,
     )
+with Capture() as capture:
+    # a small HTTPS request first: the TLS stack and the CA load on the first CONNECT, and
+    # that one-off cost is not the body's
+    post("warm-up")
     capture.wait_idle(60)
-    assert capture.requests[0].body_size == os.path.getsize(upload)
+    before = resident_kb()
+    post("@" + upload)
+    capture.wait_idle(60)
+    assert capture.requests[-1].body_size == os.path.getsize(upload)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1024 if sys.platform == "darwin" else 1)
 print(max(0, peak - before) * 1024)
 """

@@ -14,7 +14,7 @@
 (a3) for information: ``hookdk fire`` against ``hookdk fire --live``: the capture's share.
 (e) ``hookdk watch``: from writing the hook file to the printed result, median: under
     100 ms.
-(f) per-example cost of ``fuzz`` (``hookdk fuzz session-close --capture``) on the
+(f) per-example cost of ``fuzz`` (``hookdk fuzz session-close``, capturing) on the
     siem-http template against one fast-runner fire of the same hook with the capture:
     at most 2x.
 (k), (l), (m) the capture under keep-alive, load and a large body: see capture_bench.py.

@@ -25,6 +25,10 @@ _EXPORTS: dict[str, str] = {
     "Runner": "runner",
     "SubprocessRunner": "runner",
     "make_runner": "forkserver",
+    # sessions as Hoop fires them
+    "Flow": "flows",
+    "FLOWS": "flows",
+    "SessionResult": "sessions",
     # the capture
     "Capture": "capture",
     "CaptureFailure": "capture",
@@ -74,6 +78,9 @@ __all__ = [
     "Runner",
     "SubprocessRunner",
     "make_runner",
+    "Flow",
+    "FLOWS",
+    "SessionResult",
     "Capture",
     "CaptureFailure",
     "CapturedRequest",
@@ -143,11 +150,13 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         SettingsError,
         TemplateError,
     )
+    from .flows import FLOWS, Flow
     from .forkserver import make_runner
     from .fuzz import FuzzReport
     from .harness import HoopHooks, Siem, SiemSyslog
     from .leaks import Leak, assert_no_leaks, find_leaks
     from .runbook_template import render_runbook
     from .runner import Runner, RunResult, SubprocessRunner
+    from .sessions import SessionResult
     from .syslog_formats import MalformedSyslog, parse_cef, parse_frame, parse_leef
     from .syslog_receiver import SyslogMessage, SyslogReceiver

@@ -265,7 +265,8 @@ class Capture:
         #: whose relay knows only the shared ports.
         self.syslog_per_client = True
         self._secret = ""
-        #: The capture's temporary folder (CA, spooled bodies), removed by ``stop()``.
+        #: The capture's temporary folder (spooled bodies, sockets, a CA made for this run
+        #: only), removed by ``stop()``.
         self.folder: Path | None = None
         #: A Unix socket that reaches the proxy too (Linux): the way out of ``--sandbox``.
         self.unix_socket: str | None = None
@@ -273,7 +274,7 @@ class Capture:
     # lifecycle
 
     def start(self) -> Capture:
-        """Make the throwaway CA and the run's secret, and listen on an ephemeral port."""
+        """Find (or make) the CA, make the run's secret, and listen on an ephemeral port."""
         if self._server is not None:
             return self
         tempdir = Path(tempfile.mkdtemp(prefix="hookdk-capture-"))
@@ -305,7 +306,7 @@ class Capture:
         return self
 
     def stop(self) -> None:
-        """Close every connection, stop listening, and delete the CA and spooled bodies."""
+        """Close every connection, stop listening, and delete the temporary folder."""
         if self._server is not None:
             self._server.close()
             self._server = None

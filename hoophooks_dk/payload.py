@@ -94,7 +94,7 @@ def synthetic(event: str, **fields: Any) -> dict[str, Any]:
 def field_overrides(event: str, fields: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """Fields by name as ``--set`` paths: top-level keys as they are, dotted paths as they
     are, any other name a field of the fired event (``exit_code=1`` is
-    ``event_session_close.exit_code``). This is what ``hook_payload("session-close",
+    ``event_session_close.exit_code``). This is what ``hoop_payload("session-close",
     exit_code=1)`` means in tests."""
     return [
         (name if name in TOP_LEVEL_KEYS or "." in name else f"{EVENT_KEYS[event]}.{name}", value)

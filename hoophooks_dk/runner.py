@@ -278,6 +278,9 @@ class _Subprocess:
         self._closed.set()
 
     def wait_exit(self, deadline: float) -> int | None:
+        # A hook's output closes when it exits: wait for that first (an event, woken at
+        # once), as Popen.wait with a timeout polls, sleeping up to 50 ms between looks.
+        self._closed.wait(max(deadline - time.perf_counter(), 0))
         try:
             self.process.wait(timeout=max(deadline - time.perf_counter(), 0))
         except subprocess.TimeoutExpired:

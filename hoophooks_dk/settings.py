@@ -26,7 +26,6 @@ alone is the default status. ``--respond`` takes the same forms (``503``, or
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -217,6 +216,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"cannot read {path}: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise SettingsError(f"{path}: invalid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path}: not UTF-8 text (TOML files are UTF-8)") from None
 
 
 def _parse(table: Mapping[str, Any], source: str) -> Settings:
@@ -293,8 +294,3 @@ def _route(pattern: str, status: int, where: str, original: str) -> Route:
 def _url_regex(pattern: str) -> str:
     """A glob over the whole URL for respx's ``url__regex``, which searches: anchor it."""
     return "^" + fnmatch.translate(pattern)
-
-
-def environment(extra: Mapping[str, str]) -> dict[str, str]:
-    """The caller's environment with the settings on top (what ``inherit`` gives a hook)."""
-    return {**os.environ, **extra}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +20,11 @@ pytest_plugins = ["pytester"]
 # (a real python3, with the test extra's clients installed) rather than whatever wrapper
 # comes first on PATH: version managers' shims cost a second interpreter start per hook.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+# The kit keeps a CA (and Hypothesis's caches) in the user's cache folder: the suite uses a
+# folder of its own, so it neither reads nor leaves anything in the real one.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="hookdk-tests-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 
 ECHO_HOOK = """\
 import json, os

@@ -2,7 +2,7 @@
 
 Every client runs in its own process whose environment is ``os.environ |
 capture.environ()``, exactly what the emulator gives a hook, and verifies TLS against
-the capture's throwaway CA (only ``test_a_hook_that_skips_verification_is_captured_too``
+the capture's CA (only ``test_a_hook_that_skips_verification_is_captured_too``
 turns verification off, on purpose).
 """
 

@@ -134,7 +134,7 @@ HOOP_UNIT_TESTS = [
 
 # --- docs/hoop-runtime.md section 2, rendering with no inputs as for hooks ------------------------
 
-HOOP_RUNTIME_SECTION_2 = [
+DOCS_SECTION_2 = [
     Case(
         "f-string with doubled braces and quotes",
         b'import json\nprint(f"{{\\"user\\": \\"{who}\\"}}")',
@@ -445,7 +445,7 @@ PATTERN_ERRORS = [
 
 HOOK_EDGE_CASES += PATTERN_ERRORS
 
-CASES = HOOP_UNIT_TESTS + HOOP_RUNTIME_SECTION_2 + HOOK_EDGE_CASES
+CASES = HOOP_UNIT_TESTS + DOCS_SECTION_2 + HOOK_EDGE_CASES
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)

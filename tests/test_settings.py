@@ -179,3 +179,12 @@ def test_env_mode_is_read_for_the_emulator(echo_repo):
     echo_repo.write("hookdk.toml", 'env_mode = "clean"\n')
     assert load_settings(echo_repo.root).env_mode == "clean"
     assert resolve(echo_repo.root, env_mode="inherit").env_mode == "inherit"  # the option wins
+
+
+def test_a_settings_file_that_is_not_utf8_is_one_line(tmp_path):
+    from hoophooks_dk.errors import SettingsError
+    from hoophooks_dk.settings import resolve
+
+    (tmp_path / "hookdk.toml").write_bytes(b"timeout = 5\n# caf\xe9\n")
+    with pytest.raises(SettingsError, match=r"hookdk.toml: not UTF-8 text"):
+        resolve(tmp_path, python=None, timeout=None, env=(), env_file=None)

@@ -246,7 +246,8 @@ def reads_environment_settings(script: Script) -> list[Problem]:
                 "be seen in Hoop's source (docs/hoop-runtime.md section 3), so it may be "
                 "empty in production",
                 "put the value in the hook (a constant, or a template default), or make sure "
-                "the agent's environment has it; test with `hookdk fire --env-mode clean`",
+                "the agent's environment has it; test with `hookdk fire --env-mode clean` and "
+                "no --env or [tool.hookdk.env] values",
             )
         )
     return found
