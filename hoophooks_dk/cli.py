@@ -195,13 +195,19 @@ def run_settings(root: Path, options: dict[str, Any]):
     )
 
 
-@contextmanager
-def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
-    """The Emulator the run options describe, its runner and capture running meanwhile.
+def check_run_options(options: dict[str, Any]):
+    """Check the run options and read the settings they sit over, before anything runs:
+    flags that contradict each other, the repo, the settings file, ``--env``/``--env-file``,
+    ``--respond``, ``--kill-after`` against the timeout. Raises the one HookdkError the
+    core raises for each rule; returns the ``settings.RunSettings``.
 
-    Nothing leaves the machine unless ``--live``: a local capture answers every request.
+    ``options`` gets the repository's ``root`` and the ``settings`` (hints read both; the
+    ``repo`` stays as given, for commands that print it back). ``emulator_from`` calls it
+    each time it opens an emulator (``watch`` opens one again after a settings file's
+    save); ``watch`` also calls it once before the first run, so that a bad option is one
+    line and exit 2 rather than a run that never works.
     """
-    from .emulator import Emulator
+    from .runner import kill_limit
 
     if options["live"] and (options["capture"] or options["respond"] or options.get("sandbox")):
         flag = next(f"--{name}" for name in ("capture", "respond", "sandbox") if options.get(name))
@@ -210,12 +216,23 @@ def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
         )
     root = repo_root(options["repo"])
     settings = run_settings(root, options)
+    kill_limit(settings.timeout, options.get("kill_after"))
+    options["root"] = root
+    options["settings"] = settings
+    return settings
+
+
+@contextmanager
+def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
+    """The Emulator the run options describe, its runner and capture running meanwhile.
+
+    Nothing leaves the machine unless ``--live``: a local capture answers every request.
+    """
+    from .emulator import Emulator
+
+    settings = check_run_options(options)
+    root = options["root"]
     kill_after = options.get("kill_after")
-    if kill_after is not None and kill_after < settings.timeout:
-        raise HookdkError(
-            f"--kill-after {kill_after:g} is below --timeout {settings.timeout:g}: the hard "
-            "limit must leave the hook at least the time the gateway waits"
-        )
     runner = make_runner(options["runner"], settings.python)
     emulator = Emulator(
         root,
@@ -226,7 +243,6 @@ def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
         kill_after=kill_after,
         env_mode=settings.env_mode or "inherit",  # --env-mode, else the settings file's
     )
-    options["settings"] = settings
     try:
         if options["live"]:
             yield emulator
@@ -297,7 +313,7 @@ def fire(event, payload_file, sets, as_json, **options) -> None:
     label = "standard input" if payload_file == "-" else (payload_file or "payload")
     with emulator_from(options) as emulator:
         result = emulator.fire(event, base, parse_overrides(sets), source=label)
-    hints = result_hints(result, emulator, options)
+    hints = result_hints(result, options)
     if as_json:
         click.echo(json.dumps(result_dict(result, hints), ensure_ascii=False, indent=2))
     else:
@@ -330,13 +346,10 @@ def session(
     groups = [g.strip() for g in reviewers.split(",") if g.strip()] if reviewers else None
     if reviewers is not None and not groups:
         raise HookdkError("--reviewers: give at least one group name, e.g. dba,sec")
-    if duration < 0:
-        raise HookdkError(f"--duration {duration:g}: give 0 seconds or more")
-    from .flows import resolve
+    from .sessions import session_flow
 
-    chosen = resolve(flow, review)  # before any hook runs: a bad name is one line, exit 2
-    if run_by is not None and not any(step.run_by for step in chosen.steps):
-        raise HookdkError(f"--run-by applies to --flow review-run-later, not {chosen.name}")
+    # before any hook runs: a bad flow, duration or --run-by is one line, exit 2
+    chosen = session_flow(flow, review, duration=duration, run_by=run_by)
     with emulator_from(options) as emulator:
         results = emulator.session(
             chosen.name,
@@ -347,18 +360,12 @@ def session(
             duration=duration,
             sequential=sequential,
         )
-    hints = [result_hints(result, emulator, options) for result in results]
+    hints = [result_hints(result, options) for result in results]
     if as_json:
         shown = [result_dict(r, h) for r, h in zip(results, hints, strict=True)]
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
-        click.echo(f"flow {chosen.name}: {chosen.fires}")
-        for result, hint in zip(results, hints, strict=True):
-            echo_result(result, emulator.capture is not None, hint, options["allow_leaks"])
-        if not any(step.event == "session-close" for step in chosen.steps):
-            click.echo(
-                "no session-close: Hoop fires none for this flow (docs/hoop-runtime.md section 5)"
-            )
+        echo_session(chosen, results, capturing(options), hints, options["allow_leaks"])
     failed = not all(r.ok for r in results) or leak_fails(results, options)
     sys.exit(1 if failed else 0)
 
@@ -423,6 +430,18 @@ def schema(show_path) -> None:
     from .resources import read_schema_text, schema_path
 
     click.echo(str(schema_path()) if show_path else read_schema_text(), nl=show_path)
+
+
+def echo_session(flow, results, captured: bool, hints, allow_leaks: bool = False) -> None:
+    """A played flow (``hookdk session``, ``hookdk watch --flow``): what Hoop fires, then
+    each result in the flow's order, ``hints`` holding one list per result."""
+    click.echo(f"flow {flow.name}: {flow.fires}")
+    for result, hint in zip(results, hints, strict=True):
+        echo_result(result, captured, hint, allow_leaks)
+    if not any(step.event == "session-close" for step in flow.steps):
+        click.echo(
+            "no session-close: Hoop fires none for this flow (docs/hoop-runtime.md section 5)"
+        )
 
 
 def echo_result(result, captured: bool = False, hints=(), allow_leaks: bool = False) -> None:
@@ -508,14 +527,15 @@ def echo_syslog(messages) -> None:
 
 
 def main() -> None:
-    """Entry point: user errors become one line on stderr and exit 2, never a traceback.
+    """Entry point: user errors become one line on stderr and their ``exit_code`` (2 for
+    bad input, 1 for hooks Hoop would not load, with the check rule's hint), never a
+    traceback.
 
     With ``--json`` (or ``check --format json``) every error is a JSON object on stdout
     instead, ``{"error": ..., "exit_code": ...}``, so a machine reading stdout always gets
     JSON. SIGTERM and SIGHUP unwind as Ctrl-C does, so hooks and temporary files go too.
     """
     from . import interrupts
-    from .render import HooksNotLoaded
 
     try:
         with interrupts.sigterm_interrupts():
@@ -534,18 +554,19 @@ def main() -> None:
             fail_json("aborted", 1)
         click.echo("Aborted.", err=True)
         sys.exit(128 + interrupts.received if interrupts.received else 1)
-    except HooksNotLoaded as error:
-        from .hints import load_failure_hint
+    except HookdkError as error:
+        from .errors import HooksNotLoaded
 
-        hint = load_failure_hint(error)
+        extra, hint = {}, None
+        if isinstance(error, HooksNotLoaded):  # the finding, with the rule that explains it
+            from .hints import load_failure_hint
+
+            hint = load_failure_hint(error)
+            extra["hints"] = [hint.to_dict()] if hint else []
         if wants_json():
-            fail_json(str(error), 1, hints=[hint.to_dict()] if hint else [])
-        click.echo(f"hookdk: {error}", err=True)
+            fail_json(str(error), error.exit_code, **extra)
+        label = "" if isinstance(error, HooksNotLoaded) else "error: "
+        click.echo(f"hookdk: {label}{error}", err=True)
         if hint is not None:
             click.echo(f"hookdk: hint: {hint}", err=True)
-        sys.exit(1)
-    except HookdkError as error:
-        if wants_json():
-            fail_json(str(error), 2)
-        click.echo(f"hookdk: error: {error}", err=True)
-        sys.exit(2)
+        sys.exit(error.exit_code)

@@ -61,7 +61,7 @@ def fuzz_command(event, examples, seed, as_json, **options) -> None:
             )
         finally:
             shown.clear()
-        hints = result_hints(report.failure.result, emulator, options) if report.failure else []
+        hints = result_hints(report.failure.result, options) if report.failure else []
     elapsed = time.perf_counter() - started
     saved = save_failing_payload(report.failure.payload, event) if report.failure else None
     if as_json:
@@ -190,18 +190,31 @@ def _echo_report(report, saved: Path | None, options: dict[str, Any], hints=()) 
     click.echo(f"Replay:  {_replay_command(report.event, saved, options)}")
 
 
+#: Options that change what the hook runs with or how its result is judged, as given:
+#: the replay must run the failing payload exactly as the fuzz did. (--runner is left
+#: out: fire's subprocess runner is the agent's own, and gives the same result.)
+REPLAYED_VALUES = ("repo", "ref", "python", "env_file", "env_mode")
+REPLAYED_NUMBERS = ("timeout", "kill_after")
+REPLAYED_FLAGS = ("live", "sandbox", "allow_leaks")
+
+
 def _replay_command(event: str, saved: Path | None, options: dict[str, Any]) -> str:
+    """``hookdk fire`` on the saved payload, with every option of the fuzz that changes
+    the run (a failure found with ``--env-mode clean`` must replay in a clean environment)."""
     words = ["hookdk", "fire", event, "--payload", saved.name if saved else "FILE"]
-    for flag in ("repo", "ref", "python", "env_file"):
-        if options[flag] is not None:
-            words += [f"--{flag.replace('_', '-')}", str(options[flag])]
-    if options["timeout"] is not None:
-        words += ["--timeout", f"{options['timeout']:g}"]
+    for name in REPLAYED_VALUES:
+        if options.get(name) is not None:
+            words += [_flag(name), str(options[name])]
+    for name in REPLAYED_NUMBERS:
+        if options.get(name) is not None:
+            words += [_flag(name), f"{options[name]:g}"]
     for setting in options["env"]:
         words += ["--env", setting]
     for answer in options["respond"]:
         words += ["--respond", answer]
-    for flag in ("live", "allow_leaks"):
-        if options[flag]:
-            words.append(f"--{flag.replace('_', '-')}")
+    words += [_flag(name) for name in REPLAYED_FLAGS if options.get(name)]
     return shlex.join(words)
+
+
+def _flag(name: str) -> str:
+    return f"--{name.replace('_', '-')}"

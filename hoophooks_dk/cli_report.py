@@ -19,12 +19,16 @@ def leak_fails(results, options: dict[str, Any]) -> bool:
     return not options["allow_leaks"] and any(result.leaks for result in results)
 
 
-def result_hints(result, emulator, options: dict[str, Any]) -> list:
-    """Why a failed run failed, when a check rule or a missing setting explains it."""
+def result_hints(result, options: dict[str, Any]) -> list:
+    """Why a failed run failed, when a check rule or a missing setting explains it.
+
+    ``options`` are the run options once ``cli.check_run_options`` resolved them (the
+    repository's ``root``, the ``settings`` read): the result can be explained after its emulator closed,
+    as ``hookdk watch`` does between saves."""
     from .hints import hints_for
 
     source = getattr(options.get("settings"), "source", None)
-    return hints_for(result, emulator.repo, emulator.ref, settings_source=source)
+    return hints_for(result, options["root"], options.get("ref"), settings_source=source)
 
 
 def result_dict(result, hints: list) -> dict[str, Any]:

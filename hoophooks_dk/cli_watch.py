@@ -1,10 +1,12 @@
 """``hookdk watch``: fire on start and on every save, and show what the hook did.
 
-The face over ``watch.watch``. Each run is printed as ``hookdk fire`` prints a result,
+The face over ``watch.watch``. Each run is printed as ``hookdk fire`` prints a result
+(with ``--flow``, as ``hookdk session`` prints a played flow: each result in event order),
 with the requests the hook sent and any payload secret it leaked, under a rule line that
 says when and why it ran (on a terminal the screen is cleared first, so the latest run
 is the whole screen). Errors that are the user's to fix (hooks Hoop would not load, a
-missing hook) are printed as a run and the watch goes on; Ctrl-C (or SIGTERM, SIGHUP)
+missing hook, a settings file saved with an error) are printed as a run and the watch
+goes on; bad options are refused before the first run (one line, exit 2); Ctrl-C (or SIGTERM, SIGHUP)
 ends it, with the warm interpreter, the hook's processes and the capture stopped, and
 exit 0.
 """
@@ -23,29 +25,50 @@ import click
 from .cli import (
     EVENT,
     capturing,
+    check_run_options,
     echo_result,
+    echo_session,
     emulator_from,
     parse_overrides,
     read_payload_file,
-    repo_root,
     run_options,
 )
-from .cli_report import echo_hints, leak_fails, result_dict
+from .cli_report import echo_hints, leak_fails, result_dict, result_hints
 
 
 @click.command("watch")
-@click.argument("event", type=EVENT, default="session-close", required=False)
+@click.argument("event", type=EVENT, required=False)
 @click.option("--payload", "payload_file", metavar="FILE|-", help="Payload file (may be partial).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
+@click.option(
+    "--flow",
+    help="Play this session flow on each save instead of one event (hookdk flows lists them).",
+)
+@click.option(
+    "--duration",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="With --flow: seconds from open to close.",
+)
+@click.option(
+    "--sequential",
+    is_flag=True,
+    help="With --flow: run the hooks one after another, not as Hoop does.",
+)
+@click.option("--run-by", metavar="EMAIL", help="With --flow review-run-later: who starts the run.")
 @click.option(
     "--clear/--no-clear",
     default=None,
     help="Clear the screen before each run [default: when the output is a terminal].",
 )
 @run_options(runner="auto")
-def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
+def watch_command(
+    event, payload_file, sets, flow, duration, sequential, run_by, clear, as_json, **options
+) -> None:
     """Fire EVENT [default: session-close] now and again on every save of the hooks.
 
+    With --flow NAME, each run plays that session flow instead, as `hookdk session` does.
     Watches hoop-hooks/session-open.runbook.py, hoop-hooks/session-close.runbook.py,
     hookdk.toml, pyproject.toml and the --payload file. One warm interpreter (the fast
     runner, where the system has fork) and, unless --live, one capture serve the whole
@@ -53,20 +76,28 @@ def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
     """
     from .watch import WATCHED_FILES, watch
 
-    if options["ref"] is not None:
-        raise click.UsageError(
-            "watch fires the hooks in the working tree, which a save changes; "
-            "--ref reads a commit, which it does not (use `hookdk fire --ref`)"
-        )
-    root = repo_root(options["repo"])
-    options = options | {"repo": root}  # emulator_from adds the settings it read here
-    base = read_payload_file(payload_file) if payload_file else None  # bad at start: exit 2
+    _refuse_conflicts(options, flow, event, payload_file, sets, duration, sequential)
+    chosen = None
+    if flow is not None:
+        from .sessions import session_flow
+
+        chosen = session_flow(flow, duration=duration, run_by=run_by)
+    elif run_by is not None:
+        raise click.UsageError("--run-by applies to --flow review-run-later")
+    # Everything the command line can get wrong, once, before the first run: exit 2.
+    check_run_options(options)
+    root = options["repo"] = options["root"]
+    event = event or "session-close"
+    base = read_payload_file(payload_file) if payload_file else None
     label = "standard input" if payload_file == "-" else (payload_file or "payload")
     overrides = parse_overrides(sets)
     payload_path = Path(payload_file) if payload_file and payload_file != "-" else None
 
     def fire(emulator):
-        # A session flow (`--flow NAME`, once Emulator has flows) fires here instead.
+        if chosen is not None:
+            return emulator.session(
+                chosen.name, duration=duration, sequential=sequential, run_by=run_by
+            )
         payload = read_payload_file(payload_file) if payload_path else base  # as saved now
         return [emulator.fire(event, payload, overrides, source=label)]
 
@@ -79,12 +110,33 @@ def watch_command(event, payload_file, sets, clear, as_json, **options) -> None:
         try:
             for run in runs:
                 if as_json:
-                    click.echo(json.dumps(_run_dict(run, options), ensure_ascii=False))
+                    click.echo(json.dumps(_run_dict(run, chosen, options), ensure_ascii=False))
                 else:
-                    _echo_run(run, clear, options)
+                    _echo_run(run, chosen, clear, options)
         except KeyboardInterrupt:
             pass  # the way a watch ends; closing the runs stops what they started
     click.echo("hookdk: watch stopped", err=True)
+
+
+def _refuse_conflicts(options, flow, event, payload_file, sets, duration, sequential) -> None:
+    """Options that cannot go together, as click usage errors (exit 2)."""
+    if options["ref"] is not None:
+        raise click.UsageError(
+            "watch fires the hooks in the working tree, which a save changes; "
+            "--ref reads a commit, which it does not (use `hookdk fire --ref`)"
+        )
+    if flow is None:
+        if duration or sequential:
+            flag = "--sequential" if sequential else "--duration"
+            raise click.UsageError(f"{flag} applies to a session: give --flow NAME")
+        return
+    given = [name for name, value in [("EVENT", event), ("--payload", payload_file)] if value]
+    given += ["--set"] if sets else []
+    if given:
+        raise click.UsageError(
+            f"--flow plays a whole session, each event with the payload Hoop builds; "
+            f"{given[0]} fires one event: give one or the other"
+        )
 
 
 @contextlib.contextmanager
@@ -107,14 +159,6 @@ def _interrupted_once():
             signal.signal(name, handler)
 
 
-def _hints(result, options: dict[str, Any]) -> list:
-    """Why a failed run failed, when a check rule or a missing setting explains it."""
-    from .hints import hints_for
-
-    source = getattr(options.get("settings"), "source", None)
-    return hints_for(result, options["repo"], None, settings_source=source)
-
-
 def _load_hints(run) -> list:
     """For hooks Hoop would not load: the check rule that explains it (a ``{{`` in Python)."""
     from .hints import load_failure_hint
@@ -124,17 +168,18 @@ def _load_hints(run) -> list:
     return [hint] if hint else []
 
 
-def _run_dict(run, options: dict[str, Any]) -> dict[str, Any]:
+def _run_dict(run, flow, options: dict[str, Any]) -> dict[str, Any]:
     return run.to_dict() | {
         "ok": run.error is None
         and all(r.ok for r in run.results)
         and not leak_fails(run.results, options),
-        "results": [result_dict(r, _hints(r, options)) for r in run.results],
+        "flow": flow.name if flow is not None else None,
+        "results": [result_dict(r, result_hints(r, options)) for r in run.results],
         "hints": [hint.to_dict() for hint in _load_hints(run)],
     }
 
 
-def _echo_run(run, clear: bool, options: dict[str, Any]) -> None:
+def _echo_run(run, flow, clear: bool, options: dict[str, Any]) -> None:
     if clear:
         click.clear()
     why = ", ".join(run.changed) + " changed" if run.changed else "started"
@@ -143,8 +188,11 @@ def _echo_run(run, clear: bool, options: dict[str, Any]) -> None:
     if run.error is not None:
         click.echo(f"{click.style('NOT RUN', fg='red', bold=True)} hookdk: {run.error}")
         echo_hints(_load_hints(run))
-    for result in run.results:
-        hints = _hints(result, options)
-        echo_result(result, capturing(options), hints, options["allow_leaks"])
+    hints = [result_hints(result, options) for result in run.results]
+    if flow is not None and run.results:
+        echo_session(flow, run.results, capturing(options), hints, options["allow_leaks"])
+    else:
+        for result, hint in zip(run.results, hints, strict=True):
+            echo_result(result, capturing(options), hint, options["allow_leaks"])
     if clear:
         click.echo(f"\nhookdk: watching {options['repo']} (Ctrl-C to stop)", err=True)

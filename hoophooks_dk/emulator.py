@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import payload as payloads
-from .errors import PayloadError
+from .errors import PayloadError, SettingsError
 from .hooks import HOOK_PATHS, HookFile, read_hooks, require
 from .render import load
-from .runner import DEFAULT_TIMEOUT, Runner, RunResult, SubprocessRunner
+from .runner import DEFAULT_TIMEOUT, Runner, RunResult, SubprocessRunner, kill_limit
 
 if TYPE_CHECKING:
     from .capture import Capture, CapturedRequest
@@ -135,10 +135,12 @@ class Emulator:
     env_mode: str = "inherit"
 
     def __post_init__(self) -> None:
+        """Refuse settings no run could use now, not at the first fire."""
         if self.env_mode not in ENV_MODES:
-            raise PayloadError(
+            raise SettingsError(
                 f"unknown env mode {self.env_mode!r}: expected one of {', '.join(ENV_MODES)}"
             )
+        kill_limit(self.timeout, self.kill_after)
 
     def fire(
         self,

@@ -47,7 +47,9 @@ class HookNotFound(HookdkError):
 
 
 class SettingsError(HookdkError):
-    """A settings file, ``--env`` pair or ``--env-file`` the kit cannot read."""
+    """A setting the kit cannot use: a settings file, an ``--env`` pair or ``--env-file``
+    it cannot read, or a run option out of range (``kill_after`` below the timeout, a
+    negative ``duration``, an unknown flow or env mode)."""
 
 
 class CaptureError(HookdkError):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from .errors import HookdkError
+from .errors import SettingsError
 
 AGENT_ERROR_EXIT_CODE = 254  # agent/controller/const.go: internalExitCode
 
@@ -134,11 +134,11 @@ REVIEW_ALIAS = "review-same-stream"  # what --review / review=True mean
 
 
 def get_flow(name: str) -> Flow:
-    """The flow called ``name``; a HookdkError listing the known ones otherwise."""
+    """The flow called ``name``; a SettingsError listing the known ones otherwise."""
     try:
         return FLOWS[name]
     except KeyError:
-        raise HookdkError(
+        raise SettingsError(
             f"unknown flow {name!r}: expected one of {', '.join(FLOWS)} (hookdk flows lists them)"
         ) from None
 
@@ -146,5 +146,7 @@ def get_flow(name: str) -> Flow:
 def resolve(flow: str | None, review: bool) -> Flow:
     """``flow`` by name; ``review`` is another name for review-same-stream."""
     if review and flow not in (None, REVIEW_ALIAS):
-        raise HookdkError(f"--review means --flow {REVIEW_ALIAS}; it cannot go with --flow {flow}")
+        raise SettingsError(
+            f"--review means --flow {REVIEW_ALIAS}; it cannot go with --flow {flow}"
+        )
     return get_flow(flow or (REVIEW_ALIAS if review else DEFAULT_FLOW))

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from .errors import HookdkError
+from .errors import HookdkError, SettingsError
 
 MAX_OUTPUT_BYTES = 4096
 TIMEOUT_EXIT_CODE = -2
@@ -92,7 +92,10 @@ def kill_limit(timeout: float, kill_after: float | None) -> float:
     if kill_after is None:
         return max(timeout, DEFAULT_KILL_AFTER)
     if kill_after < timeout:
-        raise HookdkError(f"kill_after ({kill_after:g} s) is below the timeout ({timeout:g} s)")
+        raise SettingsError(
+            f"kill_after {kill_after:g} s (--kill-after) is below the timeout {timeout:g} s "
+            "(--timeout): the hard limit must leave the hook at least the time the gateway waits"
+        )
     return kill_after
 
 

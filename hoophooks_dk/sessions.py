@@ -16,7 +16,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .emulator import add_session_leaks
-from .errors import HookdkError
+from .errors import SettingsError
 from .flows import Flow, resolve
 from .runner import end_running
 
@@ -73,11 +73,7 @@ def play(
     unless the flow fixes them; ``run_by`` is who starts an approved run
     (``review-run-later``); ``open_fields`` set other session-open fields.
     """
-    chosen = resolve(flow, review)
-    if duration < 0:
-        raise HookdkError(f"duration must be 0 seconds or more, got {duration:g}")
-    if run_by is not None and not any(step.run_by for step in chosen.steps):
-        raise HookdkError(f"run_by applies to flow review-run-later, not {chosen.name}")
+    chosen = session_flow(flow, review, duration=duration, run_by=run_by)
     sid = sid or str(uuid.uuid4())
     opened = dict(open_fields)
     if reviewers is not None:
@@ -107,6 +103,26 @@ def play(
     if results[-1].event == "session-close":
         add_session_leaks(results[-1], results[0])
     return SessionResult(chosen, results, started_at)
+
+
+def session_flow(
+    flow: str | None,
+    review: bool = False,
+    *,
+    duration: float = 0.0,
+    run_by: str | None = None,
+) -> Flow:
+    """The flow to play, once its options are checked: the one check ``play``, ``hookdk
+    session`` and ``hookdk watch --flow`` share, so that a bad option is refused before
+    any hook runs, with the same message from the API and the command line."""
+    chosen = resolve(flow, review)
+    if duration < 0:
+        raise SettingsError(f"duration {duration:g} s (--duration): give 0 seconds or more")
+    if run_by is not None and not any(step.run_by for step in chosen.steps):
+        raise SettingsError(
+            f"run_by (--run-by) applies to flow review-run-later, not {chosen.name}"
+        )
+    return chosen
 
 
 def _at_once(fire, offsets: list[float]) -> list[FireResult]:

@@ -60,7 +60,7 @@ DEBOUNCE_MS = 1600
 
 #: Makes the emulator for a watch (and again after a settings file changes).
 OpenEmulator = Callable[[], contextlib.AbstractContextManager["Emulator"]]
-#: One run's firing: an event (or, later, a session flow) through the emulator.
+#: One run's firing: an event, or a session flow, through the emulator.
 Fire = Callable[["Emulator"], list["FireResult"]]
 
 

@@ -352,11 +352,20 @@ def test_flows_lists_every_flow_one_line_each():
     "args, needle",
     [
         (["session", "--flow", "nope"], "unknown flow 'nope': expected one of exec"),
-        (["session", "--duration", "-1"], "--duration -1: give 0 seconds or more"),
-        (["session", "--timeout", "5", "--kill-after", "1"], "--kill-after 1 is below --timeout 5"),
-        (["fire", "session-close", "--timeout", "5", "--kill-after", "2"], "is below --timeout"),
+        (["session", "--duration", "-1"], "duration -1 s (--duration): give 0 seconds or more"),
+        (
+            ["session", "--timeout", "5", "--kill-after", "1"],
+            "kill_after 1 s (--kill-after) is below the timeout 5 s",
+        ),
+        (
+            ["fire", "session-close", "--timeout", "5", "--kill-after", "2"],
+            "is below the timeout 5 s (--timeout)",
+        ),
         (["session", "--review", "--flow", "connect"], "--review means --flow review-same-stream"),
-        (["session", "--run-by", "a@example.com"], "--run-by applies to --flow review-run-later"),
+        (
+            ["session", "--run-by", "a@example.com"],
+            "run_by (--run-by) applies to flow review-run-later, not exec",
+        ),
     ],
 )
 def test_bad_flow_options_are_one_line_and_exit_2(echo_repo, args, needle):

@@ -70,3 +70,37 @@ def test_hooks_not_loaded_says_the_stage_and_is_exit_1():
     with pytest.raises(errors.HooksNotLoaded) as caught:
         load({"session-open": big})
     assert caught.value.stage == "size" and caught.value.error is None
+
+
+class _Refused(errors.HookdkError):
+    """An error whose exit status is its own, as a future finding's might be."""
+
+    exit_code = 3
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_the_cli_exits_with_the_errors_own_exit_code(monkeypatch, capsys, as_json):
+    import json
+
+    import click
+
+    from hoophooks_dk import cli
+
+    @cli.cli.command("refuse-for-test")
+    @click.option("--json", "as_json", is_flag=True)
+    def refuse(as_json):
+        raise _Refused("refused on purpose")
+
+    try:
+        argv = ["hookdk", "refuse-for-test", *(["--json"] if as_json else [])]
+        monkeypatch.setattr("sys.argv", argv)
+        with pytest.raises(SystemExit) as done:
+            cli.main()
+    finally:
+        cli.cli.commands.pop("refuse-for-test")
+    assert done.value.code == 3
+    out, err = capsys.readouterr()
+    if as_json:
+        assert json.loads(out) == {"error": "refused on purpose", "exit_code": 3}
+    else:
+        assert err == "hookdk: error: refused on purpose\n"

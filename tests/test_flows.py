@@ -126,8 +126,11 @@ def test_reviewers_only_set_the_field_and_review_invents_none(hook_repo):
     [
         ({"flow": "nope"}, "unknown flow 'nope': expected one of exec, connect"),
         ({"flow": "connect", "review": True}, "--review means --flow review-same-stream"),
-        ({"duration": -1}, "duration must be 0 seconds or more"),
-        ({"run_by": "x@example.com"}, "run_by applies to flow review-run-later, not exec"),
+        ({"duration": -1}, r"duration -1 s \(--duration\): give 0 seconds or more"),
+        (
+            {"run_by": "x@example.com"},
+            r"run_by \(--run-by\) applies to flow review-run-later, not exec",
+        ),
     ],
 )
 def test_bad_session_options_are_one_clear_error(options, message, hook_repo):
@@ -269,9 +272,19 @@ def test_clean_keeps_the_capture_working(hook_repo):
     assert result.ok and len(result.requests) == 2
 
 
-def test_an_unknown_env_mode_is_refused(hook_repo):
-    with pytest.raises(HookdkError, match="unknown env mode 'dirty'"):
+def test_an_unknown_env_mode_is_a_settings_error(hook_repo):
+    from hoophooks_dk.errors import PayloadError, SettingsError
+
+    with pytest.raises(SettingsError, match="unknown env mode 'dirty'") as caught:
         Emulator(hook_repo(DUMP_HOOK).root, env_mode="dirty")
+    assert not isinstance(caught.value, PayloadError)  # a setting, not a payload
+
+
+def test_a_kill_after_below_the_timeout_is_refused_when_the_emulator_is_made(hook_repo):
+    from hoophooks_dk.errors import SettingsError
+
+    with pytest.raises(SettingsError, match=r"kill_after 1 s \(--kill-after\) is below the"):
+        Emulator(hook_repo(DUMP_HOOK).root, timeout=5, kill_after=1)
 
 
 # --- which hook run sent a request: the tag in the proxy URL -----------------------------

@@ -317,6 +317,53 @@ def test_command_saves_the_smallest_failure_and_fire_replays_it(hook_repo, tmp_p
     assert len(failing_files(tmp_path)) == 2
 
 
+NEEDS_HOME_HOOK = """\
+import os
+print(os.environ["HOME"])  # there in your shell; not in a clean environment
+"""
+
+
+def test_the_replay_command_runs_the_payload_as_the_fuzz_did(hook_repo, tmp_path, cache_home):
+    """A failure found with --env-mode clean replays in a clean environment, with the same
+    limits: the printed command, run as printed, fails the same way."""
+    import shlex
+
+    repo = hook_repo(NEEDS_HOME_HOOK)
+    args = ("fuzz", "session-close", "--repo", str(repo.root), "--examples", "3", "--seed", "1")
+    limits = ("--env-mode", "clean", "--timeout", "5", "--kill-after", "20")
+    done = hookdk(*args, *limits, cwd=tmp_path, cache=cache_home)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "KeyError: 'HOME'" in done.stdout
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("Replay:")]
+    words = shlex.split(line.removeprefix("Replay:"))
+    assert words[:3] == ["hookdk", "fire", "session-close"]
+    for option in (["--env-mode", "clean"], ["--timeout", "5"], ["--kill-after", "20"]):
+        assert " ".join(option) in " ".join(words), words
+    replay = subprocess.run(
+        [sys.executable, "-m", "hoophooks_dk", *words[1:]],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert replay.returncode == 1, replay.stdout + replay.stderr
+    assert "KeyError: 'HOME'" in replay.stdout
+
+
+def test_the_replay_command_keeps_every_option_that_changes_the_run():
+    from hoophooks_dk.cli_fuzz import _replay_command
+
+    options = {
+        "repo": Path("runbooks"), "ref": None, "python": "python3.12", "env_file": "ci.env",
+        "env_mode": "clean", "timeout": 2.5, "kill_after": 30.0, "env": ("TOKEN=t",),
+        "respond": ("503",), "live": False, "sandbox": True, "allow_leaks": True,
+        "runner": "fast", "capture": False,
+    }  # fmt: skip
+    command = _replay_command("session-open", Path("/x/failing.json"), options)
+    assert command == (
+        "hookdk fire session-open --payload failing.json --repo runbooks --python python3.12 "
+        "--env-file ci.env --env-mode clean --timeout 2.5 --kill-after 30 --env TOKEN=t "
+        "--respond 503 --sandbox --allow-leaks"
+    )
+
+
 def test_command_capture_keeps_a_posting_hook_off_the_network(hook_repo, tmp_path, cache_home):
     repo = hook_repo(POSTING_HOOK)
     args = ("fuzz", "session-close", "--repo", str(repo.root), "--examples", "5", "--seed", "1")

@@ -279,3 +279,113 @@ def test_core_watch_sees_the_hooks_folder_appear_and_reopens_on_settings(runbook
     finally:
         runs.close()
         guard.cancel()
+
+
+# --- watch --flow: a whole session on each save -------------------------------------------
+
+PRINT_EVENT = """\
+import json, os
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+opened = payload["event_session_open"]
+event = "session-open" if opened else "session-close"
+print("{word}", event, (opened or {{}}).get("user_email"))
+"""
+
+
+def test_watch_flow_plays_the_session_in_event_order_on_each_save(runbooks):
+    runbooks.hooks(PRINT_EVENT.format(word="open"), PRINT_EVENT.format(word="close"))
+    args = ("--flow", "review-run-later", "--run-by", "runner@example.com", "--sequential")
+    watching = Watch(runbooks.root, *args)
+    try:
+        first = watching.next_run()
+        assert first["flow"] == "review-run-later" and first["error"] is None, first
+        outputs = [result["output"].split() for result in first["results"]]
+        assert [words[:2] for words in outputs] == [
+            ["open", "session-open"],
+            ["open", "session-open"],
+            ["close", "session-close"],
+        ]
+        assert outputs[1][2] == "runner@example.com"  # the approved run's second open
+        assert len({result["sid"] for result in first["results"]}) == 1  # one session
+
+        save(runbooks, PRINT_EVENT.format(word="edited"))
+        second = watching.next_run()
+        assert second["changed"] == ["hoop-hooks/session-close.runbook.py"]
+        assert second["results"][-1]["output"].split()[:2] == ["edited", "session-close"]
+        assert second["results"][0]["sid"] != first["results"][0]["sid"]  # a new session
+    finally:
+        code, stderr = watching.interrupt()
+    assert code == 0, stderr
+
+
+def test_watch_flow_prints_each_run_as_hookdk_session_does(runbooks):
+    runbooks.hooks(PRINT.format("opened"), PRINT.format("closed"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hoophooks_dk", "watch", "--repo", str(runbooks.root)]
+        + ["--flow", "client-left", "--no-clear"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = []
+        for line in process.stdout:  # the run is printed whole before the watch waits
+            lines.append(line.rstrip("\n"))
+            if line.startswith("no session-close"):
+                break
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=WAIT)
+    assert process.returncode == 0, stderr
+    assert "flow client-left: open" in lines
+    assert any(line.startswith("ok session-open") for line in lines), lines
+    assert "    opened" in lines and "    closed" not in lines
+    assert lines[-1].startswith("no session-close: Hoop fires none for this flow")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--kill-after", "1"], "kill_after 1 s (--kill-after) is below the timeout 15 s"),
+        (["--respond", "x"], "--respond"),
+        (["--live", "--respond", "503"], "--live and --respond contradict each other"),
+        (["--flow", "nope"], "unknown flow 'nope'"),
+        (["--flow", "exec", "--duration", "-1"], "duration -1 s (--duration)"),
+        (["--flow", "exec", "--run-by", "a@example.com"], "run_by (--run-by) applies to flow"),
+        (["--flow", "exec", "session-open"], "--flow plays a whole session"),
+        (["--sequential"], "--sequential applies to a session: give --flow NAME"),
+        (["--env-file", "missing.env"], "--env-file missing.env: no such file"),
+    ],
+)
+def test_watch_refuses_bad_options_before_any_run(runbooks, args, needle):
+    """One error on stderr, exit 2, and nothing printed as a run: not a watch that keeps
+    printing NOT RUN for an option no save can fix."""
+    runbooks.hooks(PRINT.format("open"), PRINT.format("close"))
+    done = subprocess.run(
+        [sys.executable, "-m", "hoophooks_dk", "watch", "--repo", str(runbooks.root), *args],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        cwd=runbooks.root,
+    )
+    assert done.returncode == 2, done
+    assert needle in done.stderr, done.stderr
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    # one message (click puts its usage lines above the ones that are usage errors)
+    assert len([line for line in done.stderr.splitlines() if "rror: " in line]) == 1
+
+
+def test_a_settings_file_saved_with_an_error_is_a_run_not_the_end(runbooks):
+    runbooks.hooks(PRINT.format("open"), PRINT.format("close"))
+    watching = Watch(runbooks.root)
+    try:
+        assert output_of(watching.next_run()) == "close"
+        runbooks.write("hookdk.toml", "timeout = 'soon'\n")
+        broken = watching.next_run()
+        assert broken["changed"] == ["hookdk.toml"] and broken["results"] == []
+        assert "timeout must be a number of seconds above 0" in broken["error"]
+        runbooks.write("hookdk.toml", "timeout = 5\n")
+        assert output_of(watching.next_run()) == "close"
+    finally:
+        code, stderr = watching.interrupt()
+    assert code == 0, stderr
