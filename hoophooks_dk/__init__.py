@@ -34,6 +34,14 @@ _EXPORTS: dict[str, str] = {
     "CaptureFailure": "capture",
     "CapturedRequest": "capture",
     "CapturedResponse": "capture",
+    # syslog: the receiver, what it records, the parsers
+    "SyslogReceiver": "syslog_receiver",
+    "SyslogMessage": "syslog_receiver",
+    "SiemSyslog": "harness",
+    "MalformedSyslog": "syslog_formats",
+    "parse_frame": "syslog_formats",
+    "parse_cef": "syslog_formats",
+    "parse_leef": "syslog_formats",
     # leaks
     "Leak": "leaks",
     "find_leaks": "leaks",
@@ -77,6 +85,13 @@ __all__ = [
     "CaptureFailure",
     "CapturedRequest",
     "CapturedResponse",
+    "SyslogReceiver",
+    "SyslogMessage",
+    "SiemSyslog",
+    "MalformedSyslog",
+    "parse_frame",
+    "parse_cef",
+    "parse_leef",
     "Leak",
     "find_leaks",
     "assert_no_leaks",
@@ -138,8 +153,10 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     from .flows import FLOWS, Flow
     from .forkserver import make_runner
     from .fuzz import FuzzReport
-    from .harness import HoopHooks, Siem
+    from .harness import HoopHooks, Siem, SiemSyslog
     from .leaks import Leak, assert_no_leaks, find_leaks
     from .runbook_template import render_runbook
     from .runner import Runner, RunResult, SubprocessRunner
     from .sessions import SessionResult
+    from .syslog_formats import MalformedSyslog, parse_cef, parse_frame, parse_leef
+    from .syslog_receiver import SyslogMessage, SyslogReceiver

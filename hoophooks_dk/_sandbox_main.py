@@ -1,6 +1,7 @@
 """Run a hook in its own network namespace where only the capture is reachable (Linux).
 
-Run by the hook's own interpreter as ``python3 _sandbox_main.py UNIX_SOCKET PORT``, with
+Run by the hook's own interpreter as ``python3 _sandbox_main.py UNIX_SOCKET PORT
+[UNIX_SOCKET PORT ...]`` (the proxy, then the syslog receiver's TCP and TLS ports), with
 the hook's script on standard input, exactly as the runner would run ``python3``. It
 uses the standard library only, because the hook's interpreter need not have hoophooks_dk
 installed.
@@ -92,10 +93,12 @@ def main():
             print(error.strerror or error, file=sys.stderr)
             return 1
         return 0
-    unix_path, port = sys.argv[1], int(sys.argv[2])
+    args = sys.argv[1:]
+    pairs = [(args[at], int(args[at + 1])) for at in range(0, len(args) - 1, 2)]
     enter_namespace()
-    listener = socket.create_server(("127.0.0.1", port), backlog=128)
-    threading.Thread(target=relay, args=(listener, unix_path), daemon=True).start()
+    for unix_path, port in pairs:
+        listener = socket.create_server(("127.0.0.1", port), backlog=128)
+        threading.Thread(target=relay, args=(listener, unix_path), daemon=True).start()
     hook = subprocess.Popen([sys.executable])  # inherits stdin (the script), stdout, stderr
     code = hook.wait()
     if code < 0:  # killed by a signal: end the same way, so the runner sees the same

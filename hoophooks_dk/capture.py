@@ -65,6 +65,8 @@ if TYPE_CHECKING:
     import httpx
     import respx
 
+    from .syslog_receiver import SyslogReceiver
+
 __all__ = ["Capture", "CaptureFailure", "CapturedRequest", "CapturedResponse"]
 
 NO_ROUTE = "hookdk capture: no route matched"
@@ -218,6 +220,10 @@ class Capture:
     ``default_status`` with a ``{}`` JSON body (AWS SDK calls: an answer in their
     protocol), or, when ``strict``, a 502 saying no route matched, and land in
     ``unmatched`` for ``check_strict()`` to report.
+
+    With ``syslog=True`` a ``SyslogReceiver`` (UDP, TCP, TLS with this capture's CA) runs
+    alongside as ``syslog``, for hooks that feed a SIEM over a socket; its variables join
+    ``environ()`` and ``reset()``/``wait_idle()`` cover it.
     """
 
     #: Seconds a client may take over one request's head, or stay silent mid-body.
@@ -234,9 +240,11 @@ class Capture:
         default_status: int = 200,
         ca_folder: Path | None = None,
         fresh_ca: bool = False,
+        syslog: bool = False,
     ) -> None:
         """``ca_folder``: where the CA is kept (default: the user's cache folder, see
-        ``_certs``); ``fresh_ca``: a CA made for this capture alone, deleted by ``stop()``."""
+        ``_certs``); ``fresh_ca``: a CA made for this capture alone, deleted by ``stop()``;
+        ``syslog``: run a syslog receiver too (see the class docstring)."""
         self.ca_folder = ca_folder
         self.fresh_ca = fresh_ca
         self._router: respx.Router | None = None
@@ -250,6 +258,12 @@ class Capture:
         self._server: ProxyServer | None = None
         self._cleanup: weakref.finalize | None = None
         self._ca_path: str | None = None
+        self._syslog_wanted = syslog
+        #: The syslog receiver, while started with ``syslog=True``; None otherwise.
+        self.syslog: SyslogReceiver | None = None
+        #: Give each client (each fire) syslog ports of its own; off under ``--sandbox``,
+        #: whose relay knows only the shared ports.
+        self.syslog_per_client = True
         self._secret = ""
         #: The capture's temporary folder (spooled bodies, sockets, a CA made for this run
         #: only), removed by ``stop()``.
@@ -283,6 +297,12 @@ class Capture:
         self.unix_socket = str(unix) if sys.platform == "linux" and len(str(unix)) < 100 else None
         self.folder = tempdir
         self._server = ProxyServer(side, idle_timeout=self.idle_timeout, unix_path=self.unix_socket)
+        if self._syslog_wanted:
+            from .syslog_receiver import SyslogReceiver
+
+            # its Unix sockets next to the proxy's: the way in from --sandbox
+            unix_folder = tempdir if self.unix_socket is not None else None
+            self.syslog = SyslogReceiver(ca, unix_folder=unix_folder).start()  # key: lazily
         return self
 
     def stop(self) -> None:
@@ -290,6 +310,9 @@ class Capture:
         if self._server is not None:
             self._server.close()
             self._server = None
+        if self.syslog is not None:
+            self.syslog.stop()
+            self.syslog = None
         if self._cleanup is not None:
             self._cleanup()
             self._cleanup = self._ca_path = self.folder = self.unix_socket = None
@@ -350,6 +373,8 @@ class Capture:
         env |= {"NO_PROXY": "", "no_proxy": ""}
         bundles = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AWS_CA_BUNDLE")
         env |= {name: ca for name in bundles}
+        if self.syslog is not None:  # a client's own syslog ports, unless sandboxed
+            env |= self.syslog.environ(client if self.syslog_per_client else "")
         return env
 
     # what was captured
@@ -411,6 +436,8 @@ class Capture:
                 self._router.clear()
                 self._router.reset()
             self.strict, self.default_status = self._defaults
+        if self.syslog is not None:
+            self.syslog.reset()
 
     def check_strict(self) -> None:
         """Raise AssertionError listing every request no route answered in strict mode."""
@@ -434,6 +461,8 @@ class Capture:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.005)
+        if self.syslog is not None:
+            return self.syslog.wait_idle(max(0.0, deadline - time.monotonic()))
         return True
 
     # answering

@@ -126,6 +126,13 @@ def run_options(runner: str = "subprocess"):
             is_flag=True,
             help="Exit 0 even when a hook sends payload secrets out (they are still listed).",
         ),
+        click.option(
+            "--syslog/--no-syslog",
+            default=True,
+            show_default=True,
+            help="With the capture, also receive syslog (UDP, TCP, TLS) at the "
+            "HOOKDK_SYSLOG_* address (--sandbox: TCP and TLS only).",
+        ),
         click.option("--ref", help="Read the hooks from this git revision, as Hoop does."),
         click.option(
             "--timeout",
@@ -243,7 +250,8 @@ def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
             from .capture import Capture
             from .settings import apply_routes
 
-            with Capture(default_status=settings.default_status) as capture:
+            syslog = options.get("syslog", True)
+            with Capture(default_status=settings.default_status, syslog=syslog) as capture:
                 apply_routes(capture, settings.routes)
                 emulator.capture = capture
                 if options.get("sandbox"):
@@ -460,6 +468,8 @@ def echo_result(result, captured: bool = False, hints=(), allow_leaks: bool = Fa
         echo_output("hook output", result.hook_output)
     if captured:
         echo_requests(result.requests, result)
+        if result.syslog is not None:
+            echo_syslog(result.syslog)
     else:
         live = click.style("LIVE", fg="yellow", bold=True)
         click.echo(
@@ -494,6 +504,25 @@ def echo_requests(requests, result=None) -> None:
         click.echo(
             f"    {request.index:>3}  {request.method:<7} {request.response.status:>6} "
             f"{len(request.body):>7}  {request.url}{late}"
+        )
+
+
+def echo_syslog(messages) -> None:
+    """The syslog messages the hook sent, one line each, after its HTTP requests."""
+    if not messages:
+        click.echo("  syslog: no messages")
+        return
+    click.echo(f"  syslog: {len(messages)} message(s), received by the local capture")
+    click.echo(f"    {'#':>3}  {'VIA':<4} {'FORMAT':<13} {'BYTES':>7}  MESSAGE")
+    for message in messages:
+        shown = message.error if message.malformed else message.message
+        text = " ".join((shown or "").split())
+        text = text if len(text) <= 72 else text[:71] + "\u2026"
+        if message.malformed:
+            text = click.style(f"MALFORMED: {text}", fg="red")
+        click.echo(
+            f"    {message.index:>3}  {message.transport:<4} {message.format:<13} "
+            f"{len(message.raw):>7}  {text}"
         )
 
 

@@ -165,7 +165,10 @@ def echo_demo(run, keep: bool) -> None:
         for request in result.requests or []:
             click.echo(f"  {number:<2} {request.method} {request.url}  {request.response.status}")
             click.echo(f"     {excerpt(request.text)}")
-        if not result.requests:
+        for message in result.syslog or []:
+            click.echo(f"  {number:<2} syslog over {message.transport}, {message.format}")
+            click.echo(f"     {excerpt(message.message or message.text)}")
+        if not result.requests and not result.syslog:
             click.echo(f"  {number:<2} (no request)")
     click.echo("")
     if run.same_open_id:

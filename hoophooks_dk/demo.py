@@ -58,7 +58,7 @@ def run_demo(workdir: Path, template: str = DEFAULT_TEMPLATE) -> DemoRun:
     init(repo, chosen.name)
     ref = _commit(repo) if has_git else None
     env = {**os.environ, **chosen.demo_env}
-    with Capture() as capture:
+    with Capture(syslog=True) as capture:  # syslog=True: for the syslog templates
         emulator = Emulator(repo, ref=ref, capture=capture, env=env)
         # a connection with the review plugin (reviewers), the CLI waiting for approval
         results = emulator.session("review-same-stream", reviewers=["dba-team"])

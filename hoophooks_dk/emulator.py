@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .capture import Capture, CapturedRequest
     from .leaks import Leak
     from .sessions import SessionResult
+    from .syslog_receiver import SyslogMessage
 
 PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
 ENV_MODES = ("inherit", "clean")
@@ -47,6 +48,7 @@ class FireResult:
     warnings: list[str] = field(default_factory=list)  # risks Hoop would not report
     timeout: float = DEFAULT_TIMEOUT
     leaks: list[Leak] = field(default_factory=list)  # payload secrets in what it sent
+    syslog: list[SyslogMessage] | None = None  # None when no syslog receiver was attached
 
     id = property(lambda self: self.payload["id"])
     sid = property(lambda self: self.payload["sid"])
@@ -72,6 +74,11 @@ class FireResult:
     @property
     def late_requests(self) -> list[CapturedRequest]:
         return [request for request in self.requests or () if self.is_late(request)]
+
+    @property
+    def sent(self) -> list[CapturedRequest | SyslogMessage]:
+        """Everything the hook sent that was captured: HTTP requests, then syslog messages."""
+        return [*(self.requests or []), *(self.syslog or [])]
 
     @property
     def live(self) -> bool:
@@ -101,6 +108,8 @@ class FireResult:
             result["requests"] = [
                 request.to_dict() | {"late": self.is_late(request)} for request in self.requests
             ]
+        if self.syslog is not None:
+            result["syslog"] = [message.to_dict() for message in self.syslog]
         return result
 
 
@@ -162,10 +171,13 @@ class Emulator:
     def _run(self, event: str, payload: dict, script: bytes, path: str, origin: str) -> FireResult:
         env = self._environment()
         tag = uuid.uuid4().hex[:12]
-        mark = 0
+        mark = syslog_mark = 0
+        receiver = getattr(self.capture, "syslog", None)
         if self.capture is not None:
             env.update(self.capture.environ(client=tag))  # tells concurrent runs apart
             mark = self.capture.mark()
+        if receiver is not None:
+            syslog_mark = receiver.mark()
         env[PAYLOAD_VARIABLE] = text = payloads.hoop_json(payload)
         check_environment_size(text, payload)
         run = self.runner.run(script, env, self.timeout, self.kill_after)
@@ -176,10 +188,13 @@ class Emulator:
         seen = json.loads(text)  # the payload as the hook parses it
         result = FireResult(event, seen, run, path, origin, requests, timeout=self.timeout)
         result.warnings.extend(run.warnings)
-        if requests:
+        if receiver is not None:  # this fire's own ports, and the shared ones
+            result.syslog = receiver.messages_since(syslog_mark, client=tag)
+            receiver.release(tag)
+        if result.sent:
             from .leaks import find_leaks
 
-            result.leaks = find_leaks(requests, payloads.canaries(seen))
+            result.leaks = find_leaks(result.sent, payloads.canaries(seen))
         return result
 
     def _environment(self) -> dict[str, str]:
@@ -224,16 +239,16 @@ def add_session_leaks(close: FireResult, opened: FireResult) -> None:
     """The close hook runs on the same agent as the open hook and may have kept what the
     open payload held (a file, a cache): its requests are searched for the open payload's
     secrets too, the open hook's source among them."""
-    if not close.requests:
+    if not close.sent:
         return
     from .leaks import OPEN_SOURCE, find_leaks
 
     canaries = payloads.canaries(opened.payload)
     if "input_file" in canaries:
         canaries[OPEN_SOURCE] = canaries.pop("input_file")
-    seen = {(leak.request.index, leak.label, leak.form, leak.where) for leak in close.leaks}
-    for leak in find_leaks(close.requests, canaries):
-        if (leak.request.index, leak.label, leak.form, leak.where) not in seen:
+    seen = {(id(leak.request), leak.label, leak.form, leak.where) for leak in close.leaks}
+    for leak in find_leaks(close.sent, canaries):
+        if (id(leak.request), leak.label, leak.form, leak.where) not in seen:
             close.leaks.append(leak)
 
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .errors import HookNotFound
+from .errors import HookdkError, HookNotFound
 from .runner import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import when used
@@ -22,11 +22,54 @@ if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import wh
     from .fuzz import FuzzReport
     from .runner import Runner
     from .sessions import SessionResult
+    from .syslog_receiver import SyslogMessage, SyslogReceiver
 
-__all__ = ["HoopHooks", "Siem"]
+__all__ = ["HoopHooks", "Siem", "SiemSyslog"]
 
 #: Seconds the teardown waits for requests still in flight after a test.
 IDLE_TIMEOUT = 2.0
+
+
+class SiemSyslog:
+    """What one test sees of the syslog receiver: the messages this test's hooks sent
+    (``siem.syslog[0]``, ``len(siem.syslog)``, iteration), and a collector that is down."""
+
+    def __init__(self, receiver: SyslogReceiver | None) -> None:
+        self.receiver = receiver
+        self._mark = receiver.mark() if receiver is not None else 0
+
+    @property
+    def messages(self) -> list[SyslogMessage]:
+        return self.receiver.messages_since(self._mark) if self.receiver is not None else []
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def __iter__(self) -> Iterator[SyslogMessage]:
+        return iter(self.messages)
+
+    def __getitem__(self, index: int) -> SyslogMessage:
+        return self.messages[index]
+
+    def refuse_connections(self, count: int) -> None:
+        """The next ``count`` TCP or TLS connections are reset at once (a collector down)."""
+        self._running().refuse_connections(count)
+
+    @property
+    def unclean_closes(self) -> int:
+        """TLS connections closed without close_notify in this test (RFC 5425 section 4.4:
+        a sender MUST send it; without it a reset can cut the last message short)."""
+        return self._running().unclean_closes
+
+    @property
+    def refused(self) -> int:
+        """How many connections were refused so far in this test."""
+        return self._running().refused
+
+    def _running(self) -> SyslogReceiver:
+        if self.receiver is None:
+            raise HookdkError("this capture has no syslog receiver (Capture(syslog=True))")
+        return self.receiver
 
 
 class Siem:
@@ -37,6 +80,7 @@ class Siem:
 
         self._capture = capture
         self._mark = capture.mark()
+        self.syslog = SiemSyslog(getattr(capture, "syslog", None))
         self.canaries: dict[str, str] = {
             f'connection_envs["{key}"]': b64(value) for key, value in CANARY_SECRETS.items()
         }
@@ -90,7 +134,7 @@ class Siem:
         """Fail when a connection secret or a hook's source shows up in any request."""
         from .leaks import assert_no_leaks
 
-        assert_no_leaks(self.requests, self.canaries)
+        assert_no_leaks([*self.requests, *self.syslog.messages], self.canaries)
 
     def finish(self, idle_timeout: float = IDLE_TIMEOUT) -> None:
         """End of the test: re-raise what the test's routes raised, fail when requests are

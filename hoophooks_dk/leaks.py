@@ -10,7 +10,9 @@ A secret rarely travels as typed: JSON escapes it, a query string or form percen
 encodes it, a header base64-encodes it, and a base64 ``connection_envs`` value may be
 decoded before it is sent. So each canary is searched for in each of these forms, in the
 URL (also percent-decoded), in every header name and value, and in the body (as sent,
-and with its Content-Encoding undone, as the SIEM reads it). Out of
+and with its Content-Encoding undone, as the SIEM reads it); in a syslog message
+(``syslog_receiver.SyslogMessage``), in its whole frame, and in its CEF or LEEF values
+and structured-data values with their escaping undone. Out of
 scope: a secret inside a larger string that was base64-encoded as a whole (its base64
 depends on where it sits), encryption, hashing, or any other transformation.
 
@@ -27,6 +29,10 @@ from dataclasses import dataclass
 from urllib.parse import quote, quote_plus, unquote_plus, unquote_to_bytes
 
 from .capture import CapturedRequest
+from .syslog_receiver import SyslogMessage
+
+#: What a hook sent that the kit captured: an HTTP request or a syslog message.
+Sent = CapturedRequest | SyslogMessage
 
 __all__ = ["MIN_LENGTH", "OPEN_SOURCE", "Leak", "assert_no_leaks", "describe", "find_leaks"]
 
@@ -49,7 +55,7 @@ def describe(label: str) -> str:
 class Leak:
     """One canary found in one place of one request, in one form."""
 
-    request: CapturedRequest
+    request: Sent  # the HTTP request or the syslog message
     label: str
     form: str  # "raw", "base64-encoded", "base64-decoded, url-encoded", ...
     where: str  # "url", "header <Name>" or "body"
@@ -60,6 +66,11 @@ class Leak:
     def summary(self) -> str:
         """Which secret, in which encoding, where: one line without the ``leak:`` prefix."""
         r = self.request
+        if isinstance(r, SyslogMessage):
+            return (
+                f"{describe(self.label)} ({self.form}) in {self.where} of the syslog message "
+                f"#{r.index} ({r.transport})"
+            )
         return (
             f"{describe(self.label)} ({self.form}) in {self.where} of {r.method} {r.url} "
             f"(request #{r.index})"
@@ -67,19 +78,20 @@ class Leak:
 
     def to_dict(self) -> dict[str, object]:
         r = self.request
-        return {
+        found: dict[str, object] = {
             "secret": self.label,
             "what": describe(self.label),
             "form": self.form,
             "where": self.where,
-            "request": r.index,
-            "method": r.method,
-            "url": r.url,
         }
+        if isinstance(r, SyslogMessage):
+            return found | {"syslog_message": r.index, "transport": r.transport}
+        return found | {"request": r.index, "method": r.method, "url": r.url}
 
 
-def find_leaks(requests: Iterable[CapturedRequest], canaries: Mapping[str, str]) -> list[Leak]:
-    """Every (request, canary, form, place) where a secret appears, in request order."""
+def find_leaks(requests: Iterable[Sent], canaries: Mapping[str, str]) -> list[Leak]:
+    """Every (request or syslog message, canary, form, place) where a secret appears, in
+    the order given."""
     needles = {label: _forms(secret) for label, secret in canaries.items()}
     leaks: list[Leak] = []
     for request in requests:
@@ -88,7 +100,7 @@ def find_leaks(requests: Iterable[CapturedRequest], canaries: Mapping[str, str])
     return leaks
 
 
-def assert_no_leaks(requests: Iterable[CapturedRequest], canaries: Mapping[str, str]) -> None:
+def assert_no_leaks(requests: Iterable[Sent], canaries: Mapping[str, str]) -> None:
     """Raise AssertionError naming every leak, so a test failure says what went where."""
     leaks = find_leaks(requests, canaries)
     if leaks:
@@ -159,7 +171,7 @@ def _decoded_base64(secret: str) -> str | None:
 # --- where a request can carry it ------------------------------------------------------
 
 
-def _leaks_in(request: CapturedRequest, label: str, forms: list[tuple[str, bytes]]) -> list[Leak]:
+def _leaks_in(request: Sent, label: str, forms: list[tuple[str, bytes]]) -> list[Leak]:
     found: dict[tuple[str, str], Leak] = {}
     for where, haystacks in _places(request):
         for form, needle in forms:
@@ -171,8 +183,11 @@ def _leaks_in(request: CapturedRequest, label: str, forms: list[tuple[str, bytes
     return list(found.values())
 
 
-def _places(request: CapturedRequest) -> list[tuple[str, list[tuple[bytes, str | None]]]]:
-    """(where, [(bytes, how they were decoded or None)]) for URL, headers and body."""
+def _places(request: Sent) -> list[tuple[str, list[tuple[bytes, str | None]]]]:
+    """(where, [(bytes, how they were decoded or None)]) for URL, headers and body, or for
+    a syslog message's frame."""
+    if isinstance(request, SyslogMessage):
+        return [("frame", [(request.raw, None), *_syslog_values(request)])]
     url = _bytes(request.url)
     places = [
         (
@@ -192,6 +207,17 @@ def _places(request: CapturedRequest) -> list[tuple[str, list[tuple[bytes, str |
     decoded = [] if content == body else [(content, request.header("content-encoding"))]
     places.append(("body", [(body, None), *decoded]))
     return places
+
+
+def _syslog_values(message: SyslogMessage) -> list[tuple[bytes, str | None]]:
+    """The values of a syslog message with their format's escaping undone: a secret that
+    holds a ``=`` or a line break is escaped on the wire (``\\=``, ``\\n``)."""
+    values = [v for params in message.structured_data.values() for v in params.values()]
+    if message.cef is not None:
+        values += [message.cef.name, *message.cef.extension.values()]
+    if message.leef is not None:
+        values += list(message.leef.attributes.values())
+    return [(value.encode("utf-8"), "syslog-escaped") for value in values]
 
 
 def _plus(form: str, decoding: str) -> str:

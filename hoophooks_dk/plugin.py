@@ -94,7 +94,7 @@ def hoop_capture() -> Iterator[Capture]:
     from .interrupts import sigterm_interrupts
 
     # A SIGTERM'd pytest run unwinds like Ctrl-C: fixtures close, temporary files go.
-    with sigterm_interrupts(), Capture() as capture:
+    with sigterm_interrupts(), Capture(syslog=True) as capture:
         yield capture
 
 

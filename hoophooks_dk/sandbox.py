@@ -65,6 +65,10 @@ def sandboxed_runner(python: str, capture: Capture) -> SubprocessRunner:
     port = capture.proxy_url.rpartition(":")[2]
     wrapper = capture.folder / "sandboxed-python"
     command = [python, str(LAUNCHER), capture.unix_socket, port]
+    receiver = getattr(capture, "syslog", None)
+    capture.syslog_per_client = False  # the relay knows the shared ports only
+    for transport, path in (receiver.unix_sockets if receiver is not None else {}).items():
+        command += [path, str(receiver.port(transport))]  # syslog over TCP and TLS too
     wrapper.write_text(f"#!/bin/sh\nexec {shlex.join(command)}\n")
     wrapper.chmod(0o700)
     return SubprocessRunner(str(wrapper))

@@ -8,6 +8,7 @@ the files it contributes, laid out as they land in the repository:
     templates/<name>/tests/hooks/...          the template's own tests
     templates/<name>/include/NAME.py          code its two hooks share (see below)
     templates/_common/tests/hooks/...         pytest.ini, README, example payloads
+    templates/_common/syslog-tests/hooks/...  the delivery tests of syslog templates
     templates/_common/ci/github.yml, gitlab.yml
     templates/_common/include/NAME.py         code hooks of several templates share
 
@@ -61,6 +62,7 @@ class Template:
     settings: tuple[str, ...]
     demo_env: dict[str, str]
     folder: Traversable
+    transport: str = "http"  # "syslog": its hooks feed a syslog socket, not an HTTP URL
 
     @property
     def is_default(self) -> bool:
@@ -113,6 +115,7 @@ def _load(folder: Traversable) -> Template:
         settings=tuple(meta.get("settings", ())),
         demo_env=dict(meta.get("demo", {}).get("env", {})),
         folder=folder,
+        transport=meta.get("transport", "http"),
     )
 
 
@@ -133,6 +136,9 @@ def plan(template: Template, *, ci: str = "github", tests: bool = True) -> list[
     if tests:
         common = data_dir("templates") / COMMON
         shared = {path: _fill(data, template) for path, data in _tree(common / "tests", "tests")}
+        if template.transport == "syslog":  # delivery tests for a socket, not for HTTP
+            syslog = _tree(common / "syslog-tests", "tests")
+            shared |= {path: _fill(data, template) for path, data in syslog}
         own = dict(_tree(template.folder / "tests", "tests"))
         merged = shared | own  # a template's file replaces a shared one of the same name
         files += [PlannedFile(path, merged[path]) for path in sorted(merged)]

@@ -52,6 +52,19 @@ def test_the_readme_library_example_prints_what_it_says_in_a_fresh_repo(runbooks
     assert f"prints\n`{printed}`" in README.read_text()  # the README says so
 
 
+@pytest.mark.slow
+def test_the_readme_syslog_example_passes_on_syslog_cef(runbooks):
+    example = next(block for block in python_blocks() if "def test_close_reaches_the_siem" in block)
+    init(runbooks.root, "syslog-cef")
+    runbooks.commit("hookdk init")
+    (runbooks.root / "tests" / "hooks" / "test_readme_example.py").write_text(example)
+
+    done = run_generated_suite(runbooks.root, "tests/hooks/test_readme_example.py")
+
+    defined = len(re.findall(r"^def test_", example, re.MULTILINE))
+    assert counts(done.stdout) == f"{defined} passed", done.stdout[-3000:]
+
+
 def test_the_readmes_python_examples_import_only_public_names():
     """Users copy these: every name they import from the kit is in its ``__all__``."""
     import ast

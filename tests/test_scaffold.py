@@ -30,6 +30,8 @@ from hoophooks_dk.scaffold import Template, expand_includes, get_template, init,
 from hoophooks_dk.schema import validate
 
 TEMPLATES = [template.name for template in templates()]
+HTTP_TEMPLATES = [t.name for t in templates() if t.transport == "http"]
+SYSLOG_TEMPLATES = [t.name for t in templates() if t.transport == "syslog"]
 HOOKS = ["hoop-hooks/session-open.runbook.py", "hoop-hooks/session-close.runbook.py"]
 GITHUB = ".github/workflows/hoop-hooks.yml"
 TEST_FILE = "tests/hooks/test_hoop_hooks.py"
@@ -264,9 +266,9 @@ def test_template_has_metadata_both_hooks_and_tests(name):
         assert re.search(rf'os\.environ\.get\(\s*"{setting}"', hooks), setting
 
 
-@pytest.mark.parametrize("name", TEMPLATES)
+@pytest.mark.parametrize("name", HTTP_TEMPLATES)
 def test_every_template_gets_the_shared_delivery_tests_and_their_settings(name):
-    """Every template's hooks include the delivery fragment, so each gets the shared
+    """Every HTTP template's hooks include the delivery fragment, so each gets the shared
     test_delivery.py and conftest.py, fed by its own hook_settings.py."""
     files = planned(name)
     common = data_dir("templates") / "_common" / "tests" / "hooks"
@@ -321,6 +323,26 @@ def test_written_hooks_compile_use_the_standard_library_only_and_parse_as_python
         assert imported <= sys.stdlib_module_names, f"{name}/{path}: {imported}"
 
 
+@pytest.mark.parametrize("name", SYSLOG_TEMPLATES)
+def test_every_syslog_template_gets_the_syslog_delivery_tests(name):
+    """A syslog template's hooks include syslog-delivery, so it gets the syslog delivery
+    tests and conftest.py instead of the HTTP ones, fed by its own hook_settings.py."""
+    files = planned(name)
+    syslog_tests = data_dir("templates") / "_common" / "syslog-tests" / "hooks"
+
+    for hook in HOOKS:
+        source = (get_template(name).folder / hook).read_bytes()
+        assert b"# hookdk:include syslog-delivery\n" in source
+        assert b"# hookdk:include delivery\n" not in source
+    assert files[DELIVERY_TEST_FILE] == (syslog_tests / "test_delivery.py").read_bytes()
+    assert files["tests/hooks/conftest.py"] == (syslog_tests / "conftest.py").read_bytes()
+    own = files["tests/hooks/hook_settings.py"].decode()
+    for setting in ("SETTINGS", "FRAMING", "FORMAT"):
+        assert re.search(rf"^{setting} = ", own, re.MULTILINE), setting
+    assert "\ndef event_id(message):\n" in own
+    assert set(SYSLOG_TEMPLATES) == {"syslog-cef", "qradar-leef"}
+
+
 # --- includes: code shared by a template's hooks (<template>/include) or by several ---------
 # --- templates (_common/include), kept once and written into each hook ----------------------
 
@@ -366,7 +388,7 @@ def test_each_include_line_is_replaced_by_its_fragment_line_end_and_all():
         for included in names:
             expected = expected.replace(f"# hookdk:include {included}\n".encode(), shared[included])
         assert planned(name)[path] == expected, where
-        including += [where] if "delivery" in names else []
+        including += [where] if {"delivery", "syslog-delivery"} & set(names) else []
     assert len(including) >= 2 * len(TEMPLATES) - 1  # teams-review's close hook sends nothing
 
 

@@ -48,7 +48,8 @@ def check_dynamic(
     from ..settings import apply_routes
 
     found = []
-    with Capture(default_status=default_status) as capture:
+    # syslog hooks find its receiver through HOOKDK_SYSLOG_*
+    with Capture(default_status=default_status, syslog=True) as capture:
         apply_routes(capture, routes)
         emulator = Emulator(
             repo,
@@ -168,13 +169,20 @@ def _leak_problems(result: FireResult, hook: HookFile, wanted) -> list[Problem]:
         found.append(
             Problem(
                 f"{result.event} sends {what} ({first.form}) in the {first.where} of "
-                f"{first.request.method} {first.request.url}{more}",
+                f"{_sent_as(first.request)}{more}",
                 "forward only the fields the SIEM needs; drop connection_envs and input_file",
                 file=hook.path,
                 line=line,
             )
         )
     return found
+
+
+def _sent_as(sent) -> str:
+    """An HTTP request as ``METHOD URL``, a syslog message as ``syslog message #N (tcp)``."""
+    if hasattr(sent, "method"):
+        return f"{sent.method} {sent.url}"
+    return f"syslog message #{sent.index} ({sent.transport})"
 
 
 # Calls that send a request: urllib, http.client, requests, httpx, sockets, or a curl/wget

@@ -1,0 +1,686 @@
+"""A local syslog listener, UDP, TCP and TLS, that records every message a hook sends.
+
+QRadar, ArcSight, Graylog, Sentinel's CEF connector and rsyslog relays take events as
+syslog on a socket, not over HTTP, so the HTTP capture cannot see a hook that feeds them.
+``SyslogReceiver`` listens on 127.0.0.1 on three ephemeral ports and records each message
+raw and parsed (``syslog_formats``). A hook cannot be redirected to it the way the proxy
+variables redirect HTTP clients, so ``environ()`` gives the address in variables that the
+kit's syslog templates read (and any hook may): ``HOOKDK_SYSLOG_HOST``,
+``HOOKDK_SYSLOG_UDP_PORT``, ``HOOKDK_SYSLOG_TCP_PORT``, ``HOOKDK_SYSLOG_TLS_PORT`` and
+``HOOKDK_SYSLOG_CA_FILE`` (the CA that issued the TLS port's certificate).
+
+Choices, and why:
+
+* **Framing is detected per frame** (RFC 6587 section 3.4, ``syslog_framing``): a frame
+  that starts with a digit is octet-counted (``LEN SP MSG``); anything else runs to a
+  line feed (or NUL, which Python's ``SysLogHandler`` ends TCP messages with).
+* **TLS as a SIEM does it** (RFC 5425): the TLS port presents a certificate from the CA
+  it is given (the capture's, which ``SSL_CERT_FILE`` already names), for the name the
+  client asks for in SNI, else for ``localhost`` and ``127.0.0.1``. A hook that verifies
+  its production host name therefore verifies here too; the name is recorded.
+* **A cut stream is not taken for a whole one.** A TLS sender must end with
+  close_notify (RFC 5425 section 4.4); a connection reset or a TLS stream cut without
+  it records the frame it was in with ``error`` set. (A TLS 1.3 client that closes
+  without reading the session tickets is reset, and a reset can drop its last bytes: the
+  kit's templates close TLS properly.)
+* **Nothing stops the receiver.** A frame that breaks a rule is recorded with
+  ``error`` set; an octet count that is not one, or a frame past ``max_frame``, is
+  recorded too and, since the stream cannot be trusted after it, ends that connection
+  only. A failed TLS handshake ends that connection only.
+* **Reachable from the sandbox.** With ``unix_folder`` the TCP and TLS ports are also
+  Unix sockets, which ``--sandbox``'s relay connects a sandboxed hook to (the network
+  namespace has its own 127.0.0.1). UDP is not relayed.
+* **Bounded.** One thread per TCP or TLS connection (code that reads straight through),
+  at most ``max_connections`` at a time (more wait in the listen backlog), each closed
+  after ``socket_timeout`` seconds of silence; frames are cut at ``max_frame`` bytes.
+* **Serialised recording.** Messages are numbered and appended under one lock, so
+  ``index`` order is ``messages`` order, as in the HTTP capture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import selectors
+import shutil
+import socket
+import ssl
+import struct
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .syslog_formats import CefEvent, LeefEvent, MalformedSyslog, ParsedFrame, parse_frame
+from .syslog_framing import DATAGRAM, Frame, StreamDeframer
+
+if TYPE_CHECKING:  # trustme loads the cryptography stack: imported when a CA is made
+    import trustme
+
+__all__ = ["ENVIRONMENT", "SyslogMessage", "SyslogReceiver"]
+
+_log = logging.getLogger(__name__)
+
+#: The variables ``environ()`` sets, and what each holds.
+ENVIRONMENT = {
+    "HOOKDK_SYSLOG_HOST": "the receiver's address (127.0.0.1)",
+    "HOOKDK_SYSLOG_UDP_PORT": "its UDP port (one message per datagram)",
+    "HOOKDK_SYSLOG_TCP_PORT": "its plain TCP port (octet-counting or newline framing)",
+    "HOOKDK_SYSLOG_TLS_PORT": "its TLS port (RFC 5425; same framing as TCP)",
+    "HOOKDK_SYSLOG_CA_FILE": "PEM file of the CA that issued the TLS port's certificate",
+}
+
+
+@dataclass(frozen=True)
+class SyslogMessage:
+    """One message as it arrived: where from, how framed, its bytes, and what they say.
+
+    ``raw`` is the frame without its framing (no length prefix, no trailing line feed).
+    ``parsed`` is None when even the syslog header could not be read; ``error`` says why
+    the frame, or its CEF or LEEF body, broke its format's rules (None when it did not).
+    """
+
+    index: int
+    time: datetime
+    transport: str  # "udp", "tcp" or "tls"
+    framing: str  # "octet-counting", "non-transparent" (newline) or "datagram"
+    raw: bytes
+    peer: str
+    server_name: str | None  # the host name a TLS client asked for (SNI)
+    parsed: ParsedFrame | None
+    error: str | None = None
+    client: str = ""  # the fire whose own ports it came in on ("" : the shared ports)
+
+    @property
+    def malformed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def text(self) -> str:
+        """The frame as text; bytes that are not UTF-8 become U+FFFD."""
+        return self.raw.decode("utf-8", errors="replace")
+
+    @property
+    def message(self) -> str | None:
+        """The MSG part (after the header and structured data)."""
+        return self.parsed.message if self.parsed else None
+
+    @property
+    def structured_data(self) -> dict[str, dict[str, str]]:
+        return self.parsed.structured_data if self.parsed else {}
+
+    @property
+    def cef(self) -> CefEvent | None:
+        return self.parsed.cef if self.parsed else None
+
+    @property
+    def leef(self) -> LeefEvent | None:
+        return self.parsed.leef if self.parsed else None
+
+    @property
+    def format(self) -> str:
+        """``rfc5424`` or ``rfc3164``, with ``+cef`` or ``+leef``; ``malformed`` when the
+        header could not be read."""
+        if self.parsed is None:
+            return "malformed"
+        body = "+cef" if self.parsed.cef else "+leef" if self.parsed.leef else ""
+        return self.parsed.format + body
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary, for the CLI and for reports."""
+        parsed = self.parsed
+        result: dict[str, Any] = {
+            "transport": self.transport,
+            "framing": self.framing,
+            "peer": self.peer,
+            "server_name": self.server_name,
+            "format": self.format,
+            "raw": self.text,
+            "error": self.error,
+        }
+        if parsed is not None:
+            result["header"] = {
+                "facility": parsed.facility,
+                "severity": parsed.severity,
+                "version": parsed.version,
+                "timestamp": parsed.timestamp,
+                "hostname": parsed.hostname,
+                "app_name": parsed.app_name,
+                "procid": parsed.procid,
+                "msgid": parsed.msgid,
+            }
+            result["structured_data"] = parsed.structured_data
+            result["message"] = parsed.message
+            if parsed.cef is not None:
+                result["cef"] = parsed.cef.to_dict()
+            if parsed.leef is not None:
+                result["leef"] = parsed.leef.to_dict()
+        return result
+
+
+class SyslogReceiver:
+    """Listens on 127.0.0.1 for syslog over UDP, TCP and TLS, and records every message.
+
+    Use it as a context manager (or ``start()``/``stop()``), hand ``environ()`` to the
+    hook, then read ``messages`` (``mark()`` and ``messages_since()`` to see one hook's,
+    ``wait_idle()`` first so none is still on its way). ``ca`` issues the TLS port's
+    certificates; without one the receiver makes its own throwaway CA.
+    """
+
+    def __init__(
+        self,
+        ca: trustme.CA | Any | None = None,
+        *,
+        unix_folder: Path | None = None,
+        max_connections: int = 64,
+        max_frame: int = 1 << 20,
+        socket_timeout: float = 10.0,
+    ) -> None:
+        self.max_connections = max_connections
+        self.max_frame = max_frame
+        self.socket_timeout = socket_timeout
+        self._ca = ca
+        self._unix_folder = unix_folder
+        #: Unix sockets that reach the TCP and TLS ports too (with ``unix_folder``): a
+        #: sandboxed hook's relay connects to them.
+        self.unix_sockets: dict[str, str] = {}
+        #: client -> its own ports (``environ(client)``), so concurrent fires are told apart
+        self._client_sockets: dict[str, dict[str, socket.socket]] = {}
+        self._lock = threading.Lock()  # guards messages, connections and busy flags
+        self._messages: list[SyslogMessage] = []
+        self._connections: set[_Connection] = set()
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._udp_busy = False
+        self._to_refuse = 0
+        #: TLS connections that ended without close_notify (RFC 5425 section 4.4 says a
+        #: sender MUST send it): their last bytes may have been lost on the way.
+        self.unclean_closes = 0
+        #: TCP and TLS connections reset at once by ``refuse_connections``, so far.
+        self.refused = 0
+        self._closing = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._sockets: dict[str, socket.socket] = {}
+        self._tls: _TlsContexts | None = None
+        self._signer: Callable[[], trustme.CA] | None = None
+        self._ca_path: str | None = None
+        self._cleanup: weakref.finalize | None = None
+
+    # lifecycle
+
+    def start(self) -> SyslogReceiver:
+        """Open the three ports (ephemeral) and start serving them."""
+        if self._sockets:
+            return self
+        tempdir = tempfile.mkdtemp(prefix="hookdk-syslog-")
+        self._cleanup = weakref.finalize(self, shutil.rmtree, tempdir, ignore_errors=True)
+        self._ca_path, self._signer = self._certificate_authority(Path(tempdir))
+        self._tls = None  # made on the first TLS connection: it loads the cryptography stack
+        self._closing.clear()
+        self._sockets = _listeners()
+        if self._unix_folder is not None:
+            for transport in ("tcp", "tls"):
+                path = str(Path(self._unix_folder) / f"syslog-{transport}.sock")
+                listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                listener.bind(path)
+                listener.listen(256)
+                self._sockets[f"{transport}-unix"] = listener
+                self.unix_sockets[transport] = path
+        self._spawn(self._serve_udp, "hookdk-syslog-udp")
+        self._spawn(self._accept_loop, "hookdk-syslog-accept")
+        return self
+
+    def stop(self) -> None:
+        """Stop listening, close every connection, delete the CA file."""
+        if not self._sockets:
+            return
+        self._closing.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            connection.abort()
+        for connection in connections:
+            connection.thread.join(timeout=2)
+        for client in list(self._client_sockets):
+            self.release(client)
+        for sock in self._sockets.values():
+            sock.close()
+        for path in self.unix_sockets.values():
+            with contextlib.suppress(OSError):
+                Path(path).unlink()
+        self._sockets, self._threads, self.unix_sockets = {}, [], {}
+        if self._cleanup is not None:
+            self._cleanup()
+            self._cleanup = self._ca_path = None
+
+    def __enter__(self) -> SyslogReceiver:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _certificate_authority(self, folder: Path) -> tuple[str, Callable[[], trustme.CA]]:
+        """(the CA's PEM file, how to get its signer). A CA given as a certificate file and
+        a lazy ``signer()`` (the capture's) is used as it is, its key loaded only when a
+        TLS client connects; a ``trustme.CA`` is written out; no CA: a throwaway one."""
+        if hasattr(self._ca, "signer") and hasattr(self._ca, "cert_path"):
+            return str(self._ca.cert_path), self._ca.signer
+        import trustme
+
+        ca = self._ca or trustme.CA(organization_name="hookdk syslog receiver (throwaway)")
+        path = str(folder / "hookdk-syslog-ca.pem")
+        ca.cert_pem.write_to_path(path)
+        return path, lambda: ca
+
+    def _tls_contexts(self) -> _TlsContexts:
+        with self._lock:
+            if self._tls is None:
+                assert self._signer is not None
+                self._tls = _TlsContexts(self._signer())
+            return self._tls
+
+    # how a hook reaches it
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    def port(self, transport: str) -> int:
+        """The port of ``transport``: ``"udp"``, ``"tcp"`` or ``"tls"``."""
+        if not self._sockets:
+            raise RuntimeError("the SyslogReceiver is not started: use start() or a with block")
+        return self._sockets[transport].getsockname()[1]
+
+    @property
+    def ca_path(self) -> str:
+        self.port("tls")
+        assert self._ca_path is not None
+        return self._ca_path
+
+    def environ(self, client: str = "") -> dict[str, str]:
+        """The variables that tell a hook where the receiver listens (see ``ENVIRONMENT``).
+
+        With ``client``, ports of that client's own (opened now, closed by ``release``):
+        its messages carry ``client``, so hooks fired at once are told apart, as the
+        capture tells their requests apart by the client in the proxy credentials.
+        """
+        ports = {transport: self.port(transport) for transport in ("udp", "tcp", "tls")}
+        if client:
+            with self._lock:
+                if client not in self._client_sockets:
+                    self._client_sockets[client] = _listeners()
+                own = self._client_sockets[client]
+            ports = {transport: own[transport].getsockname()[1] for transport in ports}
+        return {
+            "HOOKDK_SYSLOG_HOST": self.host,
+            "HOOKDK_SYSLOG_UDP_PORT": str(ports["udp"]),
+            "HOOKDK_SYSLOG_TCP_PORT": str(ports["tcp"]),
+            "HOOKDK_SYSLOG_TLS_PORT": str(ports["tls"]),
+            "HOOKDK_SYSLOG_CA_FILE": self.ca_path,
+        }
+
+    def release(self, client: str) -> None:
+        """Close ``client``'s own ports (its connections already open are served on)."""
+        with self._lock:
+            sockets = self._client_sockets.pop(client, {})
+        for sock in sockets.values():
+            sock.close()
+
+    # what was received
+
+    @property
+    def messages(self) -> list[SyslogMessage]:
+        """Every message so far, in order of arrival (a copy)."""
+        with self._lock:
+            return list(self._messages)
+
+    def mark(self) -> int:
+        """A position in ``messages``; pass it to ``messages_since``."""
+        with self._lock:
+            return len(self._messages)
+
+    def messages_since(self, mark: int, client: str | None = None) -> list[SyslogMessage]:
+        """Messages after ``mark``; with ``client``, that client's and the shared ports'."""
+        found = self.messages[mark:]
+        return found if client is None else [m for m in found if m.client in (client, "")]
+
+    def reset(self) -> None:
+        """Forget the messages and refusals, keeping ports and CA (one receiver serves a
+        whole test session)."""
+        with self._lock:
+            self._messages.clear()
+            self._to_refuse = self.refused = self.unclean_closes = 0
+
+    def refuse_connections(self, count: int) -> None:
+        """Reset the next ``count`` TCP or TLS connections as soon as they are accepted, as
+        a collector that is down or restarting would: a TLS client sees its handshake
+        fail; a plain TCP client may see nothing (TCP syslog cannot tell, RFC 6587)."""
+        with self._lock:
+            self._to_refuse = count
+
+    def wait_idle(self, timeout: float = 2.0) -> bool:
+        """Wait until no message is on its way; True if that happened within ``timeout``.
+
+        On its way: a datagram or connection not yet read, bytes of a frame not yet
+        complete, a connection still in its TLS handshake.
+        """
+        deadline = time.monotonic() + timeout
+        while not self._is_quiet():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    # serving
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _is_quiet(self) -> bool:
+        if not self._sockets:
+            return True
+        with self._lock:
+            if self._udp_busy or any(c.busy for c in self._connections):
+                return False
+            watched = [*self._sockets.values(), *(c.sock for c in self._connections)]
+            watched += [s for own in self._client_sockets.values() for s in own.values()]
+            try:
+                readable = _readable(watched, 0)
+            except (OSError, ValueError):  # a socket closed while we looked: look again
+                return False
+        return not readable
+
+    def _record(
+        self,
+        transport: str,
+        framing: str,
+        raw: bytes,
+        peer: str,
+        server_name: str | None = None,
+        error: str | None = None,
+        client: str = "",
+    ) -> None:
+        parsed = None
+        if error is None:
+            try:
+                parsed = parse_frame(raw)
+                error = parsed.body_error
+            except MalformedSyslog as malformed:
+                error = str(malformed)
+        with self._lock:
+            self._messages.append(
+                SyslogMessage(
+                    len(self._messages),
+                    datetime.now(UTC),
+                    transport,
+                    framing,
+                    raw,
+                    peer,
+                    server_name,
+                    parsed,
+                    error,
+                    client,
+                )
+            )
+
+    def _serve_udp(self) -> None:
+        while not self._closing.is_set():
+            with self._lock:
+                clients = {self._sockets["udp"]: ""}
+                clients |= {own["udp"]: c for c, own in self._client_sockets.items()}
+            try:
+                readable = _readable(list(clients), 0.2)
+            except (OSError, ValueError):  # a client's port closed meanwhile
+                continue
+            for udp in readable:
+                with self._lock:  # taken off the socket and marked busy in one step
+                    try:
+                        data, address = udp.recvfrom(65535)
+                    except OSError:
+                        continue
+                    self._udp_busy = True
+                try:
+                    if data.strip(b"\x00\r\n"):
+                        peer = _peer(address)
+                        self._record("udp", DATAGRAM, data, peer, client=clients[udp])
+                finally:
+                    self._udp_busy = False
+
+    def _accept_loop(self) -> None:
+        while not self._closing.is_set():
+            if not self._slots.acquire(timeout=0.2):
+                continue  # at the limit: new clients wait in the backlog
+            listeners = self._stream_listeners()
+            try:
+                readable = _readable(list(listeners), 0.2)
+            except (OSError, ValueError):  # a client's port closed meanwhile
+                self._slots.release()
+                continue
+            if not readable:
+                self._slots.release()
+                continue
+            listener = readable[0]
+            with self._lock:  # accept and register in one step, for _is_quiet()
+                try:
+                    sock, address = listener.accept()
+                except OSError:
+                    self._slots.release()
+                    continue
+                if self._to_refuse > 0:
+                    self._to_refuse -= 1
+                    self.refused += 1
+                    _reset(sock)
+                    self._slots.release()
+                    continue
+                transport, client = listeners[listener]
+                connection = _Connection(self, sock, transport, _peer(address), client)
+                self._connections.add(connection)
+            connection.thread.start()
+
+    def _stream_listeners(self) -> dict[socket.socket, tuple[str, str]]:
+        """Every TCP and TLS listener: socket -> (transport, client)."""
+        with self._lock:
+            found = {
+                sock: (name.split("-")[0], "")
+                for name, sock in self._sockets.items()
+                if name != "udp"
+            }
+            for client, own in self._client_sockets.items():
+                found |= {own["tcp"]: ("tcp", client), own["tls"]: ("tls", client)}
+        return found
+
+    def _forget(self, connection: _Connection) -> None:
+        with self._lock:
+            self._connections.discard(connection)
+        self._slots.release()
+
+
+def _listeners() -> dict[str, socket.socket]:
+    """A UDP socket and TCP and TLS listeners on ephemeral loopback ports."""
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # bursts of datagrams
+    udp.bind(("127.0.0.1", 0))
+    return {
+        "udp": udp,
+        "tcp": socket.create_server(("127.0.0.1", 0), backlog=256),
+        "tls": socket.create_server(("127.0.0.1", 0), backlog=256),
+    }
+
+
+def _readable(socks: list[socket.socket], timeout: float) -> list[Any]:
+    """The sockets of ``socks`` with something to read (or closed) within ``timeout``.
+
+    A selector (epoll, kqueue), not ``select()``: a process holding over 1024 files has
+    socket numbers ``select()`` refuses."""
+    with selectors.DefaultSelector() as selector:
+        for sock in socks:
+            selector.register(sock, selectors.EVENT_READ)
+        return [key.fileobj for key, _ in selector.select(timeout)]
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with a TCP reset (linger 0), not an orderly shutdown."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def _peer(address: Any) -> str:
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return "unix socket"  # relayed from a sandboxed hook
+
+
+class _TlsContexts:
+    """Server TLS contexts with certificates from one CA: a default one for the loopback
+    names, and one per name a client asks for in SNI."""
+
+    _seen = threading.local()  # the SNI name of the handshake running in this thread
+
+    def __init__(self, ca: trustme.CA) -> None:
+        self._ca = ca
+        self._lock = threading.Lock()
+        self._by_name: dict[str, ssl.SSLContext] = {}
+        self.default = self._context("localhost", "127.0.0.1", "::1")
+        self.default.sni_callback = self._follow_sni
+
+    def _context(self, *names: str) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._ca.issue_cert(*names).configure_cert(context)
+        return context
+
+    def _follow_sni(self, tls: Any, server_name: str | None, _: object) -> None:
+        _TlsContexts._seen.name = server_name
+        if not server_name:
+            return
+        name = server_name.lower()
+        with self._lock:
+            if name not in self._by_name:
+                self._by_name[name] = self._context(name)
+            tls.context = self._by_name[name]
+
+    def handshake(self, sock: socket.socket) -> tuple[ssl.SSLSocket, str | None]:
+        """Complete the server side of a handshake; (TLS socket, SNI name or None)."""
+        _TlsContexts._seen.name = None
+        # ragged EOFs raise: a TLS stream cut without close_notify may have lost its end
+        tls = self.default.wrap_socket(sock, server_side=True, suppress_ragged_eofs=False)
+        return tls, _TlsContexts._seen.name
+
+
+class _Connection:
+    """One TCP or TLS client: reads frames until it closes, errs or falls silent."""
+
+    def __init__(
+        self,
+        receiver: SyslogReceiver,
+        sock: socket.socket,
+        transport: str,
+        peer: str,
+        client: str = "",
+    ) -> None:
+        self.receiver = receiver
+        self.client = client
+        self.sock: socket.socket = sock
+        self.transport = transport
+        self.peer = peer
+        self.server_name: str | None = None
+        self.busy = True  # until the handshake is done and no frame is half-read
+        self.frames = StreamDeframer(receiver.max_frame)
+        self.silent_for = 0.0  # seconds without a byte; the connection ends at socket_timeout
+        self.thread = threading.Thread(target=self.serve, name="hookdk-syslog-conn", daemon=True)
+
+    def serve(self) -> None:
+        try:
+            self.sock.settimeout(self.receiver.socket_timeout)
+            if self.transport == "tls":
+                tls = self.receiver._tls_contexts()
+                self.sock, self.server_name = tls.handshake(self.sock)
+            self.sock.setblocking(False)
+            self.busy = False
+            self._read_frames()
+        except ConnectionResetError:
+            # A client that closes with data unread (TLS 1.3 session tickets) is reset, and
+            # a reset can drop what it sent last: keep the part that came, marked.
+            self._record(self.frames.abandon("connection reset"))
+        except ssl.SSLEOFError:
+            # RFC 5425 section 4.4: a sender closes TLS with close_notify; without it the
+            # end of the stream may be missing (a reset looks the same from here).
+            self._record(self.frames.abandon("TLS closed without close_notify"))
+            with self.receiver._lock:
+                self.receiver.unclean_closes += 1
+        except Exception as error:  # a broken client loses its own connection, nothing more
+            _log.debug("hookdk syslog: closing a connection: %r", error)
+        finally:
+            self.busy = False
+            with contextlib.suppress(OSError):
+                self.sock.close()
+            self.receiver._forget(self)
+
+    def abort(self) -> None:
+        """Wake the thread blocked on this socket."""
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+
+    def _read_frames(self) -> None:
+        while not self.receiver._closing.is_set():
+            data = self._receive()
+            if data is None:
+                continue
+            if data == b"":  # the client closed: what is left is its last frame
+                self._record(self.frames.close())
+                self._answer_close_notify()
+                return
+            self._record(self.frames.feed(data))
+            if self.frames.lost:
+                return
+            # still on its way: part of a frame, or bytes OpenSSL decrypted that a
+            # selector cannot see
+            self.busy = self.frames.pending or self._tls_pending()
+
+    def _answer_close_notify(self) -> None:
+        """A TLS sender that ended with close_notify gets ours back (best effort)."""
+        if isinstance(self.sock, ssl.SSLSocket):
+            with contextlib.suppress(OSError, ValueError):
+                self.sock.settimeout(1.0)
+                self.sock.unwrap()
+
+    def _tls_pending(self) -> bool:
+        return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
+
+    def _receive(self) -> bytes | None:
+        """Bytes read (b'' when the client closed), or None when nothing came yet."""
+        if not self._tls_pending():
+            readable = _readable([self.sock], 0.2)
+            if not readable:
+                self.silent_for += 0.2
+                if self.silent_for >= self.receiver.socket_timeout:
+                    raise TimeoutError("silent client")
+                return None
+        self.silent_for = 0.0
+        with self.receiver._lock:  # read and mark busy in one step, for _is_quiet()
+            try:
+                data = self.sock.recv(65536)
+            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                return None
+            self.busy = True
+        return data
+
+    def _record(self, frames: list[Frame]) -> None:
+        for frame in frames:
+            self.receiver._record(
+                self.transport,
+                frame.framing,
+                frame.data,
+                self.peer,
+                self.server_name,
+                frame.error,
+                self.client,
+            )

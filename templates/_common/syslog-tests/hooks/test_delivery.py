@@ -1,0 +1,116 @@
+"""Delivery tests, the same for every syslog template, written by `hookdk init`.
+
+Every syslog hook sends one message over TLS (or TCP) through the same delivery code
+(retry, give up, report in one line). These tests check that behaviour for this
+template's hooks against the kit's syslog receiver, with the settings in
+hook_settings.py (pinned by the `settings` fixture of conftest.py). The exact content of
+the messages is checked in test_hoop_hooks.py.
+"""
+
+import json
+from pathlib import Path
+
+import hook_settings
+import pytest
+from conftest import ATTEMPTS
+
+PAYLOADS = Path(__file__).parent / "payloads"
+EVENTS = ("session-open", "session-close")
+HOST = hook_settings.SETTINGS["SYSLOG_HOST"]
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_each_hook_sends_one_well_formed_message_over_tls(hoop_hooks, hoop_siem, event):
+    result = hoop_hooks.fire(event)
+
+    assert result.ok, result.output
+    [message] = result.syslog
+    assert not message.malformed, message.error
+    assert message.transport == "tls"
+    assert message.server_name == HOST  # the certificate was verified for this name
+    assert message.framing == hook_settings.FRAMING
+    assert message.format == hook_settings.FORMAT
+    assert hoop_siem.requests == []  # nothing over HTTP
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_plain_tcp_when_tls_is_off(hoop_hooks, monkeypatch, event):
+    monkeypatch.setenv("SYSLOG_TLS", "0")
+
+    result = hoop_hooks.fire(event)
+
+    assert result.ok, result.output
+    [message] = result.syslog
+    assert (message.transport, message.malformed) == ("tcp", False)
+
+
+@pytest.mark.parametrize("refusals", [1, 2])
+def test_collector_that_comes_back_gets_the_event_once(hoop_hooks, hoop_siem, refusals):
+    for event in EVENTS:
+        hoop_siem.syslog.refuse_connections(refusals)  # down, as if restarting
+
+        result = hoop_hooks.fire(event)
+
+        assert result.ok, result.output
+        assert len(result.syslog) == 1
+        assert hook_settings.event_id(result.syslog[0]) == result.id
+    assert hoop_siem.syslog.refused == 2 * refusals
+
+
+def test_collector_down_is_retried_then_reported_in_one_line(hoop_hooks, hoop_siem):
+    for event in EVENTS:
+        hoop_siem.syslog.refuse_connections(100)
+        before = hoop_siem.syslog.refused
+
+        result = hoop_hooks.fire(event)
+
+        assert result.exit_code == 1
+        assert hoop_siem.syslog.refused - before == ATTEMPTS
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert f"delivery to {HOST}:" in result.output
+        assert f"failed after {ATTEMPTS} attempt(s)" in result.output
+    assert len(hoop_siem.syslog) == 0
+
+
+def test_missing_host_fails_without_sending(hoop_hooks, hoop_siem, monkeypatch):
+    monkeypatch.setenv("SYSLOG_HOST", "")
+
+    for event in EVENTS:
+        result = hoop_hooks.fire(event)
+
+        assert result.exit_code == 1
+        assert "SYSLOG_HOST" in result.output
+    assert len(hoop_siem.syslog) == 0
+
+
+def test_every_message_carries_its_idempotency_id(hoop_hooks, hoop_siem):
+    results = [hoop_hooks.fire(event) for event in EVENTS for _ in range(2)]
+
+    assert all(r.ok for r in results), [r.output for r in results]
+    assert len(hoop_siem.syslog) == len(results)
+    for result, message in zip(results, hoop_siem.syslog):
+        assert hook_settings.event_id(message) == result.id
+
+
+def test_example_payloads(hoop_hooks, hoop_siem):
+    for path in sorted(PAYLOADS.glob("*.json")):
+        payload = json.loads(path.read_text())
+        event = "session-open" if payload.get("event_session_open") else "session-close"
+        result = hoop_hooks.fire(event, payload)
+        assert result.ok, f"{path.name}: {result.output}"
+        assert [m.malformed for m in result.syslog] == [False], path.name
+    hoop_siem.assert_no_leaks()
+
+
+def test_tls_is_closed_with_close_notify_and_a_long_message_arrives_whole(hoop_hooks, hoop_siem):
+    """RFC 5425 section 4.4: a sender ends TLS with close_notify. A hook that just closes
+    the socket leaves the collector's TLS 1.3 session tickets unread, the close becomes a
+    reset, and a reset can drop the end of the message at a busy collector."""
+    for event in EVENTS:
+        result = hoop_hooks.fire(event, **hook_settings.LONG_FIELDS.get(event, {}))
+
+        assert result.ok, result.output
+        [message] = result.syslog
+        assert not message.malformed, message.error
+        assert hook_settings.event_id(message) == result.id
+    assert hoop_siem.syslog.unclean_closes == 0
