@@ -56,11 +56,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .syslog_formats import CefEvent, LeefEvent, MalformedSyslog, ParsedFrame, parse_frame
 from .syslog_framing import DATAGRAM, Frame, StreamDeframer
 
 if TYPE_CHECKING:  # trustme loads the cryptography stack: imported when a CA is made
     import trustme
+
+    from .syslog_formats import CefEvent, LeefEvent, ParsedFrame
 
 __all__ = ["ENVIRONMENT", "SyslogMessage", "SyslogReceiver"]
 
@@ -221,6 +222,9 @@ class SyslogReceiver:
         self._ca_path, self._signer = self._certificate_authority(Path(tempdir))
         self._tls = None  # made on the first TLS connection: it loads the cryptography stack
         self._closing.clear()
+        # stop() writes a byte here: the serving threads, waiting on their sockets, wake at
+        # once instead of at their next look (a fire's capture stops after every run)
+        self._wake_r, self._wake_w = socket.socketpair()
         self._sockets = _listeners()
         if self._unix_folder is not None:
             for transport in ("tcp", "tls"):
@@ -239,8 +243,12 @@ class SyslogReceiver:
         if not self._sockets:
             return
         self._closing.set()
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
         for thread in self._threads:
             thread.join(timeout=5)
+        self._wake_r.close()
+        self._wake_w.close()
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
@@ -410,6 +418,10 @@ class SyslogReceiver:
     ) -> None:
         parsed = None
         if error is None:
+            # the parsers load with the first message: hookdk fire, which most often
+            # receives none, does not pay for them at start-up
+            from .syslog_formats import MalformedSyslog, parse_frame
+
             try:
                 parsed = parse_frame(raw)
                 error = parsed.body_error
@@ -437,10 +449,12 @@ class SyslogReceiver:
                 clients = {self._sockets["udp"]: ""}
                 clients |= {own["udp"]: c for c, own in self._client_sockets.items()}
             try:
-                readable = _readable(list(clients), 0.2)
+                readable = _readable([*clients, self._wake_r], 0.2)
             except (OSError, ValueError):  # a client's port closed meanwhile
                 continue
             for udp in readable:
+                if udp is self._wake_r:
+                    continue  # stopping: the loop's test ends it
                 with self._lock:  # taken off the socket and marked busy in one step
                     try:
                         data, address = udp.recvfrom(65535)
@@ -460,7 +474,7 @@ class SyslogReceiver:
                 continue  # at the limit: new clients wait in the backlog
             listeners = self._stream_listeners()
             try:
-                readable = _readable(list(listeners), 0.2)
+                readable = [s for s in _readable([*listeners, self._wake_r], 0.2) if s in listeners]
             except (OSError, ValueError):  # a client's port closed meanwhile
                 self._slots.release()
                 continue
