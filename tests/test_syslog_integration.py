@@ -195,10 +195,6 @@ with socket.create_connection((host, int(os.environ["HOOKDK_SYSLOG_TLS_PORT"])))
 """
 
 
-@pytest.mark.skipif(
-    __import__("hoophooks_dk.sandbox").sandbox.unavailable() is not None,
-    reason="no sandbox on this machine",
-)
 def test_a_sandboxed_hook_reaches_the_receiver_over_tcp_and_tls(hook_repo):
     from hoophooks_dk.sandbox import sandboxed_runner
 

@@ -105,9 +105,6 @@ def _environ(pid: int) -> bytes:
         return b""
 
 
-needs_proc = pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
-
-
 def save(repo, source: str, event: str = "session-close") -> None:
     repo.write(f"hoop-hooks/{event}.runbook.py", source)
 
@@ -118,7 +115,6 @@ def output_of(run: dict) -> str:
     return result["output"].strip()
 
 
-@needs_proc
 @pytest.mark.parametrize("runner", ["fast", "subprocess"])
 def test_watch_fires_on_each_save_survives_broken_hooks_and_ends_on_sigint(runbooks, runner):
     runbooks.hooks(PRINT.format("open"), PRINT.format("one"))
@@ -168,7 +164,6 @@ def test_watch_fires_on_each_save_survives_broken_hooks_and_ends_on_sigint(runbo
     assert watching.survivors() == []
 
 
-@needs_proc
 @pytest.mark.parametrize(
     ("runner", "number"),
     [("fast", signal.SIGINT), ("subprocess", signal.SIGINT), ("fast", signal.SIGTERM)],
