@@ -151,12 +151,7 @@ class ForkServerRunner:
                 started = time.perf_counter()
                 hook = _ForkedHook(self, server, child, event_details(scratch, env) + script)
                 with running(child.pid):
-                    return follow(hook, started, timeout, limit)
-            except BaseException:
-                # Interrupted (Ctrl-C, or SIGTERM made KeyboardInterrupt by the CLI): the
-                # child runs in a session of its own, so nothing else would stop its group.
-                _kill_group(child.pid)
-                raise
+                    return follow(hook, started, timeout, limit)  # ends the hook if interrupted
             finally:
                 child.close()
                 with self._lock:

@@ -161,6 +161,17 @@ def follow(hook: HookProcess, started: float, timeout: float, kill_after: float)
     runner waits for both). When the hook exited but a process it started still holds the
     output open, the answer never comes: the kit says so and ends that process.
     """
+    try:
+        return _follow(hook, started, timeout, kill_after)
+    except BaseException:
+        # Interrupted (Ctrl-C, or SIGTERM made KeyboardInterrupt by the CLI): the hook runs
+        # in a session of its own, so nothing else would stop its group. One place, for
+        # every runner.
+        hook.kill()
+        raise
+
+
+def _follow(hook: HookProcess, started: float, timeout: float, kill_after: float) -> RunResult:
     started_at = time.time() - (time.perf_counter() - started)
     warnings: list[str] = []
     code = hook.wait_exit(started + timeout)
@@ -243,14 +254,7 @@ class SubprocessRunner:
                 start_new_session=True,  # its own process group, so a kill ends it all
             )
             with running(process.pid):
-                try:
-                    return follow(_Subprocess(process, script), started, timeout, limit)
-                except BaseException:
-                    # Interrupted (Ctrl-C, or SIGTERM made KeyboardInterrupt by the CLI): the
-                    # hook runs in a session of its own, so nothing else would stop its group.
-                    kill_group(process.pid)
-                    process.wait()
-                    raise
+                return follow(_Subprocess(process, script), started, timeout, limit)
 
     def close(self) -> None:
         pass
