@@ -162,7 +162,8 @@ def test_a_slow_open_hook_does_not_hold_back_the_close_event(hook_repo, runner):
     assert [r.url for r in opened.requests] == ["https://siem.example.test/open"]
     assert [r.url for r in closed.requests] == ["https://siem.example.test/close"]
     assert closed.requests[0].time < opened.requests[0].time
-    assert closed.started_at < opened.started_at + 2.0  # it did not wait for the open hook
+    # it did not wait for the open hook: it started before the open hook's request came
+    assert closed.started_at < opened.requests[0].time.timestamp()
 
 
 def test_sequential_runs_the_hooks_one_after_another(hook_repo):
@@ -187,7 +188,8 @@ def test_duration_separates_the_close_from_the_open(hook_repo):
     repo = hook_repo(DUMP_HOOK)
     results = Emulator(repo.root).session(duration=0.6)
     opened, closed = results
-    assert opened.started_at - results.started_at < 0.6 <= closed.started_at - results.started_at
+    assert closed.started_at - results.started_at >= 0.6  # never earlier than asked
+    assert opened.started_at <= closed.started_at
 
 
 # --- the 15 s rule: the gateway stops waiting, the hook runs on --------------------------
