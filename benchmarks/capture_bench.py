@@ -33,7 +33,7 @@ from pathlib import Path
 
 import trustme
 
-from hoophooks_dk.capture import Capture
+from hoophooks_dk.capture.capture import Capture
 
 CLIENTS = ("curl", "urllib", "requests", "httpx", "http.client")
 
@@ -106,7 +106,7 @@ print((time.perf_counter() - started) / (REQUESTS * THREADS) * 1000)
 """
 MEMORY = """
 import resource, subprocess, sys, os
-from hoophooks_dk.capture import Capture
+from hoophooks_dk.capture.capture import Capture
 upload = sys.argv[1]
 def resident_kb():
     # now, not the peak so far (the peak may lie in start-up): Linux's statm, else the peak

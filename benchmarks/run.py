@@ -52,10 +52,10 @@ from capture_bench import measure_capture_holds  # noqa: E402 (beside this scrip
 
 import hoophooks_dk
 from hoophooks_dk import payload as payloads
-from hoophooks_dk.capture import Capture
+from hoophooks_dk.capture.capture import Capture
 from hoophooks_dk.emulator import PAYLOAD_VARIABLE, Emulator
-from hoophooks_dk.forkserver import ForkServerRunner
-from hoophooks_dk.runner import SubprocessRunner
+from hoophooks_dk.runtime.forkserver import ForkServerRunner
+from hoophooks_dk.runtime.runner import SubprocessRunner
 
 TRIVIAL_HOOK = """\
 import json, os
@@ -420,7 +420,7 @@ def measure_fuzz(root: Path, python: str, settings: Settings) -> Ratio:
     from hypothesis.configuration import set_hypothesis_home_dir
 
     from hoophooks_dk.fuzz import fuzz
-    from hoophooks_dk.scaffold import init
+    from hoophooks_dk.scaffold.init import init
 
     set_hypothesis_home_dir(root / "hypothesis")  # not ./.hypothesis wherever this runs
     repo = root / "siem-http"

@@ -21,34 +21,34 @@ _EXPORTS: dict[str, str] = {
     "Emulator": "emulator",
     "FireResult": "emulator",
     "build_payload": "emulator",
-    "RunResult": "runner",
-    "Runner": "runner",
-    "SubprocessRunner": "runner",
-    "make_runner": "forkserver",
+    "RunResult": "runtime.runner",
+    "Runner": "runtime.runner",
+    "SubprocessRunner": "runtime.runner",
+    "make_runner": "runtime.forkserver",
     # sessions as Hoop fires them
     "Flow": "flows",
     "FLOWS": "flows",
     "SessionResult": "sessions",
     # the capture
-    "Capture": "capture",
-    "CaptureFailure": "capture",
-    "CapturedRequest": "capture",
-    "CapturedResponse": "capture",
+    "Capture": "capture.capture",
+    "CaptureFailure": "capture.capture",
+    "CapturedRequest": "capture.capture",
+    "CapturedResponse": "capture.capture",
     # syslog: the receiver, what it records, the parsers
-    "SyslogReceiver": "syslog_receiver",
-    "SyslogMessage": "syslog_receiver",
-    "SiemSyslog": "harness",
-    "MalformedSyslog": "syslog_formats",
-    "parse_frame": "syslog_formats",
-    "parse_cef": "syslog_formats",
-    "parse_leef": "syslog_formats",
+    "SyslogReceiver": "capture.syslog_receiver",
+    "SyslogMessage": "capture.syslog_receiver",
+    "SiemSyslog": "testing.harness",
+    "MalformedSyslog": "capture.syslog_formats",
+    "parse_frame": "capture.syslog_formats",
+    "parse_cef": "capture.syslog_formats",
+    "parse_leef": "capture.syslog_formats",
     # leaks
     "Leak": "leaks",
     "find_leaks": "leaks",
     "assert_no_leaks": "leaks",
     # what the pytest fixtures hand out
-    "HoopHooks": "harness",
-    "Siem": "harness",
+    "HoopHooks": "testing.harness",
+    "Siem": "testing.harness",
     # fuzzing
     "FuzzReport": "fuzz",
     "strategies": "",
@@ -113,19 +113,29 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> "Any":
-    """Import the module behind a public name on first use, and keep the name."""
-    from importlib import import_module
+def lazy_exports(package: str, exports: dict[str, str], namespace: dict) -> "Any":
+    """A module ``__getattr__`` (PEP 562) for ``package``: the first use of a name in
+    ``exports`` imports the module behind it (a submodule of ``package``; "" means the
+    name is that submodule) and keeps the name in ``namespace``. Every package of the kit
+    is a face built this way, so importing it costs nothing until a name is used."""
 
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if module == "":
-        value = import_module(f".{name}", __name__)
-    else:
-        value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> "Any":
+        from importlib import import_module
+
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        if module == "":
+            value = import_module(f".{name}", package)
+        else:
+            value = getattr(import_module(f".{module}", package), name)
+        namespace[name] = value
+        return value
+
+    return __getattr__
+
+
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:
@@ -136,7 +146,9 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     from typing import Any
 
     from . import strategies
-    from .capture import Capture, CapturedRequest, CapturedResponse, CaptureFailure
+    from .capture.capture import Capture, CapturedRequest, CapturedResponse, CaptureFailure
+    from .capture.syslog_formats import MalformedSyslog, parse_cef, parse_frame, parse_leef
+    from .capture.syslog_receiver import SyslogMessage, SyslogReceiver
     from .check import Finding
     from .emulator import Emulator, FireResult, build_payload
     from .errors import (
@@ -151,12 +163,10 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         TemplateError,
     )
     from .flows import FLOWS, Flow
-    from .forkserver import make_runner
     from .fuzz import FuzzReport
-    from .harness import HoopHooks, Siem, SiemSyslog
     from .leaks import Leak, assert_no_leaks, find_leaks
     from .runbook_template import render_runbook
-    from .runner import Runner, RunResult, SubprocessRunner
+    from .runtime.forkserver import make_runner
+    from .runtime.runner import Runner, RunResult, SubprocessRunner
     from .sessions import SessionResult
-    from .syslog_formats import MalformedSyslog, parse_cef, parse_frame, parse_leef
-    from .syslog_receiver import SyslogMessage, SyslogReceiver
+    from .testing.harness import HoopHooks, Siem, SiemSyslog

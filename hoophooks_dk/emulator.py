@@ -21,13 +21,13 @@ from . import payload as payloads
 from .errors import PayloadError, SettingsError
 from .hooks import HOOK_PATHS, HookFile, read_hooks, require
 from .render import load
-from .runner import DEFAULT_TIMEOUT, Runner, RunResult, SubprocessRunner, kill_limit
+from .runtime.runner import DEFAULT_TIMEOUT, Runner, RunResult, SubprocessRunner, kill_limit
 
 if TYPE_CHECKING:
-    from .capture import Capture, CapturedRequest
+    from .capture.capture import Capture, CapturedRequest
+    from .capture.syslog_receiver import SyslogMessage
     from .leaks import Leak
     from .sessions import SessionResult
-    from .syslog_receiver import SyslogMessage
 
 PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
 ENV_MODES = ("inherit", "clean")

@@ -28,8 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus, unquote_plus, unquote_to_bytes
 
-from .capture import CapturedRequest
-from .syslog_receiver import SyslogMessage
+from .capture.capture import CapturedRequest
+from .capture.syslog_receiver import SyslogMessage
 
 #: What a hook sent that the kit captured: an HTTP request or a syslog message.
 Sent = CapturedRequest | SyslogMessage

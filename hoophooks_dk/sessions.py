@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from .emulator import add_session_leaks
 from .errors import SettingsError
 from .flows import Flow, resolve
-from .runner import end_running
+from .runtime.runner import end_running
 
 if TYPE_CHECKING:
-    from .capture import CapturedRequest
+    from .capture.capture import CapturedRequest
     from .emulator import Emulator, FireResult
 
 DEFAULT_RUN_BY = "admin@example.com"  # who starts an approved run, unless told

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import SettingsError
 
 if TYPE_CHECKING:
-    from .capture import Capture
+    from .capture.capture import Capture
 
 SETTINGS_FILE = "hookdk.toml"
 ENV_MODES = ("inherit", "clean")

@@ -75,7 +75,7 @@ def runbooks(tmp_path: Path) -> RunbooksRepo:
 @pytest.fixture
 def capture():
     """A running capture, stopped after the test (the capture tests' common fixture)."""
-    from hoophooks_dk.capture import Capture
+    from hoophooks_dk.capture.capture import Capture
 
     with Capture() as running:
         yield running

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 from urllib.parse import urlsplit
 
-from hoophooks_dk.capture import Capture
+from hoophooks_dk.capture.capture import Capture
 
 SIEM = "https://siem.example.com/events"
 

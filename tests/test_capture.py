@@ -22,7 +22,7 @@ import pytest
 import trustme
 from hook_sources import DOCS_HOOK
 
-from hoophooks_dk.capture import NO_ROUTE, Capture
+from hoophooks_dk.capture.capture import NO_ROUTE, Capture
 
 SIEM = "https://siem.example.com/events"
 
@@ -556,7 +556,7 @@ def test_starting_a_capture_imports_no_cryptography_until_a_tls_handshake(tmp_pa
     Capture(ca_folder=tmp_path / "ca").start().stop()  # the CA exists from now on
     script = (
         "import sys\n"
-        "from hoophooks_dk.capture import Capture\n"
+        "from hoophooks_dk.capture.capture import Capture\n"
         f"capture = Capture(ca_folder=__import__('pathlib').Path({str(tmp_path / 'ca')!r}))\n"
         "capture.start().environ()\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('trustme', 'cryptography')))\n"

@@ -18,7 +18,7 @@ import boto3  # noqa: F401  (in the test extra: a broken install fails here, nev
 import pytest
 import trustme
 
-from hoophooks_dk.capture import Capture
+from hoophooks_dk.capture.capture import Capture
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIAHOOKDKTEST000000",

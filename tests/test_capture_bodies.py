@@ -18,8 +18,8 @@ import zlib
 import pytest
 from proxy_helpers import SIEM, auth, connect
 
-from hoophooks_dk._bodies import SpooledBody, decodable_encodings, decode
-from hoophooks_dk.capture import Capture
+from hoophooks_dk.capture.bodies import SpooledBody, decodable_encodings, decode
+from hoophooks_dk.capture.capture import Capture
 from hoophooks_dk.leaks import find_leaks
 
 EVENT = {"sid": "s-1", "connection_envs": {"envvar:PASSWORD": "c2VjcmV0LXZhbHVlLTQy"}}

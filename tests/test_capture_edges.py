@@ -12,7 +12,7 @@ import pytest
 import trustme
 from proxy_helpers import auth, connect, read_until_closed
 
-from hoophooks_dk._certs import CertificateCache
+from hoophooks_dk.capture.certs import CertificateCache
 
 
 def test_curl_proxytunnel_to_an_http_url_is_served(capture):

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hoophooks_dk.capture import Capture
-from hoophooks_dk.proxy_server import raise_fd_limit
+from hoophooks_dk.capture.capture import Capture
+from hoophooks_dk.capture.proxy_server import raise_fd_limit
 
 
 def curl_post(capture: Capture, url: str, body: str) -> str:
@@ -91,7 +91,7 @@ def test_descriptors_numbered_past_1024_are_served():
 EMFILE_SCRIPT = """
 import errno, logging, os, resource, socket, subprocess, sys, time
 from urllib.parse import urlsplit
-from hoophooks_dk.capture import Capture
+from hoophooks_dk.capture.capture import Capture
 
 warnings = []
 handler = logging.Handler()
@@ -145,7 +145,7 @@ def test_the_capture_keeps_serving_after_accept_fails_with_emfile():
 
 RAISE_SCRIPT = """
 import resource
-from hoophooks_dk.capture import Capture
+from hoophooks_dk.capture.capture import Capture
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 lowered = min(256, hard)
 resource.setrlimit(resource.RLIMIT_NOFILE, (lowered, hard))

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from proxy_helpers import SIEM, connect, read_until_closed
 
-from hoophooks_dk.capture import Capture
+from hoophooks_dk.capture.capture import Capture
 
 PLAIN = "http://siem.example.com/events"
 

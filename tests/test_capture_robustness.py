@@ -15,7 +15,7 @@ import textwrap
 import httpx
 from proxy_helpers import SIEM, auth, connect, read_until_closed
 
-from hoophooks_dk.capture import Capture
+from hoophooks_dk.capture.capture import Capture
 
 
 def still_serving(capture: Capture) -> None:

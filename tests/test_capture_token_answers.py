@@ -11,8 +11,8 @@ import sys
 import pytest
 from run_hookdk import hookdk
 
-from hoophooks_dk._token_answers import DUMMY_TOKEN
-from hoophooks_dk.capture import Capture
+from hoophooks_dk.capture.capture import Capture
+from hoophooks_dk.capture.token_answers import DUMMY_TOKEN
 
 POST = """\
 import sys, urllib.request

@@ -16,11 +16,11 @@ import git
 import pytest
 from check_repos import CLEAN_HOOK, CLOSE, OPEN
 
-from hoophooks_dk import cli
 from hoophooks_dk.check import Finding, check, silent_traceback
+from hoophooks_dk.cli.main import main as cli
 from hoophooks_dk.emulator import FireResult
 from hoophooks_dk.hooks import HookFile
-from hoophooks_dk.runner import RunResult
+from hoophooks_dk.runtime.runner import RunResult
 
 # The documentation's example: the raw payload, secrets and source included.
 RAW_FORWARDER = """\
@@ -50,7 +50,7 @@ def of(findings: list[Finding], rule: str) -> list[Finding]:
 
 def hookdk_check(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     """Run `hookdk check ARGS` as the console script does: (exit code, stdout, stderr)."""
-    monkeypatch.setitem(cli.LAZY_COMMANDS, "check", "hoophooks_dk.cli_check:check_command")
+    monkeypatch.setitem(cli.LAZY_COMMANDS, "check", "hoophooks_dk.cli.check:check_command")
     monkeypatch.setattr(sys, "argv", ["hookdk", "check", *args])
     with pytest.raises(SystemExit) as done:
         cli.main()
@@ -318,7 +318,7 @@ def test_a_freshly_initialised_repo_passes_check_but_for_settings_from_the_envir
     environment as `hookdk demo` gives them (its hooks exit 1 without a token, by design).
     Its token is read from the environment until written into the hook: HK308 says so,
     and that is all `--strict` finds (docs/hoop-runtime.md section 3)."""
-    from hoophooks_dk import scaffold
+    from hoophooks_dk.scaffold.init import scaffold
 
     template = scaffold.get_template(scaffold.DEFAULT_TEMPLATE)
     scaffold.init(runbooks.root, template.name)
@@ -334,7 +334,7 @@ def test_a_freshly_initialised_repo_passes_check_but_for_settings_from_the_envir
 
 
 def test_every_template_passes_the_static_check_straight_after_init(runbooks):
-    from hoophooks_dk import scaffold
+    from hoophooks_dk.scaffold.init import scaffold
 
     for template in scaffold.templates():
         scaffold.init(runbooks.root, template.name, force=True)

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from run_hookdk import hookdk
 
-from hoophooks_dk.cli_check import check_command
+from hoophooks_dk.cli.check import check_command
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hoophooks_dk.cli_render import render_command
+from hoophooks_dk.cli.render import render_command
 
 
 @pytest.fixture

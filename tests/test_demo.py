@@ -9,9 +9,9 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from hoophooks_dk.cli_init import demo_command
-from hoophooks_dk.demo import run_demo
-from hoophooks_dk.scaffold import templates
+from hoophooks_dk.cli.init import demo_command
+from hoophooks_dk.scaffold.demo import run_demo
+from hoophooks_dk.scaffold.init import templates
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 

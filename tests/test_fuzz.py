@@ -12,13 +12,13 @@ import pytest
 
 from hoophooks_dk.emulator import MAX_ENV_STRING, Emulator
 from hoophooks_dk.errors import HookdkError, HookNotFound
-from hoophooks_dk.forkserver import make_runner
 from hoophooks_dk.fuzz import (
     failure_reason,
     fits_in_environment,
     fuzz,
     own_traceback,
 )
+from hoophooks_dk.runtime.forkserver import make_runner
 
 ROBUST_HOOK = """\
 import json, os
@@ -243,7 +243,7 @@ def test_a_missing_hook_is_raised_before_any_payload(runbooks, runner):
 
 
 def test_an_interpreter_that_cannot_start_stops_the_run_unshrunk(hook_repo):
-    from hoophooks_dk.runner import SubprocessRunner
+    from hoophooks_dk.runtime.runner import SubprocessRunner
 
     emulator = Emulator(hook_repo(ROBUST_HOOK).root, runner=SubprocessRunner("/no/python3"))
     with pytest.raises(HookdkError, match="cannot run '/no/python3'"):
@@ -348,7 +348,7 @@ def test_the_replay_command_runs_the_payload_as_the_fuzz_did(hook_repo, tmp_path
 
 
 def test_the_replay_command_keeps_every_option_that_changes_the_run():
-    from hoophooks_dk.cli_fuzz import _replay_command
+    from hoophooks_dk.cli.fuzz import _replay_command
 
     options = {
         "repo": Path("runbooks"), "ref": None, "python": "python3.12", "env_file": "ci.env",

@@ -12,7 +12,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from hoophooks_dk.capture import Capture, CapturedRequest, CapturedResponse
+from hoophooks_dk.capture.capture import Capture, CapturedRequest, CapturedResponse
 from hoophooks_dk.leaks import Leak, assert_no_leaks, find_leaks
 
 

@@ -398,7 +398,7 @@ def test_a_users_overriding_fixtures_are_used(project):
         """
         import pytest
         from hoophooks_dk import Capture
-        from hoophooks_dk.runner import SubprocessRunner
+        from hoophooks_dk.runtime.runner import SubprocessRunner
 
         class TeapotCapture(Capture):
             pass

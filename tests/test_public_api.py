@@ -26,12 +26,12 @@ def test_star_import_gives_exactly_all():
 
 def test_public_names_are_the_real_objects():
     from hoophooks_dk import Capture, Emulator, HookdkError, HoopHooks, Siem, strategies
-    from hoophooks_dk.capture import Capture as RealCapture
-    from hoophooks_dk.harness import HoopHooks as RealHoopHooks
+    from hoophooks_dk.capture.capture import Capture as RealCapture
+    from hoophooks_dk.testing.harness import HoopHooks as RealHoopHooks
 
     assert Capture is RealCapture and HoopHooks is RealHoopHooks
     assert Emulator.__module__ == "hoophooks_dk.emulator"
-    assert Siem.__module__ == "hoophooks_dk.harness"
+    assert Siem.__module__ == "hoophooks_dk.testing.harness"
     assert callable(strategies.payloads)
     errors = [
         getattr(hoophooks_dk, n)

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from hoophooks_dk.forkserver import ForkServerRunner
-from hoophooks_dk.runner import SubprocessRunner, hoop_output
+from hoophooks_dk.runtime.forkserver import ForkServerRunner
+from hoophooks_dk.runtime.runner import SubprocessRunner, hoop_output
 
 ENV = dict(os.environ)
 

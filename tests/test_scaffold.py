@@ -17,16 +17,23 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from hoophooks_dk.capture import Capture
+from hoophooks_dk.capture.capture import Capture
 from hoophooks_dk.check import check
-from hoophooks_dk.cli_init import init_command, templates_command
+from hoophooks_dk.cli.init import init_command, templates_command
 from hoophooks_dk.emulator import Emulator
 from hoophooks_dk.errors import HookdkError
 from hoophooks_dk.hooks import read_hooks
 from hoophooks_dk.payload import complete, event_of
 from hoophooks_dk.render import load
 from hoophooks_dk.resources import data_dir
-from hoophooks_dk.scaffold import Template, expand_includes, get_template, init, plan, templates
+from hoophooks_dk.scaffold.init import (
+    Template,
+    expand_includes,
+    get_template,
+    init,
+    plan,
+    templates,
+)
 from hoophooks_dk.schema import validate
 
 TEMPLATES = [template.name for template in templates()]

@@ -194,10 +194,10 @@ def test_siem_respond_reads_a_table_as_the_settings_file_does():
     """One parser for a respond table: the settings file's and ``Siem.respond``'s."""
     import httpx
 
-    from hoophooks_dk.capture import Capture
+    from hoophooks_dk.capture.capture import Capture
     from hoophooks_dk.errors import SettingsError
-    from hoophooks_dk.harness import Siem
     from hoophooks_dk.settings import parse_responses
+    from hoophooks_dk.testing.harness import Siem
 
     table = {"*": 503, "POST https://siem.example.com/*": 201}
     assert parse_responses(table, "hookdk.toml") == (

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from syslog_rfc5424_parser import SyslogMessage as ReferenceParser
 
+from hoophooks_dk.capture.syslog_formats import MalformedSyslog, parse_cef, parse_frame, parse_leef
 from hoophooks_dk.strategies import TRICKY_TEXTS
-from hoophooks_dk.syslog_formats import MalformedSyslog, parse_cef, parse_frame, parse_leef
 
 # --- RFC 5424 ----------------------------------------------------------------------------
 

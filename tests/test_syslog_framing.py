@@ -5,7 +5,12 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hoophooks_dk.syslog_framing import NON_TRANSPARENT, OCTET_COUNTING, Frame, StreamDeframer
+from hoophooks_dk.capture.syslog_framing import (
+    NON_TRANSPARENT,
+    OCTET_COUNTING,
+    Frame,
+    StreamDeframer,
+)
 
 
 def read(chunks: list[bytes], max_frame: int = 1 << 20) -> tuple[list[Frame], bool]:

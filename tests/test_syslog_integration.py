@@ -14,10 +14,10 @@ import textwrap
 
 import pytest
 
-from hoophooks_dk.capture import Capture
+from hoophooks_dk.capture.capture import Capture
+from hoophooks_dk.capture.syslog_receiver import ENVIRONMENT
 from hoophooks_dk.emulator import Emulator
 from hoophooks_dk.leaks import find_leaks
-from hoophooks_dk.syslog_receiver import ENVIRONMENT
 
 # Sends one CEF message over TCP to the kit's receiver, with the first connection secret
 # in suser (escaped as CEF wants: its base64 padding '=' becomes '\=').
@@ -196,7 +196,7 @@ with socket.create_connection((host, int(os.environ["HOOKDK_SYSLOG_TLS_PORT"])))
 
 
 def test_a_sandboxed_hook_reaches_the_receiver_over_tcp_and_tls(hook_repo):
-    from hoophooks_dk.sandbox import sandboxed_runner
+    from hoophooks_dk.runtime.sandbox import sandboxed_runner
 
     repo = hook_repo(SANDBOXED_HOOK)
     with Capture(syslog=True) as capture:

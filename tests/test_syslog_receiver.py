@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rfc5424logging import FRAMING_NON_TRANSPARENT, FRAMING_OCTET_COUNTING, Rfc5424SysLogHandler
 
-from hoophooks_dk.syslog_receiver import ENVIRONMENT, SyslogReceiver
+from hoophooks_dk.capture.syslog_receiver import ENVIRONMENT, SyslogReceiver
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from hoophooks_dk.capture import Capture, CapturedRequest
+from hoophooks_dk.capture.capture import Capture, CapturedRequest
 from hoophooks_dk.emulator import Emulator, FireResult
-from hoophooks_dk.scaffold import init
+from hoophooks_dk.scaffold.init import init
 
 
 @pytest.fixture(scope="module")

@@ -237,7 +237,7 @@ def test_core_watch_sees_the_hooks_folder_appear_and_reopens_on_settings(runbook
     """No hoop-hooks/ at start: the run says so, and creating it is seen (the watch moves
     onto the new folder). One emulator serves the runs until a settings file changes."""
     from hoophooks_dk.emulator import Emulator
-    from hoophooks_dk.forkserver import ForkServerRunner
+    from hoophooks_dk.runtime.forkserver import ForkServerRunner
 
     runbooks.root.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()

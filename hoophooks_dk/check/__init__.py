@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import HookdkError
 from ..hooks import read_hooks
-from ..runner import DEFAULT_TIMEOUT
+from ..runtime.runner import DEFAULT_TIMEOUT
 from .git import check_git
 from .layout import Layout, too_large_for_environment
 from .python import Script, check_python

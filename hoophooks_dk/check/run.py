@@ -41,10 +41,10 @@ def check_dynamic(
     SIEM: every request is answered locally, none leaves the machine, and as the repo's
     settings say (``default_status``, then ``routes``, its ``respond`` table): a hook
     that fails on the answer its SIEM gives is a finding, as in ``hookdk fire``."""
-    from ..capture import Capture
+    from ..capture.capture import Capture
     from ..emulator import Emulator
     from ..errors import PayloadError
-    from ..runner import SubprocessRunner
+    from ..runtime.runner import SubprocessRunner
     from ..settings import apply_routes
 
     found = []
@@ -78,7 +78,7 @@ def _name_missing_setting(f: Finding, settings_source: str | None) -> Finding:
     """HK501 for a hook that stopped on a missing setting: the fix is to give it."""
     if f.rule != "HK501":
         return f
-    from ..hints import missing_setting
+    from .hints import missing_setting
 
     hint = missing_setting(f.message, settings_source)
     if hint is None:

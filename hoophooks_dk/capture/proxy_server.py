@@ -37,10 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._bodies import SPOOL_THRESHOLD, SpooledBody
+from .bodies import SPOOL_THRESHOLD, SpooledBody
 
 if TYPE_CHECKING:
-    from ._certs import CertificateCache
+    from .certs import CertificateCache
     from .proxy_connection import Connection
 
 __all__ = ["Exchange", "ProxyServer", "ServerSide", "raise_fd_limit"]

@@ -17,7 +17,7 @@ name starts with ``hoop_``:
 
 ``siem`` and ``hook_payload`` are the old names of ``hoop_siem`` and ``hoop_payload``:
 they still work, with a DeprecationWarning. The objects behind the fixtures (``Siem``,
-``HoopHooks``) live in ``hoophooks_dk.harness``.
+``HoopHooks``) live in ``hoophooks_dk.testing.harness``.
 
 One proxy, one certificate authority and one warm interpreter serve the whole pytest
 process (per xdist worker: ephemeral ports, private temp dirs); each test starts from a
@@ -37,8 +37,8 @@ import pytest
 from .harness import HoopHooks, Siem
 
 if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import when used
-    from .capture import Capture
-    from .runner import Runner
+    from ..capture.capture import Capture
+    from ..runtime.runner import Runner
 
 __all__ = ["HoopHooks", "Siem"]  # the fixtures' types, re-exported for old imports
 
@@ -90,8 +90,8 @@ def _marker(request: pytest.FixtureRequest) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def hoop_capture() -> Iterator[Capture]:
     """The session's capture; override it (session scope) to start it your way."""
-    from .capture import Capture
-    from .interrupts import sigterm_interrupts
+    from ..capture.capture import Capture
+    from ..runtime.interrupts import sigterm_interrupts
 
     # A SIGTERM'd pytest run unwinds like Ctrl-C: fixtures close, temporary files go.
     with sigterm_interrupts(), Capture(syslog=True) as capture:
@@ -101,11 +101,11 @@ def hoop_capture() -> Iterator[Capture]:
 @pytest.fixture(scope="session")
 def hoop_runner(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Iterator[Runner]:
     """How hooks run (``--hoop-runner``, ``--hoop-sandbox``); override it to choose."""
-    from .forkserver import make_runner
+    from ..runtime.forkserver import make_runner
 
     kind = pytestconfig.getoption("hoop_runner") or pytestconfig.getini("hoop_runner") or "auto"
     if pytestconfig.getoption("hoop_sandbox") or pytestconfig.getini("hoop_sandbox"):
-        from .sandbox import sandboxed_runner
+        from ..runtime.sandbox import sandboxed_runner
 
         runner = sandboxed_runner("python3", request.getfixturevalue("hoop_capture"))
     else:
@@ -148,7 +148,7 @@ def hoop_repo(config: pytest.Config) -> Path:
 
 def _hoop_repo(config: pytest.Config) -> tuple[Path, str]:
     """The repository, and how it was chosen (for messages)."""
-    from .hooks import find_repo_root
+    from ..hooks import find_repo_root
 
     option = config.getoption("hoop_repo")
     if option:
@@ -191,10 +191,10 @@ def hoop_payload(pytestconfig: pytest.Config):
     repo = hoop_repo(pytestconfig)
 
     def build(event: str, **fields: Any) -> dict[str, Any]:
-        from .emulator import build_payload
-        from .hooks import read_hooks
-        from .payload import input_file_text
-        from .render import load
+        from ..emulator import build_payload
+        from ..hooks import read_hooks
+        from ..payload import input_file_text
+        from ..render import load
 
         script = input_file_text(load(read_hooks(repo)).get(event, b""))
         return build_payload(event, input_file=script, **fields)

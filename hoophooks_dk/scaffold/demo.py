@@ -14,10 +14,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .capture import Capture, CapturedRequest
-from .emulator import Emulator, FireResult
-from .errors import HookdkError
-from .scaffold import DEFAULT_TEMPLATE, Template, get_template, init
+from ..capture.capture import Capture, CapturedRequest
+from ..emulator import Emulator, FireResult
+from ..errors import HookdkError
+from .init import DEFAULT_TEMPLATE, Template, get_template, init
 
 BRANCH = "main"
 

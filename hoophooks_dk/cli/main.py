@@ -17,7 +17,8 @@ from typing import Any
 
 import click
 
-from .cli_report import (
+from ..errors import HookdkError
+from .report import (
     echo_hints,
     echo_leaks,
     fail_json,
@@ -26,19 +27,18 @@ from .cli_report import (
     result_hints,
     wants_json,
 )
-from .errors import HookdkError
 
 EVENT = click.Choice(["session-open", "session-close"])
 
 # Commands kept in their own modules, imported only when used (or listed by --help).
 LAZY_COMMANDS = {
-    "check": "hoophooks_dk.cli_check:check_command",
-    "demo": "hoophooks_dk.cli_init:demo_command",
-    "fuzz": "hoophooks_dk.cli_fuzz:fuzz_command",
-    "init": "hoophooks_dk.cli_init:init_command",
-    "render": "hoophooks_dk.cli_render:render_command",
-    "templates": "hoophooks_dk.cli_init:templates_command",
-    "watch": "hoophooks_dk.cli_watch:watch_command",
+    "check": "hoophooks_dk.cli.check:check_command",
+    "demo": "hoophooks_dk.cli.init:demo_command",
+    "fuzz": "hoophooks_dk.cli.fuzz:fuzz_command",
+    "init": "hoophooks_dk.cli.init:init_command",
+    "render": "hoophooks_dk.cli.render:render_command",
+    "templates": "hoophooks_dk.cli.init:templates_command",
+    "watch": "hoophooks_dk.cli.watch:watch_command",
 }
 
 
@@ -172,7 +172,7 @@ def run_options(runner: str = "subprocess"):
 
 def repo_root(repo: Path | None) -> Path:
     """``--repo``, or the current directory's git root."""
-    from .hooks import find_repo_root
+    from ..hooks import find_repo_root
 
     root = repo.resolve() if repo else find_repo_root()
     if repo and not root.is_dir():
@@ -182,7 +182,7 @@ def repo_root(repo: Path | None) -> Path:
 
 def run_settings(root: Path, options: dict[str, Any]):
     """The command line over the repo's settings file (``settings.RunSettings``)."""
-    from .settings import resolve
+    from ..settings import resolve
 
     return resolve(
         root,
@@ -207,7 +207,7 @@ def check_run_options(options: dict[str, Any]):
     save); ``watch`` also calls it once before the first run, so that a bad option is one
     line and exit 2 rather than a run that never works.
     """
-    from .runner import kill_limit
+    from ..runtime.runner import kill_limit
 
     if options["live"] and (options["capture"] or options["respond"] or options.get("sandbox")):
         flag = next(f"--{name}" for name in ("capture", "respond", "sandbox") if options.get(name))
@@ -228,7 +228,7 @@ def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
 
     Nothing leaves the machine unless ``--live``: a local capture answers every request.
     """
-    from .emulator import Emulator
+    from ..emulator import Emulator
 
     settings = check_run_options(options)
     root = options["root"]
@@ -247,15 +247,15 @@ def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
         if options["live"]:
             yield emulator
         else:
-            from .capture import Capture
-            from .settings import apply_routes
+            from ..capture.capture import Capture
+            from ..settings import apply_routes
 
             syslog = options.get("syslog", True)
             with Capture(default_status=settings.default_status, syslog=syslog) as capture:
                 apply_routes(capture, settings.routes)
                 emulator.capture = capture
                 if options.get("sandbox"):
-                    from .sandbox import sandboxed_runner
+                    from ..runtime.sandbox import sandboxed_runner
 
                     emulator.runner = sandboxed_runner(settings.python, capture)
                 yield emulator
@@ -269,10 +269,10 @@ def capturing(options: dict[str, Any]) -> bool:
 
 def make_runner(kind: str, python: str):
     if kind == "subprocess":  # the common case skips importing the fork server
-        from .runner import SubprocessRunner
+        from ..runtime.runner import SubprocessRunner
 
         return SubprocessRunner(python)
-    from .forkserver import make_runner as make
+    from ..runtime.forkserver import make_runner as make
 
     return make(kind, python)
 
@@ -297,7 +297,7 @@ def read_payload_file(name: str) -> dict[str, Any]:
 
 
 def parse_overrides(values: tuple[str, ...]) -> list[tuple[str, Any]]:
-    from .payload import parse_override
+    from ..payload import parse_override
 
     return [parse_override(value) for value in values]
 
@@ -346,7 +346,7 @@ def session(
     groups = [g.strip() for g in reviewers.split(",") if g.strip()] if reviewers else None
     if reviewers is not None and not groups:
         raise HookdkError("--reviewers: give at least one group name, e.g. dba,sec")
-    from .sessions import session_flow
+    from ..sessions import session_flow
 
     # before any hook runs: a bad flow, duration or --run-by is one line, exit 2
     chosen = session_flow(flow, review, duration=duration, run_by=run_by)
@@ -373,7 +373,7 @@ def session(
 @cli.command()
 def flows() -> None:
     """List the session flows: what Hoop fires, one line each."""
-    from .flows import FLOWS
+    from ..flows import FLOWS
 
     width = max(len(name) for name in FLOWS)
     fires = max(len(flow.fires) for flow in FLOWS.values())
@@ -386,7 +386,7 @@ def flows() -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
 def payload(event, sets) -> None:
     """Print a synthetic payload for EVENT."""
-    from .emulator import build_payload
+    from ..emulator import build_payload
 
     built = build_payload(event, overrides=parse_overrides(sets), source="payload with --set")
     click.echo(json.dumps(built, ensure_ascii=False, indent=2))
@@ -401,8 +401,8 @@ def payload(event, sets) -> None:
 )
 def validate(files, partial) -> None:
     """Validate payload files against the schema, reporting every violation."""
-    from .payload import complete, event_of
-    from .schema import validate as validate_payload
+    from ..payload import complete, event_of
+    from ..schema import validate as validate_payload
 
     failed = 0
     for name in files:
@@ -427,7 +427,7 @@ def validate(files, partial) -> None:
 @click.option("--path", "show_path", is_flag=True, help="Print the schema file's path instead.")
 def schema(show_path) -> None:
     """Print the payload's JSON Schema."""
-    from .resources import read_schema_text, schema_path
+    from ..resources import read_schema_text, schema_path
 
     click.echo(str(schema_path()) if show_path else read_schema_text(), nl=show_path)
 
@@ -535,7 +535,7 @@ def main() -> None:
     instead, ``{"error": ..., "exit_code": ...}``, so a machine reading stdout always gets
     JSON. SIGTERM and SIGHUP unwind as Ctrl-C does, so hooks and temporary files go too.
     """
-    from . import interrupts
+    from ..runtime import interrupts
 
     try:
         with interrupts.sigterm_interrupts():
@@ -555,11 +555,11 @@ def main() -> None:
         click.echo("Aborted.", err=True)
         sys.exit(128 + interrupts.received if interrupts.received else 1)
     except HookdkError as error:
-        from .errors import HooksNotLoaded
+        from ..errors import HooksNotLoaded
 
         extra, hint = {}, None
         if isinstance(error, HooksNotLoaded):  # the finding, with the rule that explains it
-            from .hints import load_failure_hint
+            from ..check.hints import load_failure_hint
 
             hint = load_failure_hint(error)
             extra["hints"] = [hint.to_dict()] if hint else []

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import h11
 
-from ._bodies import BodyBuffer, SpooledBody
+from .bodies import BodyBuffer, SpooledBody
 from .proxy_server import Exchange, ServerSide
 
 if TYPE_CHECKING:

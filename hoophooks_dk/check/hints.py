@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .emulator import FireResult
-    from .render import HooksNotLoaded
+    from ..emulator import FireResult
+    from ..render import HooksNotLoaded
 
 # Rules a failing run can show, most telling first: one hint per failure.
 SCRIPT_RULES = ("HK304", "HK305", "HK306", "HK302", "HK307", "HK303")
@@ -64,7 +64,7 @@ def hints_for(
 
 def missing_setting(output: str, source: str | None = None) -> Hint | None:
     """A hook that stops because a setting is unset says so; name it and how to give it."""
-    from .settings import missing_setting_fix
+    from ..settings import missing_setting_fix
 
     for pattern in (_NOT_SET, _KEY_ERROR):
         for name in pattern.findall(output):
@@ -79,7 +79,7 @@ def missing_setting(output: str, source: str | None = None) -> Hint | None:
 
 def load_failure_hint(error: HooksNotLoaded) -> Hint | None:
     """HK201 for a hook that does not render as Hoop's template (a ``{{`` in Python)."""
-    from .check import template_fails
+    from . import template_fails
 
     if error.error is None:  # over the size limit: the message says all there is
         return None
@@ -94,8 +94,8 @@ def load_failure_hint(error: HooksNotLoaded) -> Hint | None:
 
 
 def _script_hints(result: FireResult, repo: Path, ref: str | None, frames: set[int]) -> list[Hint]:
-    from .check import Layout, Script, check_python
-    from .hooks import HookFile, read_hooks
+    from ..hooks import HookFile, read_hooks
+    from . import Layout, Script, check_python
 
     script = str(result.payload.get("input_file", "")).encode("utf-8", "surrogateescape")
     try:

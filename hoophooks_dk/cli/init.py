@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .scaffold import CI_CHOICES, CI_FILES, DEFAULT_TEMPLATE, SKIPPED
+from ..scaffold.init import CI_CHOICES, CI_FILES, DEFAULT_TEMPLATE, SKIPPED
 
 
 @click.command("init")
@@ -40,7 +40,7 @@ def init_command(directory: Path, template: str, force: bool, ci: str | None, no
     Writes at the root of the git repository that holds DIR (default: the current
     directory), where Hoop looks for hooks. Existing files are kept unless --force.
     """
-    from .scaffold import init
+    from ..scaffold.init import init
 
     if ci is None:
         ci = "none" if no_tests else "github"
@@ -67,7 +67,7 @@ def init_command(directory: Path, template: str, force: bool, ci: str | None, no
 
 def echo_next_steps(result, tests: bool) -> None:
     """Steps for what is on disk: the template's hooks, or the user's own, kept."""
-    from .hooks import HOOK_PATHS
+    from ..hooks import HOOK_PATHS
 
     settings = ", ".join(result.template.settings)
     kept = [p.as_posix() for p in result.skipped if p.as_posix() in HOOK_PATHS.values()]
@@ -107,7 +107,7 @@ def shown(path: Path) -> str:
 @click.command("templates")
 def templates_command() -> None:
     """List the templates `hookdk init --template` accepts."""
-    from .scaffold import templates
+    from ..scaffold.init import templates
 
     found = templates()
     width = max(len(template.name) for template in found)
@@ -131,7 +131,7 @@ def demo_command(template: str, keep: bool) -> None:
     Needs no network and no configuration: every request the hooks make is answered by
     a local capture, and the demo prints what Hoop would record and what the SIEM got.
     """
-    from .demo import run_demo
+    from ..scaffold.demo import run_demo
 
     if keep:
         run = run_demo(Path(tempfile.mkdtemp(prefix="hookdk-demo-")), template)

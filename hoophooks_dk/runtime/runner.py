@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from .errors import HookdkError, SettingsError
+from ..errors import HookdkError, SettingsError
 
 MAX_OUTPUT_BYTES = 4096
 TIMEOUT_EXIT_CODE = -2

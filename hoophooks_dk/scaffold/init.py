@@ -39,9 +39,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import HookdkError
-from .hooks import HOOK_PATHS
-from .resources import data_dir
+from ..errors import HookdkError
+from ..hooks import HOOK_PATHS
+from ..resources import data_dir
 
 DEFAULT_TEMPLATE = "siem-http"
 COMMON = "_common"
@@ -215,7 +215,7 @@ def kit_version() -> str:
     try:
         return version("hoophooks_dk")
     except PackageNotFoundError:  # running from a checkout that was never installed
-        from . import __version__
+        from .. import __version__
 
         return __version__
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from .cli import (
+from .main import (
     EVENT,
     capturing,
     check_run_options,
@@ -33,7 +33,7 @@ from .cli import (
     read_payload_file,
     run_options,
 )
-from .cli_report import echo_hints, leak_fails, result_dict, result_hints
+from .report import echo_hints, leak_fails, result_dict, result_hints
 
 
 @click.command("watch")
@@ -74,12 +74,12 @@ def watch_command(
     runner, where the system has fork) and, unless --live, one capture serve the whole
     watch. With --json, each run is one line of JSON. Ctrl-C stops it.
     """
-    from .watch import WATCHED_FILES, watch
+    from ..watch import WATCHED_FILES, watch
 
     _refuse_conflicts(options, flow, event, payload_file, sets, duration, sequential)
     chosen = None
     if flow is not None:
-        from .sessions import session_flow
+        from ..sessions import session_flow
 
         chosen = session_flow(flow, duration=duration, run_by=run_by)
     elif run_by is not None:
@@ -161,8 +161,8 @@ def _interrupted_once():
 
 def _load_hints(run) -> list:
     """For hooks Hoop would not load: the check rule that explains it (a ``{{`` in Python)."""
-    from .hints import load_failure_hint
-    from .render import HooksNotLoaded
+    from ..check.hints import load_failure_hint
+    from ..render import HooksNotLoaded
 
     hint = load_failure_hint(run.cause) if isinstance(run.cause, HooksNotLoaded) else None
     return [hint] if hint else []

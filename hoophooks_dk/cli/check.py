@@ -13,7 +13,7 @@ from collections import Counter
 
 import click
 
-from .cli import repo_option, repo_root, run_settings, settings_options
+from .main import repo_option, repo_root, run_settings, settings_options
 
 
 @click.command("check")
@@ -45,7 +45,7 @@ def check_command(repo, ref, branch, output_format, strict, static, timeout, **o
     Exit status: 0 clean (or only warnings/info), 1 errors (or warnings, with --strict),
     2 bad usage.
     """
-    from .check import check, exit_code
+    from ..check import check, exit_code
 
     # check() says "no such directory" for a --repo that is not there: one place for it.
     root = repo.resolve() if repo is not None else repo_root(None)
@@ -90,7 +90,7 @@ def format_text(findings, static: bool = False, styled: bool = False) -> list[st
         severity = paint(f"{f.rule} {f.severity}", fg=SEVERITY_COLOURS[f.severity], bold=True)
         fix = paint(f"(fix: {f.fix})", fg="green")
         lines.append(f"{paint(where, bold=True)}{severity}: {f.message} {fix}")
-    from .check import SEVERITIES
+    from ..check import SEVERITIES
 
     counts = Counter(f.severity for f in findings)
     parts = [

@@ -20,9 +20,9 @@ from typing import Any
 
 import click
 
-from .cli import EVENT, capturing, echo_result, emulator_from, run_options
-from .cli_report import result_dict, result_hints
-from .errors import HookdkError
+from ..errors import HookdkError
+from .main import EVENT, capturing, echo_result, emulator_from, run_options
+from .report import result_dict, result_hints
 
 
 @click.command("fuzz")
@@ -44,7 +44,7 @@ def fuzz_command(event, examples, seed, as_json, **options) -> None:
     current directory, for `hookdk fire EVENT --payload FILE` to replay. Exits 1 on a
     failure, 0 when every payload passed.
     """
-    from .fuzz import fuzz
+    from ..fuzz import fuzz
 
     _keep_hypothesis_out_of_cwd()
     shown = Progress(examples, enabled=not as_json and _is_terminal(sys.stderr))
@@ -129,7 +129,7 @@ def save_failing_payload(payload: dict[str, Any], event: str, folder: Path | Non
     The name carries a hash of the content, so the same failure found again gets the same
     name; when that name is taken, ``-2``, ``-3``... are tried until one is free.
     """
-    from .fuzz import replayable
+    from ..fuzz import replayable
 
     text = json.dumps(replayable(payload), ensure_ascii=False, indent=2) + "\n"
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
@@ -150,7 +150,7 @@ def save_failing_payload(payload: dict[str, Any], event: str, folder: Path | Non
 
 
 def _report_dict(report, saved: Path | None, hints=()) -> dict[str, Any]:
-    from .fuzz import replayable
+    from ..fuzz import replayable
 
     result: dict[str, Any] = {
         "event": report.event,
@@ -170,7 +170,7 @@ def _report_dict(report, saved: Path | None, hints=()) -> dict[str, Any]:
 
 
 def _echo_report(report, saved: Path | None, options: dict[str, Any], hints=()) -> None:
-    from .fuzz import abbreviated, replayable
+    from ..fuzz import abbreviated, replayable
 
     if report.failure is None:
         ok = click.style("ok", fg="green", bold=True)

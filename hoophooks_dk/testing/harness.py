@@ -13,16 +13,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .errors import HookdkError, HookNotFound
-from .runner import DEFAULT_TIMEOUT
+from ..errors import HookdkError, HookNotFound
+from ..runtime.runner import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import when used
-    from .capture import Capture, CapturedRequest
-    from .emulator import Emulator, FireResult
-    from .fuzz import FuzzReport
-    from .runner import Runner
-    from .sessions import SessionResult
-    from .syslog_receiver import SyslogMessage, SyslogReceiver
+    from ..capture.capture import Capture, CapturedRequest
+    from ..capture.syslog_receiver import SyslogMessage, SyslogReceiver
+    from ..emulator import Emulator, FireResult
+    from ..fuzz import FuzzReport
+    from ..runtime.runner import Runner
+    from ..sessions import SessionResult
 
 __all__ = ["HoopHooks", "Siem", "SiemSyslog"]
 
@@ -76,7 +76,7 @@ class Siem:
     """What one test sees of the capture: its own requests, routes and leak canaries."""
 
     def __init__(self, capture: Capture) -> None:
-        from .payload import CANARY_SECRETS, b64
+        from ..payload import CANARY_SECRETS, b64
 
         self._capture = capture
         self._mark = capture.mark()
@@ -113,7 +113,7 @@ class Siem:
         """Program answers as ``--respond`` and the settings file do: ``"503"`` (the
         default status), ``"POST https://siem.example.com/*=503"``, or a table of
         ``{"[METHOD ]URL-GLOB": status}`` where ``"*"`` alone is the default status."""
-        from .settings import apply_routes, parse_respond, parse_responses
+        from ..settings import apply_routes, parse_respond, parse_responses
 
         if isinstance(answers, dict):
             default, routes = parse_responses(answers, "hoop_siem.respond()")
@@ -132,7 +132,7 @@ class Siem:
 
     def assert_no_leaks(self) -> None:
         """Fail when a connection secret or a hook's source shows up in any request."""
-        from .leaks import assert_no_leaks
+        from ..leaks import assert_no_leaks
 
         assert_no_leaks([*self.requests, *self.syslog.messages], self.canaries)
 
@@ -150,7 +150,7 @@ class Siem:
         self._capture.check_strict()
 
     def _saw(self, result: FireResult) -> None:
-        from .payload import canaries
+        from ..payload import canaries
 
         self.canaries.update(canaries(result.payload))
 
@@ -200,7 +200,7 @@ class HoopHooks:
         """``env_mode="clean"`` runs hooks with only the payload (and the capture's and
         python3's variables), as an agent may; ``kill_after`` ends a hook that runs on
         past ``timeout`` (default 60 s). Unset, both follow the test's ``hoop`` marker."""
-        from .emulator import Emulator
+        from ..emulator import Emulator
 
         return Emulator(
             self.repo,
@@ -265,7 +265,7 @@ class HoopHooks:
     ) -> FuzzReport:
         """Fire ``examples`` generated payloads at the hook; ``.check()`` the report. A
         payload secret in a request is a failure unless ``allow_leaks``."""
-        from .fuzz import fuzz
+        from ..fuzz import fuzz
 
         with self._hook_must_exist():
             return fuzz(

@@ -24,11 +24,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import HookdkError
+from ..errors import HookdkError
 from .runner import SubprocessRunner
 
 if TYPE_CHECKING:
-    from .capture import Capture
+    from ..capture.capture import Capture
 
 __all__ = ["sandboxed_runner", "unavailable"]
 

@@ -1,6 +1,6 @@
 """The warm half of the fast runner: one interpreter that forks a fresh hook per event.
 
-``hoophooks_dk.forkserver.ForkServerRunner`` starts this file by path with the hook's own
+``hoophooks_dk.runtime.forkserver.ForkServerRunner`` starts this file by path with the hook's own
 ``python3``. It must work there whatever that interpreter has installed, so it imports
 nothing from hoophooks_dk: standard library only, Python 3.9 or later, with ctypes.
 
@@ -101,7 +101,7 @@ HEADER = struct.Struct("!Q")
 MESSAGE = struct.Struct("!cqq")
 
 
-# --- the protocol (also imported by hoophooks_dk.forkserver, the caller's side) ---------
+# --- the protocol (also imported by hoophooks_dk.runtime.forkserver, the caller's side) ---------
 
 
 def frame(items):

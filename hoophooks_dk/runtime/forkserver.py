@@ -50,8 +50,8 @@ import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from . import _forkserver_main as protocol
-from .errors import HookdkError
+from ..errors import HookdkError
+from . import forkserver_main as protocol
 from .runner import (
     DRAIN_TIMEOUT,
     Runner,

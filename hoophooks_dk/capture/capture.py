@@ -56,9 +56,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
-from ._certs import CertificateCache, make_ca, user_ca
-from .errors import CaptureNotStarted
+from ..errors import CaptureNotStarted
+from .bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
+from .certs import CertificateCache, make_ca, user_ca
 from .proxy_server import Exchange, ProxyServer, ServerSide
 
 if TYPE_CHECKING:
@@ -585,12 +585,14 @@ class Capture:
         body = exchange.body if isinstance(exchange.body, bytes) else b""
         with contextlib.suppress(DecodeError):
             body = decode(body, named.get("content-encoding"))
-        from . import _aws_answers  # only for unanswered requests: it imports xml and more
+        from . import (
+            aws_answers as _aws_answers,  # only for unanswered requests: it imports xml and more
+        )
 
         aws = _aws_answers.answer(exchange.method, exchange.url, named, body, self.default_status)
         if aws is not None:
             return CapturedResponse(*aws)
-        from . import _token_answers
+        from . import token_answers as _token_answers
 
         token = _token_answers.answer(exchange.method, exchange.url, self.default_status)
         if token is not None:

@@ -25,7 +25,7 @@ def result_hints(result, options: dict[str, Any]) -> list:
     ``options`` are the run options once ``cli.check_run_options`` resolved them (the
     repository's ``root``, the ``settings`` read): the result can be explained after its emulator closed,
     as ``hookdk watch`` does between saves."""
-    from .hints import hints_for
+    from ..check.hints import hints_for
 
     source = getattr(options.get("settings"), "source", None)
     return hints_for(result, options["root"], options.get("ref"), settings_source=source)

@@ -1,0 +1,28 @@
+"""The capture: everything a hook sends, answered here and recorded, none of it leaving.
+
+One package, one idea per module (after mitmproxy's layout):
+
+* ``capture``: ``Capture``, the face (the proxy's lifecycle, routing, what was recorded).
+* ``proxy_server`` and ``proxy_connection``: listening, and HTTP/1.1 on one connection.
+* ``certs``: the CA and its bounded certificate cache; ``bodies``: decoding and spooling.
+* ``aws_answers``, ``token_answers``: default answers SDKs accept.
+* ``syslog_receiver``, ``syslog_framing``, ``syslog_formats``: syslog over UDP, TCP, TLS.
+"""
+
+from .. import lazy_exports
+
+_EXPORTS = {
+    "Capture": "capture",
+    "CapturedRequest": "capture",
+    "CapturedResponse": "capture",
+    "CaptureFailure": "capture",
+    "NO_ROUTE": "capture",
+    "SyslogReceiver": "syslog_receiver",
+    "SyslogMessage": "syslog_receiver",
+    "MalformedSyslog": "syslog_formats",
+    "parse_frame": "syslog_formats",
+    "parse_cef": "syslog_formats",
+    "parse_leef": "syslog_formats",
+}
+__all__ = list(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

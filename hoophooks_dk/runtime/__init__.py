@@ -1,0 +1,23 @@
+"""The hook runtime: how a hook script runs, as the agent runs it.
+
+* ``runner``: one ``python3`` per event, fed the script on stdin (``SubprocessRunner``);
+  the gateway's timeout, output cut and exit codes.
+* ``forkserver`` (with ``forkserver_main``, run by the hook's interpreter): a warm
+  interpreter that forks one child per event, for test suites.
+* ``sandbox`` (with ``sandbox_main``): Linux, hooks in a network namespace where only the
+  capture answers.
+* ``interrupts``: SIGTERM and SIGHUP unwind as Ctrl-C does.
+"""
+
+from .. import lazy_exports
+
+_EXPORTS = {
+    "Runner": "runner",
+    "RunResult": "runner",
+    "SubprocessRunner": "runner",
+    "make_runner": "forkserver",
+    "ForkServerRunner": "forkserver",
+    "sandboxed_runner": "sandbox",
+}
+__all__ = list(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
