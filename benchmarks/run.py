@@ -52,10 +52,9 @@ from capture_bench import measure_capture_holds  # noqa: E402 (beside this scrip
 
 import hoophooks_dk
 from hoophooks_dk import payload as payloads
-from hoophooks_dk.capture.capture import Capture
 from hoophooks_dk.emulator import PAYLOAD_VARIABLE, Emulator
-from hoophooks_dk.runtime.forkserver import ForkServerRunner
-from hoophooks_dk.runtime.runner import SubprocessRunner
+from hoophooks_dk.settings import RunSettings
+from hoophooks_dk.wiring import make_emulator, make_runner, open_capture, run
 
 TRIVIAL_HOOK = """\
 import json, os
@@ -197,8 +196,8 @@ def close_payload(hook_source: str) -> str:
 def measure_runners(python: str, settings: Settings) -> list[Ratio]:
     """The target on a typical forwarder (its imports are what the fast runner preloads);
     for information, the same on a hook that only prints, where preloading saves nothing."""
-    standard = SubprocessRunner(python)
-    with ForkServerRunner(python) as fast:
+    standard = make_runner("subprocess", python)
+    with make_runner("fast", python) as fast:
         started = time.perf_counter()
         check_run(fast.run(b"pass", dict(os.environ), 15), "fast runner")
         warm_up = ms(time.perf_counter() - started)
@@ -251,10 +250,11 @@ def run_events(runner, script: bytes, env: dict[str, str], count: int) -> float:
 
 
 def measure_capture(root: Path, python: str, settings: Settings) -> Ratio:
-    runner = SubprocessRunner(python)
-    with Capture() as capture:
-        posting = Emulator(root / "posting", runner=runner, capture=capture)
-        idle = Emulator(root / "idle", runner=runner, capture=capture)
+    run_settings = RunSettings(python=python)  # the wiring every face uses, no settings file
+    runner = make_runner("subprocess", python)
+    with open_capture(run_settings, syslog=False) as capture:
+        posting = make_emulator(root / "posting", run_settings, runner, capture)
+        idle = make_emulator(root / "idle", run_settings, runner, capture)
         fire_checked(posting, requests=1)  # the capture's first leaf certificate, once
         post, rest = alternate(
             settings.trials,
@@ -430,8 +430,8 @@ def measure_fuzz(root: Path, python: str, settings: Settings) -> Ratio:
     env = dict(os.environ) | {"SIEM_TOKEN": "benchmark-token"}
     examples = settings.events_per_trial * 5
     seeds = iter(range(1_000_000))
-    with ForkServerRunner(python) as runner, Capture() as capture:
-        emulator = Emulator(repo, runner=runner, capture=capture, env=env)
+    hooks = RunSettings(python=python)
+    with run(repo, hooks, runner="fast", syslog=False, env=env) as emulator:
         fire_checked(emulator, requests=1)  # warm server, first leaf certificate
         started = time.perf_counter()
         fuzz(emulator, "session-close", examples=1, seed=0)

@@ -24,7 +24,7 @@ _EXPORTS: dict[str, str] = {
     "RunResult": "runtime.runner",
     "Runner": "runtime.runner",
     "SubprocessRunner": "runtime.runner",
-    "make_runner": "runtime.forkserver",
+    "make_runner": "wiring",
     # sessions as Hoop fires them
     "Flow": "flows",
     "FLOWS": "flows",
@@ -166,7 +166,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     from .fuzz import FuzzReport
     from .leaks import Leak, assert_no_leaks, find_leaks
     from .runbook_template import render_runbook
-    from .runtime.forkserver import make_runner
     from .runtime.runner import Runner, RunResult, SubprocessRunner
     from .sessions import SessionResult
     from .testing.harness import HoopHooks, Siem, SiemSyslog
+    from .wiring import make_runner

@@ -22,6 +22,7 @@ from .errors import PayloadError, SettingsError
 from .hooks import HOOK_PATHS, HookFile, read_hooks, require
 from .render import load
 from .runtime.runner import DEFAULT_TIMEOUT, Runner, RunResult, SubprocessRunner, kill_limit
+from .settings import ENV_MODES
 
 if TYPE_CHECKING:
     from .capture.capture import Capture, CapturedRequest
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from .sessions import SessionResult
 
 PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
-ENV_MODES = ("inherit", "clean")
 # --env-mode clean keeps only these of the caller's variables: what python3 (or a launcher
 # such as pyenv's shim) needs to start and to decode text. Hoop's agent may pass nothing
 # but the payload (docs/hoop-runtime.md section 3).
@@ -233,23 +233,6 @@ class Prepared:
         result = self.emulator._run(event, built, self.script, self.hook.path, self.hook.origin)
         result.warnings.extend(layout_warnings(self.hooks))
         return result
-
-
-def add_session_leaks(close: FireResult, opened: FireResult) -> None:
-    """The close hook runs on the same agent as the open hook and may have kept what the
-    open payload held (a file, a cache): its requests are searched for the open payload's
-    secrets too, the open hook's source among them."""
-    if not close.sent:
-        return
-    from .leaks import OPEN_SOURCE, find_leaks
-
-    canaries = payloads.canaries(opened.payload)
-    if "input_file" in canaries:
-        canaries[OPEN_SOURCE] = canaries.pop("input_file")
-    seen = {(id(leak.request), leak.label, leak.form, leak.where) for leak in close.leaks}
-    for leak in find_leaks(close.sent, canaries):
-        if (id(leak.request), leak.label, leak.form, leak.where) not in seen:
-            close.leaks.append(leak)
 
 
 def layout_warnings(hooks: Mapping[str, HookFile | None]) -> list[str]:

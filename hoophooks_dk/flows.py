@@ -143,7 +143,7 @@ def get_flow(name: str) -> Flow:
         ) from None
 
 
-def resolve(flow: str | None, review: bool) -> Flow:
+def flow_for(flow: str | None, review: bool) -> Flow:
     """``flow`` by name; ``review`` is another name for review-same-stream."""
     if review and flow not in (None, REVIEW_ALIAS):
         raise SettingsError(

@@ -26,10 +26,14 @@ import binascii
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus, unquote_plus, unquote_to_bytes
 
 from .capture.capture import CapturedRequest
 from .capture.syslog_receiver import SyslogMessage
+
+if TYPE_CHECKING:
+    from .emulator import FireResult
 
 #: What a hook sent that the kit captured: an HTTP request or a syslog message.
 Sent = CapturedRequest | SyslogMessage
@@ -231,3 +235,20 @@ def _bytes(text: str) -> bytes:
         return text.encode("latin-1")
     except UnicodeEncodeError:
         return text.encode("utf-8")
+
+
+def add_session_leaks(close: FireResult, opened: FireResult) -> None:
+    """The close hook runs on the same agent as the open hook and may have kept what the
+    open payload held (a file, a cache): its requests are searched for the open payload's
+    secrets too, the open hook's source among them."""
+    if not close.sent:
+        return
+    from .payload import canaries as payload_canaries
+
+    canaries = payload_canaries(opened.payload)
+    if "input_file" in canaries:
+        canaries[OPEN_SOURCE] = canaries.pop("input_file")
+    seen = {(id(leak.request), leak.label, leak.form, leak.where) for leak in close.leaks}
+    for leak in find_leaks(close.sent, canaries):
+        if (id(leak.request), leak.label, leak.form, leak.where) not in seen:
+            close.leaks.append(leak)

@@ -15,9 +15,9 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from .emulator import add_session_leaks
 from .errors import SettingsError
-from .flows import Flow, resolve
+from .flows import Flow, flow_for
+from .leaks import add_session_leaks
 from .runtime.runner import end_running
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def session_flow(
     """The flow to play, once its options are checked: the one check ``play``, ``hookdk
     session`` and ``hookdk watch --flow`` share, so that a bad option is refused before
     any hook runs, with the same message from the API and the command line."""
-    chosen = resolve(flow, review)
+    chosen = flow_for(flow, review)
     if duration < 0:
         raise SettingsError(f"duration {duration:g} s (--duration): give 0 seconds or more")
     if run_by is not None and not any(step.run_by for step in chosen.steps):

@@ -34,12 +34,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import SettingsError
+from .runtime.runner import DEFAULT_PYTHON, DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from .capture.capture import Capture
 
 SETTINGS_FILE = "hookdk.toml"
+#: How the hook's environment starts: the caller's (``inherit``) or only what python3
+#: needs (``clean``), see ``emulator.CLEAN_KEEP``.
 ENV_MODES = ("inherit", "clean")
+#: The capture's answer to a request no route matched.
+DEFAULT_STATUS = 200
 KNOWN_KEYS = ("python", "timeout", "env", "env_mode", "respond")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _METHOD = re.compile(r"[A-Za-z]+\Z")
@@ -78,15 +83,16 @@ class Settings:
 
 @dataclass(frozen=True)
 class RunSettings:
-    """Everything one command runs with: the command line over the file over defaults."""
+    """Everything one run uses: the command line (or the pytest marker) over the file
+    over the defaults, which ``RunSettings()`` holds. ``wiring`` turns them into a run."""
 
-    python: str
-    timeout: float
-    env: dict[str, str]  # added to the hook's environment (the caller's stays underneath)
-    env_mode: str | None
-    default_status: int
-    routes: tuple[Route, ...]
-    source: str | None  # the settings file used, for messages
+    python: str = DEFAULT_PYTHON
+    timeout: float = DEFAULT_TIMEOUT
+    env: dict[str, str] = field(default_factory=dict)  # on top of the hook's environment
+    env_mode: str | None = None  # None: inherit
+    default_status: int = DEFAULT_STATUS
+    routes: tuple[Route, ...] = ()
+    source: str | None = None  # the settings file used, for messages
 
 
 def load_settings(root: Path) -> Settings:
@@ -119,7 +125,6 @@ def resolve(
     env_file: str | None = None,
     respond: Iterable[str] = (),
     env_mode: str | None = None,
-    default_timeout: float = 15.0,
 ) -> RunSettings:
     """Command-line values (None or empty when not given) over the repo's settings file."""
     file = load_settings(root)
@@ -136,11 +141,11 @@ def resolve(
         else:
             routes.append(answer)
     return RunSettings(
-        python=python or file.python or "python3",
-        timeout=timeout if timeout is not None else file.timeout or default_timeout,
+        python=python or file.python or DEFAULT_PYTHON,
+        timeout=timeout if timeout is not None else file.timeout or DEFAULT_TIMEOUT,
         env=extra,
         env_mode=env_mode or file.env_mode,
-        default_status=default_status or 200,
+        default_status=default_status or DEFAULT_STATUS,
         routes=(*routes, *file.routes),
         source=file.source,
     )

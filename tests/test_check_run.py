@@ -17,7 +17,7 @@ import pytest
 from check_repos import CLEAN_HOOK, CLOSE, OPEN
 
 from hoophooks_dk.check import Finding, check, silent_traceback
-from hoophooks_dk.cli.main import main as cli
+from hoophooks_dk.cli import app as cli
 from hoophooks_dk.emulator import FireResult
 from hoophooks_dk.hooks import HookFile
 from hoophooks_dk.runtime.runner import RunResult

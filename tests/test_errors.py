@@ -84,7 +84,7 @@ def test_the_cli_exits_with_the_errors_own_exit_code(monkeypatch, capsys, as_jso
 
     import click
 
-    from hoophooks_dk.cli.main import main as cli
+    from hoophooks_dk.cli import app as cli
 
     @cli.cli.command("refuse-for-test")
     @click.option("--json", "as_json", is_flag=True)

@@ -16,7 +16,7 @@ from hoophooks_dk.emulator import CLEAN_KEEP, Emulator
 from hoophooks_dk.errors import HookdkError
 from hoophooks_dk.flows import FLOWS
 from hoophooks_dk.payload import hook_id
-from hoophooks_dk.runtime.forkserver import make_runner
+from hoophooks_dk.wiring import make_runner
 
 DUMP_HOOK = """\
 import os

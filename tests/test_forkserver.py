@@ -22,8 +22,9 @@ import pytest
 import trustme
 
 from hoophooks_dk.errors import HookdkError
-from hoophooks_dk.runtime.forkserver import ForkServerRunner, make_runner
+from hoophooks_dk.runtime.forkserver import ForkServerRunner
 from hoophooks_dk.runtime.runner import SubprocessRunner
+from hoophooks_dk.wiring import make_runner
 
 ENV = dict(os.environ)
 # What legitimately differs between two processes: the scratch folder, object addresses.

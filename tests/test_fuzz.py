@@ -18,7 +18,7 @@ from hoophooks_dk.fuzz import (
     fuzz,
     own_traceback,
 )
-from hoophooks_dk.runtime.forkserver import make_runner
+from hoophooks_dk.wiring import make_runner
 
 ROBUST_HOOK = """\
 import json, os

@@ -13,10 +13,10 @@ from syslog_rfc5424_parser import SyslogMessage as ReferenceParser
 
 from hoophooks_dk.capture.capture import Capture
 from hoophooks_dk.emulator import Emulator
-from hoophooks_dk.runtime.forkserver import make_runner
 from hoophooks_dk.scaffold.demo import run_demo
 from hoophooks_dk.scaffold.init import get_template, init
 from hoophooks_dk.strategies import TRICKY_TEXTS, texts
+from hoophooks_dk.wiring import make_runner
 
 MAX_TEXT = 4000  # both templates forward this many characters of input or output
 

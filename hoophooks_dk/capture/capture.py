@@ -62,9 +62,12 @@ from .certs import CertificateCache, make_ca, user_ca
 from .proxy_server import Exchange, ProxyServer, ServerSide
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import httpx
     import respx
 
+    from ..settings import Route
     from .syslog_receiver import SyslogReceiver
 
 __all__ = ["Capture", "CaptureFailure", "CapturedRequest", "CapturedResponse"]
@@ -241,16 +244,21 @@ class Capture:
         ca_folder: Path | None = None,
         fresh_ca: bool = False,
         syslog: bool = False,
+        routes: Sequence[Route] = (),
     ) -> None:
         """``ca_folder``: where the CA is kept (default: the user's cache folder, see
-        ``_certs``); ``fresh_ca``: a CA made for this capture alone, deleted by ``stop()``;
-        ``syslog``: run a syslog receiver too (see the class docstring)."""
+        ``certs``); ``fresh_ca``: a CA made for this capture alone, deleted by ``stop()``;
+        ``syslog``: run a syslog receiver too (see the class docstring); ``routes``: the
+        settings' answers (``respond`` in the settings file, ``--respond``), consulted
+        after ``router`` and before ``default_status``, first match wins; like
+        ``default_status`` they survive ``reset()``."""
         self.ca_folder = ca_folder
         self.fresh_ca = fresh_ca
         self._router: respx.Router | None = None
         self.strict = strict
         self.default_status = default_status
         self._defaults = (strict, default_status)  # what reset() restores
+        self._routes = tuple(routes)
         self._lock = threading.Lock()
         self._requests: list[CapturedRequest] = []
         self._unmatched: list[CapturedRequest] = []
@@ -319,6 +327,11 @@ class Capture:
 
     def __enter__(self) -> Capture:
         return self.start()
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """The settings' answers, after the router's (see ``__init__``)."""
+        return self._routes
 
     @property
     def router(self) -> respx.Router:
@@ -539,6 +552,9 @@ class Capture:
             raised = None if isinstance(error, httpx.TransportError) else error
             return _error(502, f"hookdk capture: route side effect raised {error!r}"), True, raised
         if resolved is None or resolved.route is None:
+            status = next((r.status for r in self._routes if r.matches(method, url)), None)
+            if status is not None:  # the settings' answer, as the router would give it
+                return CapturedResponse(status, [], b""), True, None
             if self.strict:
                 return _error(502, f"{NO_ROUTE}: {method} {url}"), False, None
             return self._default_answer(exchange, headers), False, None

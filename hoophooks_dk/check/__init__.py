@@ -11,7 +11,7 @@ Rules have stable ids, one module per family: HK1xx ``layout`` (the files), HK2x
 ``git`` (what Hoop reads), HK5xx ``run`` (a real run of each hook). A rule is one
 function registered with ``@rule(id, severity, title)`` (``registry``); ``check`` runs
 the families in order and returns the findings sorted. Nothing here prints:
-``cli_check`` formats.
+``cli.check`` formats.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import HookdkError
 from ..hooks import read_hooks
-from ..runtime.runner import DEFAULT_TIMEOUT
+from ..runtime.runner import DEFAULT_PYTHON, DEFAULT_TIMEOUT
+from ..settings import DEFAULT_STATUS, RunSettings
 from .git import check_git
 from .layout import Layout, too_large_for_environment
 from .python import Script, check_python
@@ -58,12 +59,13 @@ def check(
     branch: str | None = None,
     static: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
-    python: str = "python3",
+    python: str = DEFAULT_PYTHON,
     env: Mapping[str, str] | None = None,
     settings_source: str | None = None,
     env_mode: str = "inherit",
-    default_status: int = 200,
+    default_status: int = DEFAULT_STATUS,
     routes: Sequence[Route] = (),
+    settings: RunSettings | None = None,
 ) -> list[Finding]:
     """Every finding for the runbooks repository at ``repo``, sorted by file and line.
 
@@ -72,9 +74,20 @@ def check(
     running the hooks; ``env`` holds settings added to the hooks' environment, and
     ``settings_source`` names the repo's settings file in fixes; ``env_mode`` is the hooks'
     environment when they run (``inherit`` or ``clean``); ``default_status`` and ``routes``
-    are how the capture answers the hooks (the settings file's ``respond``). Raises ``HookdkError`` for a
-    missing ``repo`` or a bad ``ref``.
+    are how the capture answers the hooks (the settings file's ``respond``). ``settings``,
+    when given (the command line over the settings file, as ``hookdk fire`` reads them),
+    stands for all of these. Raises ``HookdkError`` for a missing ``repo`` or a bad ``ref``.
     """
+    if settings is None:
+        settings = RunSettings(
+            python=python,
+            timeout=timeout,
+            env=dict(env or {}),
+            env_mode=env_mode,
+            default_status=default_status,
+            routes=tuple(routes),
+            source=settings_source,
+        )
     repo = Path(repo).resolve()
     if not repo.is_dir():
         raise HookdkError(f"--repo {repo}: no such directory")
@@ -96,10 +109,7 @@ def check(
                 runnable.append(hook.event)
     findings += check_git(repo, ref, branch)
     if not static and loads and runnable:
-        findings += check_dynamic(
-            repo, ref, runnable, timeout, python, env, settings_source, env_mode,
-            default_status=default_status, routes=routes,
-        )  # fmt: skip
+        findings += check_dynamic(repo, ref, runnable, settings)
     return sorted(findings, key=_order)
 
 

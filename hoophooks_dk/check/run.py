@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,46 +20,22 @@ from .template import show
 
 if TYPE_CHECKING:
     from ..emulator import FireResult
-    from ..settings import Route
+    from ..settings import RunSettings
 
 
 def check_dynamic(
-    repo: Path,
-    ref: str | None,
-    events: list[str],
-    timeout: float,
-    python: str,
-    env: Mapping[str, str] | None = None,
-    settings_source: str | None = None,
-    env_mode: str = "inherit",
-    *,
-    default_status: int = 200,
-    routes: Sequence[Route] = (),
+    repo: Path, ref: str | None, events: list[str], settings: RunSettings
 ) -> list[Finding]:
-    """Fire each present hook once, as Hoop would, with the capture standing in for the
-    SIEM: every request is answered locally, none leaves the machine, and as the repo's
-    settings say (``default_status``, then ``routes``, its ``respond`` table): a hook
-    that fails on the answer its SIEM gives is a finding, as in ``hookdk fire``."""
-    from ..capture.capture import Capture
-    from ..emulator import Emulator
+    """Fire each present hook once, as Hoop would and as ``hookdk fire`` would with the
+    same ``settings`` (``wiring.run``), with the capture standing in for the SIEM: every
+    request is answered locally, none leaves the machine, as the settings' ``respond``
+    says; a hook that fails on the answer its SIEM gives is a finding."""
     from ..errors import PayloadError
-    from ..runtime.runner import SubprocessRunner
-    from ..settings import apply_routes
+    from ..wiring import run
 
     found = []
-    # syslog hooks find its receiver through HOOKDK_SYSLOG_*
-    with Capture(default_status=default_status, syslog=True) as capture:
-        apply_routes(capture, routes)
-        emulator = Emulator(
-            repo,
-            ref=ref,
-            timeout=timeout,
-            runner=SubprocessRunner(python),
-            capture=capture,
-            extra_env=dict(env or {}),
-            kill_after=timeout,  # a timeout is all the check needs to know
-            env_mode=env_mode,
-        )
+    # a timeout is all the check needs to know: the hook is ended there
+    with run(repo, settings, ref=ref, kill_after=settings.timeout) as emulator:
         hooks = read_hooks(repo, ref)
         for event in events:
             hook = hooks[event]
@@ -71,7 +46,7 @@ def check_dynamic(
                 found.append(too_large_for_environment.finding(problem))
                 continue
             found += [f for each in family_rules("run") for f in each(result, hook)]
-    return [_name_missing_setting(f, settings_source) for f in found]
+    return [_name_missing_setting(f, settings.source) for f in found]
 
 
 def _name_missing_setting(f: Finding, settings_source: str | None) -> Finding:

@@ -13,7 +13,7 @@ from collections import Counter
 
 import click
 
-from .main import repo_option, repo_root, run_settings, settings_options
+from .options import repo_option, repo_root, run_settings, settings_options
 
 
 @click.command("check")
@@ -55,13 +55,7 @@ def check_command(repo, ref, branch, output_format, strict, static, timeout, **o
         ref=ref,
         branch=branch,
         static=static,
-        timeout=settings.timeout if settings else 15.0,
-        python=settings.python if settings else "python3",
-        env=settings.env if settings else None,
-        settings_source=settings.source if settings else None,
-        env_mode=(settings.env_mode if settings else None) or "inherit",
-        default_status=settings.default_status if settings else 200,
-        routes=settings.routes if settings else (),
+        settings=settings,
     )
     if output_format == "json":
         click.echo(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))

@@ -21,8 +21,8 @@ from typing import Any
 import click
 
 from ..errors import HookdkError
-from .main import EVENT, capturing, echo_result, emulator_from, run_options
-from .report import result_dict, result_hints
+from .options import EVENT, capturing, emulator_from, run_options
+from .report import echo_result, result_dict, result_hints
 
 
 @click.command("fuzz")

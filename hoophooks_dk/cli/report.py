@@ -69,3 +69,97 @@ def wants_json(argv: list[str] | None = None) -> bool:
 def fail_json(message: str, exit_code: int, **extra: Any) -> None:
     click.echo(json.dumps({"error": message, "exit_code": exit_code, **extra}, ensure_ascii=False))
     sys.exit(exit_code)
+
+
+def echo_session(flow, results, captured: bool, hints, allow_leaks: bool = False) -> None:
+    """A played flow (``hookdk session``, ``hookdk watch --flow``): what Hoop fires, then
+    each result in the flow's order, ``hints`` holding one list per result."""
+    click.echo(f"flow {flow.name}: {flow.fires}")
+    for result, hint in zip(results, hints, strict=True):
+        echo_result(result, captured, hint, allow_leaks)
+    if not any(step.event == "session-close" for step in flow.steps):
+        click.echo(
+            "no session-close: Hoop fires none for this flow (docs/hoop-runtime.md section 5)"
+        )
+
+
+def echo_result(result, captured: bool = False, hints=(), allow_leaks: bool = False) -> None:
+    for warning in result.warnings:
+        click.echo(f"hookdk: warning: {warning}", err=True)
+    if result.timed_out:
+        status = click.style("TIMED OUT", fg="red", bold=True)
+    elif result.leaks and not allow_leaks:
+        status = click.style("LEAKED", fg="red", bold=True)
+    elif result.exit_code == 0:
+        status = click.style("ok", fg="green", bold=True)
+    else:
+        status = click.style("FAILED", fg="red", bold=True)
+    click.echo(
+        f"{status} {result.event}  exit_code={result.exit_code}  "
+        f"{result.duration_ms:.0f} ms (execution_time_sec={result.execution_time_sec})"
+    )
+    click.echo(f"  hook  {result.hook_path} ({result.origin})")
+    click.echo(f"  id    {result.id}")
+    click.echo(f"  sid   {result.sid}")
+    echo_output("output", result.output)
+    if result.timed_out:  # the gateway stopped waiting; what the hook itself did
+        click.echo(f"  the hook ran on: exit_code={result.hook_exit_code}")
+        echo_output("hook output", result.hook_output)
+    if captured:
+        echo_requests(result.requests, result)
+        if result.syslog is not None:
+            echo_syslog(result.syslog)
+    else:
+        live = click.style("LIVE", fg="yellow", bold=True)
+        click.echo(
+            f"  network: {live}: the hook reached the real network (--live); nothing captured"
+        )
+    echo_leaks(result.leaks, allow_leaks)
+    echo_hints(hints)
+
+
+def echo_output(label: str, text: str) -> None:
+    if text:
+        click.echo(f"  {label}:")
+        for line in text.splitlines():
+            click.echo(f"    {line}")
+    else:
+        click.echo(f"  {label}: (none)")
+
+
+def echo_requests(requests, result=None) -> None:
+    """A delivery log, in the spirit of the one Hoop's Svix webhooks showed."""
+    if not requests:
+        click.echo("  sent: no HTTP requests")
+        return
+    click.echo(f"  sent: {len(requests)} request(s), answered by the local capture (none left)")
+    click.echo(f"    {'#':>3}  {'METHOD':<7} {'STATUS':>6} {'BYTES':>7}  URL")
+    for request in requests:
+        late = (
+            "  (late: after the gateway stopped waiting)"
+            if result and result.is_late(request)
+            else ""
+        )
+        click.echo(
+            f"    {request.index:>3}  {request.method:<7} {request.response.status:>6} "
+            f"{len(request.body):>7}  {request.url}{late}"
+        )
+
+
+def echo_syslog(messages) -> None:
+    """The syslog messages the hook sent, one line each, after its HTTP requests."""
+    if not messages:
+        click.echo("  syslog: no messages")
+        return
+    click.echo(f"  syslog: {len(messages)} message(s), received by the local capture")
+    click.echo(f"    {'#':>3}  {'VIA':<4} {'FORMAT':<13} {'BYTES':>7}  MESSAGE")
+    for message in messages:
+        shown = message.error if message.malformed else message.message
+        text = " ".join((shown or "").split())
+        text = text if len(text) <= 72 else text[:71] + "\u2026"
+        if message.malformed:
+            text = click.style(f"MALFORMED: {text}", fg="red")
+        click.echo(
+            f"    {message.index:>3}  {message.transport:<4} {message.format:<13} "
+            f"{len(message.raw):>7}  {text}"
+        )

@@ -22,18 +22,23 @@ from typing import Any
 
 import click
 
-from .main import (
+from .options import (
     EVENT,
     capturing,
     check_run_options,
-    echo_result,
-    echo_session,
     emulator_from,
     parse_overrides,
     read_payload_file,
     run_options,
 )
-from .report import echo_hints, leak_fails, result_dict, result_hints
+from .report import (
+    echo_hints,
+    echo_result,
+    echo_session,
+    leak_fails,
+    result_dict,
+    result_hints,
+)
 
 
 @click.command("watch")

@@ -15,7 +15,6 @@ _EXPORTS = {
     "Runner": "runner",
     "RunResult": "runner",
     "SubprocessRunner": "runner",
-    "make_runner": "forkserver",
     "ForkServerRunner": "forkserver",
     "sandboxed_runner": "sandbox",
 }

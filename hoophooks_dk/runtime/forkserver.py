@@ -53,10 +53,9 @@ from pathlib import Path
 from ..errors import HookdkError
 from . import forkserver_main as protocol
 from .runner import (
+    DEFAULT_PYTHON,
     DRAIN_TIMEOUT,
-    Runner,
     RunResult,
-    SubprocessRunner,
     exit_code_of,
     follow,
     kill_limit,
@@ -65,7 +64,6 @@ from .runner import (
 )
 
 SERVER_SCRIPT = Path(protocol.__file__)
-RUNNER_KINDS = ("auto", "fast", "subprocess")
 
 STARTUP_TIMEOUT = 30.0  # a cold interpreter importing ssl on a loaded CI machine
 REPLY_TIMEOUT = 10.0  # a waiting child answers at once; longer means the server is stuck
@@ -88,21 +86,6 @@ def fork_supported() -> bool:
     )
 
 
-def make_runner(kind: str, python: str = "python3") -> Runner:
-    """``fast`` (fork server), ``subprocess`` (one interpreter per event) or ``auto``."""
-    if kind == "auto":
-        kind = "fast" if fork_supported() else "subprocess"
-    if kind == "subprocess":
-        return SubprocessRunner(python)
-    if kind == "fast":
-        if not fork_supported():
-            raise HookdkError(
-                "the fast runner needs POSIX fork and unix sockets; use the subprocess runner"
-            )
-        return ForkServerRunner(python)
-    raise HookdkError(f"unknown runner {kind!r}: expected one of {', '.join(RUNNER_KINDS)}")
-
-
 def startup_key(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """The part of an environment that shapes an interpreter at start-up."""
     return tuple(
@@ -123,7 +106,7 @@ class ForkServerRunner:
     ``close()`` stops it.
     """
 
-    def __init__(self, python: str = "python3") -> None:
+    def __init__(self, python: str = DEFAULT_PYTHON) -> None:
         self.python = python
         self._lock = threading.Lock()
         self._server: _WarmServer | None = None
@@ -612,4 +595,4 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-__all__ = ["ForkServerRunner", "fork_supported", "make_runner", "startup_key"]
+__all__ = ["ForkServerRunner", "fork_supported", "startup_key"]

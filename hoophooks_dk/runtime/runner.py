@@ -25,6 +25,9 @@ from ..errors import HookdkError, SettingsError
 
 MAX_OUTPUT_BYTES = 4096
 TIMEOUT_EXIT_CODE = -2
+#: The agent's interpreter: Hoop runs ``python3`` with the script on stdin.
+DEFAULT_PYTHON = "python3"
+#: Seconds the gateway waits for a hook before it records -2.
 DEFAULT_TIMEOUT = 15.0
 DEFAULT_KILL_AFTER = 60.0  # the kit's hard limit: on the agent nothing ends a slow hook
 DRAIN_TIMEOUT = 2.0  # output still arriving after a kill
@@ -231,7 +234,7 @@ def _result(
 class SubprocessRunner:
     """One fresh ``python3`` per event: exactly the agent's process model."""
 
-    def __init__(self, python: str = "python3") -> None:
+    def __init__(self, python: str = DEFAULT_PYTHON) -> None:
         self.python = python
 
     def run(

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import HookdkError
-from .runner import SubprocessRunner
+from .runner import DEFAULT_PYTHON, SubprocessRunner
 
 if TYPE_CHECKING:
     from ..capture.capture import Capture
@@ -35,7 +35,7 @@ __all__ = ["sandboxed_runner", "unavailable"]
 LAUNCHER = Path(__file__).with_name("_sandbox_main.py")
 
 
-def unavailable(python: str = "python3") -> str | None:
+def unavailable(python: str = DEFAULT_PYTHON) -> str | None:
     """Why hooks cannot be sandboxed here, in a few words; None when they can."""
     if sys.platform != "linux":
         return "network namespaces exist only on Linux"

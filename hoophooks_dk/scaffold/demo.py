@@ -14,9 +14,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..capture.capture import Capture, CapturedRequest
-from ..emulator import Emulator, FireResult
+from ..capture import CapturedRequest
+from ..emulator import FireResult
 from ..errors import HookdkError
+from ..wiring import resolve, run
 from .init import DEFAULT_TEMPLATE, Template, get_template, init
 
 BRANCH = "main"
@@ -58,8 +59,7 @@ def run_demo(workdir: Path, template: str = DEFAULT_TEMPLATE) -> DemoRun:
     init(repo, chosen.name)
     ref = _commit(repo) if has_git else None
     env = {**os.environ, **chosen.demo_env}
-    with Capture(syslog=True) as capture:  # syslog=True: for the syslog templates
-        emulator = Emulator(repo, ref=ref, capture=capture, env=env)
+    with run(repo, resolve(repo), ref=ref, env=env) as emulator:  # as hookdk session
         # a connection with the review plugin (reviewers), the CLI waiting for approval
         results = emulator.session("review-same-stream", reviewers=["dba-team"])
     return DemoRun(repo, chosen, ref, results)

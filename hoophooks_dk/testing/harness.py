@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import HookdkError, HookNotFound
-from ..runtime.runner import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import when used
     from ..capture.capture import Capture, CapturedRequest
@@ -23,6 +22,7 @@ if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import wh
     from ..fuzz import FuzzReport
     from ..runtime.runner import Runner
     from ..sessions import SessionResult
+    from ..settings import RunSettings
 
 __all__ = ["HoopHooks", "Siem", "SiemSyslog"]
 
@@ -162,8 +162,10 @@ def _raise(message: str) -> NoReturn:
 class HoopHooks:
     """Fires events at one runbooks repository, against this test's capture.
 
-    ``timeout``, ``env_mode`` and ``flow`` are the defaults of this test (the ``hoop``
-    marker sets them); ``fail`` is called with the message when a hook file is missing.
+    ``settings`` are what the hooks run with (the repository's settings file, read by
+    ``settings.resolve``: timeout, environment, mode); ``timeout``, ``env_mode`` and
+    ``flow`` are this test's defaults on top (the ``hoop`` marker sets them); ``fail`` is
+    called with the message when a hook file is missing.
     """
 
     def __init__(
@@ -174,15 +176,19 @@ class HoopHooks:
         capture: Capture,
         found_by: str = "",
         *,
-        timeout: float = DEFAULT_TIMEOUT,
+        settings: RunSettings | None = None,
+        timeout: float | None = None,
         env_mode: str | None = None,
         flow: str | None = None,
         fail: Callable[[str], NoReturn] = _raise,
     ) -> None:
+        from ..settings import RunSettings
+
         self.repo = repo
         self.siem = siem
-        self.timeout = timeout
-        self.env_mode = env_mode
+        self.settings = settings or RunSettings()
+        self.timeout = self.settings.timeout if timeout is None else timeout
+        self.env_mode = env_mode or self.settings.env_mode
         self.flow = flow
         self._runner = runner
         self._capture = capture
@@ -200,16 +206,17 @@ class HoopHooks:
         """``env_mode="clean"`` runs hooks with only the payload (and the capture's and
         python3's variables), as an agent may; ``kill_after`` ends a hook that runs on
         past ``timeout`` (default 60 s). Unset, both follow the test's ``hoop`` marker."""
-        from ..emulator import Emulator
+        from dataclasses import replace
 
-        return Emulator(
-            self.repo,
-            ref=ref,
+        from ..wiring import make_emulator
+
+        settings = replace(
+            self.settings,
             timeout=self.timeout if timeout is None else timeout,
-            runner=self._runner,
-            capture=self._capture,
-            kill_after=kill_after,
-            env_mode=env_mode or self.env_mode or "inherit",
+            env_mode=env_mode or self.env_mode,
+        )
+        return make_emulator(
+            self.repo, settings, self._runner, self._capture, ref=ref, kill_after=kill_after
         )
 
     def fire(

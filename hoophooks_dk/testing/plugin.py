@@ -10,8 +10,13 @@ name starts with ``hoop_``:
   ``assert_no_leaks()``), wired into ``hoop_hooks``; at teardown it re-raises what the
   test's routes raised and fails when a request is still in flight;
 - ``hoop_payload``: a factory for complete payloads;
-- ``hoop_capture`` and ``hoop_runner``: the session's capture and runner, fixtures a
-  conftest.py may override (same name, session scope);
+- ``hoop_settings``: the repository's settings file (``hookdk.toml`` or
+  ``[tool.hookdk]``: ``python``, ``timeout``, ``env``, ``env_mode``, ``respond``), read
+  as ``hookdk fire`` reads it, so ``pytest`` and ``hookdk fire`` run the same hooks the
+  same way; the marker and the fixtures' arguments come on top;
+- ``hoop_capture`` and ``hoop_runner``: the session's capture and runner, built by
+  ``hoophooks_dk.wiring`` from ``hoop_settings``; fixtures a conftest.py may override
+  (same name, session scope);
 - ``@pytest.mark.hoop(strict=..., default_status=..., respond=..., timeout=...,
   env_mode=..., flow=...)``: settings for one test.
 
@@ -37,12 +42,13 @@ import pytest
 from .harness import HoopHooks, Siem
 
 if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import when used
-    from ..capture.capture import Capture
-    from ..runtime.runner import Runner
+    from ..capture import Capture
+    from ..runtime import Runner
+    from ..settings import RunSettings
 
 __all__ = ["HoopHooks", "Siem"]  # the fixtures' types, re-exported for old imports
 
-RUNNERS = ("auto", "fast", "subprocess")
+RUNNERS = ("auto", "fast", "subprocess")  # wiring.RUNNERS, without importing it at start-up
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -88,28 +94,44 @@ def _marker(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def hoop_capture() -> Iterator[Capture]:
-    """The session's capture; override it (session scope) to start it your way."""
-    from ..capture.capture import Capture
+def hoop_settings(pytestconfig: pytest.Config) -> RunSettings:
+    """The runbooks repository's settings file, read as ``hookdk fire`` reads it (with no
+    command-line options): the interpreter, timeout, environment and answers every test
+    starts from. A settings file with an error fails each test with its one message."""
+    from ..errors import HookdkError
+    from ..settings import resolve
+
+    repo, _ = _hoop_repo(pytestconfig)
+    try:
+        return resolve(repo)
+    except HookdkError as error:
+        pytest.fail(f"hoophooks_dk: {error}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def hoop_capture(hoop_settings: RunSettings) -> Iterator[Capture]:
+    """The session's capture, answering as the settings file's ``respond`` says (a test's
+    own routes first); override it (session scope) to start it your way."""
     from ..runtime.interrupts import sigterm_interrupts
+    from ..wiring import open_capture
 
     # A SIGTERM'd pytest run unwinds like Ctrl-C: fixtures close, temporary files go.
-    with sigterm_interrupts(), Capture(syslog=True) as capture:
+    with sigterm_interrupts(), open_capture(hoop_settings, syslog=True) as capture:
         yield capture
 
 
 @pytest.fixture(scope="session")
-def hoop_runner(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Iterator[Runner]:
-    """How hooks run (``--hoop-runner``, ``--hoop-sandbox``); override it to choose."""
-    from ..runtime.forkserver import make_runner
+def hoop_runner(
+    pytestconfig: pytest.Config, request: pytest.FixtureRequest, hoop_settings: RunSettings
+) -> Iterator[Runner]:
+    """How hooks run (``--hoop-runner``, ``--hoop-sandbox``), with the settings file's
+    ``python``; override it to choose."""
+    from ..wiring import make_runner
 
     kind = pytestconfig.getoption("hoop_runner") or pytestconfig.getini("hoop_runner") or "auto"
-    if pytestconfig.getoption("hoop_sandbox") or pytestconfig.getini("hoop_sandbox"):
-        from ..runtime.sandbox import sandboxed_runner
-
-        runner = sandboxed_runner("python3", request.getfixturevalue("hoop_capture"))
-    else:
-        runner = make_runner(kind, "python3")
+    sandbox = bool(pytestconfig.getoption("hoop_sandbox") or pytestconfig.getini("hoop_sandbox"))
+    capture = request.getfixturevalue("hoop_capture") if sandbox else None
+    runner = make_runner(kind, hoop_settings.python, capture=capture, sandbox=sandbox)
     yield runner
     runner.close()
 
@@ -170,15 +192,20 @@ def hoop_hooks(
     hoop_siem: Siem,
     hoop_capture: Capture,
     hoop_runner: Runner,
+    hoop_settings: RunSettings,
 ) -> HoopHooks:
-    """Fires events at the runbooks repository, against this test's capture."""
+    """Fires events at the runbooks repository, against this test's capture, with the
+    settings file's timeout, environment and mode under the ``hoop`` marker's."""
     repo, found_by = _hoop_repo(pytestconfig)
-    settings = _marker(request)
-    options: dict[str, Any] = {k: settings[k] for k in ("env_mode", "flow") if k in settings}
-    if "timeout" in settings:
-        options["timeout"] = float(settings["timeout"])
+    marked = _marker(request)
+    options: dict[str, Any] = {k: marked[k] for k in ("env_mode", "flow") if k in marked}
+    if "timeout" in marked:
+        options["timeout"] = float(marked["timeout"])
     fail = partial(pytest.fail, pytrace=False)
-    return HoopHooks(repo, hoop_runner, hoop_siem, hoop_capture, found_by, fail=fail, **options)
+    return HoopHooks(
+        repo, hoop_runner, hoop_siem, hoop_capture, found_by,
+        settings=hoop_settings, fail=fail, **options,
+    )  # fmt: skip
 
 
 @pytest.fixture
