@@ -13,7 +13,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from run_hookdk import hookdk
 
 #: The hook reports what it ran with in the request it sends, and exits with the status
