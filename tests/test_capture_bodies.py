@@ -143,7 +143,7 @@ def test_a_large_body_goes_to_disk_and_reads_back_whole():
 
 
 def test_decode_refuses_a_body_that_would_expand_past_the_cap(monkeypatch):
-    from hoophooks_dk import _bodies as bodies
+    from hoophooks_dk.capture import bodies
 
     monkeypatch.setattr(bodies, "MAX_DECODED", 1000)
     with pytest.raises(bodies.DecodeError):
