@@ -59,7 +59,9 @@ from typing import TYPE_CHECKING, Any
 from ..errors import CaptureNotStarted
 from .bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
 from .certs import CertificateCache, make_ca, user_ca
-from .proxy_server import Exchange, ProxyServer, ServerSide
+from .exchange import Exchange, ServerSide
+from .policy import PROXY_USER, basic_authorization, forwarded_headers, proxy_user, recorded_headers
+from .proxy_server import ProxyServer
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -73,13 +75,6 @@ if TYPE_CHECKING:
 __all__ = ["Capture", "CaptureFailure", "CapturedRequest", "CapturedResponse"]
 
 NO_ROUTE = "hookdk capture: no route matched"
-#: The user name in the proxy credentials; the password is the per-run secret.
-PROXY_USER = "hookdk"
-
-# Hop-by-hop and framing headers: the proxy frames the response itself.
-_NOT_FORWARDED = {b"connection", b"keep-alive", b"transfer-encoding", b"content-length"}
-# Meant for the proxy, never seen by the SIEM: not recorded, not routed.
-_PROXY_ONLY = {b"proxy-authorization"}
 
 
 # --- what was captured -----------------------------------------------------------------
@@ -296,7 +291,7 @@ class Capture:
         side = ServerSide(
             answer=self._answer,
             certificates=CertificateCache(ca),
-            authorized=self._authorized,
+            secret=self._secret,
             spool_folder=tempdir / "bodies",
             socket_timeout=self.socket_timeout,
             spool_threshold=self.spool_threshold,
@@ -357,15 +352,13 @@ class Capture:
         """``proxy_url`` with ``client`` in its user name (``hookdk.<client>``): requests
         sent through it are recorded with that ``client``, so that the requests of hook
         runs that overlap are told apart."""
-        user = f"{PROXY_USER}.{client}" if client else PROXY_USER
-        return f"http://{user}:{self._secret}@127.0.0.1:{self._running().port}"
+        return f"http://{proxy_user(client)}:{self._secret}@127.0.0.1:{self._running().port}"
 
     @property
     def proxy_authorization(self) -> str:
         """The ``Proxy-Authorization`` value a client sends, for code that sets it by hand."""
         self._running()
-        token = base64.b64encode(f"{PROXY_USER}:{self._secret}".encode()).decode()
-        return f"Basic {token}"
+        return basic_authorization(PROXY_USER, self._secret)
 
     @property
     def ca_path(self) -> str:
@@ -485,26 +478,9 @@ class Capture:
             raise CaptureNotStarted("the Capture is not started: use start() or a with block")
         return self._server
 
-    def _authorized(self, credentials: bytes | None) -> bool:
-        """The port lock: does a ``Proxy-Authorization`` value carry this run's secret?"""
-        if credentials is None:
-            return False
-        scheme, _, token = credentials.partition(b" ")
-        if scheme.lower() != b"basic":
-            return False
-        try:
-            user_password = base64.b64decode(token.strip(), validate=True)
-        except ValueError:
-            return False
-        user, _, password = user_password.partition(b":")
-        ours = user == PROXY_USER.encode() or user.startswith(f"{PROXY_USER}.".encode())
-        import hmac  # the connection's thread, not hookdk's start-up
-
-        return ours and hmac.compare_digest(password, self._secret.encode())
-
     def _answer(self, exchange: Exchange) -> CapturedRequest:
         """Number, route and record one complete request (called by connection threads)."""
-        headers = [(n, v) for n, v in exchange.headers if n.lower() not in _PROXY_ONLY]
+        headers = recorded_headers(exchange.headers)
         with self._lock:
             response, matched, failure = self._route(exchange, headers)
             captured = CapturedRequest(
@@ -634,9 +610,7 @@ def _error(status: int, message: str) -> CapturedResponse:
 def _from_httpx(response: httpx.Response) -> CapturedResponse:
     """Keep a programmed response's end-to-end headers; the proxy redoes the framing."""
     headers = [
-        (_text(name), _text(value))
-        for name, value in response.headers.raw
-        if name.lower() not in _NOT_FORWARDED and name.lower() != b"content-encoding"
+        (_text(name), _text(value)) for name, value in forwarded_headers(response.headers.raw)
     ]
     return CapturedResponse(response.status_code, headers, response.content)
 

@@ -18,34 +18,31 @@ Choices, and why:
   ``sendall``; without this, Nagle's algorithm and the client's delayed ACK cost ~40 ms
   per request on a kept-alive connection.
 * **CONNECT is answered 200, then the first byte decides**: a TLS handshake record means
-  HTTPS, intercepted with a certificate from ``_certs``; anything else is plain HTTP
-  through the tunnel (``curl -p`` to an ``http://`` URL). Either way the recorded URL is
-  built from the CONNECT target, the address the client's connection was for; a ``Host``
-  header naming another host is kept, and the exchange is flagged ``host_mismatch``.
-* **The port is locked.** A CONNECT, or a request sent to the proxy directly, must carry
-  the run's ``Proxy-Authorization``; without it the answer is 407 and nothing is
-  recorded. Requests inside an authorised tunnel need nothing more (clients do not
-  repeat proxy credentials there).
+  HTTPS, intercepted with a certificate from ``certs``; anything else is plain HTTP
+  through the tunnel (``curl -p`` to an ``http://`` URL).
+* **Decisions are not made here.** What is refused (the port lock among it), which URL
+  is recorded, what a tunnel carries and how an answer is framed are pure functions in
+  ``policy``, over the request's bytes and a ``policy.Peer`` (what this connection knows
+  of its client); this class reads and writes bytes and calls them.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import enum
 import logging
-import re
 import select
 import socket
 import ssl
 import time
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import h11
 
+from . import policy
 from .bodies import BodyBuffer, SpooledBody
-from .proxy_server import Exchange, ServerSide
+from .exchange import Exchange, ServerSide
+from .policy import Peer, Refusal, RequestHead
 
 if TYPE_CHECKING:
     from .proxy_server import ProxyServer
@@ -54,10 +51,6 @@ __all__ = ["Connection"]
 
 _log = logging.getLogger("hoophooks_dk.capture")
 
-_ABSOLUTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-_NO_BODY_STATUSES = {204, 304}
-_TLS_HANDSHAKE = b"\x16"
 _RECEIVE = 65536
 #: Linux: acknowledge at once. A client that writes a request's head and body separately
 #: (urllib3 does) with Nagle's algorithm on waits for our ACK of the head before sending
@@ -80,10 +73,7 @@ class Connection:
         self.side: ServerSide = server.side
         self.thread: Any = None
         self.idle_since = 0.0
-        self._tunnel: str | None = None  # the CONNECT authority, once tunnelled
-        self._scheme = "http"
-        self._authorized = False
-        self._client = ""
+        self._peer = Peer()  # what this connection knows of its client (policy.admit)
         self._h11 = self._new_h11()
         self._tcp = sock.family in (socket.AF_INET, socket.AF_INET6)  # not a sandbox's
         if self._tcp:
@@ -145,7 +135,7 @@ class Connection:
                     return False
                 after = self._handle(request)
             except h11.RemoteProtocolError as error:
-                self._refuse(error.error_status_hint, f"hookdk capture: {error}")
+                self._refuse(policy.protocol_refusal(error.error_status_hint, error))
                 return False
             if after is _Next.CLOSE:
                 return False
@@ -183,47 +173,37 @@ class Connection:
         self._h11.receive_data(self.sock.recv(_RECEIVE))
 
     def _handle(self, request: h11.Request) -> _Next:
-        refusal = self._refusal(request)
-        if refusal is not None:
-            status, message, extra = refusal
-            self._refuse(status, message, extra)
+        head = RequestHead(
+            request.method, request.target, request.http_version, request.headers.raw_items()
+        )
+        admitted = policy.admit(
+            head, self._peer, max_head=self.side.max_head, secret=self.side.secret
+        )
+        if isinstance(admitted, Refusal):
+            self._refuse(admitted)
             return _Next.CLOSE
+        self._peer = admitted
         if request.method == b"CONNECT":
             return self._open_tunnel(request)
         body, trailers = self._read_body()
-        url, mismatch = self._url(request)
+        url, mismatch = policy.request_url(
+            request.target,
+            head.header(b"host"),
+            tunnel=self._peer.tunnel,
+            scheme=self._peer.scheme,
+        )
         exchange = Exchange(
             request.method.decode("latin-1"),
             url,
-            list(request.headers.raw_items()),
+            list(head.headers),
             body,
             trailers,
             mismatch,
-            self._client,
+            self._peer.client,
         )
         record = self.side.answer(exchange)
         self._respond(request, record.response)
         return _Next.CYCLE
-
-    def _refusal(self, request: h11.Request) -> tuple[int, str, list] | None:
-        """(status, message, extra headers) when this request must not be served."""
-        if request.http_version not in (b"1.0", b"1.1"):
-            version = request.http_version.decode("latin-1")
-            return 400, f"hookdk capture speaks HTTP/1.1 only, not HTTP/{version}", []
-        head = len(request.method) + len(request.target)
-        head += sum(len(name) + len(value) + 4 for name, value in request.headers.raw_items())
-        if head > self.side.max_head:
-            return 431, f"hookdk capture: request head over {self.side.max_head} bytes", []
-        if request.method == b"CONNECT" and self._tunnel is not None:
-            return 405, "hookdk capture: CONNECT inside a tunnel is not supported", []
-        if self._tunnel is None and not self._authorized:
-            credentials = _header(request, b"proxy-authorization")
-            if not self.side.authorized(credentials):
-                message = "hookdk capture: this proxy serves only the hooks hookdk starts"
-                return 407, message, [(b"Proxy-Authenticate", b'Basic realm="hookdk"')]
-            self._authorized = True
-            self._client = client_tag(credentials)
-        return None
 
     def _read_body(self) -> tuple[bytes | SpooledBody, list[tuple[bytes, bytes]]]:
         if self._h11.they_are_waiting_for_100_continue:
@@ -245,15 +225,13 @@ class Connection:
 
     def _respond(self, request: h11.Request, response: Any) -> None:
         """Head and body in one write (see the module docstring)."""
-        head = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in response.headers]
-        if response.status not in _NO_BODY_STATUSES:
-            head.append((b"Content-Length", str(len(response.body)).encode()))
+        status = response.status
+        head, body = policy.frame_response(request.method, status, response.headers, response.body)
         out = self._h11.send(
-            h11.Response(status_code=response.status, headers=head, reason=_reason(response.status))
+            h11.Response(status_code=status, headers=head, reason=policy.reason(status))
         )
-        has_body = request.method != b"HEAD" and response.status not in _NO_BODY_STATUSES
-        if has_body and response.body:
-            out += self._h11.send(h11.Data(data=response.body))
+        if body:
+            out += self._h11.send(h11.Data(data=body))
         out += self._h11.send(h11.EndOfMessage())
         self.sock.sendall(out)
 
@@ -267,63 +245,35 @@ class Connection:
         if closed:
             return _Next.CLOSE
         if early:
-            if early.startswith(_TLS_HANDSHAKE):
-                return _Next.CLOSE  # TLS sent before our 200 was read: not supported
-            tls = False
+            protocol = policy.tunnel_protocol(bytes(early), early=True)
+        elif self._readable_within(self.side.socket_timeout):
+            protocol = policy.tunnel_protocol(self.sock.recv(1, socket.MSG_PEEK), early=False)
         else:
-            if not self._readable_within(self.side.socket_timeout):
-                return _Next.CLOSE
-            first = self.sock.recv(1, socket.MSG_PEEK)
-            if not first:
-                return _Next.CLOSE
-            tls = first == _TLS_HANDSHAKE
-        self._tunnel = authority
-        if tls:
-            context = self.side.certificates.context_for(_host_of(authority))
+            return _Next.CLOSE
+        if protocol is None:
+            return _Next.CLOSE
+        self._peer = policy.opened_tunnel(self._peer, authority, protocol)
+        if protocol == "tls":
+            context = self.side.certificates.context_for(policy.certificate_host(authority))
             self.sock = context.wrap_socket(
                 self.sock, server_side=True, do_handshake_on_connect=False
             )
             self.sock.settimeout(self.side.socket_timeout)
             self.sock.do_handshake()
-            self._scheme = "https"
         self._h11 = self._new_h11()
         if early:
             self._h11.receive_data(bytes(early))
         return _Next.FRESH
 
-    def _url(self, request: h11.Request) -> tuple[str, bool]:
-        """The full URL, and whether the Host header names another host than it."""
-        target = request.target.decode("latin-1")
-        host = _header(request, b"host")
-        host_text = host.decode("latin-1") if host is not None else None
-        absolute = _ABSOLUTE_URL.match(target)
-        if self._tunnel is not None:
-            scheme, authority = self._scheme, self._tunnel
-            path = target[absolute.end() :] if absolute else target
-        elif absolute:
-            scheme, _, authority = absolute.group().partition("://")
-            scheme = scheme.lower()
-            path = target[absolute.end() :]
-        else:
-            scheme, authority, path = "http", host_text or "localhost", target
-        url = f"{scheme}://{_without_default_port(authority, scheme)}{path}"
-        mismatch = host_text is not None and _same_authority(host_text, authority, scheme) is False
-        return url, mismatch
-
     # --- writing -----------------------------------------------------------------------
 
-    def _refuse(self, status: int, message: str, extra: list | None = None) -> None:
+    def _refuse(self, refusal: Refusal) -> None:
         """Best effort: tell the client why, then the caller closes."""
-        body = message.encode()
-        headers = [
-            *(extra or []),
-            (b"Content-Type", b"text/plain; charset=utf-8"),
-            (b"Content-Length", str(len(body)).encode()),
-            (b"Connection", b"close"),
-        ]
+        headers, body = policy.refusal_response(refusal)
+        status = refusal.status
         try:
             out = self._h11.send(
-                h11.Response(status_code=status, headers=headers, reason=_reason(status))
+                h11.Response(status_code=status, headers=headers, reason=policy.reason(status))
             )
             out += self._h11.send(h11.Data(data=body)) + self._h11.send(h11.EndOfMessage())
             self.sock.sendall(out)
@@ -334,48 +284,3 @@ class Connection:
         data = self._h11.send(event)
         if data:
             self.sock.sendall(data)
-
-
-def client_tag(credentials: bytes | None) -> str:
-    """``TAG`` of proxy credentials whose user name is ``hookdk.TAG`` (the emulator tags
-    each hook run so); "" for any other."""
-    _, _, token = (credentials or b"").partition(b" ")
-    try:
-        user = base64.b64decode(token.strip(), validate=True).partition(b":")[0]
-    except ValueError:
-        return ""
-    prefix, dot, tag = user.decode("latin-1").partition(".")
-    return tag if dot and prefix == "hookdk" else ""
-
-
-def _header(request: h11.Request, name: bytes) -> bytes | None:
-    return next((value for key, value in request.headers if key == name), None)
-
-
-def _without_default_port(authority: str, scheme: str) -> str:
-    host, sep, port = authority.rpartition(":")
-    if sep and "]" not in port and port == _DEFAULT_PORTS.get(scheme):
-        return host
-    return authority
-
-
-def _same_authority(one: str, other: str, scheme: str) -> bool:
-    def norm(authority: str) -> str:
-        return _without_default_port(authority.strip().lower(), scheme)
-
-    return norm(one) == norm(other)
-
-
-def _host_of(authority: str) -> str:
-    """``host`` of ``host:port``, ``[v6]:port`` or a bare host, brackets removed."""
-    if authority.startswith("["):
-        return authority[1 : authority.index("]")]
-    host, sep, port = authority.rpartition(":")
-    return host if sep and port.isdigit() else authority
-
-
-def _reason(status: int) -> bytes:
-    try:
-        return HTTPStatus(status).phrase.encode()
-    except ValueError:
-        return b""

@@ -32,49 +32,16 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .bodies import SPOOL_THRESHOLD, SpooledBody
+from .exchange import Exchange, ServerSide
 
 if TYPE_CHECKING:
-    from .certs import CertificateCache
     from .proxy_connection import Connection
 
 __all__ = ["Exchange", "ProxyServer", "ServerSide", "raise_fd_limit"]
 
 _log = logging.getLogger("hoophooks_dk.capture")
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One complete request as the proxy read it, for ``ServerSide.answer``."""
-
-    method: str
-    url: str
-    headers: list[tuple[bytes, bytes]]
-    body: bytes | SpooledBody
-    trailers: list[tuple[bytes, bytes]] = field(default_factory=list)
-    host_mismatch: bool = False
-    client: str = ""  # the tag in the proxy credentials' user name (see client_tag)
-
-
-@dataclass
-class ServerSide:
-    """What every connection needs from the capture that owns it."""
-
-    #: Route and record an exchange; returns the record, whose ``response`` is sent.
-    answer: Callable[[Exchange], Any]
-    certificates: CertificateCache
-    #: True when a ``Proxy-Authorization`` value (None: absent) carries the run's secret.
-    authorized: Callable[[bytes | None], bool]
-    spool_folder: Path | None = None
-    spool_threshold: int = SPOOL_THRESHOLD
-    socket_timeout: float = 10.0
-    request_timeout: float = 120.0
-    max_head: int = 64 * 1024
 
 
 #: accept() errors that mean "no descriptors or memory right now": back off and retry.
