@@ -171,6 +171,24 @@ def test_tls_records_the_name_the_client_asked_for_and_verifies_for_it(receiver)
     assert message.transport == "tls" and message.message == "hi"
 
 
+def test_endless_sni_names_keep_a_bounded_number_of_certificates():
+    """A client may ask for any name; the receiver keeps contexts for the last few only
+    (the proxy's bounded cache), and one that was dropped is issued again on demand."""
+    from hoophooks_dk.capture.certs import CertificateCache
+
+    names = [f"n{i}.siem.example.com" for i in range(6)]
+    with SyslogReceiver(max_certificates=2) as bounded:
+        for name in [*names, names[0]]:  # the first again, long evicted
+            send(bounded, "tls", f"<14>to {name}\n".encode(), server_name=name)
+        messages = received(bounded)
+        cache = bounded._tls.certificates  # what the TLS port holds
+
+        assert [m.server_name for m in messages] == [*names, names[0]]
+        assert [m.message for m in messages] == [f"to {name}" for name in [*names, names[0]]]
+        assert isinstance(cache, CertificateCache) and cache.max_size == 2
+        assert len(cache) == 2
+
+
 # --- malformed input never stops it ------------------------------------------------------
 
 

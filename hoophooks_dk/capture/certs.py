@@ -5,7 +5,9 @@ itself with a leaf certificate for that host (or for the SNI name, or an IP lite
 issued on demand by a ``trustme`` CA. ``trustme`` is the well-kept library for exactly
 this (test CAs whose leaves real clients verify); mitmproxy's ``certs.py`` is the model
 for the cache: a fixed number of server contexts, the least recently used one dropped
-first, so a hook that visits many hosts cannot grow memory without bound.
+first, so a hook that visits many hosts cannot grow memory without bound. The syslog
+receiver's TLS port uses the same cache for the names clients ask for in SNI: a client
+that sends endless names costs issuing time, never unbounded memory.
 
 Which CA, and why: by default one CA per user, kept in the user's cache folder
 (``$XDG_CACHE_HOME/hookdk/ca``, else ``~/.cache/hookdk/ca``; the folder 0700, the key
@@ -27,6 +29,7 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -127,15 +130,24 @@ def _private(path: Path) -> bool:
 
 
 class CertificateCache:
-    """Server-side TLS contexts, one per host name, least recently used evicted first."""
+    """Server-side TLS contexts, one per host name, least recently used evicted first.
+
+    ``alpn``: the protocols the contexts offer (the proxy: ``http/1.1``, or curl would try
+    h2; None offers none, as the syslog receiver, whose clients speak no ALPN).
+    """
 
     def __init__(
-        self, ca: CertificateAuthority | trustme.CA, max_size: int = DEFAULT_CACHE_SIZE
+        self,
+        ca: CertificateAuthority | trustme.CA,
+        max_size: int = DEFAULT_CACHE_SIZE,
+        *,
+        alpn: Sequence[str] | None = ("http/1.1",),
     ) -> None:
         self._ca = (
             ca if isinstance(ca, CertificateAuthority) else CertificateAuthority.wrap(ca, Path())
         )
         self.max_size = max_size
+        self.alpn = list(alpn) if alpn is not None else None
         self._lock = threading.Lock()
         self._contexts: OrderedDict[str, ssl.SSLContext] = OrderedDict()
 
@@ -151,7 +163,7 @@ class CertificateCache:
             if context is not None:
                 self._contexts.move_to_end(host)
                 return context
-        context = self._new_context(host)  # issuing takes milliseconds: not under the lock
+        context = self.new_context(host)  # issuing takes milliseconds: not under the lock
         with self._lock:
             self._contexts[host] = context
             self._contexts.move_to_end(host)
@@ -159,12 +171,16 @@ class CertificateCache:
                 self._contexts.popitem(last=False)
         return context
 
-    def _new_context(self, host: str) -> ssl.SSLContext:
+    def new_context(self, *names: str) -> ssl.SSLContext:
+        """A context presenting one certificate for ``names``, not kept in the cache (the
+        syslog receiver's default one, for the loopback names, is made so). A client that
+        asks for another name in SNI gets the cache's context for it."""
         import ssl
 
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.set_alpn_protocols(["http/1.1"])  # curl would otherwise try h2
-        self._ca.signer().issue_cert(host).configure_cert(context)
+        if self.alpn is not None:
+            context.set_alpn_protocols(self.alpn)
+        self._ca.signer().issue_cert(*names).configure_cert(context)
         context.sni_callback = self._follow_sni
         return context
 

@@ -32,7 +32,9 @@ Choices, and why:
   namespace has its own 127.0.0.1). UDP is not relayed.
 * **Bounded.** One thread per TCP or TLS connection (code that reads straight through),
   at most ``max_connections`` at a time (more wait in the listen backlog), each closed
-  after ``socket_timeout`` seconds of silence; frames are cut at ``max_frame`` bytes.
+  after ``socket_timeout`` seconds of silence; frames are cut at ``max_frame`` bytes;
+  the TLS port keeps at most ``max_certificates`` contexts for SNI names, the least
+  recently used dropped first (the proxy's ``certs.CertificateCache``).
 * **Serialised recording.** Messages are numbered and appended under one lock, so
   ``index`` order is ``messages`` order, as in the HTTP capture.
 """
@@ -56,6 +58,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .certs import DEFAULT_CACHE_SIZE
 from .syslog_framing import DATAGRAM, Frame, StreamDeframer
 
 if TYPE_CHECKING:  # trustme loads the cryptography stack: imported when a CA is made
@@ -181,8 +184,11 @@ class SyslogReceiver:
         max_connections: int = 64,
         max_frame: int = 1 << 20,
         socket_timeout: float = 10.0,
+        max_certificates: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         self.max_connections = max_connections
+        #: TLS contexts kept for the names clients ask for in SNI (``certs``' bound).
+        self.max_certificates = max_certificates
         self.max_frame = max_frame
         self.socket_timeout = socket_timeout
         self._ca = ca
@@ -290,7 +296,7 @@ class SyslogReceiver:
         with self._lock:
             if self._tls is None:
                 assert self._signer is not None
-                self._tls = _TlsContexts(self._signer())
+                self._tls = _TlsContexts(self._signer(), self.max_certificates)
             return self._tls
 
     # how a hook reaches it
@@ -555,31 +561,23 @@ def _peer(address: Any) -> str:
 
 class _TlsContexts:
     """Server TLS contexts with certificates from one CA: a default one for the loopback
-    names, and one per name a client asks for in SNI."""
+    names, and one per name a client asks for in SNI, from a bounded ``CertificateCache``
+    (the proxy's mechanism), so a client sending endless names cannot grow memory."""
 
     _seen = threading.local()  # the SNI name of the handshake running in this thread
 
-    def __init__(self, ca: trustme.CA) -> None:
-        self._ca = ca
-        self._lock = threading.Lock()
-        self._by_name: dict[str, ssl.SSLContext] = {}
-        self.default = self._context("localhost", "127.0.0.1", "::1")
-        self.default.sni_callback = self._follow_sni
+    def __init__(self, ca: trustme.CA, max_size: int) -> None:
+        from .certs import CertificateCache
 
-    def _context(self, *names: str) -> ssl.SSLContext:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self._ca.issue_cert(*names).configure_cert(context)
-        return context
+        #: The contexts for names asked for in SNI, least recently used evicted first.
+        self.certificates = CertificateCache(ca, max_size, alpn=None)
+        self.default = self.certificates.new_context("localhost", "127.0.0.1", "::1")
+        self.default.sni_callback = self._follow_sni
 
     def _follow_sni(self, tls: Any, server_name: str | None, _: object) -> None:
         _TlsContexts._seen.name = server_name
-        if not server_name:
-            return
-        name = server_name.lower()
-        with self._lock:
-            if name not in self._by_name:
-                self._by_name[name] = self._context(name)
-            tls.context = self._by_name[name]
+        if server_name:
+            tls.context = self.certificates.context_for(server_name)
 
     def handshake(self, sock: socket.socket) -> tuple[ssl.SSLSocket, str | None]:
         """Complete the server side of a handshake; (TLS socket, SNI name or None)."""
