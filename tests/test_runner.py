@@ -8,12 +8,14 @@ forking a child per event), which must be indistinguishable.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import pytest
 
 from hoophooks_dk.runtime.forkserver import ForkServerRunner
-from hoophooks_dk.runtime.runner import SubprocessRunner, hoop_output
+from hoophooks_dk.runtime.runner import SubprocessRunner, hoop_output, kill_group
 
 ENV = dict(os.environ)
 
@@ -159,3 +161,31 @@ def test_a_missing_interpreter_is_a_user_error():
 
     with pytest.raises(HookdkError, match="cannot run 'no-such-python'"):
         SubprocessRunner("no-such-python").run(b"", ENV, 5)
+
+
+LEAVES_A_SLEEPER = """
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60); print('survived')"])
+print("started", flush=True)
+"""
+
+
+def test_kill_group_ends_what_a_reaped_hook_left_in_its_group():
+    """The group outlives its leader: after the hook has exited and been reaped, the one
+    group killer still ends the process it left behind (which holds the output open)."""
+    leader = subprocess.Popen(
+        [sys.executable, "-c", LEAVES_A_SLEEPER], stdout=subprocess.PIPE, start_new_session=True
+    )
+    with leader.stdout:
+        assert leader.stdout.readline() == b"started\n"
+        assert leader.wait() == 0  # reaped: only the sleeper keeps the group alive
+        kill_group(leader.pid)
+        # End of file once the sleeper is dead; had it survived, it would print after 60 s.
+        assert leader.stdout.read() == b"", "the process left in the group survived"
+
+
+def test_kill_group_of_a_group_that_is_gone_is_silent():
+    """ESRCH: every member exited and was reaped (a kill racing the hook's own exit)."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"], start_new_session=True)
+    gone.wait()
+    kill_group(gone.pid)  # nothing left to kill: no error

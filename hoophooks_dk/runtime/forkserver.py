@@ -2,7 +2,7 @@
 
 ``SubprocessRunner`` pays a whole interpreter start-up per event; a test suite firing
 thousands of events spends most of its time there. ``ForkServerRunner`` starts the hook's
-``python3`` once, running ``_forkserver_main.py`` (standard library only, so any Python
+``python3`` once, running ``forkserver_main.py`` (standard library only, so any Python
 3.9+ with ctypes will do). That server imports the modules hooks use, then keeps two
 children forked ahead of time, so an event never waits for a fork. The child that takes
 an event undoes what a fork inherits (environment, working directory, session, signal
@@ -40,7 +40,6 @@ import os
 import queue
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -58,6 +57,7 @@ from .runner import (
     RunResult,
     exit_code_of,
     follow,
+    kill_group,
     kill_limit,
     running,
     start_python,
@@ -207,7 +207,7 @@ class _ForkedHook:
         return None if self.status is None else exit_code_of(os.waitstatus_to_exitcode(self.status))
 
     def kill(self) -> int:
-        _kill_group(self.child.pid)
+        kill_group(self.child.pid)
         if self.status is None:
             self.status = self._wait(REAP_TIMEOUT)
         if self.status is None:  # a child that outlives SIGKILL this long: start afresh
@@ -226,7 +226,7 @@ class _ForkedHook:
         try:
             return self.server.wait_status(self.child.pid, timeout)
         except _ServerGone:
-            _kill_group(self.child.pid)
+            kill_group(self.child.pid)
             with self.runner._lock:
                 if self.runner._server is self.server:
                     self.runner._discard()
@@ -256,7 +256,7 @@ class _Child:
 
 
 class _WarmServer:
-    """One warm interpreter running ``_forkserver_main.py``, and the socket to it."""
+    """One warm interpreter running ``forkserver_main.py``, and the socket to it."""
 
     def __init__(self, python: str, env: Mapping[str, str]) -> None:
         self.key = startup_key(env)
@@ -581,18 +581,6 @@ def _stop_janitor(
     while not ready.empty():
         shutil.rmtree(ready.get_nowait(), ignore_errors=True)
     shutil.rmtree(trash, ignore_errors=True)
-
-
-def _kill_group(pid: int) -> None:
-    """Kill the child's session (children call ``setsid`` before they take an event; the
-    fallback to the pid alone is for a child that somehow has no group yet)."""
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    except PermissionError:
-        pass
 
 
 __all__ = ["ForkServerRunner", "fork_supported", "startup_key"]

@@ -347,5 +347,21 @@ def end_running() -> None:
 
 
 def kill_group(pgid: int) -> None:
+    """SIGKILL a hook's whole process group: the one way the runtime ends a hook (both
+    runners' ``kill``, the interrupt path in ``follow``, ``end_running``).
+
+    Every hook leads a group of its own before anyone learns its pid (``SubprocessRunner``
+    starts it in a new session; a fork-server child calls ``setsid`` before it reports
+    its pid), so the group is ``pgid`` and holds whatever the hook started that stayed
+    in it. The group lasts while any member lives, and an unreaped (zombie) leader still
+    counts as one, so a kill after the hook exited reaches what it left behind.
+
+    A failure means nothing of ours is left to kill, so it is not an error: ESRCH
+    (``ProcessLookupError``) when every member has exited and been reaped, the usual end
+    of a race with the hook's own exit (an interrupt, ``end_running`` from another thread);
+    EPERM (``PermissionError``) when no member may be signalled, as when the group is only
+    zombies on macOS. There is deliberately no retry with ``kill(pid)``: once the group is
+    gone the pid has been reaped, and may already belong to another process.
+    """
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
