@@ -8,7 +8,7 @@ was given is relayed to the capture over a Unix socket, and every other address,
 internet and the host's own 127.0.0.1 services alike, is unreachable. So a client that
 goes around the proxy fails instead of sending anything.
 
-How: the runner starts ``_sandbox_main.py`` with the hook's interpreter in place of
+How: the runner starts ``sandbox_main.py`` with the hook's interpreter in place of
 ``python3`` (through a two-line wrapper script in the capture's folder, so the standard
 runner runs it unchanged); that launcher enters the namespaces, starts the relay, then
 runs ``python3`` on the hook as usual. The hook keeps its uid, standard input, output,
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["sandboxed_runner", "unavailable"]
 
-LAUNCHER = Path(__file__).with_name("_sandbox_main.py")
+LAUNCHER = Path(__file__).with_name("sandbox_main.py")
 
 
 def unavailable(python: str = DEFAULT_PYTHON) -> str | None:

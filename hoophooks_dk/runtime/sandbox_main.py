@@ -1,6 +1,6 @@
 """Run a hook in its own network namespace where only the capture is reachable (Linux).
 
-Run by the hook's own interpreter as ``python3 _sandbox_main.py UNIX_SOCKET PORT
+Run by the hook's own interpreter as ``python3 sandbox_main.py UNIX_SOCKET PORT
 [UNIX_SOCKET PORT ...]`` (the proxy, then the syslog receiver's TCP and TLS ports), with
 the hook's script on standard input, exactly as the runner would run ``python3``. It
 uses the standard library only, because the hook's interpreter need not have hoophooks_dk
