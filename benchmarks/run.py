@@ -420,7 +420,7 @@ def measure_fuzz(root: Path, python: str, settings: Settings) -> Ratio:
     from hypothesis.configuration import set_hypothesis_home_dir
 
     from hoophooks_dk.fuzz import fuzz
-    from hoophooks_dk.scaffold.init import init
+    from hoophooks_dk.scaffold.writer import init
 
     set_hypothesis_home_dir(root / "hypothesis")  # not ./.hypothesis wherever this runs
     repo = root / "siem-http"

@@ -48,7 +48,7 @@ __all__ = [
 
 #: How hooks run: ``subprocess`` (one interpreter per event, as the agent), ``fast`` (a
 #: warm fork server), ``auto`` (fast where it can be, else subprocess).
-RUNNERS = ("subprocess", "fast", "auto")
+RUNNERS = ("auto", "fast", "subprocess")
 
 
 def open_capture(settings: RunSettings, *, syslog: bool = True) -> Capture:

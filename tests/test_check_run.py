@@ -318,7 +318,7 @@ def test_a_freshly_initialised_repo_passes_check_but_for_settings_from_the_envir
     environment as `hookdk demo` gives them (its hooks exit 1 without a token, by design).
     Its token is read from the environment until written into the hook: HK308 says so,
     and that is all `--strict` finds (docs/hoop-runtime.md section 3)."""
-    from hoophooks_dk.scaffold.init import scaffold
+    from hoophooks_dk import scaffold
 
     template = scaffold.get_template(scaffold.DEFAULT_TEMPLATE)
     scaffold.init(runbooks.root, template.name)
@@ -334,7 +334,7 @@ def test_a_freshly_initialised_repo_passes_check_but_for_settings_from_the_envir
 
 
 def test_every_template_passes_the_static_check_straight_after_init(runbooks):
-    from hoophooks_dk.scaffold.init import scaffold
+    from hoophooks_dk import scaffold
 
     for template in scaffold.templates():
         scaffold.init(runbooks.root, template.name, force=True)

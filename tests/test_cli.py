@@ -262,7 +262,7 @@ print(open(f"/proc/{os.getppid()}/cmdline", "rb").read().replace(b"\\0", b" ").d
 
 
 @pytest.mark.parametrize(
-    "runner, parent", [("subprocess", "hoophooks_dk"), ("fast", "_forkserver_main")]
+    "runner, parent", [("subprocess", "hoophooks_dk"), ("fast", "forkserver_main")]
 )
 def test_session_runs_with_the_runner_asked_for(hook_repo, runner, parent):
     repo = hook_repo(PARENT_HOOK)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from hoophooks_dk.cli.init import demo_command
 from hoophooks_dk.scaffold.demo import run_demo
-from hoophooks_dk.scaffold.init import templates
+from hoophooks_dk.scaffold.writer import templates
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 

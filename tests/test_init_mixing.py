@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from run_hookdk import hookdk
 
-from hoophooks_dk.scaffold.init import get_template, plan, template_of, templates
+from hoophooks_dk.scaffold.writer import get_template, plan, template_of, templates
 
 OPEN = "hoop-hooks/session-open.runbook.py"
 

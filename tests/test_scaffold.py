@@ -26,7 +26,7 @@ from hoophooks_dk.hooks import read_hooks
 from hoophooks_dk.payload import complete, event_of
 from hoophooks_dk.render import load
 from hoophooks_dk.resources import data_dir
-from hoophooks_dk.scaffold.init import (
+from hoophooks_dk.scaffold.writer import (
     Template,
     expand_includes,
     get_template,

@@ -14,7 +14,7 @@ from syslog_rfc5424_parser import SyslogMessage as ReferenceParser
 from hoophooks_dk.capture.capture import Capture
 from hoophooks_dk.emulator import Emulator
 from hoophooks_dk.scaffold.demo import run_demo
-from hoophooks_dk.scaffold.init import get_template, init
+from hoophooks_dk.scaffold.writer import get_template, init
 from hoophooks_dk.strategies import TRICKY_TEXTS, texts
 from hoophooks_dk.wiring import make_runner
 

@@ -22,7 +22,7 @@ from jsonschema import Draft202012Validator
 from hoophooks_dk.capture.capture import Capture, CapturedRequest
 from hoophooks_dk.emulator import Emulator
 from hoophooks_dk.resources import read_schema_text
-from hoophooks_dk.scaffold.init import get_template, init
+from hoophooks_dk.scaffold.writer import get_template, init
 from hoophooks_dk.schema import validate
 
 SPLUNK = "splunk-hec-event.schema.json"

@@ -29,7 +29,7 @@ import pytest
 
 from hoophooks_dk.capture.capture import Capture, CapturedRequest
 from hoophooks_dk.emulator import Emulator, FireResult
-from hoophooks_dk.scaffold.init import init
+from hoophooks_dk.scaffold.writer import init
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hoophooks_dk.scaffold.init import init, templates
+from hoophooks_dk.scaffold.writer import init, templates
 
 TEMPLATES = [template.name for template in templates()]
 SUMMARY = re.compile(r"^=* ?(?P<counts>\d+ \w+.*) in [\d.]+s", re.MULTILINE)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ..scaffold.init import CI_CHOICES, CI_FILES, DEFAULT_TEMPLATE, SKIPPED
+from ..scaffold.writer import CI_CHOICES, CI_FILES, DEFAULT_TEMPLATE, SKIPPED
 
 
 @click.command("init")
@@ -40,7 +40,7 @@ def init_command(directory: Path, template: str, force: bool, ci: str | None, no
     Writes at the root of the git repository that holds DIR (default: the current
     directory), where Hoop looks for hooks. Existing files are kept unless --force.
     """
-    from ..scaffold.init import init
+    from ..scaffold.writer import init
 
     if ci is None:
         ci = "none" if no_tests else "github"
@@ -107,7 +107,7 @@ def shown(path: Path) -> str:
 @click.command("templates")
 def templates_command() -> None:
     """List the templates `hookdk init --template` accepts."""
-    from ..scaffold.init import templates
+    from ..scaffold.writer import templates
 
     found = templates()
     width = max(len(template.name) for template in found)

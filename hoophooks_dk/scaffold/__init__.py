@@ -1,17 +1,17 @@
-"""Scaffolding: ``hookdk init`` (``init``: a template's hooks, tests and CI written into a
-runbooks repository) and ``hookdk demo`` (``demo``: a throwaway repository, one reviewed
+"""Scaffolding: ``hookdk init`` (``hookdk init``: a template's hooks, tests and CI written into a
+runbooks repository, by ``writer``) and ``hookdk demo`` (``demo``: a throwaway repository, one reviewed
 session fired through it)."""
 
 from .. import lazy_exports
 
 _EXPORTS = {
-    "init": "init",
-    "templates": "init",
-    "get_template": "init",
-    "Template": "init",
-    "DEFAULT_TEMPLATE": "init",
-    "CI_CHOICES": "init",
-    "CI_FILES": "init",
+    "init": "writer",
+    "templates": "writer",
+    "get_template": "writer",
+    "Template": "writer",
+    "DEFAULT_TEMPLATE": "writer",
+    "CI_CHOICES": "writer",
+    "CI_FILES": "writer",
     "run_demo": "demo",
     "DemoRun": "demo",
 }

@@ -18,7 +18,7 @@ from ..capture import CapturedRequest
 from ..emulator import FireResult
 from ..errors import HookdkError
 from ..wiring import resolve, run
-from .init import DEFAULT_TEMPLATE, Template, get_template, init
+from .writer import DEFAULT_TEMPLATE, Template, get_template, init
 
 BRANCH = "main"
 
