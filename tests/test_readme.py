@@ -12,7 +12,7 @@ import pytest
 from run_hookdk import hookdk
 from test_templates import counts, run_generated_suite
 
-from hoophooks_dk.scaffold.init import init
+from hoophooks_dk.scaffold.writer import init
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
