@@ -150,7 +150,7 @@ def test_hk107_a_hook_too_large_to_start_is_not_run_and_the_other_one_is(hook_re
 def test_hk107_when_a_fired_payload_tips_over_the_limit_it_is_a_finding(monkeypatch, hook_repo):
     """Synthetic payloads vary a little in size: if the static estimate let one through
     that the emulator then refuses, it is still HK107, not an abort."""
-    from hoophooks_dk import check as checking
+    from hoophooks_dk.check import checker as checking
 
     monkeypatch.setattr(checking, "too_large_for_environment", lambda hook, rendered: [])
     repo = hook_repo(CLEAN_HOOK)

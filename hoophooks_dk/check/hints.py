@@ -79,7 +79,7 @@ def missing_setting(output: str, source: str | None = None) -> Hint | None:
 
 def load_failure_hint(error: HooksNotLoaded) -> Hint | None:
     """HK201 for a hook that does not render as Hoop's template (a ``{{`` in Python)."""
-    from . import template_fails
+    from .template import template_fails
 
     if error.error is None:  # over the size limit: the message says all there is
         return None
@@ -95,7 +95,8 @@ def load_failure_hint(error: HooksNotLoaded) -> Hint | None:
 
 def _script_hints(result: FireResult, repo: Path, ref: str | None, frames: set[int]) -> list[Hint]:
     from ..hooks import HookFile, read_hooks
-    from . import Layout, Script, check_python
+    from .layout import Layout
+    from .python import Script, check_python
 
     script = str(result.payload.get("input_file", "")).encode("utf-8", "surrogateescape")
     try:

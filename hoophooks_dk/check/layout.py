@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..hooks import HOOK_PATHS, MAX_HOOK_BYTES, HookFile
+from ..payload import MAX_ENV_STRING, environment_bytes, input_file_text
 from .registry import Problem, rule
 
 HOOKS_DIR = "hoop-hooks"
@@ -240,8 +241,6 @@ def too_large_for_environment(hook: HookFile, rendered: bytes) -> list[Problem]:
     if len(hook.source) > MAX_HOOK_BYTES:
         return []  # HK105: Hoop does not even load it
     size = payload_environment_size(hook.event, rendered)
-    from ..emulator import MAX_ENV_STRING
-
     if size <= MAX_ENV_STRING:
         return []
     return too_large_problem(hook, size)
@@ -249,17 +248,16 @@ def too_large_for_environment(hook: HookFile, rendered: bytes) -> list[Problem]:
 
 def payload_environment_size(event: str, rendered: bytes) -> int:
     """Bytes HOOP_RUNBOOK_HOOK_PAYLOAD takes in the environment when ``event`` fires this
-    rendered script (as ``input_file``, decoded as ``Emulator.fire`` decodes it)."""
-    from ..emulator import build_payload, environment_size
-    from ..payload import hoop_json
+    rendered script: the payload the emulator builds (``input_file_text``, its decoding),
+    measured as the emulator measures what it sends (``environment_bytes``)."""
+    from ..emulator import build_payload
 
-    payload = build_payload(event, input_file=rendered.decode("utf-8", "replace"))
-    return environment_size(hoop_json(payload))
+    payload = build_payload(event, input_file=input_file_text(rendered))
+    return environment_bytes(payload)
 
 
 def too_large_problem(hook: HookFile, size: int | None = None, detail: str = "") -> Problem:
-    from ..emulator import MAX_ENV_STRING
-
+    """HK107's problem: ``size`` as measured, or ``detail``, the emulator's own refusal."""
     measured = f"{size:,} bytes" if size is not None else "too large"
     return Problem(
         detail
