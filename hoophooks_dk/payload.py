@@ -34,6 +34,11 @@ OPEN_KEYS = (
 )
 CLOSE_KEYS = ("exit_code", "output")
 COMMAND = ["python3"]
+#: The one variable the agent passes the payload in (agent/controller/system/runbookhook).
+PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
+#: Linux refuses to start a process with one environment string over MAX_ARG_STRLEN (32
+#: pages of 4 KiB); the agent would fail the same way, whatever runner the kit uses.
+MAX_ENV_STRING = 131072
 
 # Recognisable fake credentials. They double as leak canaries, so each one is long and
 # distinctive enough never to appear in a request by chance.
@@ -245,8 +250,10 @@ _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 def input_file_text(script: bytes) -> str:
     """The rendered hook source as the payload's ``input_file``: bytes that are not UTF-8
     become lone surrogates (``surrogateescape``), which ``hoop_json`` writes as Go does.
-    The emulator and the ``hoop_payload`` fixture both decode here, so a payload built by
-    one and fired by the other reaches the hook as the same text."""
+    The one decoding: the emulator, the ``hoop_payload`` fixture, ``check`` (HK107) and
+    ``fuzz`` all decode here, so a payload built by one reaches the hook as the same text,
+    and is measured at the size it is sent (``errors="replace"`` would count each such
+    byte as three bytes of U+FFFD, where Go sends the six characters ``\\ufffd``)."""
     return script.decode("utf-8", "surrogateescape")
 
 
@@ -264,8 +271,31 @@ def hoop_json(payload: Mapping[str, Any]) -> str:
         if isinstance(event, dict) and isinstance(event.get("connection_envs"), dict):
             envs = event["connection_envs"]
             body[key] = event | {"connection_envs": dict(sorted(envs.items()))}
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return go_json(body)
+
+
+def go_json(value: Any) -> str:
+    """``value`` as Go's encoding/json writes it: compact, ``<>&`` and U+2028/2029
+    escaped, each lone surrogate (a byte that is not UTF-8) as ``\\ufffd``. Used for the
+    whole payload and to size one field of it (``Emulator``'s "what makes it large")."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return go_html_escape(_SURROGATE_RE.sub(r"\\ufffd", text))
+
+
+def environment_bytes(payload: Mapping[str, Any]) -> int:
+    """Bytes the payload takes in the hook's environment, as Linux counts them against
+    ``MAX_ENV_STRING``: measured on ``hoop_json(payload)``, the very string the emulator
+    puts in ``PAYLOAD_VARIABLE``. ``check`` (HK107) and ``fuzz`` measure here, and the
+    emulator measures the text it sets with ``variable_bytes``, so all three agree on
+    what the agent could start."""
+    return variable_bytes(hoop_json(payload))
+
+
+def variable_bytes(value: str) -> int:
+    """``NAME=value`` and its terminating NUL, encoded as ``os.fsencode`` encodes it for
+    ``execve``: the one count behind ``environment_bytes``, for a caller (the emulator)
+    that already holds ``hoop_json``'s text and should not encode the payload twice."""
+    return len(PAYLOAD_VARIABLE) + 1 + len(value.encode("utf-8", "surrogateescape")) + 1
 
 
 def go_html_escape(text: str) -> str:
