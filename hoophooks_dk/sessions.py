@@ -127,46 +127,51 @@ def session_flow(
 
 def _at_once(fire, offsets: list[float]) -> list[FireResult]:
     """Run ``fire(i)`` for every step in its own thread, ``offsets[i]`` seconds after a
-    common start; the first error any raised is raised once all have ended."""
+    common start; the first error any raised is raised once all have ended.
+
+    Each step says it has ended through an Event of its own, never through
+    ``Thread.is_alive()``: on Python 3.11 a ``join()`` that an interrupt cuts short marks
+    the thread stopped while it still runs, so an interrupted session would stop waiting
+    for (and ending) a hook that is still running."""
     results: list[Any] = [None] * len(offsets)
     errors: list[BaseException] = []
     start = time.monotonic()
     stopping = threading.Event()
+    ended = [threading.Event() for _ in offsets]
 
     def run(index: int) -> None:
-        if stopping.wait(max(start + offsets[index] - time.monotonic(), 0)):
-            return  # interrupted before its time came: it never starts
         try:
+            if stopping.wait(max(start + offsets[index] - time.monotonic(), 0)):
+                return  # interrupted before its time came: it never starts
             results[index] = fire(index)
         except BaseException as error:  # handed to the caller below
             errors.append(error)
+        finally:
+            ended[index].set()
 
-    threads = [
-        threading.Thread(target=run, args=(i,), name=f"hookdk-step-{i}", daemon=True)
-        for i in range(len(offsets))
-    ]
-    for thread in threads:
-        thread.start()
+    for index in range(len(offsets)):
+        name = f"hookdk-step-{index}"
+        threading.Thread(target=run, args=(index,), name=name, daemon=True).start()
     try:
-        for thread in threads:
-            thread.join()
+        for step in ended:
+            step.wait()
     except BaseException:  # an interrupt reaches this thread only: end the hooks running
-        _stop_all(threads, stopping)
+        _stop_all(ended, stopping)
         raise
     if errors:
         raise errors[0]
     return results
 
 
-def _stop_all(threads: list[threading.Thread], stopping: threading.Event) -> None:
+def _stop_all(ended: list[threading.Event], stopping: threading.Event) -> None:
     """End every step's hook and wait for the steps to clean up (scratch folders): a hook
     that was starting when the interrupt came is ended on a later pass."""
     stopping.set()
     deadline = time.monotonic() + STOP_TIMEOUT
-    while any(thread.is_alive() for thread in threads) and time.monotonic() < deadline:
+    while not all(step.is_set() for step in ended) and time.monotonic() < deadline:
         end_running()
-        for thread in threads:
-            thread.join(timeout=0.05)
+        for step in ended:
+            step.wait(timeout=0.05)
 
 
 #: Seconds an interrupted session waits for its steps to end their hooks and clean up.

@@ -142,3 +142,42 @@ def test_a_session_stopped_while_its_hooks_run_at_once_leaves_nothing(tmp_path, 
     assert "Traceback" not in stderr
     assert gone_soon(pids), f"still running: {[p for p in pids if alive(p)]}"
     assert list(scratch.iterdir()) == []
+
+
+OPEN_HOOK_THAT_ENDS = """\
+import os
+with open(os.environ["HOOKDK_TEST_PIDS"] + "-open", "w") as pid:
+    pid.write(str(os.getpid()))
+"""
+
+
+@pytest.mark.parametrize("runner", ["subprocess", "fast"])
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_a_session_stopped_while_only_its_close_hook_runs_leaves_nothing(tmp_path, runner, number):
+    """The open hook has ended, the main thread waits on the close hook's step when the
+    signal comes (on Python 3.11 an interrupted ``join()`` marked that step's thread as
+    ended while its hook ran on, and the hook was left behind)."""
+    repo = tmp_path / "repo"
+    make_repo(repo, SESSION_HOOK)
+    (repo / "hoop-hooks" / "session-open.runbook.py").write_text(OPEN_HOOK_THAT_ENDS)
+    argv = [*hookdk_command(), "session", "--runner", runner]
+    process, scratch, pids_file = start(argv, tmp_path, repo)
+    opened = tmp_path / "pids-open"
+    pids: list[int] = []
+    for _ in range(600):  # the open hook done, the close hook started: up to 60 s
+        written = [p for p in tmp_path.glob("pids-*") if p != opened]
+        ready = opened.exists() and opened.read_text() and not alive(int(opened.read_text()))
+        if ready and written and len(written[0].read_text().split()) == 2:
+            pids = [int(pid) for pid in written[0].read_text().split()]
+            break
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.1)
+    assert len(pids) == 2, "the close hook never started"
+
+    process.send_signal(number)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode in (128 + number, 1), stderr
+    assert "Traceback" not in stderr
+    assert gone_soon(pids), f"still running: {[p for p in pids if alive(p)]}"
+    assert list(scratch.iterdir()) == []
