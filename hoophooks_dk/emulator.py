@@ -170,26 +170,24 @@ class Emulator:
 
     def _run(self, event: str, payload: dict, script: bytes, path: str, origin: str) -> FireResult:
         env = self._environment()
-        tag = uuid.uuid4().hex[:12]
-        mark = syslog_mark = 0
+        tag = uuid.uuid4().hex[:12]  # what this run sends carries it: concurrent runs apart
+        mark = 0  # one mark in the capture's one log: its requests and syslog messages
         receiver = getattr(self.capture, "syslog", None)
         if self.capture is not None:
-            env.update(self.capture.environ(client=tag))  # tells concurrent runs apart
+            env.update(self.capture.environ(client=tag))
             mark = self.capture.mark()
-        if receiver is not None:
-            syslog_mark = receiver.mark()
         env[PAYLOAD_VARIABLE] = text = payloads.hoop_json(payload)
         check_environment_size(text, payload)
         run = self.runner.run(script, env, self.timeout, self.kill_after)
         requests = None
         if self.capture is not None:
-            self.capture.wait_idle()
-            requests = [r for r in self.capture.requests_since(mark) if r.client in (tag, "")]
+            self.capture.wait_idle()  # the syslog receiver's messages too
+            requests = self.capture.requests_since(mark, client=tag)
         seen = json.loads(text)  # the payload as the hook parses it
         result = FireResult(event, seen, run, path, origin, requests, timeout=self.timeout)
         result.warnings.extend(run.warnings)
-        if receiver is not None:  # this fire's own ports, and the shared ones
-            result.syslog = receiver.messages_since(syslog_mark, client=tag)
+        if receiver is not None:  # this run's own ports, and the shared ones
+            result.syslog = receiver.messages_since(mark, client=tag)
             receiver.release(tag)
         if result.sent:
             from .leaks import find_leaks

@@ -62,6 +62,7 @@ from .certs import CertificateCache, make_ca, user_ca
 from .exchange import Exchange, ServerSide
 from .policy import PROXY_USER, basic_authorization, forwarded_headers, proxy_user, recorded_headers
 from .proxy_server import ProxyServer
+from .records import HTTP, RecordLog
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -254,8 +255,10 @@ class Capture:
         self.default_status = default_status
         self._defaults = (strict, default_status)  # what reset() restores
         self._routes = tuple(routes)
-        self._lock = threading.Lock()
-        self._requests: list[CapturedRequest] = []
+        self._lock = threading.Lock()  # routing and recording a request are one step
+        #: What was recorded: the proxy's requests and the syslog receiver's messages, in
+        #: one log, so that one ``mark()`` sees both (``records``).
+        self.records = RecordLog()
         self._unmatched: list[CapturedRequest] = []
         self._failures: list[CaptureFailure] = []
         self._server: ProxyServer | None = None
@@ -305,7 +308,8 @@ class Capture:
 
             # its Unix sockets next to the proxy's: the way in from --sandbox
             unix_folder = tempdir if self.unix_socket is not None else None
-            self.syslog = SyslogReceiver(ca, unix_folder=unix_folder).start()  # key: lazily
+            self.syslog = SyslogReceiver(ca, unix_folder=unix_folder, records=self.records)
+            self.syslog.start()  # the CA's key is loaded on the first TLS connection
         return self
 
     def stop(self) -> None:
@@ -388,8 +392,7 @@ class Capture:
     @property
     def requests(self) -> list[CapturedRequest]:
         """Every request so far, in order of arrival (a copy)."""
-        with self._lock:
-            return list(self._requests)
+        return self.records.since(0, kind=HTTP)
 
     @property
     def unmatched(self) -> list[CapturedRequest]:
@@ -417,12 +420,13 @@ class Capture:
             raise first.error
 
     def mark(self) -> int:
-        """A position in ``requests``; pass it to ``requests_since``."""
-        with self._lock:
-            return len(self._requests)
+        """A position in what was recorded; pass it to ``requests_since`` (or, since the
+        syslog receiver records in the same log, to ``syslog.messages_since``)."""
+        return self.records.mark()
 
-    def requests_since(self, mark: int) -> list[CapturedRequest]:
-        return self.requests[mark:]
+    def requests_since(self, mark: int, client: str | None = None) -> list[CapturedRequest]:
+        """Requests after ``mark``; with ``client``, that client's and the untagged ones."""
+        return self.records.since(mark, kind=HTTP, client=client)
 
     def reset(self) -> None:
         """Forget requests, routes and failures and restore the ``strict`` and
@@ -432,10 +436,9 @@ class Capture:
         valid, only what tests programmed and saw is cleared (spooled bodies too).
         """
         with self._lock:
-            for request in self._requests:
+            for request in self.records.reset(HTTP):
                 if isinstance(request._body, SpooledBody):
                     request._body.path.unlink(missing_ok=True)
-            self._requests.clear()
             self._unmatched.clear()
             self._failures.clear()
             if self._router is not None:
@@ -481,22 +484,26 @@ class Capture:
     def _answer(self, exchange: Exchange) -> CapturedRequest:
         """Number, route and record one complete request (called by connection threads)."""
         headers = recorded_headers(exchange.headers)
-        with self._lock:
+        named = [(_text(name), _text(value)) for name, value in headers]
+        trailers = [(_text(name), _text(value)) for name, value in exchange.trailers]
+        with self._lock:  # so that index order is the order routes were consulted in
             response, matched, failure = self._route(exchange, headers)
-            captured = CapturedRequest(
-                index=len(self._requests),
-                time=datetime.now(UTC),
-                method=exchange.method,
-                url=exchange.url,
-                headers=[(_text(name), _text(value)) for name, value in headers],
-                body=exchange.body,
-                response=response,
-                matched=matched,
-                trailers=[(_text(n), _text(v)) for n, v in exchange.trailers],
-                host_mismatch=exchange.host_mismatch,
-                client=exchange.client,
+            captured = self.records.append(
+                HTTP,
+                lambda index: CapturedRequest(
+                    index=index,
+                    time=datetime.now(UTC),
+                    method=exchange.method,
+                    url=exchange.url,
+                    headers=named,
+                    body=exchange.body,
+                    response=response,
+                    matched=matched,
+                    trailers=trailers,
+                    host_mismatch=exchange.host_mismatch,
+                    client=exchange.client,
+                ),
             )
-            self._requests.append(captured)
             if not matched and self.strict:
                 self._unmatched.append(captured)
             if failure is not None:

@@ -35,8 +35,9 @@ Choices, and why:
   after ``socket_timeout`` seconds of silence; frames are cut at ``max_frame`` bytes;
   the TLS port keeps at most ``max_certificates`` contexts for SNI names, the least
   recently used dropped first (the proxy's ``certs.CertificateCache``).
-* **Serialised recording.** Messages are numbered and appended under one lock, so
-  ``index`` order is ``messages`` order, as in the HTTP capture.
+* **One record log.** Messages are numbered and appended in one step to a
+  ``records.RecordLog`` (the capture's, when the capture runs the receiver), so
+  ``index`` order is ``messages`` order, and one mark sees requests and messages alike.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .certs import DEFAULT_CACHE_SIZE
+from .records import SYSLOG, RecordLog
 from .syslog_framing import DATAGRAM, Frame, StreamDeframer
 
 if TYPE_CHECKING:  # trustme loads the cryptography stack: imported when a CA is made
@@ -185,7 +187,10 @@ class SyslogReceiver:
         max_frame: int = 1 << 20,
         socket_timeout: float = 10.0,
         max_certificates: int = DEFAULT_CACHE_SIZE,
+        records: RecordLog | None = None,
     ) -> None:
+        """``records``: the log to record messages in (the capture's, so that one mark
+        sees requests and messages alike); without it, a log of the receiver's own."""
         self.max_connections = max_connections
         #: TLS contexts kept for the names clients ask for in SNI (``certs``' bound).
         self.max_certificates = max_certificates
@@ -198,8 +203,9 @@ class SyslogReceiver:
         self.unix_sockets: dict[str, str] = {}
         #: client -> its own ports (``environ(client)``), so concurrent fires are told apart
         self._client_sockets: dict[str, dict[str, socket.socket]] = {}
-        self._lock = threading.Lock()  # guards messages, connections and busy flags
-        self._messages: list[SyslogMessage] = []
+        self._lock = threading.Lock()  # guards connections, client ports and busy flags
+        #: Where messages are recorded (see ``records``): the capture's log, or our own.
+        self.records = records if records is not None else RecordLog()
         self._connections: set[_Connection] = set()
         self._slots = threading.BoundedSemaphore(max_connections)
         self._udp_busy = False
@@ -351,24 +357,22 @@ class SyslogReceiver:
     @property
     def messages(self) -> list[SyslogMessage]:
         """Every message so far, in order of arrival (a copy)."""
-        with self._lock:
-            return list(self._messages)
+        return self.records.since(0, kind=SYSLOG)
 
     def mark(self) -> int:
-        """A position in ``messages``; pass it to ``messages_since``."""
-        with self._lock:
-            return len(self._messages)
+        """A position in what was recorded; pass it to ``messages_since`` (with the
+        capture's log, a ``Capture.mark()`` is one too)."""
+        return self.records.mark()
 
     def messages_since(self, mark: int, client: str | None = None) -> list[SyslogMessage]:
         """Messages after ``mark``; with ``client``, that client's and the shared ports'."""
-        found = self.messages[mark:]
-        return found if client is None else [m for m in found if m.client in (client, "")]
+        return self.records.since(mark, kind=SYSLOG, client=client)
 
     def reset(self) -> None:
         """Forget the messages and refusals, keeping ports and CA (one receiver serves a
-        whole test session)."""
+        whole test session); a shared log keeps its other records."""
+        self.records.reset(SYSLOG)
         with self._lock:
-            self._messages.clear()
             self._to_refuse = self.refused = self.unclean_closes = 0
 
     def refuse_connections(self, count: int) -> None:
@@ -433,21 +437,21 @@ class SyslogReceiver:
                 error = parsed.body_error
             except MalformedSyslog as malformed:
                 error = str(malformed)
-        with self._lock:
-            self._messages.append(
-                SyslogMessage(
-                    len(self._messages),
-                    datetime.now(UTC),
-                    transport,
-                    framing,
-                    raw,
-                    peer,
-                    server_name,
-                    parsed,
-                    error,
-                    client,
-                )
-            )
+        self.records.append(
+            SYSLOG,
+            lambda index: SyslogMessage(
+                index,
+                datetime.now(UTC),
+                transport,
+                framing,
+                raw,
+                peer,
+                server_name,
+                parsed,
+                error,
+                client,
+            ),
+        )
 
     def _serve_udp(self) -> None:
         while not self._closing.is_set():

@@ -32,11 +32,16 @@ IDLE_TIMEOUT = 2.0
 
 class SiemSyslog:
     """What one test sees of the syslog receiver: the messages this test's hooks sent
-    (``siem.syslog[0]``, ``len(siem.syslog)``, iteration), and a collector that is down."""
+    (``siem.syslog[0]``, ``len(siem.syslog)``, iteration), and a collector that is down.
 
-    def __init__(self, receiver: SyslogReceiver | None) -> None:
+    ``mark``: where the test began in the receiver's record log (``Siem`` passes its own,
+    the capture's log being the receiver's too); None: now."""
+
+    def __init__(self, receiver: SyslogReceiver | None, mark: int | None = None) -> None:
         self.receiver = receiver
-        self._mark = receiver.mark() if receiver is not None else 0
+        if mark is None:
+            mark = receiver.mark() if receiver is not None else 0
+        self._mark = mark
 
     @property
     def messages(self) -> list[SyslogMessage]:
@@ -79,8 +84,8 @@ class Siem:
         from ..payload import CANARY_SECRETS, b64
 
         self._capture = capture
-        self._mark = capture.mark()
-        self.syslog = SiemSyslog(getattr(capture, "syslog", None))
+        self._mark = capture.mark()  # one mark: requests and syslog messages share a log
+        self.syslog = SiemSyslog(getattr(capture, "syslog", None), self._mark)
         self.canaries: dict[str, str] = {
             f'connection_envs["{key}"]': b64(value) for key, value in CANARY_SECRETS.items()
         }
