@@ -176,7 +176,7 @@ class Emulator:
         if self.capture is not None:
             env.update(self.capture.environ(client=tag))
             mark = self.capture.mark()
-        env[PAYLOAD_VARIABLE] = text = payloads.hoop_json(payload)
+        env[payloads.PAYLOAD_VARIABLE] = text = payloads.hoop_json(payload)
         check_environment_size(text, payload)
         run = self.runner.run(script, env, self.timeout, self.kill_after)
         requests = None
@@ -267,29 +267,21 @@ def build_payload(
     return payload
 
 
-# Linux refuses to start a process with one environment string over MAX_ARG_STRLEN
-# (32 pages); the agent would fail the same way, whatever runner the kit uses.
-MAX_ENV_STRING = 131072
-
-
-def environment_size(value: str) -> int:
-    """Bytes the payload variable takes in the hook's environment, as the kernel counts."""
-    return len(PAYLOAD_VARIABLE) + 1 + len(value.encode("utf-8", "surrogateescape")) + 1
-
-
 def check_environment_size(value: str, payload: Mapping[str, Any] | None = None) -> None:
-    """Refuse a payload the kernel would refuse, naming what makes it large."""
-    size = environment_size(value)
-    if size > MAX_ENV_STRING:
+    """Refuse a payload the kernel would refuse, naming what makes it large. ``value`` is
+    the text set in the environment, measured as ``check`` (HK107) and ``fuzz`` measure."""
+    size = payloads.variable_bytes(value)
+    if size > payloads.MAX_ENV_STRING:
         raise PayloadError(
             f"the payload is {size:,} bytes in the environment; Linux refuses variables over "
-            f"{MAX_ENV_STRING:,} bytes, so the agent could not start python3 for this hook "
-            f"({what_is_large(payload or {})})"
+            f"{payloads.MAX_ENV_STRING:,} bytes, so the agent could not start python3 for "
+            f"this hook ({what_is_large(payload or {})})"
         )
 
 
 def what_is_large(payload: Mapping[str, Any]) -> str:
-    """The session input, the hook source, or both, with their sizes as encoded."""
+    """The session input, the hook source, or both, with their sizes as sent (Go's JSON:
+    a byte of the source that is not UTF-8 takes six, ``\\ufffd``)."""
     event = payload.get("event_session_open")
     parts = {
         "the session input (event_session_open.input)": (
@@ -298,15 +290,12 @@ def what_is_large(payload: Mapping[str, Any]) -> str:
         "the hook's own source (input_file)": payload.get("input_file"),
     }
     sizes = {
-        name: len(
-            payloads.go_html_escape(json.dumps(text, ensure_ascii=False)).encode(
-                "utf-8", "surrogatepass"
-            )
-        )
+        name: len(payloads.go_json(text).encode())
         for name, text in parts.items()
         if isinstance(text, str)
     }
-    large = [f"{name}, {size:,} bytes" for name, size in sizes.items() if size > MAX_ENV_STRING / 4]
+    quarter = payloads.MAX_ENV_STRING / 4
+    large = [f"{name}, {size:,} bytes" for name, size in sizes.items() if size > quarter]
     if not large:
         listed = "; ".join(f"{name}, {size:,} bytes" for name, size in sizes.items())
         return f"no one field is large: {listed}; the rest is other fields"

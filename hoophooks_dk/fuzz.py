@@ -47,7 +47,6 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import FlakyFailure, HypothesisWarning, Unsatisfiable
 
 from . import payload as hoop
-from .emulator import MAX_ENV_STRING, environment_size
 from .errors import HookdkError
 from .hooks import read_hooks, require
 from .render import load
@@ -205,17 +204,19 @@ def fuzz(
 
 
 def fits_in_environment(partial: Mapping[str, Any], event: str, script: str) -> bool:
-    """Whether the completed payload fits in the one variable the hook receives."""
+    """Whether the completed payload fits in the one variable the hook receives, measured
+    as the emulator measures what it sends (``script`` is ``input_file_text``'s)."""
     complete = hoop.complete(partial, event, input_file=script)
-    return environment_size(hoop.hoop_json(complete)) <= MAX_ENV_STRING
+    return hoop.environment_bytes(complete) <= hoop.MAX_ENV_STRING
 
 
 def _rendered_script(emulator: Emulator, event: str) -> str:
-    """The script Hoop would run, read once up front so a missing hook fails before any
+    """The script Hoop would run, as the payload's ``input_file`` (decoded as the emulator
+    decodes it, so sizes match), read once up front so a missing hook fails before any
     payload is drawn."""
     hooks = read_hooks(emulator.repo, emulator.ref)
     require(hooks, event, emulator.repo, emulator.ref)
-    return load(hooks)[event].decode("utf-8", "replace")
+    return hoop.input_file_text(load(hooks)[event])
 
 
 def _check_room(event: str, script: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hoophooks_dk.emulator import MAX_ENV_STRING, Emulator
+from hoophooks_dk.emulator import Emulator
 from hoophooks_dk.errors import HookdkError, HookNotFound
 from hoophooks_dk.fuzz import (
     failure_reason,
@@ -18,6 +18,7 @@ from hoophooks_dk.fuzz import (
     fuzz,
     own_traceback,
 )
+from hoophooks_dk.payload import MAX_ENV_STRING
 from hoophooks_dk.wiring import make_runner
 
 ROBUST_HOOK = """\
