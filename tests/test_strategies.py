@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from hoophooks_dk import payload as hoop
+from hoophooks_dk.payload import MAX_ENV_STRING
 from hoophooks_dk.schema import validate
 from hoophooks_dk.strategies import (
     connection_envs,
@@ -27,7 +28,6 @@ from hoophooks_dk.strategies import (
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
 # Linux's MAX_ARG_STRLEN: one "NAME=value\0" in a process environment.
-MAX_ENV_STRING = 128 * 1024
 # Corner searches only need to hit: no shrinking (it would cost more than the search).
 SEARCH = settings(
     max_examples=2_000,

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..payload import PAYLOAD_VARIABLE
+
 if TYPE_CHECKING:
     from ..emulator import FireResult
     from ..render import HooksNotLoaded
@@ -28,7 +30,7 @@ SCRIPT_RULES = ("HK304", "HK305", "HK306", "HK302", "HK307", "HK303")
 _FRAME = re.compile(r'File "<stdin>", line (\d+)')
 _NOT_SET = re.compile(r"\b([A-Z][A-Z0-9_]*[A-Z0-9]) (?:is not set|is required|is empty)\b")
 _KEY_ERROR = re.compile(r"KeyError: '([A-Z][A-Z0-9_]*[A-Z0-9])'")
-_HOOP_VARIABLES = {"HOOP_RUNBOOK_HOOK_PAYLOAD"}
+_HOOP_VARIABLES = {PAYLOAD_VARIABLE}
 
 
 @dataclass(frozen=True)

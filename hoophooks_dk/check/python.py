@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..hooks import HookFile
+from ..payload import PAYLOAD_VARIABLE
 from .registry import Finding, Problem, family_rules, rule
 from .template import line_opcodes
 
@@ -221,7 +222,6 @@ def imports_missing_modules(script: Script) -> list[Problem]:
     return found
 
 
-PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
 _ENV_GETTERS = {"os.getenv", "getenv", "os.environ.get", "environ.get"}
 _ENV_MAPPINGS = {"os.environ", "environ"}
 
