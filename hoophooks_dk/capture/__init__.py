@@ -2,7 +2,10 @@
 
 One package, one idea per module (after mitmproxy's layout):
 
-* ``capture``: ``Capture``, the face (the proxy's lifecycle, routing, what was recorded).
+* ``capture``: ``Capture``, the face (the proxy's lifecycle, what was recorded).
+* ``captured`` and ``records``: what was recorded, and the one log it is recorded in.
+* ``routing``: how a request is answered (the test's routes, the settings', defaults).
+* ``policy``: the proxy's decisions, pure functions; ``exchange``: what its parts share.
 * ``proxy_server`` and ``proxy_connection``: listening, and HTTP/1.1 on one connection.
 * ``certs``: the CA and its bounded certificate cache; ``bodies``: decoding and spooling.
 * ``aws_answers``, ``token_answers``: default answers SDKs accept.
@@ -13,10 +16,11 @@ from .. import lazy_exports
 
 _EXPORTS = {
     "Capture": "capture",
-    "CapturedRequest": "capture",
-    "CapturedResponse": "capture",
-    "CaptureFailure": "capture",
-    "NO_ROUTE": "capture",
+    "CapturedRequest": "captured",
+    "CapturedResponse": "captured",
+    "CaptureFailure": "captured",
+    "NO_ROUTE": "routing",
+    "RecordLog": "records",
     "SyslogReceiver": "syslog_receiver",
     "SyslogMessage": "syslog_receiver",
     "MalformedSyslog": "syslog_formats",

@@ -6,24 +6,32 @@ all of them honour is the proxy and CA-bundle environment variables, so the capt
 small HTTP/1.1 forward proxy on 127.0.0.1 that the hook is pointed at with
 ``Capture.environ()``. It never connects anywhere: it answers every request itself,
 records it, and the answer comes from ``Capture.router``, a ``respx.Router``, so a test
-programs the SIEM's replies with respx's own API. Requests no route matched get
-``default_status`` with ``{}``, or, for AWS SDK calls, an answer in the service's own
-protocol (``_aws_answers``).
+programs the SIEM's replies with respx's own API; then from the settings' ``routes``;
+requests nothing matched get ``default_status`` with ``{}``, or, for AWS SDK calls, an
+answer in the service's own protocol (``routing``).
 
 The parts, one module each (after mitmproxy's layout):
 
-* ``capture`` (this module): the public face, ``Capture``, ``CapturedRequest`` and
-  ``CapturedResponse``, and routing. Requests are numbered, routed and recorded under one
-  lock, so ``index`` order, the order of ``requests`` and the order in which a route's
+* ``capture`` (this module): the public face, ``Capture``: its lifecycle, how a hook
+  reaches it, and what was recorded. Requests are routed and recorded under one lock, so
+  ``index`` order, the order of ``requests`` and the order in which a route's
   ``side_effect`` list is consumed are the same order.
+* ``captured``: the records, ``CapturedRequest``, ``CapturedResponse``, ``CaptureFailure``;
+  ``records``: the one numbered log that requests and syslog messages are appended to.
+* ``routing``: how a request is answered (the test's routes, the settings', defaults).
+* ``policy``: the proxy's decisions as pure functions (refusals and the port lock, the
+  recorded URL, CONNECT, framing); ``exchange``: what the proxy's parts hand each other.
 * ``proxy_server``: listening, idle connections, descriptor limits.
-* ``proxy_connection``: HTTP/1.1 on one connection, CONNECT tunnels, the port lock.
-* ``_certs``: the CA (the user's, kept in their cache folder) and its bounded
+* ``proxy_connection``: HTTP/1.1 on one connection, CONNECT tunnels: bytes in and out.
+* ``certs``: the CA (the user's, kept in their cache folder) and its bounded
   certificate cache.
-* ``_bodies``: content decoding and spooling of large bodies.
-* ``_aws_answers``: default answers AWS SDKs accept; ``_token_answers``: a dummy
+* ``bodies``: content decoding and spooling of large bodies.
+* ``aws_answers``: default answers AWS SDKs accept; ``token_answers``: a dummy
   token for OAuth 2.0 token requests.
-* ``sandbox``: optionally, hooks in a network namespace that reaches only the capture.
+* ``syslog_receiver`` (with ``syslog=True``): syslog over UDP, TCP and TLS, recorded in
+  the same log.
+* ``runtime.sandbox``: optionally, hooks in a network namespace that reaches only the
+  capture.
 
 The port is locked: ``proxy_url`` carries a per-run secret as proxy credentials, which
 curl, urllib, requests, httpx and botocore all send; a request without it is answered 407
@@ -31,19 +39,17 @@ and not recorded, so another local process cannot post into a test's results.
 
 On its own the capture is not a sandbox: a client told to ignore the environment
 (``trust_env=False``, ``proxies={}``, a raw socket, a ``.curlrc`` with ``noproxy``)
-bypasses it and reaches the network (``sandbox`` closes that gap on Linux). Smaller limits: a request whose body never finished
-arriving is not recorded (no server would have seen it either); a route's
-``Content-Encoding`` header is dropped because respx hands over the decoded body; a
-client that sends TLS bytes before reading the proxy's ``200`` to CONNECT is
-disconnected; route side effects run one at a time (see above); routes see the body as
-it arrived (still compressed, if it was).
+bypasses it and reaches the network (``sandbox`` closes that gap on Linux). Smaller
+limits: a request whose body never finished arriving is not recorded (no server would
+have seen it either); a route's ``Content-Encoding`` header is dropped because respx
+hands over the decoded body; a client that sends TLS bytes before reading the proxy's
+``200`` to CONNECT is disconnected; route side effects run one at a time (see above);
+routes see the body as it arrived (still compressed, if it was).
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import json
 import os
 import shutil
 import sys
@@ -51,174 +57,40 @@ import tempfile
 import threading
 import time
 import weakref
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import CaptureNotStarted
-from .bodies import SPOOL_THRESHOLD, DecodeError, SpooledBody, decode
+from . import routing
+from .bodies import SPOOL_THRESHOLD, SpooledBody
+from .captured import CapturedRequest, CapturedResponse, CaptureFailure, header_text
 from .certs import CertificateCache, make_ca, user_ca
 from .exchange import Exchange, ServerSide
-from .policy import PROXY_USER, basic_authorization, forwarded_headers, proxy_user, recorded_headers
+from .policy import PROXY_USER, basic_authorization, proxy_user, recorded_headers
 from .proxy_server import ProxyServer
 from .records import HTTP, RecordLog
+from .routing import NO_ROUTE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    import httpx
     import respx
 
     from ..settings import Route
     from .syslog_receiver import SyslogReceiver
 
-__all__ = ["Capture", "CaptureFailure", "CapturedRequest", "CapturedResponse"]
-
-NO_ROUTE = "hookdk capture: no route matched"
-
-
-# --- what was captured -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CapturedResponse:
-    """The answer the proxy gave, as the hook received it."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-
-class CapturedRequest:
-    """One request a hook made.
-
-    ``body`` is the bytes as they arrived (de-chunked, still content-encoded); ``content``
-    is the body with its ``Content-Encoding`` undone (gzip, deflate; br and zstd when a
-    library for them is installed), and what ``text``, ``json()`` and the leak checks read.
-    A body past the spooling threshold lives in a file in the capture's folder until the
-    capture stops; ``body`` and ``content`` load it on each access.
-    """
-
-    def __init__(
-        self,
-        index: int,
-        time: datetime,
-        method: str,
-        url: str,
-        headers: list[tuple[str, str]],
-        body: bytes | SpooledBody,
-        response: CapturedResponse,
-        matched: bool = True,
-        trailers: list[tuple[str, str]] | None = None,
-        host_mismatch: bool = False,
-        client: str = "",
-    ) -> None:
-        self.index = index
-        self.time = time
-        self.method = method
-        self.url = url
-        self.headers = headers
-        self._body = body
-        self.response = response
-        self.matched = matched
-        #: Trailer fields that followed a chunked body, in order.
-        self.trailers = trailers or []
-        #: The ``Host`` header named another host than the URL (the CONNECT target).
-        self.host_mismatch = host_mismatch
-        #: The tag of the proxy URL the client used (``environ(client=...)``): which hook
-        #: run sent it, when several run at once.
-        self.client = client
-        self._content: bytes | None = None
-
-    def __repr__(self) -> str:
-        return f"<CapturedRequest #{self.index} {self.method} {self.url}>"
-
-    @property
-    def body(self) -> bytes:
-        """The body as it arrived: de-chunked, still content-encoded."""
-        return self._body.read() if isinstance(self._body, SpooledBody) else self._body
-
-    @property
-    def body_size(self) -> int:
-        return len(self._body)
-
-    @property
-    def content(self) -> bytes:
-        """The body with its ``Content-Encoding`` undone; the raw body if that fails."""
-        if self._content is not None:
-            return self._content
-        try:
-            content = decode(self.body, self.header("content-encoding"))
-        except DecodeError:
-            content = self.body
-        if not isinstance(self._body, SpooledBody):  # large bodies are not kept in memory
-            self._content = content
-        return content
-
-    @property
-    def text(self) -> str:
-        """The decoded body as text; bytes that are not UTF-8 become U+FFFD."""
-        return self.content.decode("utf-8", errors="replace")
-
-    def json(self) -> Any:
-        """The decoded body parsed as JSON (raises ``json.JSONDecodeError`` if it is not)."""
-        return json.loads(self.content)
-
-    def header(self, name: str) -> str | None:
-        """The first value of header ``name`` (any case), or None."""
-        wanted = name.lower()
-        return next((value for key, value in self.headers if key.lower() == wanted), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary, for the CLI and for reports."""
-        return {
-            "method": self.method,
-            "url": self.url,
-            "headers": [[name, value] for name, value in self.headers],
-            "body": self.text,
-            "status": self.response.status,
-            "time": self.time.timestamp(),  # seconds since the epoch
-            "trailers": [[name, value] for name, value in self.trailers],
-            "host_mismatch": self.host_mismatch,
-        }
-
-
-@dataclass(frozen=True)
-class CaptureFailure:
-    """An exception a route or side effect raised while answering ``request``.
-
-    A bug in the test's own code: the hook got a 502, and the test should hear of it
-    (the ``hoop_siem`` fixture re-raises the first at teardown). httpx's transport
-    errors (``httpx.ConnectError``, ``httpx.TimeoutException``...) are not failures: a
-    side effect raises them on purpose, to play a network failure.
-    """
-
-    request: CapturedRequest
-    error: BaseException
-
-    def describe(self) -> str:
-        return (
-            f"raised by a capture route while answering request #{self.request.index} "
-            f"{self.request.method} {self.request.url} (the hook got a 502)"
-        )
-
-
-# --- the public face -------------------------------------------------------------------
+__all__ = ["NO_ROUTE", "Capture", "CaptureFailure", "CapturedRequest", "CapturedResponse"]
 
 
 class Capture:
     """A local proxy that records every request a hook makes and answers it itself.
 
     Use it as a context manager, hand ``environ()`` to the hook's process, then read
-    ``requests``. Program answers on ``router`` (respx): unmatched requests get
-    ``default_status`` with a ``{}`` JSON body (AWS SDK calls: an answer in their
-    protocol), or, when ``strict``, a 502 saying no route matched, and land in
-    ``unmatched`` for ``check_strict()`` to report.
+    ``requests``. Program answers on ``router`` (respx); ``routes``, the settings', answer
+    after it: unmatched requests get ``default_status`` with a ``{}`` JSON body (AWS SDK
+    calls: an answer in their protocol), or, when ``strict``, a 502 saying no route
+    matched, and land in ``unmatched`` for ``check_strict()`` to report.
 
     With ``syslog=True`` a ``SyslogReceiver`` (UDP, TCP, TLS with this capture's CA) runs
     alongside as ``syslog``, for hooks that feed a SIEM over a socket; its variables join
@@ -246,7 +118,8 @@ class Capture:
         ``certs``); ``fresh_ca``: a CA made for this capture alone, deleted by ``stop()``;
         ``syslog``: run a syslog receiver too (see the class docstring); ``routes``: the
         settings' answers (``respond`` in the settings file, ``--respond``), consulted
-        after ``router`` and before ``default_status``, first match wins; like
+        after ``router`` and before ``default_status``, first match wins, each answering
+        its status with an empty body as if programmed on ``router``; like
         ``default_status`` they survive ``reset()``."""
         self.ca_folder = ca_folder
         self.fresh_ca = fresh_ca
@@ -484,10 +357,17 @@ class Capture:
     def _answer(self, exchange: Exchange) -> CapturedRequest:
         """Number, route and record one complete request (called by connection threads)."""
         headers = recorded_headers(exchange.headers)
-        named = [(_text(name), _text(value)) for name, value in headers]
-        trailers = [(_text(name), _text(value)) for name, value in exchange.trailers]
+        named = [(header_text(name), header_text(value)) for name, value in headers]
+        trailers = [(header_text(name), header_text(value)) for name, value in exchange.trailers]
         with self._lock:  # so that index order is the order routes were consulted in
-            response, matched, failure = self._route(exchange, headers)
+            response, matched, failure = routing.route(
+                exchange,
+                headers,
+                router=self._router,
+                routes=self._routes,
+                strict=self.strict,
+                default_status=self.default_status,
+            )
             captured = self.records.append(
                 HTTP,
                 lambda index: CapturedRequest(
@@ -509,119 +389,3 @@ class Capture:
             if failure is not None:
                 self._failures.append(CaptureFailure(captured, failure))
         return captured
-
-    def _route(
-        self, exchange: Exchange, headers: list[tuple[bytes, bytes]]
-    ) -> tuple[CapturedResponse, bool, Exception | None]:
-        """Resolve through the respx router; every failure becomes an error response, and
-        an exception the test's code raised (not a simulated network error) is returned
-        as well, for the test to hear of."""
-        method, url, body = exchange.method, exchange.url, exchange.body
-        try:
-            resolved = self._resolve(method, url, headers, body)
-        except _PassedThrough:
-            return (
-                _error(502, "hookdk capture: pass_through is impossible, nothing leaves"),
-                True,
-                None,
-            )
-        except _Unroutable as error:  # an URL or header httpx cannot represent
-            return _error(400, f"hookdk capture: cannot route this request: {error}"), False, None
-        except Exception as error:
-            import httpx
-
-            # a side effect playing a network failure stays the hook's 502; anything else is
-            # a bug in the test's route: the hook sees a 502 and the test hears of it
-            raised = None if isinstance(error, httpx.TransportError) else error
-            return _error(502, f"hookdk capture: route side effect raised {error!r}"), True, raised
-        if resolved is None or resolved.route is None:
-            status = next((r.status for r in self._routes if r.matches(method, url)), None)
-            if status is not None:  # the settings' answer, as the router would give it
-                return CapturedResponse(status, [], b""), True, None
-            if self.strict:
-                return _error(502, f"{NO_ROUTE}: {method} {url}"), False, None
-            return self._default_answer(exchange, headers), False, None
-        return _from_httpx(resolved.response), True, None
-
-    def _resolve(
-        self,
-        method: str,
-        url: str,
-        headers: list[tuple[bytes, bytes]],
-        body: bytes | SpooledBody,
-    ) -> Any:
-        """The router's resolution (None when no route was ever programmed: respx is not
-        even imported then). A spooled body reaches the router as a stream, read only if a
-        route needs it. Every request is made an httpx request, routes or not, so that one
-        httpx cannot represent is refused alike."""
-        import httpx
-
-        content = body.chunks() if isinstance(body, SpooledBody) else body
-        try:
-            request = httpx.Request(method, url, headers=headers, content=content)
-        except Exception as error:
-            raise _Unroutable(error) from error
-        if self._router is None:
-            return None
-        from respx.models import PassThrough
-
-        try:
-            try:
-                return self._router.resolve(request)
-            except httpx.RequestNotRead:
-                assert isinstance(body, SpooledBody)
-                request = httpx.Request(method, url, headers=headers, content=body.read())
-                return self._router.resolve(request)
-        except PassThrough:
-            raise _PassedThrough from None
-
-    def _default_answer(
-        self, exchange: Exchange, headers: list[tuple[bytes, bytes]]
-    ) -> CapturedResponse:
-        """``default_status`` with ``{}``, or what an AWS SDK expects for its call, or a
-        dummy token for an OAuth 2.0 token request."""
-        named = {_text(n).lower(): _text(v) for n, v in reversed(headers)}
-        body = exchange.body if isinstance(exchange.body, bytes) else b""
-        with contextlib.suppress(DecodeError):
-            body = decode(body, named.get("content-encoding"))
-        from . import (
-            aws_answers as _aws_answers,  # only for unanswered requests: it imports xml and more
-        )
-
-        aws = _aws_answers.answer(exchange.method, exchange.url, named, body, self.default_status)
-        if aws is not None:
-            return CapturedResponse(*aws)
-        from . import token_answers as _token_answers
-
-        token = _token_answers.answer(exchange.method, exchange.url, self.default_status)
-        if token is not None:
-            return CapturedResponse(*token)
-        json_type = [("Content-Type", "application/json")]
-        return CapturedResponse(self.default_status, json_type, b"{}")
-
-
-class _Unroutable(Exception):
-    """httpx cannot represent this request (its URL or a header)."""
-
-
-class _PassedThrough(Exception):
-    """A route asked respx to pass the request through to the network."""
-
-
-def _error(status: int, message: str) -> CapturedResponse:
-    return CapturedResponse(
-        status, [("Content-Type", "text/plain; charset=utf-8")], message.encode()
-    )
-
-
-def _from_httpx(response: httpx.Response) -> CapturedResponse:
-    """Keep a programmed response's end-to-end headers; the proxy redoes the framing."""
-    headers = [
-        (_text(name), _text(value)) for name, value in forwarded_headers(response.headers.raw)
-    ]
-    return CapturedResponse(response.status_code, headers, response.content)
-
-
-def _text(raw: bytes) -> str:
-    """Header bytes as text: latin-1, the HTTP default, so every byte round-trips."""
-    return raw.decode("latin-1")
