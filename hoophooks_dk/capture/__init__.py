@@ -9,7 +9,8 @@ One package, one idea per module (after mitmproxy's layout):
 * ``proxy_server`` and ``proxy_connection``: listening, and HTTP/1.1 on one connection.
 * ``certs``: the CA and its bounded certificate cache; ``bodies``: decoding and spooling.
 * ``aws_answers``, ``token_answers``: default answers SDKs accept.
-* ``syslog_receiver``, ``syslog_framing``, ``syslog_formats``: syslog over UDP, TCP, TLS.
+* ``syslog_receiver`` (listening), ``syslog_connection`` (one stream client),
+  ``syslog_message``, ``syslog_framing``, ``syslog_formats``: syslog over UDP, TCP, TLS.
 """
 
 from .. import lazy_exports
@@ -22,7 +23,7 @@ _EXPORTS = {
     "NO_ROUTE": "routing",
     "RecordLog": "records",
     "SyslogReceiver": "syslog_receiver",
-    "SyslogMessage": "syslog_receiver",
+    "SyslogMessage": "syslog_message",
     "MalformedSyslog": "syslog_formats",
     "parse_frame": "syslog_formats",
     "parse_cef": "syslog_formats",

@@ -9,6 +9,9 @@ kit's syslog templates read (and any hook may): ``HOOKDK_SYSLOG_HOST``,
 ``HOOKDK_SYSLOG_UDP_PORT``, ``HOOKDK_SYSLOG_TCP_PORT``, ``HOOKDK_SYSLOG_TLS_PORT`` and
 ``HOOKDK_SYSLOG_CA_FILE`` (the CA that issued the TLS port's certificate).
 
+The parts: this module listens (the ports, UDP, accepting, the record of each message);
+``syslog_connection`` serves one TCP or TLS client; ``syslog_message`` is the record.
+
 Choices, and why:
 
 * **Framing is detected per frame** (RFC 6587 section 3.4, ``syslog_framing``): a frame
@@ -43,34 +46,28 @@ Choices, and why:
 from __future__ import annotations
 
 import contextlib
-import logging
-import selectors
 import shutil
 import socket
-import ssl
 import struct
 import tempfile
 import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .certs import DEFAULT_CACHE_SIZE
 from .records import SYSLOG, RecordLog
-from .syslog_framing import DATAGRAM, Frame, StreamDeframer
+from .syslog_connection import SyslogConnection, TlsContexts, ready_to_read
+from .syslog_framing import DATAGRAM
+from .syslog_message import SyslogMessage
 
 if TYPE_CHECKING:  # trustme loads the cryptography stack: imported when a CA is made
     import trustme
 
-    from .syslog_formats import CefEvent, LeefEvent, ParsedFrame
-
 __all__ = ["ENVIRONMENT", "SyslogMessage", "SyslogReceiver"]
-
-_log = logging.getLogger(__name__)
 
 #: The variables ``environ()`` sets, and what each holds.
 ENVIRONMENT = {
@@ -80,93 +77,6 @@ ENVIRONMENT = {
     "HOOKDK_SYSLOG_TLS_PORT": "its TLS port (RFC 5425; same framing as TCP)",
     "HOOKDK_SYSLOG_CA_FILE": "PEM file of the CA that issued the TLS port's certificate",
 }
-
-
-@dataclass(frozen=True)
-class SyslogMessage:
-    """One message as it arrived: where from, how framed, its bytes, and what they say.
-
-    ``raw`` is the frame without its framing (no length prefix, no trailing line feed).
-    ``parsed`` is None when even the syslog header could not be read; ``error`` says why
-    the frame, or its CEF or LEEF body, broke its format's rules (None when it did not).
-    """
-
-    index: int
-    time: datetime
-    transport: str  # "udp", "tcp" or "tls"
-    framing: str  # "octet-counting", "non-transparent" (newline) or "datagram"
-    raw: bytes
-    peer: str
-    server_name: str | None  # the host name a TLS client asked for (SNI)
-    parsed: ParsedFrame | None
-    error: str | None = None
-    client: str = ""  # the fire whose own ports it came in on ("" : the shared ports)
-
-    @property
-    def malformed(self) -> bool:
-        return self.error is not None
-
-    @property
-    def text(self) -> str:
-        """The frame as text; bytes that are not UTF-8 become U+FFFD."""
-        return self.raw.decode("utf-8", errors="replace")
-
-    @property
-    def message(self) -> str | None:
-        """The MSG part (after the header and structured data)."""
-        return self.parsed.message if self.parsed else None
-
-    @property
-    def structured_data(self) -> dict[str, dict[str, str]]:
-        return self.parsed.structured_data if self.parsed else {}
-
-    @property
-    def cef(self) -> CefEvent | None:
-        return self.parsed.cef if self.parsed else None
-
-    @property
-    def leef(self) -> LeefEvent | None:
-        return self.parsed.leef if self.parsed else None
-
-    @property
-    def format(self) -> str:
-        """``rfc5424`` or ``rfc3164``, with ``+cef`` or ``+leef``; ``malformed`` when the
-        header could not be read."""
-        if self.parsed is None:
-            return "malformed"
-        body = "+cef" if self.parsed.cef else "+leef" if self.parsed.leef else ""
-        return self.parsed.format + body
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary, for the CLI and for reports."""
-        parsed = self.parsed
-        result: dict[str, Any] = {
-            "transport": self.transport,
-            "framing": self.framing,
-            "peer": self.peer,
-            "server_name": self.server_name,
-            "format": self.format,
-            "raw": self.text,
-            "error": self.error,
-        }
-        if parsed is not None:
-            result["header"] = {
-                "facility": parsed.facility,
-                "severity": parsed.severity,
-                "version": parsed.version,
-                "timestamp": parsed.timestamp,
-                "hostname": parsed.hostname,
-                "app_name": parsed.app_name,
-                "procid": parsed.procid,
-                "msgid": parsed.msgid,
-            }
-            result["structured_data"] = parsed.structured_data
-            result["message"] = parsed.message
-            if parsed.cef is not None:
-                result["cef"] = parsed.cef.to_dict()
-            if parsed.leef is not None:
-                result["leef"] = parsed.leef.to_dict()
-        return result
 
 
 class SyslogReceiver:
@@ -206,7 +116,7 @@ class SyslogReceiver:
         self._lock = threading.Lock()  # guards connections, client ports and busy flags
         #: Where messages are recorded (see ``records``): the capture's log, or our own.
         self.records = records if records is not None else RecordLog()
-        self._connections: set[_Connection] = set()
+        self._connections: set[SyslogConnection] = set()
         self._slots = threading.BoundedSemaphore(max_connections)
         self._udp_busy = False
         self._to_refuse = 0
@@ -218,7 +128,7 @@ class SyslogReceiver:
         self._closing = threading.Event()
         self._threads: list[threading.Thread] = []
         self._sockets: dict[str, socket.socket] = {}
-        self._tls: _TlsContexts | None = None
+        self._tls: TlsContexts | None = None
         self._signer: Callable[[], trustme.CA] | None = None
         self._ca_path: str | None = None
         self._cleanup: weakref.finalize | None = None
@@ -298,11 +208,11 @@ class SyslogReceiver:
         ca.cert_pem.write_to_path(path)
         return path, lambda: ca
 
-    def _tls_contexts(self) -> _TlsContexts:
+    def _tls_contexts(self) -> TlsContexts:
         with self._lock:
             if self._tls is None:
                 assert self._signer is not None
-                self._tls = _TlsContexts(self._signer(), self.max_certificates)
+                self._tls = TlsContexts(self._signer(), self.max_certificates)
             return self._tls
 
     # how a hook reaches it
@@ -411,7 +321,7 @@ class SyslogReceiver:
             watched = [*self._sockets.values(), *(c.sock for c in self._connections)]
             watched += [s for own in self._client_sockets.values() for s in own.values()]
             try:
-                readable = _readable(watched, 0)
+                readable = ready_to_read(watched, 0)
             except (OSError, ValueError):  # a socket closed while we looked: look again
                 return False
         return not readable
@@ -459,7 +369,7 @@ class SyslogReceiver:
                 clients = {self._sockets["udp"]: ""}
                 clients |= {own["udp"]: c for c, own in self._client_sockets.items()}
             try:
-                readable = _readable([*clients, self._wake_r], 0.2)
+                readable = ready_to_read([*clients, self._wake_r], 0.2)
             except (OSError, ValueError):  # a client's port closed meanwhile
                 continue
             for udp in readable:
@@ -484,7 +394,9 @@ class SyslogReceiver:
                 continue  # at the limit: new clients wait in the backlog
             listeners = self._stream_listeners()
             try:
-                readable = [s for s in _readable([*listeners, self._wake_r], 0.2) if s in listeners]
+                readable = [
+                    s for s in ready_to_read([*listeners, self._wake_r], 0.2) if s in listeners
+                ]
             except (OSError, ValueError):  # a client's port closed meanwhile
                 self._slots.release()
                 continue
@@ -505,7 +417,7 @@ class SyslogReceiver:
                     self._slots.release()
                     continue
                 transport, client = listeners[listener]
-                connection = _Connection(self, sock, transport, _peer(address), client)
+                connection = SyslogConnection(self, sock, transport, _peer(address), client)
                 self._connections.add(connection)
             connection.thread.start()
 
@@ -521,7 +433,7 @@ class SyslogReceiver:
                 found |= {own["tcp"]: ("tcp", client), own["tls"]: ("tls", client)}
         return found
 
-    def _forget(self, connection: _Connection) -> None:
+    def _forget(self, connection: SyslogConnection) -> None:
         with self._lock:
             self._connections.discard(connection)
         self._slots.release()
@@ -539,17 +451,6 @@ def _listeners() -> dict[str, socket.socket]:
     }
 
 
-def _readable(socks: list[socket.socket], timeout: float) -> list[Any]:
-    """The sockets of ``socks`` with something to read (or closed) within ``timeout``.
-
-    A selector (epoll, kqueue), not ``select()``: a process holding over 1024 files has
-    socket numbers ``select()`` refuses."""
-    with selectors.DefaultSelector() as selector:
-        for sock in socks:
-            selector.register(sock, selectors.EVENT_READ)
-        return [key.fileobj for key, _ in selector.select(timeout)]
-
-
 def _reset(sock: socket.socket) -> None:
     """Close with a TCP reset (linger 0), not an orderly shutdown."""
     with contextlib.suppress(OSError):
@@ -561,142 +462,3 @@ def _peer(address: Any) -> str:
     if isinstance(address, tuple) and len(address) >= 2:
         return f"{address[0]}:{address[1]}"
     return "unix socket"  # relayed from a sandboxed hook
-
-
-class _TlsContexts:
-    """Server TLS contexts with certificates from one CA: a default one for the loopback
-    names, and one per name a client asks for in SNI, from a bounded ``CertificateCache``
-    (the proxy's mechanism), so a client sending endless names cannot grow memory."""
-
-    _seen = threading.local()  # the SNI name of the handshake running in this thread
-
-    def __init__(self, ca: trustme.CA, max_size: int) -> None:
-        from .certs import CertificateCache
-
-        #: The contexts for names asked for in SNI, least recently used evicted first.
-        self.certificates = CertificateCache(ca, max_size, alpn=None)
-        self.default = self.certificates.new_context("localhost", "127.0.0.1", "::1")
-        self.default.sni_callback = self._follow_sni
-
-    def _follow_sni(self, tls: Any, server_name: str | None, _: object) -> None:
-        _TlsContexts._seen.name = server_name
-        if server_name:
-            tls.context = self.certificates.context_for(server_name)
-
-    def handshake(self, sock: socket.socket) -> tuple[ssl.SSLSocket, str | None]:
-        """Complete the server side of a handshake; (TLS socket, SNI name or None)."""
-        _TlsContexts._seen.name = None
-        # ragged EOFs raise: a TLS stream cut without close_notify may have lost its end
-        tls = self.default.wrap_socket(sock, server_side=True, suppress_ragged_eofs=False)
-        return tls, _TlsContexts._seen.name
-
-
-class _Connection:
-    """One TCP or TLS client: reads frames until it closes, errs or falls silent."""
-
-    def __init__(
-        self,
-        receiver: SyslogReceiver,
-        sock: socket.socket,
-        transport: str,
-        peer: str,
-        client: str = "",
-    ) -> None:
-        self.receiver = receiver
-        self.client = client
-        self.sock: socket.socket = sock
-        self.transport = transport
-        self.peer = peer
-        self.server_name: str | None = None
-        self.busy = True  # until the handshake is done and no frame is half-read
-        self.frames = StreamDeframer(receiver.max_frame)
-        self.silent_for = 0.0  # seconds without a byte; the connection ends at socket_timeout
-        self.thread = threading.Thread(target=self.serve, name="hookdk-syslog-conn", daemon=True)
-
-    def serve(self) -> None:
-        try:
-            self.sock.settimeout(self.receiver.socket_timeout)
-            if self.transport == "tls":
-                tls = self.receiver._tls_contexts()
-                self.sock, self.server_name = tls.handshake(self.sock)
-            self.sock.setblocking(False)
-            self.busy = False
-            self._read_frames()
-        except ConnectionResetError:
-            # A client that closes with data unread (TLS 1.3 session tickets) is reset, and
-            # a reset can drop what it sent last: keep the part that came, marked.
-            self._record(self.frames.abandon("connection reset"))
-        except ssl.SSLEOFError:
-            # RFC 5425 section 4.4: a sender closes TLS with close_notify; without it the
-            # end of the stream may be missing (a reset looks the same from here).
-            self._record(self.frames.abandon("TLS closed without close_notify"))
-            with self.receiver._lock:
-                self.receiver.unclean_closes += 1
-        except Exception as error:  # a broken client loses its own connection, nothing more
-            _log.debug("hookdk syslog: closing a connection: %r", error)
-        finally:
-            self.busy = False
-            with contextlib.suppress(OSError):
-                self.sock.close()
-            self.receiver._forget(self)
-
-    def abort(self) -> None:
-        """Wake the thread blocked on this socket."""
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
-
-    def _read_frames(self) -> None:
-        while not self.receiver._closing.is_set():
-            data = self._receive()
-            if data is None:
-                continue
-            if data == b"":  # the client closed: what is left is its last frame
-                self._record(self.frames.close())
-                self._answer_close_notify()
-                return
-            self._record(self.frames.feed(data))
-            if self.frames.lost:
-                return
-            # still on its way: part of a frame, or bytes OpenSSL decrypted that a
-            # selector cannot see
-            self.busy = self.frames.pending or self._tls_pending()
-
-    def _answer_close_notify(self) -> None:
-        """A TLS sender that ended with close_notify gets ours back (best effort)."""
-        if isinstance(self.sock, ssl.SSLSocket):
-            with contextlib.suppress(OSError, ValueError):
-                self.sock.settimeout(1.0)
-                self.sock.unwrap()
-
-    def _tls_pending(self) -> bool:
-        return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
-
-    def _receive(self) -> bytes | None:
-        """Bytes read (b'' when the client closed), or None when nothing came yet."""
-        if not self._tls_pending():
-            readable = _readable([self.sock], 0.2)
-            if not readable:
-                self.silent_for += 0.2
-                if self.silent_for >= self.receiver.socket_timeout:
-                    raise TimeoutError("silent client")
-                return None
-        self.silent_for = 0.0
-        with self.receiver._lock:  # read and mark busy in one step, for _is_quiet()
-            try:
-                data = self.sock.recv(65536)
-            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
-                return None
-            self.busy = True
-        return data
-
-    def _record(self, frames: list[Frame]) -> None:
-        for frame in frames:
-            self.receiver._record(
-                self.transport,
-                frame.framing,
-                frame.data,
-                self.peer,
-                self.server_name,
-                frame.error,
-                self.client,
-            )
