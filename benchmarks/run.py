@@ -52,7 +52,8 @@ from capture_bench import measure_capture_holds  # noqa: E402 (beside this scrip
 
 import hoophooks_dk
 from hoophooks_dk import payload as payloads
-from hoophooks_dk.emulator import PAYLOAD_VARIABLE, Emulator
+from hoophooks_dk.emulator import Emulator
+from hoophooks_dk.payload import PAYLOAD_VARIABLE
 from hoophooks_dk.settings import RunSettings
 from hoophooks_dk.wiring import make_emulator, make_runner, open_capture, run
 

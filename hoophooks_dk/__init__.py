@@ -31,9 +31,9 @@ _EXPORTS: dict[str, str] = {
     "SessionResult": "sessions",
     # the capture
     "Capture": "capture.capture",
-    "CaptureFailure": "capture.capture",
-    "CapturedRequest": "capture.capture",
-    "CapturedResponse": "capture.capture",
+    "CaptureFailure": "capture.captured",
+    "CapturedRequest": "capture.captured",
+    "CapturedResponse": "capture.captured",
     # syslog: the receiver, what it records, the parsers
     "SyslogReceiver": "capture.syslog_receiver",
     "SyslogMessage": "capture.syslog_receiver",

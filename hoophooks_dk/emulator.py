@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .leaks import Leak
     from .sessions import SessionResult
 
-PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
+PAYLOAD_VARIABLE = payloads.PAYLOAD_VARIABLE  # the name Hoop gives it, for old imports
 # --env-mode clean keeps only these of the caller's variables: what python3 (or a launcher
 # such as pyenv's shim) needs to start and to decode text. Hoop's agent may pass nothing
 # but the payload (docs/hoop-runtime.md section 3).
