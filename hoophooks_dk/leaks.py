@@ -41,6 +41,7 @@ Sent = CapturedRequest | SyslogMessage
 __all__ = ["MIN_LENGTH", "OPEN_SOURCE", "Leak", "assert_no_leaks", "describe", "find_leaks"]
 
 MIN_LENGTH = 6
+CASE_FOLDED = "case-folded"  # found only with the case ignored (a lower-cased host name)
 OPEN_SOURCE = "session-open input_file"  # the open hook's source, in a close hook's requests
 
 
@@ -48,8 +49,9 @@ def describe(label: str) -> str:
     """A canary's label as a person reads it: ``input_file`` is the hook's own source."""
     if label == "input_file":
         return "its own source (input_file)"
-    if label == OPEN_SOURCE:
-        return "the session-open hook's source (its input_file)"
+    event, _, field = label.partition(" ")
+    if field == "input_file":  # a test's canaries name each hook's source by its event
+        return f"the {event} hook's source (its input_file)"
     if label.startswith("connection_envs"):
         return f"the connection secret {label}"
     return label
@@ -180,7 +182,7 @@ def _leaks_in(request: Sent, label: str, forms: list[tuple[str, bytes]]) -> list
     for where, haystacks in _places(request):
         for form, needle in forms:
             for haystack, decoding in haystacks:
-                if needle in haystack:
+                if needle in haystack or (decoding == CASE_FOLDED and needle.lower() in haystack):
                     named = form if decoding is None else _plus(form, decoding)
                     found.setdefault((named, where), Leak(request, label, named, where))
                     break
@@ -194,17 +196,23 @@ def _places(request: Sent) -> list[tuple[str, list[tuple[bytes, str | None]]]]:
         return [("frame", [(request.raw, None), *_syslog_values(request)])]
     url = _bytes(request.url)
     places = [
+        ("method", [(_bytes(request.method), None)]),
         (
             "url",
             [
                 (url, None),
                 (unquote_to_bytes(url), "url-encoded"),
                 (_bytes(unquote_plus(request.url)), "url-encoded"),
+                # a host name reaches DNS and the SIEM's logs whatever its case, and
+                # clients lower-case it: compared case-insensitively
+                (url.lower(), CASE_FOLDED),
             ],
-        )
+        ),
     ]
     for name, value in request.headers:
         places.append((f"header {name}", [(_bytes(name), None), (_bytes(value), None)]))
+    for name, value in request.trailers:  # chunked trailers reach the SIEM like headers
+        places.append((f"trailer {name}", [(_bytes(name), None), (_bytes(value), None)]))
     # The body as sent and as the SIEM reads it (Content-Encoding undone): a hook that
     # gzips a secret still leaks it.
     body, content = request.body, request.content

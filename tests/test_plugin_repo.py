@@ -96,3 +96,44 @@ def test_fuzz_in_the_plugin_fails_on_a_leak_unless_allowed(repo):
         """,
     )
     result.assert_outcomes(passed=1)
+
+
+SOURCE_SENDER = """\
+import json, os, urllib.request
+event = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+body = json.dumps({"id": event["id"], "debug": event["input_file"]}).encode()
+urllib.request.urlopen(urllib.request.Request("https://siem.example.com/x", data=body), timeout=5)
+"""
+
+QUIET = "print('nothing sent')\n"
+
+
+def test_a_tests_leak_check_covers_every_fire_whatever_the_order(repo):
+    """The close hook sends its own source; the open hook, fired after it, sends nothing:
+    the test's check still names the close hook's source."""
+    (repo.path / "hoop-hooks" / "session-close.runbook.py").write_text(SOURCE_SENDER)
+    (repo.path / "hoop-hooks" / "session-open.runbook.py").write_text(QUIET)
+    result = run_in(
+        repo,
+        "tests",
+        """
+        import pytest
+
+        def test_both(hoop_hooks, hoop_siem):
+            hoop_hooks.fire("session-close")
+            hoop_hooks.fire("session-open")
+            with pytest.raises(AssertionError) as raised:
+                hoop_siem.assert_no_leaks()
+            assert "the session-close hook's source (its input_file)" in str(raised.value)
+
+        def test_two_payloads_two_secrets(hoop_hooks, hoop_siem):
+            hoop_hooks.fire("session-open")
+            hoop_hooks.fire(
+                "session-open",
+                **{"event_session_open.connection_envs": {"envvar:PASS": "c2Vjb25kLXNlY3JldA=="}},
+            )
+            labels = [label for label in hoop_siem.canaries if "envvar:PASS" in label]
+            assert len(labels) == 2, hoop_siem.canaries
+        """,
+    )
+    result.assert_outcomes(passed=2)

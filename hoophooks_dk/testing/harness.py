@@ -155,9 +155,23 @@ class Siem:
         self._capture.check_strict()
 
     def _saw(self, result: FireResult) -> None:
+        """Keep the canaries of every fire of this test, whatever the order: each hook's
+        source under its event's name, and a value that differs from one already kept
+        under a label of its own, so ``assert_no_leaks`` covers every fire, not the last."""
         from ..payload import canaries
 
-        self.canaries.update(canaries(result.payload))
+        for label, secret in canaries(result.payload).items():
+            if label == "input_file":
+                label = f"{result.event} input_file"
+            self._keep(label, secret)
+
+    def _keep(self, label: str, secret: str) -> None:
+        if secret in self.canaries.values():
+            return
+        name, number = label, 2
+        while name in self.canaries:
+            name, number = f"{label} #{number}", number + 1
+        self.canaries[name] = secret
 
 
 def _raise(message: str) -> NoReturn:
