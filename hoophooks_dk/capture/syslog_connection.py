@@ -12,28 +12,28 @@ Why it is built this way (the receiver's docstring has the rest):
   endless names costs issuing time, never unbounded memory.
 * **A cut stream is not taken for a whole one**: a reset, or TLS closed without
   close_notify, records the frame it was in with ``error`` set.
+* **ssl loads with the first TLS client**, logging with the first broken one: a
+  ``hookdk fire`` whose hook sends no syslog pays for neither at start-up.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import selectors
 import socket
-import ssl
 import threading
 from typing import TYPE_CHECKING, Any
 
 from .syslog_framing import Frame, StreamDeframer
 
 if TYPE_CHECKING:
+    import ssl
+
     import trustme
 
     from .syslog_receiver import SyslogReceiver
 
 __all__ = ["SyslogConnection", "TlsContexts", "ready_to_read"]
-
-_log = logging.getLogger("hoophooks_dk.capture.syslog_receiver")
 
 
 def ready_to_read(socks: list[socket.socket], timeout: float) -> list[Any]:
@@ -90,6 +90,7 @@ class SyslogConnection:
         self.client = client
         self.sock: socket.socket = sock
         self.transport = transport
+        self.tls = transport == "tls"  # its socket is an SSLSocket once the handshake is done
         self.peer = peer
         self.server_name: str | None = None
         self.busy = True  # until the handshake is done and no frame is half-read
@@ -100,7 +101,7 @@ class SyslogConnection:
     def serve(self) -> None:
         try:
             self.sock.settimeout(self.receiver.socket_timeout)
-            if self.transport == "tls":
+            if self.tls:
                 tls = self.receiver._tls_contexts()
                 self.sock, self.server_name = tls.handshake(self.sock)
             self.sock.setblocking(False)
@@ -110,14 +111,15 @@ class SyslogConnection:
             # A client that closes with data unread (TLS 1.3 session tickets) is reset, and
             # a reset can drop what it sent last: keep the part that came, marked.
             self._record(self.frames.abandon("connection reset"))
-        except ssl.SSLEOFError:
-            # RFC 5425 section 4.4: a sender closes TLS with close_notify; without it the
-            # end of the stream may be missing (a reset looks the same from here).
-            self._record(self.frames.abandon("TLS closed without close_notify"))
-            with self.receiver._lock:
-                self.receiver.unclean_closes += 1
         except Exception as error:  # a broken client loses its own connection, nothing more
-            _log.debug("hookdk syslog: closing a connection: %r", error)
+            if self.tls and _ragged_tls_end(error):
+                # RFC 5425 section 4.4: a sender closes TLS with close_notify; without it
+                # the end of the stream may be missing (a reset looks the same from here).
+                self._record(self.frames.abandon("TLS closed without close_notify"))
+                with self.receiver._lock:
+                    self.receiver.unclean_closes += 1
+            else:
+                _debug("hookdk syslog: closing a connection: %r", error)
         finally:
             self.busy = False
             with contextlib.suppress(OSError):
@@ -147,13 +149,13 @@ class SyslogConnection:
 
     def _answer_close_notify(self) -> None:
         """A TLS sender that ended with close_notify gets ours back (best effort)."""
-        if isinstance(self.sock, ssl.SSLSocket):
+        if self.tls:
             with contextlib.suppress(OSError, ValueError):
                 self.sock.settimeout(1.0)
                 self.sock.unwrap()
 
     def _tls_pending(self) -> bool:
-        return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
+        return self.tls and self.sock.pending() > 0
 
     def _receive(self) -> bytes | None:
         """Bytes read (b'' when the client closed), or None when nothing came yet."""
@@ -168,8 +170,12 @@ class SyslogConnection:
         with self.receiver._lock:  # read and mark busy in one step, for _is_quiet()
             try:
                 data = self.sock.recv(65536)
-            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            except BlockingIOError:
                 return None
+            except OSError as error:
+                if self.tls and _tls_would_block(error):  # no whole TLS record yet
+                    return None
+                raise
             self.busy = True
         return data
 
@@ -184,3 +190,27 @@ class SyslogConnection:
                 frame.error,
                 self.client,
             )
+
+
+def _ragged_tls_end(error: Exception) -> bool:
+    """A TLS stream cut without close_notify (ssl is loaded: the TLS contexts loaded it)."""
+    import ssl
+
+    return isinstance(error, ssl.SSLEOFError)
+
+
+def _tls_would_block(error: OSError) -> bool:
+    """No whole TLS record to read yet."""
+    import ssl
+
+    return isinstance(error, (ssl.SSLWantReadError, ssl.SSLWantWriteError))
+
+
+def _debug(message: str, *args: object) -> None:
+    """A debug line on the receiver's logger; logging loads with the first broken client
+    (a process out of descriptors cannot load it, and goes on without the line)."""
+    try:
+        import logging
+    except OSError:
+        return
+    logging.getLogger("hoophooks_dk.capture.syslog_receiver").debug(message, *args)

@@ -139,9 +139,7 @@ class SyslogReceiver:
         """Open the three ports (ephemeral) and start serving them."""
         if self._sockets:
             return self
-        tempdir = tempfile.mkdtemp(prefix="hookdk-syslog-")
-        self._cleanup = weakref.finalize(self, shutil.rmtree, tempdir, ignore_errors=True)
-        self._ca_path, self._signer = self._certificate_authority(Path(tempdir))
+        self._ca_path, self._signer = self._certificate_authority()
         self._tls = None  # made on the first TLS connection: it loads the cryptography stack
         self._closing.clear()
         # stop() writes a byte here: the serving threads, waiting on their sockets, wake at
@@ -187,7 +185,8 @@ class SyslogReceiver:
         self._sockets, self._threads, self.unix_sockets = {}, [], {}
         if self._cleanup is not None:
             self._cleanup()
-            self._cleanup = self._ca_path = None
+            self._cleanup = None
+        self._ca_path = None
 
     def __enter__(self) -> SyslogReceiver:
         return self.start()
@@ -195,16 +194,19 @@ class SyslogReceiver:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def _certificate_authority(self, folder: Path) -> tuple[str, Callable[[], trustme.CA]]:
+    def _certificate_authority(self) -> tuple[str, Callable[[], trustme.CA]]:
         """(the CA's PEM file, how to get its signer). A CA given as a certificate file and
         a lazy ``signer()`` (the capture's) is used as it is, its key loaded only when a
-        TLS client connects; a ``trustme.CA`` is written out; no CA: a throwaway one."""
+        TLS client connects; a ``trustme.CA`` is written out, in a temporary folder that
+        ``stop()`` removes; no CA: a throwaway one."""
         if hasattr(self._ca, "signer") and hasattr(self._ca, "cert_path"):
             return str(self._ca.cert_path), self._ca.signer
         import trustme
 
         ca = self._ca or trustme.CA(organization_name="hookdk syslog receiver (throwaway)")
-        path = str(folder / "hookdk-syslog-ca.pem")
+        folder = tempfile.mkdtemp(prefix="hookdk-syslog-")
+        self._cleanup = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        path = str(Path(folder) / "hookdk-syslog-ca.pem")
         ca.cert_pem.write_to_path(path)
         return path, lambda: ca
 
