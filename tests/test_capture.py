@@ -568,6 +568,28 @@ def test_starting_a_capture_imports_no_cryptography_until_a_tls_handshake(tmp_pa
     assert done.stdout.strip() == "[]"
 
 
+def test_a_capture_no_client_reached_loads_no_http_parser_nor_tls(tmp_path):
+    """``hookdk fire``'s start-up: the proxy loads h11 and ssl with its first client, the
+    syslog receiver ssl with its first TLS client, so a hook that sends nothing (its ports
+    handed out, never reached) pays for neither."""
+    Capture(ca_folder=tmp_path / "ca").start().stop()  # the CA exists from now on
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from hoophooks_dk.capture.capture import Capture\n"
+        f"capture = Capture(ca_folder=Path({str(tmp_path / 'ca')!r}), syslog=True).start()\n"
+        "print(sorted(capture.environ(client='fire')))\n"
+        "assert capture.wait_idle()\n"
+        "print(sorted(m for m in ('h11', 'ssl', 'logging') if m in sys.modules))\n"
+        "capture.stop()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert "HOOKDK_SYSLOG_TLS_PORT" in done.stdout.splitlines()[0]
+    assert done.stdout.splitlines()[1] == "[]"
+
+
 def assert_https_through(capture: Capture) -> None:
     """One real HTTPS request through ``capture``, verified against its CA."""
     env = os.environ | capture.environ()

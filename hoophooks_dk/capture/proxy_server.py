@@ -13,6 +13,11 @@ Why it is built this way:
   ENFILE, ENOBUFS, ENOMEM) pauses accepting for a short, growing delay and then retries;
   waiting clients sit in the listen backlog meanwhile. At start the process raises its own
   soft ``RLIMIT_NOFILE`` towards the hard limit (macOS starts at 256).
+* **HTTP and TLS load with the first client.** The selector thread imports
+  ``proxy_connection`` (h11, ssl) before its first accept, so a ``hookdk fire`` whose
+  hook sends nothing never pays for them (warming them up front, overlapped with the
+  hook's start, measured slower on a busy two-core machine: the import competes for the
+  CPU and the GIL with the start-up it was meant to hide).
 * **Idle connections are closed after ``idle_timeout``** (the busy thread enforces its own
   deadlines), so a client that connects and says nothing holds nothing for long.
 * **``is_quiet`` cannot miss a request that just began.** A connection is either idle (in
@@ -25,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import logging
 import resource
 import select
 import selectors
@@ -40,9 +44,6 @@ if TYPE_CHECKING:
     from .proxy_connection import Connection
 
 __all__ = ["Exchange", "ProxyServer", "ServerSide", "raise_fd_limit"]
-
-_log = logging.getLogger("hoophooks_dk.capture")
-
 
 #: accept() errors that mean "no descriptors or memory right now": back off and retry.
 _RESOURCE_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
@@ -70,6 +71,17 @@ def raise_fd_limit() -> int:
             except (ValueError, OSError):
                 continue
     return soft
+
+
+def _warn(message: str, *args: object) -> None:
+    """A warning on the ``hoophooks_dk.capture`` logger. logging loads with the first client
+    (``proxy_connection`` imports it); a proxy out of descriptors before it ever served
+    one cannot load it, and goes on without the warning rather than stop."""
+    try:
+        import logging
+    except OSError:
+        return
+    logging.getLogger("hoophooks_dk.capture").warning(message, *args)
 
 
 class ProxyServer:
@@ -111,13 +123,13 @@ class ProxyServer:
         self._selector.register(self._wake_r, selectors.EVENT_READ)
         self._paused_until: float | None = None  # accepting paused after EMFILE
         self._backoff = _BACKOFF_FIRST
+        self._connection_type: type[Connection] | None = None  # loaded by the first accept
         self._thread = threading.Thread(target=self._loop, name="hookdk-capture", daemon=True)
         self._thread.start()
 
     # --- the selector thread -----------------------------------------------------------
 
     def _loop(self) -> None:
-        self._connection_type = self._import_connection()
         next_sweep = time.monotonic() + self.idle_timeout / 4
         while not self._closing:
             timeout = max(0.0, next_sweep - time.monotonic())
@@ -140,23 +152,16 @@ class ProxyServer:
                 self._close_idle_past_deadline()
                 next_sweep = time.monotonic() + min(1.0, self.idle_timeout / 4)
 
-    def _import_connection(self) -> type[Connection]:
-        """HTTP (h11) and TLS, imported here rather than on the caller's start-up path, and
-        before the first accept. Importing opens files: when descriptors have already run
-        out, wait and try again, as accepting does."""
-        backoff = _BACKOFF_FIRST
-        while True:
+    def _accept_some(self, listener: socket.socket) -> None:
+        if self._connection_type is None:  # HTTP (h11) and TLS, before the first accept
             try:
                 from .proxy_connection import Connection
-            except OSError as error:
+            except OSError as error:  # importing opens files: descriptors may have run out
                 if error.errno not in _RESOURCE_ERRORS:
                     raise
-                time.sleep(backoff)
-                backoff = min(backoff * 2, _BACKOFF_MAX)
-            else:
-                return Connection
-
-    def _accept_some(self, listener: socket.socket) -> None:
+                self._pause_accepting(error)  # and try again, as when accept() runs out
+                return
+            self._connection_type = Connection
         for _ in range(64):  # a burst at a time, then let idle connections be served
             with self.lock:  # accept and register as one step, for is_quiet
                 try:
@@ -176,7 +181,7 @@ class ProxyServer:
 
     def _pause_accepting(self, error: OSError) -> None:
         """Out of descriptors: stop watching the listener for a while, then try again."""
-        _log.warning("hookdk capture: accept failed (%s); retrying in %.2fs", error, self._backoff)
+        _warn("hookdk capture: accept failed (%s); retrying in %.2fs", error, self._backoff)
         for listener in self._listeners:
             self._selector.unregister(listener)
         self._paused_until = time.monotonic() + self._backoff
