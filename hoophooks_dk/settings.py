@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,6 +213,8 @@ def missing_setting_fix(name: str, source: str | None = None) -> str:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # here, not at start-up: most repositories have no settings file
+
     try:
         with path.open("rb") as file:
             return tomllib.load(file)
