@@ -291,6 +291,46 @@ def test_a_thousand_messages_from_fifty_concurrent_senders_none_lost(receiver):
         assert mine == [f"sender={n} seq={s}" for s in range(each)]
 
 
+def test_past_max_connections_a_client_waits_in_the_backlog_until_one_ends():
+    with SyslogReceiver(max_connections=2) as receiver:
+        address = (receiver.host, receiver.port("tcp"))
+        first, second = (socket.create_connection(address, timeout=10) for _ in range(2))
+        first.sendall(b"<14>1 - h app - - - one\n")
+        second.sendall(b"<14>1 - h app - - - two\n")
+        assert [m.message for m in received(receiver)] == ["one", "two"]
+
+        third = socket.create_connection(address, timeout=10)  # the kernel's backlog
+        third.sendall(b"<14>1 - h app - - - three\n")
+        assert not receiver.wait_idle(0.5)  # not accepted: its bytes wait unread
+        assert [m.message for m in receiver.messages] == ["one", "two"]
+
+        first.close()  # a slot frees: the third is accepted and read
+        assert [m.message for m in received(receiver)] == ["one", "two", "three"]
+        second.close()
+        third.close()
+        assert receiver.wait_idle(30)
+
+
+def test_a_clients_own_ports_are_served_at_once_and_closed_by_release(receiver):
+    env = receiver.environ(client="fire-1")
+    ports = [int(env[f"HOOKDK_SYSLOG_{name}_PORT"]) for name in ("UDP", "TCP", "TLS")]
+    assert not {receiver.port(transport) for transport in ("udp", "tcp", "tls")} & set(ports)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.sendto(b"<14>1 - h app - - - by datagram", (receiver.host, ports[0]))
+    with socket.create_connection((receiver.host, ports[1]), timeout=10) as tcp:
+        tcp.sendall(b"<14>1 - h app - - - by stream\n")
+
+    messages = received(receiver)
+
+    assert sorted((m.message, m.client) for m in messages) == [
+        ("by datagram", "fire-1"),
+        ("by stream", "fire-1"),
+    ]
+    receiver.release("fire-1")
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((receiver.host, ports[1]), timeout=2)
+
+
 # --- the receiver's own face -------------------------------------------------------------
 
 

@@ -33,6 +33,10 @@ Choices, and why:
 * **Reachable from the sandbox.** With ``unix_folder`` the TCP and TLS ports are also
   Unix sockets, which ``--sandbox``'s relay connects a sandboxed hook to (the network
   namespace has its own 127.0.0.1). UDP is not relayed.
+* **One serving thread, started cheaply.** One selector thread reads every UDP port and
+  accepts on every TCP and TLS listener; ``syslog_connection`` (and ssl, with the first
+  TLS client), the framing and the record load with the first client that needs them, so
+  a ``hookdk fire`` whose hook sends no syslog pays for none of it.
 * **Bounded.** One thread per TCP or TLS connection (code that reads straight through),
   at most ``max_connections`` at a time (more wait in the listen backlog), each closed
   after ``socket_timeout`` seconds of silence; frames are cut at ``max_frame`` bytes;
@@ -46,6 +50,8 @@ Choices, and why:
 from __future__ import annotations
 
 import contextlib
+import select
+import selectors
 import shutil
 import socket
 import struct
@@ -60,14 +66,24 @@ from typing import TYPE_CHECKING, Any
 
 from .certs import DEFAULT_CACHE_SIZE
 from .records import SYSLOG, RecordLog
-from .syslog_connection import SyslogConnection, TlsContexts, ready_to_read
-from .syslog_framing import DATAGRAM
-from .syslog_message import SyslogMessage
 
 if TYPE_CHECKING:  # trustme loads the cryptography stack: imported when a CA is made
     import trustme
 
+    from .syslog_connection import SyslogConnection, TlsContexts
+    from .syslog_message import SyslogMessage
+
 __all__ = ["ENVIRONMENT", "SyslogMessage", "SyslogReceiver"]
+
+
+def __getattr__(name: str) -> Any:
+    """``SyslogMessage``, named here too, loads with the first message (or this use)."""
+    if name == "SyslogMessage":
+        from .syslog_message import SyslogMessage
+
+        return SyslogMessage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: The variables ``environ()`` sets, and what each holds.
 ENVIRONMENT = {
@@ -117,7 +133,6 @@ class SyslogReceiver:
         #: Where messages are recorded (see ``records``): the capture's log, or our own.
         self.records = records if records is not None else RecordLog()
         self._connections: set[SyslogConnection] = set()
-        self._slots = threading.BoundedSemaphore(max_connections)
         self._udp_busy = False
         self._to_refuse = 0
         #: TLS connections that ended without close_notify (RFC 5425 section 4.4 says a
@@ -126,7 +141,7 @@ class SyslogReceiver:
         #: TCP and TLS connections reset at once by ``refuse_connections``, so far.
         self.refused = 0
         self._closing = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._thread: threading.Thread | None = None
         self._sockets: dict[str, socket.socket] = {}
         self._tls: TlsContexts | None = None
         self._signer: Callable[[], trustme.CA] | None = None
@@ -142,9 +157,12 @@ class SyslogReceiver:
         self._ca_path, self._signer = self._certificate_authority()
         self._tls = None  # made on the first TLS connection: it loads the cryptography stack
         self._closing.clear()
-        # stop() writes a byte here: the serving threads, waiting on their sockets, wake at
-        # once instead of at their next look (a fire's capture stops after every run)
+        # a byte here wakes the serving thread, waiting on its sockets, at once rather than
+        # at its next look: stop() (a fire's capture stops after every run), a client's
+        # ports opened, a connection's slot freed
         self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
         self._sockets = _listeners()
         if self._unix_folder is not None:
             for transport in ("tcp", "tls"):
@@ -152,10 +170,11 @@ class SyslogReceiver:
                 listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 listener.bind(path)
                 listener.listen(256)
+                listener.setblocking(False)
                 self._sockets[f"{transport}-unix"] = listener
                 self.unix_sockets[transport] = path
-        self._spawn(self._serve_udp, "hookdk-syslog-udp")
-        self._spawn(self._accept_loop, "hookdk-syslog-accept")
+        self._thread = threading.Thread(target=self._serve, name="hookdk-syslog", daemon=True)
+        self._thread.start()
         return self
 
     def stop(self) -> None:
@@ -163,10 +182,9 @@ class SyslogReceiver:
         if not self._sockets:
             return
         self._closing.set()
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"x")
-        for thread in self._threads:
-            thread.join(timeout=5)
+        self._wake()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
         self._wake_r.close()
         self._wake_w.close()
         with self._lock:
@@ -182,7 +200,7 @@ class SyslogReceiver:
         for path in self.unix_sockets.values():
             with contextlib.suppress(OSError):
                 Path(path).unlink()
-        self._sockets, self._threads, self.unix_sockets = {}, [], {}
+        self._sockets, self._thread, self.unix_sockets = {}, None, {}
         if self._cleanup is not None:
             self._cleanup()
             self._cleanup = None
@@ -211,6 +229,8 @@ class SyslogReceiver:
         return path, lambda: ca
 
     def _tls_contexts(self) -> TlsContexts:
+        from .syslog_connection import TlsContexts
+
         with self._lock:
             if self._tls is None:
                 assert self._signer is not None
@@ -245,9 +265,12 @@ class SyslogReceiver:
         ports = {transport: self.port(transport) for transport in ("udp", "tcp", "tls")}
         if client:
             with self._lock:
-                if client not in self._client_sockets:
+                opened = client not in self._client_sockets
+                if opened:
                     self._client_sockets[client] = _listeners()
                 own = self._client_sockets[client]
+            if opened:
+                self._wake()  # the serving thread watches them from now on
             ports = {transport: own[transport].getsockname()[1] for transport in ports}
         return {
             "HOOKDK_SYSLOG_HOST": self.host,
@@ -309,10 +332,9 @@ class SyslogReceiver:
 
     # serving
 
-    def _spawn(self, target: Any, name: str) -> None:
-        thread = threading.Thread(target=target, name=name, daemon=True)
-        self._threads.append(thread)
-        thread.start()
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):  # closed (stopped), or full: awake already
+            self._wake_w.send(b"x")
 
     def _is_quiet(self) -> bool:
         if not self._sockets:
@@ -322,11 +344,13 @@ class SyslogReceiver:
                 return False
             watched = [*self._sockets.values(), *(c.sock for c in self._connections)]
             watched += [s for own in self._client_sockets.values() for s in own.values()]
+            poller = select.poll()  # not select(): socket numbers may be past 1024
             try:
-                readable = ready_to_read(watched, 0)
+                for sock in watched:
+                    poller.register(sock, select.POLLIN)
             except (OSError, ValueError):  # a socket closed while we looked: look again
                 return False
-        return not readable
+            return not poller.poll(0)
 
     def _record(
         self,
@@ -338,6 +362,8 @@ class SyslogReceiver:
         error: str | None = None,
         client: str = "",
     ) -> None:
+        from .syslog_message import SyslogMessage
+
         parsed = None
         if error is None:
             # the parsers load with the first message: hookdk fire, which most often
@@ -365,80 +391,91 @@ class SyslogReceiver:
             ),
         )
 
-    def _serve_udp(self) -> None:
-        while not self._closing.is_set():
-            with self._lock:
-                clients = {self._sockets["udp"]: ""}
-                clients |= {own["udp"]: c for c, own in self._client_sockets.items()}
-            try:
-                readable = ready_to_read([*clients, self._wake_r], 0.2)
-            except (OSError, ValueError):  # a client's port closed meanwhile
-                continue
-            for udp in readable:
-                if udp is self._wake_r:
-                    continue  # stopping: the loop's test ends it
-                with self._lock:  # taken off the socket and marked busy in one step
+    def _serve(self) -> None:
+        """The serving thread: datagrams on every UDP port and connections on every TCP
+        and TLS listener, the shared ones and each client's, in one selector. What it
+        watches is read again at each wake-up (a client's ports opened or closed, a slot
+        freed) and at least every 0.2 s; the listeners only while a connection may be
+        taken, so that at ``max_connections`` new clients wait in the backlog."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            watched: dict[socket.socket, tuple[str, str]] = {}
+            while not self._closing.is_set():
+                wanted = self._watched()
+                for sock in watched.keys() - wanted.keys():
+                    selector.unregister(sock)  # closed meanwhile: the selector copes
+                for sock in wanted.keys() - watched.keys():
                     try:
-                        data, address = udp.recvfrom(65535)
-                    except OSError:
-                        continue
-                    self._udp_busy = True
-                try:
-                    if data.strip(b"\x00\r\n"):
-                        peer = _peer(address)
-                        self._record("udp", DATAGRAM, data, peer, client=clients[udp])
-                finally:
-                    self._udp_busy = False
+                        selector.register(sock, selectors.EVENT_READ, wanted[sock])
+                    except (OSError, ValueError):  # a client's port closed meanwhile
+                        del wanted[sock]
+                watched = wanted
+                for key, _ in selector.select(0.2):
+                    if key.fileobj is self._wake_r:
+                        with contextlib.suppress(OSError):
+                            self._wake_r.recv(4096)
+                    elif key.data[0] == "udp":
+                        self._receive_datagram(key.fileobj, key.data[1])
+                    else:
+                        self._accept(key.fileobj, *key.data)
 
-    def _accept_loop(self) -> None:
-        while not self._closing.is_set():
-            if not self._slots.acquire(timeout=0.2):
-                continue  # at the limit: new clients wait in the backlog
-            listeners = self._stream_listeners()
-            try:
-                readable = [
-                    s for s in ready_to_read([*listeners, self._wake_r], 0.2) if s in listeners
-                ]
-            except (OSError, ValueError):  # a client's port closed meanwhile
-                self._slots.release()
-                continue
-            if not readable:
-                self._slots.release()
-                continue
-            listener = readable[0]
-            with self._lock:  # accept and register in one step, for _is_quiet()
-                try:
-                    sock, address = listener.accept()
-                except OSError:
-                    self._slots.release()
-                    continue
-                if self._to_refuse > 0:
-                    self._to_refuse -= 1
-                    self.refused += 1
-                    _reset(sock)
-                    self._slots.release()
-                    continue
-                transport, client = listeners[listener]
-                connection = SyslogConnection(self, sock, transport, _peer(address), client)
-                self._connections.add(connection)
-            connection.thread.start()
-
-    def _stream_listeners(self) -> dict[socket.socket, tuple[str, str]]:
-        """Every TCP and TLS listener: socket -> (transport, client)."""
+    def _watched(self) -> dict[socket.socket, tuple[str, str]]:
+        """Every port to watch: socket -> (transport, client); TCP and TLS listeners only
+        below ``max_connections``."""
         with self._lock:
-            found = {
-                sock: (name.split("-")[0], "")
-                for name, sock in self._sockets.items()
-                if name != "udp"
-            }
+            streams = len(self._connections) < self.max_connections
+            ports = [(name, sock, "") for name, sock in self._sockets.items()]
             for client, own in self._client_sockets.items():
-                found |= {own["tcp"]: ("tcp", client), own["tls"]: ("tls", client)}
-        return found
+                ports += [(name, sock, client) for name, sock in own.items()]
+        transports = ((name.split("-")[0], sock, client) for name, sock, client in ports)
+        return {
+            sock: (transport, client)
+            for transport, sock, client in transports
+            if transport == "udp" or streams
+        }
+
+    def _receive_datagram(self, udp: socket.socket, client: str) -> None:
+        with self._lock:  # taken off the socket and marked busy in one step
+            try:
+                data, address = udp.recvfrom(65535)
+            except OSError:  # nothing after all, or the client's port closed meanwhile
+                return
+            self._udp_busy = True
+        try:
+            if data.strip(b"\x00\r\n"):
+                from .syslog_framing import DATAGRAM
+
+                self._record("udp", DATAGRAM, data, _peer(address), client=client)
+        finally:
+            self._udp_busy = False
+
+    def _accept(self, listener: socket.socket, transport: str, client: str) -> None:
+        try:  # one thread per connection, loaded with the first (it opens files)
+            from .syslog_connection import SyslogConnection
+        except OSError:  # out of descriptors: the client waits, the next look retries
+            return
+        with self._lock:  # accept and register in one step, for _is_quiet()
+            if len(self._connections) >= self.max_connections:
+                return  # it waits in the backlog; the listeners go unwatched meanwhile
+            try:
+                sock, address = listener.accept()
+            except OSError:  # gone before it was accepted, or the port closed meanwhile
+                return
+            if self._to_refuse > 0:
+                self._to_refuse -= 1
+                self.refused += 1
+                _reset(sock)
+                return
+            connection = SyslogConnection(self, sock, transport, _peer(address), client)
+            self._connections.add(connection)
+        connection.thread.start()
 
     def _forget(self, connection: SyslogConnection) -> None:
         with self._lock:
             self._connections.discard(connection)
-        self._slots.release()
+            freed = len(self._connections) == self.max_connections - 1
+        if freed:
+            self._wake()  # the listeners were unwatched at the limit
 
 
 def _listeners() -> dict[str, socket.socket]:
@@ -446,11 +483,14 @@ def _listeners() -> dict[str, socket.socket]:
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # bursts of datagrams
     udp.bind(("127.0.0.1", 0))
-    return {
+    sockets = {
         "udp": udp,
         "tcp": socket.create_server(("127.0.0.1", 0), backlog=256),
         "tls": socket.create_server(("127.0.0.1", 0), backlog=256),
     }
+    for sock in sockets.values():  # a readiness gone stale never blocks the serving thread
+        sock.setblocking(False)
+    return sockets
 
 
 def _reset(sock: socket.socket) -> None:
