@@ -62,25 +62,40 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import CaptureNotStarted
-from . import routing
 from .bodies import SPOOL_THRESHOLD, SpooledBody
-from .captured import CapturedRequest, CapturedResponse, CaptureFailure, header_text
 from .certs import CertificateCache, make_ca, user_ca
-from .exchange import Exchange, ServerSide
+from .exchange import ServerSide
 from .policy import PROXY_USER, basic_authorization, proxy_user, recorded_headers
 from .proxy_server import ProxyServer
 from .records import HTTP, RecordLog
-from .routing import NO_ROUTE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import Any
 
     import respx
 
     from ..settings import Route
+    from .captured import CapturedRequest, CapturedResponse, CaptureFailure
+    from .exchange import Exchange
+    from .routing import NO_ROUTE
     from .syslog_receiver import SyslogReceiver
 
 __all__ = ["NO_ROUTE", "Capture", "CaptureFailure", "CapturedRequest", "CapturedResponse"]
+
+
+def __getattr__(name: str) -> Any:
+    """The records and ``NO_ROUTE``, named here too, load with the first request (or this
+    use): a hook that sends nothing never needs them (``captured``, ``routing``)."""
+    if name in ("CapturedRequest", "CapturedResponse", "CaptureFailure"):
+        from . import captured
+
+        return getattr(captured, name)
+    if name == "NO_ROUTE":
+        from .routing import NO_ROUTE
+
+        return NO_ROUTE
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Capture:
@@ -323,6 +338,8 @@ class Capture:
 
     def check_strict(self) -> None:
         """Raise AssertionError listing every request no route answered in strict mode."""
+        from .routing import NO_ROUTE
+
         unmatched = self.unmatched
         if unmatched:
             lines = [f"  #{r.index} {r.method} {r.url}" for r in unmatched]
@@ -356,6 +373,9 @@ class Capture:
 
     def _answer(self, exchange: Exchange) -> CapturedRequest:
         """Number, route and record one complete request (called by connection threads)."""
+        from . import routing
+        from .captured import CapturedRequest, CaptureFailure, header_text
+
         headers = recorded_headers(exchange.headers)
         named = [(header_text(name), header_text(value)) for name, value in headers]
         trailers = [(header_text(name), header_text(value)) for name, value in exchange.trailers]
