@@ -2,16 +2,20 @@
 
     python benchmarks/run.py [--quick] [--json]
 
-(a) ``hookdk fire session-close`` (the installed console script) against bare
-    ``python3 < hook`` with the payload set: at most 2.5x.
+(a) ``hookdk fire session-close`` (the installed console script, capturing, with the
+    syslog receiver: the defaults) against bare ``python3 < hook`` with the payload set:
+    at most 3x.
 (b) per-event cost of the standard runner against the fast runner, on a typical forwarder
     hook: fast at least 15x faster (and, for information, the same on a print-only hook).
 (c) a hook posting one HTTPS request through the capture against the same hook not
     posting it: at most 1.5x.
-(d) for information: which imports ``hookdk fire`` spends its start-up on.
-(a2) for information: the floor click sets under (a): starting the kit's interpreter and
-    importing click, plus bare ``python3 < hook``, against bare ``python3 < hook``.
+(a2) for information: where (a) goes, each part timed in alternation with (a) itself:
+    the kit's interpreter starting and exiting, importing click, the kit's imports (every
+    module ``hookdk fire`` loads), the capture's start and stop, the hook run through the
+    runner, and the rest (options and settings, reading the hook, the payload, the
+    report). The ratio is the floor click sets: start + click + bare, against bare.
 (a3) for information: ``hookdk fire`` against ``hookdk fire --live``: the capture's share.
+(d) for information: which imports ``hookdk fire`` spends its start-up on.
 (e) ``hookdk watch``: from writing the hook file to the printed result, median: under
     100 ms.
 (f) per-example cost of ``fuzz`` (``hookdk fuzz session-close``, capturing) on the
@@ -109,10 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     python = real_python(options.python or "python3")
     compileall.compile_dir(Path(hoophooks_dk.__file__).parent, quiet=1)
     with workspace() as root:
-        cli = measure_cli(root, python, settings)
         ratios = [
-            cli,
-            measure_click_floor(root, python, settings, cli.figures["python3 < hook"]),
+            *measure_cli(root, python, settings),
             measure_capture_share(root, python, settings),
             *measure_runners(python, settings),
             measure_capture(root, python, settings),
@@ -156,26 +158,110 @@ def real_python(python: str) -> str:
 # --- (a) the command line against bare python3 -----------------------------------------
 
 
-def measure_cli(root: Path, python: str, settings: Settings) -> Ratio:
+def measure_cli(root: Path, python: str, settings: Settings) -> list[Ratio]:
+    """(a), and (a2) where it goes: ``hookdk fire``, bare ``python3 < hook``, the kit's
+    interpreter doing nothing, and ``STAGES`` (the parts of a fire, timed inside one
+    process), all four timed in alternation so that the parts add up to the whole."""
     repo = root / "trivial"
     hook = repo / "hoop-hooks" / "session-close.runbook.py"
     env = dict(os.environ)
     bare_env = env | {PAYLOAD_VARIABLE: close_payload(hook.read_text())}
     fire = [*hookdk_command(), "fire", "session-close", "--repo", str(repo), "--python", python]
     script = hook.read_bytes()
-    cli, bare = alternate(
+    kit_python = str(Path(sys.executable))  # the interpreter behind the hookdk script
+    staged = [kit_python, "-c", STAGES, python, str(hook), *kit_modules(repo, python)]
+    stages: list[dict[str, float]] = []
+
+    def run_stages() -> None:
+        done = subprocess.run(staged, env=bare_env, cwd=repo, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"the stages of a fire failed: {done.stderr[-500:]}")
+        stages.append(json.loads(done.stdout))
+
+    cli, bare, whole, start = alternate(
         settings.trials,
         lambda: run_checked(fire, env=env, cwd=repo),
         lambda: run_checked([python], env=bare_env, cwd=repo, stdin=script),
+        run_stages,
+        lambda: run_checked([kit_python, "-c", "pass"], env=env, cwd=repo),
     )
-    return ratio_at_most(
-        "a",
-        "hookdk fire session-close vs python3 < hook",
-        cli,
-        bare,
-        2.5,
-        {"hookdk fire": cli, "python3 < hook": bare},
-    )
+    part = {name: statistics.median(ms(one[name]) for one in stages) for name in stages[0]}
+    inside = sum(part.values())
+    parts = {
+        "interpreter start and exit": whole - inside,
+        "import click": part["click"],
+        "the kit's imports": part["imports"],
+        "capture start and stop": part["capture"],
+        "the hook, through the runner": part["hook"],
+    }
+    parts["the rest: options, hook, payload, report"] = cli - sum(parts.values())
+    floor = start + part["click"] + bare
+    return [
+        ratio_at_most(
+            "a",
+            "hookdk fire session-close vs python3 < hook",
+            cli,
+            bare,
+            3,
+            {"hookdk fire": cli, "python3 < hook": bare},
+        ),
+        Ratio(
+            "a2",
+            "where (a) goes, in parts timed with it; ratio: start + click + python3 < hook "
+            "(the floor), vs python3 < hook",
+            floor / bare,
+            "info",
+            None,
+            parts
+            | {
+                "(the hook alone: python3 < hook)": bare,
+                "(interpreter start and exit, bare)": start,
+            },
+        ),
+    ]
+
+
+#: The parts of a ``hookdk fire`` whose hook sends nothing, timed inside one process of
+#: the kit's interpreter (argv: the hooks' interpreter, the hook file, then the kit's
+#: modules a fire loads): click, the kit's imports, the capture as the command line opens
+#: it (syslog receiver included; the client's own ports handed out), the hook run by the
+#: subprocess runner; at exit, what ``hookdk`` does at exit. Prints seconds, as JSON.
+STAGES = """
+import json, os, sys, time
+python, hook, modules = sys.argv[1], sys.argv[2], sys.argv[3:]
+started = time.perf_counter()
+import click
+clicked = time.perf_counter()
+for module in modules:
+    __import__(module)
+imported = time.perf_counter()
+from hoophooks_dk.cli.app import spare_last_collection
+from hoophooks_dk.settings import RunSettings
+from hoophooks_dk.wiring import make_runner, open_capture
+spare_last_collection()
+settings = RunSettings(python=python)
+with open_capture(settings) as capture:
+    capture.environ(client="stages")
+    capture.wait_idle()
+captured = time.perf_counter()
+with open(hook, "rb") as file:
+    run = make_runner("subprocess", python).run(file.read(), dict(os.environ), 15.0)
+assert run.exit_code == 0, run.output
+ran = time.perf_counter()
+print(json.dumps({
+    "click": clicked - started, "imports": imported - clicked,
+    "capture": captured - imported, "hook": ran - captured,
+}))
+"""
+
+
+def kit_modules(repo: Path, python: str) -> list[str]:
+    """The kit's modules ``hookdk fire`` loads on a hook that sends nothing, in order."""
+    command = [*hookdk_command(), "fire", "session-close", "--repo", str(repo), "--python", python]
+    env = dict(os.environ) | {"PYTHONPROFILEIMPORTTIME": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=repo)
+    names = [match[4] for match in IMPORT_LINE.finditer(done.stderr)]
+    return [name for name in names if name.split(".")[0] == "hoophooks_dk"]
 
 
 def hookdk_command() -> list[str]:
@@ -277,35 +363,6 @@ def fire_checked(emulator: Emulator, requests: int) -> None:
     check_run(result.run, "capture hook")
     if len(result.requests) != requests:
         raise RuntimeError(f"expected {requests} captured request(s), got {len(result.requests)}")
-
-
-# --- (a2) the floor click sets ----------------------------------------------------------
-
-
-def measure_click_floor(root: Path, python: str, settings: Settings, bare: float) -> Ratio:
-    """What ``hookdk fire`` would cost if the kit did nothing but start its interpreter and
-    import click before running the hook: that plus bare ``python3 < hook``, over bare.
-
-    Timed in alternation with a bare interpreter start, so the start-up is shown apart.
-    """
-    kit_python = str(Path(sys.executable))  # the interpreter behind the hookdk script
-    click, start = alternate(
-        settings.trials,
-        lambda: run_checked([kit_python, "-c", "import click"], env=dict(os.environ), cwd=root),
-        lambda: run_checked([kit_python, "-c", "pass"], env=dict(os.environ), cwd=root),
-    )
-    return Ratio(
-        "a2",
-        "floor under (a): start + import click + python3 < hook, vs python3 < hook",
-        (click + bare) / bare,
-        "info",
-        None,
-        {
-            "kit's interpreter, import click": click,
-            "kit's interpreter, start only": start,
-            "python3 < hook (from (a))": bare,
-        },
-    )
 
 
 def measure_capture_share(root: Path, python: str, settings: Settings) -> Ratio:
@@ -505,22 +562,21 @@ def measure_imports(repo: Path, python: str, settings: Settings) -> dict:
 # --- measuring ------------------------------------------------------------------------
 
 
-def alternate(
-    trials: int, first: Callable[[], object], second: Callable[[], object]
-) -> tuple[float, float]:
-    """Median milliseconds of each callable, timed in alternation (first, second, ...).
+def alternate(trials: int, *actions: Callable[[], object]) -> tuple[float, ...]:
+    """Median milliseconds of each callable, timed in alternation (first, second, ...,
+    first, second, ...).
 
     A callable returning a float reports its own figure in seconds (per-event costs);
     otherwise its wall time is the figure.
     """
-    figures: tuple[list[float], list[float]] = ([], [])
+    figures: list[list[float]] = [[] for _ in actions]
     for _ in range(trials):
-        for side, action in zip(figures, (first, second), strict=True):
+        for side, action in zip(figures, actions, strict=True):
             started = time.perf_counter()
             result = action()
             seconds = result if isinstance(result, float) else time.perf_counter() - started
             side.append(ms(seconds))
-    return statistics.median(figures[0]), statistics.median(figures[1])
+    return tuple(statistics.median(side) for side in figures)
 
 
 def ratio_at_most(key, title, slow, fast, limit, figures) -> Ratio:
@@ -586,7 +642,7 @@ def render(report: dict) -> str:
         )
         unit = ratio.get("unit", "ms")
         lines += [
-            f"    {name:<32} {value:10.2f} {unit}" for name, value in ratio["figures"].items()
+            f"    {name:<42} {value:10.2f} {unit}" for name, value in ratio["figures"].items()
         ]
         lines.append("")
     for latency in report["latencies"]:
@@ -596,7 +652,7 @@ def render(report: dict) -> str:
             f"    median {latency['median']:.1f} ms    target < {latency['target']:g} ms    "
             f"{verdict}"
         )
-        lines += [f"    {name:<32} {value:10.2f} ms" for name, value in latency["figures"].items()]
+        lines += [f"    {name:<42} {value:10.2f} ms" for name, value in latency["figures"].items()]
         lines.append("")
     imports = report["imports"]
     lines.append(
