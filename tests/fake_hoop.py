@@ -102,7 +102,9 @@ class FakeHoop:
             if answer is not None:
                 self._check(path, 200, answer)
         if self.invalid:
-            raise AssertionError("canned answers do not fit Hoop's shapes:\n" + "\n".join(self.invalid))
+            raise AssertionError(
+                "canned answers do not fit Hoop's shapes:\n" + "\n".join(self.invalid)
+            )
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         if tls is not None:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
@@ -122,7 +124,9 @@ class FakeHoop:
         self.server.server_close()
         self.thread.join()
         if self.invalid:
-            raise AssertionError("the fake answered outside Hoop's shapes:\n" + "\n".join(self.invalid))
+            raise AssertionError(
+                "the fake answered outside Hoop's shapes:\n" + "\n".join(self.invalid)
+            )
 
     def paths(self) -> list[str]:
         return [request["path"] for request in self.requests]
@@ -150,7 +154,9 @@ class FakeHoop:
         return headers.get("authorization") == f"Bearer {self.token}"
 
     def _check(self, path: str, status: int, body: Any) -> None:
-        request = MockRequest(self.url if hasattr(self, "url") else "http://127.0.0.1", "get", f"/api{path}")
+        request = MockRequest(
+            self.url if hasattr(self, "url") else "http://127.0.0.1", "get", f"/api{path}"
+        )
         response = MockResponse(json.dumps(body).encode(), status_code=status)
         try:
             SPEC.validate_response(request, response)
@@ -160,7 +166,9 @@ class FakeHoop:
             while seen is not None:
                 errors = getattr(seen, "schema_errors", None)
                 if errors:
-                    reasons = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors]
+                    reasons = [
+                        f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors
+                    ]
                     break
                 seen = seen.__cause__
             self.invalid.append(f"{status} GET /api{path}: " + "; ".join(reasons))

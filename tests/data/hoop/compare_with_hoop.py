@@ -70,7 +70,9 @@ def compare_component(name: str, ours: dict, hoops: dict | None) -> list[str]:
             problems.append(f"{name}.{prop}: in Hoop's file, not in the excerpt")
     for key in set(ours) | set(hoops):
         if key != "properties" and ours.get(key) != hoops.get(key):
-            problems.append(f"{name}: {key} differs: ours {ours.get(key)} != Hoop's {hoops.get(key)}")
+            problems.append(
+                f"{name}: {key} differs: ours {ours.get(key)} != Hoop's {hoops.get(key)}"
+            )
     return problems
 
 
