@@ -28,7 +28,10 @@ def doctor(as_json: bool, repo, **options) -> None:
     credentials = hoop_credentials(options)
     root = repo.resolve() if repo else find_repo_root()
     with HoopApi(credentials) as api:
-        config = read_config(api.runbook_configuration(), api.runbooks_plugin())
+        v2 = api.runbook_configuration()
+        plugin, unread = _plugin(api)
+    config = read_config(v2, plugin)
+    config.notes += unread
     findings = diagnose(config, root)
     problems = [f for f in findings if f.level == "problem"]
     if as_json:
@@ -44,6 +47,19 @@ def doctor(as_json: bool, repo, **options) -> None:
     else:
         _echo(credentials.api_url, config, findings)
     sys.exit(1 if problems else 0)
+
+
+def _plugin(api) -> tuple[dict | None, list[str]]:
+    """The legacy plugin, or None and a note when the token may not read it (the newer
+    configuration is what matters today)."""
+    from ..hoopapi.client import OPTIONAL_FAILURES, HoopApiError
+
+    try:
+        return api.runbooks_plugin(), []
+    except HoopApiError as error:
+        if error.kind not in OPTIONAL_FAILURES:
+            raise
+        return None, [f"the runbooks plugin (legacy) was not read: {error}"]
 
 
 def _echo(api_url: str, config, findings) -> None:

@@ -25,6 +25,9 @@ from .credentials import Credentials
 from .source import API_AUTH, API_ROUTES, cite
 
 TIMEOUT = 30.0  # seconds for each request; Hoop's CLI has no shorter one
+#: Failures of a route the kit can do without (the answer is then "unknown"): a role that
+#: may not read it, or a gateway that answers it with an error.
+OPTIONAL_FAILURES = ("forbidden", "answer")
 
 
 class HoopApiError(HookdkError):
@@ -89,7 +92,8 @@ class HoopApi:
         return None if answer is None else _object(answer, "the runbook configuration")
 
     def runbooks_plugin(self) -> dict[str, Any] | None:
-        """``GET /plugins/runbooks``: the legacy configuration; None when absent (404)."""
+        """``GET /plugins/runbooks``: the legacy configuration; None when absent (404).
+        A gateway that cannot answer it (403, 5xx) raises: the caller decides."""
         answer = self._get("/plugins/runbooks", what="the runbooks plugin")
         return None if answer is None else _object(answer, "the runbooks plugin")
 
@@ -99,7 +103,7 @@ class HoopApi:
         try:
             answer = self._get("/orgs/hide-role-info", what="the secrets setting")
         except HoopApiError as error:
-            if error.kind == "forbidden":
+            if error.kind in OPTIONAL_FAILURES:
                 return None
             raise
         if not isinstance(answer, dict):
@@ -114,7 +118,7 @@ class HoopApi:
         try:
             answer = self._get(f"/connections/{quote(name, safe='')}", what=f"connection {name}")
         except HoopApiError as error:
-            if error.kind == "forbidden":
+            if error.kind in OPTIONAL_FAILURES:
                 return None
             raise
         return None if answer is None else _object(answer, f"connection {name}")
