@@ -269,3 +269,17 @@ def ssl_context(ca: trustme.CA):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
     return context
+
+
+def test_a_saved_open_only_session_has_no_close_to_fire(repo, tmp_path):
+    session = recorded("review-rejected")
+    saved = tmp_path / "rejected.json"
+    with serve("review-rejected") as fake:
+        done = replay(fake, repo, session["id"], "--save", str(saved))
+        forced = replay(fake, repo, session["id"], "--exit-code", "1")
+    assert done.returncode == 0, done.stderr
+    assert list(json.loads(saved.read_text())) == ["session-open"]
+    fired = hookdk("fire", "session-close", "--payload", str(saved), cwd=repo)
+    assert fired.returncode == 2
+    assert "holds the payloads of session-open only" in fired.stderr
+    assert forced.returncode == 2 and "no close event" in forced.stderr
