@@ -13,11 +13,13 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .errors import SettingsError
 from .flows import Flow, flow_for
 from .leaks import add_session_leaks
+from .payload import EVENT_KEYS
 from .runtime.runner import end_running
 
 if TYPE_CHECKING:
@@ -63,6 +65,7 @@ def play(
     run_by: str | None = None,
     duration: float = 0.0,
     sequential: bool = False,
+    overrides: Iterable[tuple[str, Any]] = (),
     **open_fields: Any,
 ) -> SessionResult:
     """Fire the events of ``flow`` (default ``exec``; ``review=True`` is
@@ -71,7 +74,9 @@ def play(
     ``reviewers`` sets ``connection_reviewers`` (the connection's review groups; it does
     not make the session reviewed); ``exit_code`` and ``output`` go to the close event
     unless the flow fixes them; ``run_by`` is who starts an approved run
-    (``review-run-later``); ``open_fields`` set other session-open fields.
+    (``review-run-later``); ``open_fields`` set other session-open fields. ``overrides``
+    are ``--set`` pairs applied last to every payload they concern (a path under the
+    other event's key is left out: ``event_session_close.exit_code`` sets no open).
     """
     chosen = session_flow(flow, review, duration=duration, run_by=run_by)
     sid = sid or str(uuid.uuid4())
@@ -82,13 +87,15 @@ def play(
     closed = {"exit_code": exit_code, "output": output, **chosen.close_fields}
     events = dict.fromkeys(step.event for step in chosen.steps)  # each hook read once
     prepared = {event: emulator.prepare(event) for event in events}
+    overrides = list(overrides)
 
     def fire(index: int) -> FireResult:
         step = chosen.steps[index]
         fields = closed if step.event == "session-close" else opened
         if step.run_by:
             fields = fields | {"user_email": run_by or DEFAULT_RUN_BY}
-        return prepared[step.event].fire(sid=sid, **fields)
+        changes = overrides_for(step.event, overrides)
+        return prepared[step.event].fire(None, changes, sid=sid, **fields)
 
     offsets = [0.0 if step.at == "start" else duration for step in chosen.steps]
     started_at = time.time()
@@ -103,6 +110,13 @@ def play(
     if results[-1].event == "session-close":
         add_session_leaks(results[-1], results[0])
     return SessionResult(chosen, results, started_at)
+
+
+def overrides_for(event: str, overrides: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The ``--set`` pairs that concern ``event``'s payload: all but those under the other
+    event's key (which is null in this payload)."""
+    other = EVENT_KEYS["session-close" if event == "session-open" else "session-open"]
+    return [(path, value) for path, value in overrides if path.split(".")[0] != other]
 
 
 def session_flow(

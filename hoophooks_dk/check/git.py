@@ -38,9 +38,13 @@ class GitView:
     tip_label: str = ""
 
 
-def check_git(root: Path, ref: str | None, configured: str | None) -> list[Finding]:
-    """HK401 when there is no repository, else every git rule on one view of it."""
-    view = _git_view(root, ref, configured)
+def check_git(
+    root: Path, ref: str | None, configured: str | None, remote: str | None = None
+) -> list[Finding]:
+    """HK401 when there is no repository, else every git rule on one view of it.
+    ``remote`` names the remote Hoop clones (``hookdk doctor`` knows it from Hoop's
+    configuration); by default ``origin``, or the only remote there is."""
+    view = _git_view(root, ref, configured, remote)
     if isinstance(view, list):  # HK401
         return view
     if not view.repo.heads and not view.names:
@@ -48,7 +52,18 @@ def check_git(root: Path, ref: str | None, configured: str | None) -> list[Findi
     return [f for each in family_rules("git") for f in each(view)]
 
 
-def _git_view(root: Path, ref: str | None, configured: str | None) -> GitView | list[Finding]:
+def hoop_view(
+    root: Path, configured: str | None = None, remote: str | None = None
+) -> GitView | None:
+    """What Hoop would read from the repository at ``root`` (its branch, that branch's tip
+    on ``remote`` as of the last fetch), or None when ``root`` is no repository's root."""
+    view = _git_view(root, None, configured, remote)
+    return None if isinstance(view, list) else view
+
+
+def _git_view(
+    root: Path, ref: str | None, configured: str | None, remote_name: str | None = None
+) -> GitView | list[Finding]:
     import git
 
     try:
@@ -58,7 +73,7 @@ def _git_view(root: Path, ref: str | None, configured: str | None) -> GitView | 
     top = Path(repo.working_tree_dir or root).resolve()
     if top != root:
         return not_a_repository(root, top)
-    remote = _remote(repo)
+    remote = repo.remote(remote_name) if remote_name else _remote(repo)
     pushed = _remote_branches(repo, remote) if remote else []
     local = [head.name for head in repo.heads]
     wanted = [configured] if configured else list(DEFAULT_BRANCHES)

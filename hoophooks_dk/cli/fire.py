@@ -7,19 +7,31 @@ import sys
 
 import click
 
-from .options import EVENT, emulator_from, parse_overrides, read_payload_file, run_options
+from .options import (
+    EVENT,
+    emulator_from,
+    parse_overrides,
+    payload_for,
+    read_payload_file,
+    run_options,
+)
 from .report import echo_result, leak_fails, result_dict, result_hints
 
 
 @click.command()
 @click.argument("event", type=EVENT)
-@click.option("--payload", "payload_file", metavar="FILE|-", help="Payload file (may be partial).")
+@click.option(
+    "--payload",
+    "payload_file",
+    metavar="FILE|-",
+    help="Payload file (may be partial), or one hookdk replay --save wrote.",
+)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
 @run_options()
 def fire(event, payload_file, sets, as_json, **options) -> None:
     """Fire EVENT through the real hook script, as Hoop would."""
-    base = read_payload_file(payload_file) if payload_file else None
     label = "standard input" if payload_file == "-" else (payload_file or "payload")
+    base = payload_for(read_payload_file(payload_file), event, label) if payload_file else None
     with emulator_from(options) as emulator:
         result = emulator.fire(event, base, parse_overrides(sets), source=label)
     hints = result_hints(result, options)

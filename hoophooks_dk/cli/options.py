@@ -227,7 +227,51 @@ def read_payload_file(name: str) -> dict[str, Any]:
     return data
 
 
+def payload_for(data: dict[str, Any], event: str, label: str) -> dict[str, Any]:
+    """A payload file, or the event's payload in a file ``hookdk replay --save`` wrote
+    (``{"session-open": {...}, "session-close": {...}}``)."""
+    if not data or not set(data) <= {"session-open", "session-close"}:
+        return data
+    if event not in data:
+        raise HookdkError(
+            f"{label} holds the payloads of {', '.join(data)} only, not {event} "
+            "(hookdk replay saves a close only for a session that ended)"
+        )
+    if not isinstance(data[event], dict):
+        raise HookdkError(f"{label}: $.{event}: expected a JSON object")
+    return data[event]
+
+
 def parse_overrides(values: tuple[str, ...]) -> list[tuple[str, Any]]:
     from ..payload import parse_override
 
     return [parse_override(value) for value in values]
+
+
+def hoop_api_options(function):
+    """``--api-url`` and ``--token``: the Hoop API, over ``HOOP_APIURL``/``HOOP_TOKEN`` and
+    Hoop's CLI file ``~/.hoop/config.toml`` (``hoopapi.credentials``)."""
+    options = [
+        click.option(
+            "--api-url",
+            metavar="URL",
+            help="Hoop's API, e.g. https://use.hoop.dev [default: HOOP_APIURL, else api_url "
+            "in ~/.hoop/config.toml, as Hoop's CLI].",
+        ),
+        click.option(
+            "--token",
+            metavar="TOKEN",
+            help="An access token or API key [default: HOOP_TOKEN, else token in "
+            "~/.hoop/config.toml]. Prefer the variable: a command line is visible to others.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def hoop_credentials(options: dict[str, Any]):
+    """The ``hoopapi.Credentials`` the options and the environment give."""
+    from ..hoopapi.credentials import resolve
+
+    return resolve(options.pop("api_url", None), options.pop("token", None))
