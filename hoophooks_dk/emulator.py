@@ -39,6 +39,9 @@ CLEAN_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYENV_ROOT", "PYENV_VERSION
 
 @dataclass
 class FireResult:
+    """One fired event: the payload as the hook parsed it, the run (what Hoop records and
+    what the hook did), and, with a capture, what it sent and which secrets went with it."""
+
     event: str
     payload: dict[str, Any]
     run: RunResult

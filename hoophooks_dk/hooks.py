@@ -25,6 +25,8 @@ MAX_HOOK_BYTES = 1_000_000
 
 @dataclass(frozen=True)
 class HookFile:
+    """One hook file as read: its event, its path, its bytes, and where they came from."""
+
     event: str
     path: str  # relative to the repository root, as Hoop names it
     source: bytes

@@ -35,6 +35,8 @@ _HOOP_VARIABLES = {PAYLOAD_VARIABLE}
 
 @dataclass(frozen=True)
 class Hint:
+    """Why a run failed, as one check rule (or a missing setting) explains it, and the fix."""
+
     rule: str  # a check rule id, or "setting" for a missing setting
     message: str
     fix: str
