@@ -54,7 +54,11 @@ def test_a_clean_repo_has_no_file_template_or_python_findings(hook_repo):
 def test_hk101_close_without_open_is_an_error(runbooks):
     [found] = of(static(runbooks.hooks(close_source=CLEAN_HOOK)), "HK101")
     assert found.severity == "error"
-    assert "crash" in found.message
+    assert found.message.startswith(  # Hoop's text, as fire says it
+        "panic: runtime error: invalid memory address or nil pointer dereference: "
+    )
+    assert "the gateway process dies and the close hook never runs" in found.message
+    assert found.fix == "add hoop-hooks/session-open.runbook.py, even one that does nothing"
     assert "HK102" not in rules(static(runbooks))  # the error says it; no second finding
 
 
