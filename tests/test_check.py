@@ -220,9 +220,11 @@ def test_hk201_a_template_error_gives_hoops_text_and_line(hook_repo):
     assert {f.file for f in findings} == {OPEN, CLOSE}
     found = findings[0]
     assert found.severity == "error"
-    assert 'template: :3: function "who" not defined' in found.message
+    assert found.message.startswith('template: :3: function "who" not defined: ')  # Hoop's
     assert found.line == 3
     assert "NEITHER" in found.message
+    # a {{ meant for Python: how to write one that Hoop renders as {{
+    assert '{{ if true }}{{ "{{" }}{{ end }}, which Hoop renders as {{' in found.fix
 
 
 def test_hk201_a_missing_input_is_placed_on_its_action(hook_repo):
@@ -230,6 +232,7 @@ def test_hk201_a_missing_input_is_placed_on_its_action(hook_repo):
     [found, _] = of(static(repo), "HK201")
     assert "the following inputs are missing [region]" in found.message
     assert found.line == 3
+    assert "if true" not in found.fix and "default" in found.fix  # not where it does not fit
 
 
 def test_hk201_a_string_literal_action_is_placed_after_control_actions(hook_repo):
