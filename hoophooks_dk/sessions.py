@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .errors import SettingsError
-from .flows import FLOWS, Flow, flow_for
+from .flows import FLOWS, Flow, Step, flow_for
 from .hooks import HOOK_PATHS, require
 from .leaks import add_session_leaks
 from .payload import EVENT_KEYS, caller_email
@@ -32,7 +32,7 @@ from .runtime.runner import end_running
 
 if TYPE_CHECKING:
     from .capture.capture import CapturedRequest
-    from .emulator import Emulator, FireResult
+    from .emulator import Emulator, FireResult, Prepared
 
 DEFAULT_RUN_BY = "admin@example.com"  # who starts an approved run, unless told
 
@@ -195,7 +195,7 @@ def _check_close_option(flow: Flow, name: str, value: Any) -> None:
         raise SettingsError(f"{option}: flow {flow.name} fixes {name} to {shown}, as Hoop does")
 
 
-def _runnable(emulator: Emulator, flow: Flow) -> tuple[list, dict, list[str]]:
+def _runnable(emulator: Emulator, flow: Flow) -> tuple[list[Step], dict[str, Prepared], list[str]]:
     """The flow's steps whose hook exists, each event's hook prepared once, and a note for
     each event that runs none. Hoop's own refusals are raised before any hook runs: hooks
     it would not load (``HooksNotLoaded``), a close that would crash the gateway
