@@ -183,13 +183,14 @@ def session_flow(
 
 
 def _check_close_option(flow: Flow, name: str, value: Any) -> None:
-    """A close field given for a flow that fires no close, or that fixes that field."""
+    """A close field given for a flow that fires no close, or that fixes that field to
+    another value."""
     if value is None:
         return
     option = f"{name} (--{name.replace('_', '-')})"
     if not flow.closes:
         raise SettingsError(f"{option} applies to a session-close; flow {flow.name} fires none")
-    if name in flow.close_fields:
+    if name in flow.close_fields and value != flow.close_fields[name]:
         fixed = flow.close_fields[name]
         shown = "null" if fixed is None else fixed
         raise SettingsError(f"{option}: flow {flow.name} fixes {name} to {shown}, as Hoop does")
