@@ -67,6 +67,8 @@ _EXPORTS: dict[str, str] = {
     "TemplateError": "errors",
     "RenderFailed": "errors",
     "HooksNotLoaded": "errors",
+    "HoopFinding": "errors",
+    "GatewayCrash": "errors",
 }
 
 __all__ = [
@@ -110,6 +112,8 @@ __all__ = [
     "TemplateError",
     "RenderFailed",
     "HooksNotLoaded",
+    "HoopFinding",
+    "GatewayCrash",
 ]
 
 
@@ -154,9 +158,11 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     from .errors import (
         CaptureError,
         CaptureNotStarted,
+        GatewayCrash,
         HookdkError,
         HookNotFound,
         HooksNotLoaded,
+        HoopFinding,
         PayloadError,
         RenderFailed,
         SettingsError,

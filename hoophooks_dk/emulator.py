@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import payload as payloads
 from .errors import PayloadError, SettingsError
-from .hooks import HOOK_PATHS, HookFile, read_hooks, require
-from .render import load
+from .hooks import HookFile, read_hooks, require
+from .render import check_close_layout, load
 from .runtime.runner import DEFAULT_TIMEOUT, Runner, RunResult, SubprocessRunner, kill_limit
 from .settings import ENV_MODES
 
@@ -157,12 +157,23 @@ class Emulator:
         """Fire ``event``; ``payload`` is a file's content (complete or partial) or None."""
         return self.prepare(event).fire(payload, overrides, source=source, **fields)
 
-    def prepare(self, event: str) -> Prepared:
+    def read_hooks(self) -> dict[str, HookFile | None]:
+        """Both hook files, as Hoop reads them together (None where one is absent)."""
+        return read_hooks(self.repo, self.ref)
+
+    def prepare(self, event: str, hooks: Mapping[str, HookFile | None] | None = None) -> Prepared:
         """The hook for ``event`` read and loaded once, ready to fire (sessions fire it
-        several times, possibly at once)."""
-        hooks = read_hooks(self.repo, self.ref)
-        hook = require(hooks, event, self.repo, self.ref)
+        several times, possibly at once); ``hooks`` as ``read_hooks`` returned them, when
+        the caller has read them already.
+
+        Raises what Hoop would do instead of running it: ``HookNotFound`` (no such file),
+        ``HooksNotLoaded`` (either file fails Hoop's load step), ``GatewayCrash`` (a close
+        hook without an open hook: the gateway panics on the close)."""
+        hooks = self.read_hooks() if hooks is None else hooks
+        hook = require(dict(hooks), event, self.repo, self.ref)
         script = load(hooks)[event]
+        if event == "session-close":
+            check_close_layout(hooks)
         return Prepared(self, event, hooks, hook, script)
 
     def session(self, flow: str | None = None, **options: Any) -> SessionResult:
@@ -231,20 +242,7 @@ class Prepared:
         text = payloads.input_file_text(self.script)
         event = self.event
         built = build_payload(event, payload, overrides, input_file=text, source=source, **fields)
-        result = self.emulator._run(event, built, self.script, self.hook.path, self.hook.origin)
-        result.warnings.extend(layout_warnings(self.hooks))
-        return result
-
-
-def layout_warnings(hooks: Mapping[str, HookFile | None]) -> list[str]:
-    """docs/hoop-runtime.md section 1: on close the gateway logs the session-open file's commit,
-    so a close hook without an open hook is a crash risk in the gateway."""
-    if hooks["session-close"] is not None and hooks["session-open"] is None:
-        return [
-            f"{HOOK_PATHS['session-open']} is missing: with only a close hook the gateway "
-            "risks a crash on session close (it logs the open hook's commit); keep both files"
-        ]
-    return []
+        return self.emulator._run(event, built, self.script, self.hook.path, self.hook.origin)
 
 
 def build_payload(

@@ -2,9 +2,13 @@
 
 Every failure that comes from the user's input (a payload file, a repo, a flag, a hook
 file Hoop would refuse, a broken route in a test) is a ``HookdkError``: the CLI prints its
-message on one line and exits ``exit_code`` (2 for bad input; 1 when the finding is that
-Hoop would not load the hooks), the pytest plugin raises it as is. Anything else is a bug
-in the kit and keeps its traceback.
+message on one line and exits ``exit_code`` (2 for bad input; 1 for a ``HoopFinding``:
+what Hoop itself would do with these hooks is the finding, such as loading neither or
+crashing on a close), the pytest plugin raises it as is. Anything else is a bug in the
+kit and keeps its traceback.
+
+A ``HoopFinding``'s message starts with Hoop's own text (its log line's reason, or the Go
+runtime's panic), then says what it means: one text per Hoop rule, in every face.
 
 Errors carry what a program needs as fields (``stage``, ``file``, ``line``, ``column``,
 Go's own ``go_message``...), so no caller ever reads them back out of the message text,
@@ -21,8 +25,10 @@ if TYPE_CHECKING:
 __all__ = [
     "CaptureError",
     "CaptureNotStarted",
+    "GatewayCrash",
     "HookNotFound",
     "HookdkError",
+    "HoopFinding",
     "HooksNotLoaded",
     "PayloadError",
     "RenderFailed",
@@ -110,22 +116,49 @@ class RenderFailed(TemplateError):
         return cls(str(error), error.stage, **fields)
 
 
-class HooksNotLoaded(HookdkError):
-    """Hoop would load neither hook. The CLI exits 1: it is the finding, not bad input.
+class HoopFinding(HookdkError):
+    """What Hoop would do with these hooks is the finding (not bad input): exit 1.
+
+    ``hoop_text`` is Hoop's own words for it (the reason its gateway logs, or the Go
+    runtime's panic); the message starts with them, then explains."""
+
+    exit_code = 1
+    hoop_text: str = ""
+
+
+class HooksNotLoaded(HoopFinding):
+    """Hoop would load neither hook.
 
     ``stage`` is ``"size"`` for a file over Hoop's limit, else the template stage that
     failed; ``error`` is that template error (also the ``__cause__``), with its line.
+    ``reason`` is Hoop's text (what its gateway logs after ``failed fetching runbook hook,
+    reason=``); ``detail``, when given, what the kit adds to it.
     """
 
-    exit_code = 1
-
     def __init__(
-        self, hook: HookFile, reason: str, stage: str, error: TemplateError | None = None
+        self,
+        hook: HookFile,
+        reason: str,
+        stage: str,
+        error: TemplateError | None = None,
+        detail: str = "",
     ) -> None:
         self.hook = hook
-        self.reason = reason
+        self.reason = self.hoop_text = reason
         self.stage = stage
         self.error = error
         self.file = hook.path
         self.line = error.line if error is not None else None
-        super().__init__(f"Hoop would not load either hook: {hook.path} ({hook.origin}): {reason}")
+        where = f"{hook.path}, {hook.origin}" + (f"; {detail}" if detail else "")
+        super().__init__(f"{reason}: Hoop would not load either hook ({where})")
+
+
+class GatewayCrash(HoopFinding):
+    """The gateway would crash instead of running this hook: a close hook without an open
+    hook (docs/hoop-runtime.md section 1). ``hook`` is the close hook that never runs."""
+
+    def __init__(self, hook: HookFile, hoop_text: str, explanation: str) -> None:
+        self.hook = hook
+        self.hoop_text = hoop_text
+        self.file = hook.path
+        super().__init__(f"{hoop_text}: {explanation}")

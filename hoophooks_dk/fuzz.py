@@ -48,8 +48,6 @@ from hypothesis.errors import FlakyFailure, HypothesisWarning, Unsatisfiable
 
 from . import payload as hoop
 from .errors import HookdkError
-from .hooks import read_hooks, require
-from .render import load
 from .strategies import partial_payloads
 
 if TYPE_CHECKING:
@@ -212,11 +210,9 @@ def fits_in_environment(partial: Mapping[str, Any], event: str, script: str) -> 
 
 def _rendered_script(emulator: Emulator, event: str) -> str:
     """The script Hoop would run, as the payload's ``input_file`` (decoded as the emulator
-    decodes it, so sizes match), read once up front so a missing hook fails before any
-    payload is drawn."""
-    hooks = read_hooks(emulator.repo, emulator.ref)
-    require(hooks, event, emulator.repo, emulator.ref)
-    return hoop.input_file_text(load(hooks)[event])
+    decodes it, so sizes match), read once up front so that what Hoop would do instead of
+    running it (no file, no load, a gateway crash) is raised before any payload is drawn."""
+    return hoop.input_file_text(emulator.prepare(event).script)
 
 
 def _check_room(event: str, script: str) -> None:

@@ -49,6 +49,41 @@ CANARY_SECRETS = {
 }
 
 
+#: ``user_email`` by who opens the session: Hoop puts the caller's name there, an email
+#: only for a person (docs/hoop-runtime.md section 4). An API key sends its name
+#: (gateway/models/apikey.go), an AI agent its name (gateway/models/aiagents.go), the
+#: gateway's static API key "API_KEY" (transport/interceptors/auth/auth.go), a machine
+#: identity nothing (its context sets no email).
+CALLERS = {
+    "user": "alice@example.com",
+    "api-key": "deploy-bot",
+    "ai-agent": "ops-assistant",
+    "gateway-api-key": "API_KEY",
+    "machine": "",
+}
+
+
+def caller_email(kind: str) -> str:
+    """The ``user_email`` Hoop sends for a caller of this kind (``CALLERS``)."""
+    try:
+        return CALLERS[kind]
+    except KeyError:
+        raise PayloadError(
+            f"unknown caller {kind!r}: expected one of {', '.join(CALLERS)}"
+        ) from None
+
+
+def caller_override(event: str, kind: str) -> tuple[str, str]:
+    """``--caller KIND`` as a ``--set`` override of the session-open's ``user_email``."""
+    email = caller_email(kind)
+    if check_event(event) != "session-open":
+        raise PayloadError(
+            f"--caller {kind}: sets user_email, a session-open field; a {event} payload "
+            "names no caller"
+        )
+    return f"{EVENT_KEYS[event]}.user_email", email
+
+
 def check_event(event: str) -> str:
     if event not in EVENTS:
         raise PayloadError(f"unknown event {event!r}: expected one of {', '.join(EVENTS)}")
@@ -73,7 +108,7 @@ def synthetic_open() -> dict[str, Any]:
         "connection_envs": {key: b64(value) for key, value in CANARY_SECRETS.items()},
         "connection_reviewers": [],  # [] when none, as Hoop sends it (docs/hoop-runtime.md section 4)
         "input": "SELECT id, email FROM customers WHERE created_at > now() - interval '1 day';",
-        "user_email": "alice@example.com",
+        "user_email": CALLERS["user"],
     }
 
 

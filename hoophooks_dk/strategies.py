@@ -4,7 +4,8 @@ Every value drawn here validates against ``schemas/hook-payload.schema.json`` (a
 test holds the module to that), and together they reach the corners that break hooks in
 production (docs/hoop-runtime.md section 4): ``null`` where the documentation shows ``""``,
 ``[]`` and ``{}`` as Hoop sends them and sometimes ``null`` (Go's nil), exit codes -2 and
-254, empty and very long strings, control characters and non-ASCII text.
+254, a ``user_email`` that is a name or empty, empty and very long strings, control
+characters and non-ASCII text.
 
 Use them with ``@given`` in a hook's own tests::
 
@@ -29,6 +30,10 @@ Text decisions, and why:
   from, so the same seed draws the same payloads; but Hypothesis builds the codec's table
   by encoding all 1.1 million code points, about three seconds the first time it runs
   with an empty cache (every fresh CI job), where the category table costs a tenth of it.
+* **``user_email`` is not always an email.** Hoop puts the caller's name there: an API
+  key's or an AI agent's name, ``"API_KEY"`` for the gateway's static key, ``""`` for a
+  machine identity. Half the values drawn are such names, so ``fuzz`` finds a hook that
+  does ``user_email.split("@")[1]`` within its first few payloads.
 * **Sizes are small by default, large sometimes.** Most strings are a few characters so
   examples stay fast; about one string in eight is 1 KB to 100 KB, built by repeating a
   short piece, so it costs nothing to draw and shrinks by shortening. 100 KB of encoded
@@ -186,6 +191,21 @@ def emails() -> SearchStrategy[str]:
     return st.builds("{}@{}".format, local, domain)
 
 
+def caller_names() -> SearchStrategy[str]:
+    """``user_email`` for a caller that is not a person: a machine identity's ``""``, the
+    gateway's static key's ``"API_KEY"``, an API key's or an AI agent's name (any text
+    its owner typed, which need hold no ``@``)."""
+    known = st.sampled_from(("", hoop.CALLERS["gateway-api-key"], hoop.CALLERS["api-key"]))
+    return st.one_of(known, _text(min_size=1, max_size=24))
+
+
+def user_emails() -> SearchStrategy[str]:
+    """``user_email`` as Hoop fills it: a person's email about half the time, otherwise
+    a caller's name or nothing (docs/hoop-runtime.md section 4), so a hook that takes
+    the part after an ``@`` is found out; shrinks towards an email."""
+    return st.one_of(emails(), caller_names())
+
+
 def session_open_events() -> SearchStrategy[dict[str, Any]]:
     """``event_session_open`` for a verb that fires a hook (never ``plain-exec``)."""
     return st.fixed_dictionaries(
@@ -197,7 +217,7 @@ def session_open_events() -> SearchStrategy[dict[str, Any]]:
             "connection_envs": connection_envs(),
             "connection_reviewers": reviewers(),
             "input": texts(REALISTIC_INPUTS),
-            "user_email": emails(),
+            "user_email": user_emails(),
         }
     )
 

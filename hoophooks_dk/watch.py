@@ -42,7 +42,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import HookdkError
+from .errors import HookdkError, HoopFinding
 from .hooks import HOOK_PATHS
 from .render import HooksNotLoaded
 
@@ -136,7 +136,7 @@ def _fired(
 
 
 def _message(error: Exception) -> str:
-    return str(error) if isinstance(error, HooksNotLoaded) else f"error: {error}"
+    return str(error) if isinstance(error, HoopFinding) else f"error: {error}"
 
 
 def _batches(watched: _Watched, stop: Any, step_ms: int) -> Iterator[tuple[str, ...]]:

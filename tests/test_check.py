@@ -54,7 +54,11 @@ def test_a_clean_repo_has_no_file_template_or_python_findings(hook_repo):
 def test_hk101_close_without_open_is_an_error(runbooks):
     [found] = of(static(runbooks.hooks(close_source=CLEAN_HOOK)), "HK101")
     assert found.severity == "error"
-    assert "crash" in found.message
+    assert found.message.startswith(  # Hoop's text, as fire says it
+        "panic: runtime error: invalid memory address or nil pointer dereference: "
+    )
+    assert "the gateway process dies and the close hook never runs" in found.message
+    assert found.fix == "add hoop-hooks/session-open.runbook.py, even one that does nothing"
     assert "HK102" not in rules(static(runbooks))  # the error says it; no second finding
 
 
@@ -216,9 +220,11 @@ def test_hk201_a_template_error_gives_hoops_text_and_line(hook_repo):
     assert {f.file for f in findings} == {OPEN, CLOSE}
     found = findings[0]
     assert found.severity == "error"
-    assert 'template: :3: function "who" not defined' in found.message
+    assert found.message.startswith('template: :3: function "who" not defined: ')  # Hoop's
     assert found.line == 3
     assert "NEITHER" in found.message
+    # a {{ meant for Python: how to write one that Hoop renders as {{
+    assert '{{ if true }}{{ "{{" }}{{ end }}, which Hoop renders as {{' in found.fix
 
 
 def test_hk201_a_missing_input_is_placed_on_its_action(hook_repo):
@@ -226,6 +232,7 @@ def test_hk201_a_missing_input_is_placed_on_its_action(hook_repo):
     [found, _] = of(static(repo), "HK201")
     assert "the following inputs are missing [region]" in found.message
     assert found.line == 3
+    assert "if true" not in found.fix and "default" in found.fix  # not where it does not fit
 
 
 def test_hk201_a_string_literal_action_is_placed_after_control_actions(hook_repo):

@@ -308,15 +308,60 @@ def test_more_user_errors_are_one_line_and_exit_2(echo_repo, args, needle):
     assert_user_error(hookdk(*args, cwd=echo_repo.root), needle)
 
 
-def test_a_close_hook_without_an_open_hook_runs_with_a_warning(runbooks):
+PANIC = "panic: runtime error: invalid memory address or nil pointer dereference"
+
+
+@pytest.mark.parametrize("command", [["fire", "session-close"], ["session"]])
+def test_a_close_hook_without_an_open_hook_fails_with_hoops_panic(runbooks, command):
+    """The gateway dies on the close before the close hook runs (docs/hoop-runtime.md
+    section 1): exit 1, Go's text first, and the hook never ran."""
+    runbooks.hooks(close_source="open('ran', 'w').write('x')\n")
+    done = hookdk(*command, "--repo", str(runbooks.root))
+    assert done.returncode == 1, done.stdout
+    assert done.stderr.startswith(f"hookdk: {PANIC}: hoop-hooks/session-close.runbook.py exists")
+    assert "the gateway process dies and the close hook never runs" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    as_json = json.loads(hookdk(*command, "--repo", str(runbooks.root), "--json").stdout)
+    assert as_json["exit_code"] == 1 and as_json["error"].startswith(PANIC)
+    both = hookdk(*command, "--repo", str(runbooks.root.parent), "--json")
+    assert both.returncode == 2  # no hooks at all there: a user error
+
+
+def test_a_close_only_repository_is_no_crash_for_a_flow_that_never_closes(runbooks):
     runbooks.hooks(close_source="print('closed')\n")
-    done = hookdk("fire", "session-close", "--repo", str(runbooks.root))
-    assert done.returncode == 0
-    assert "hookdk: warning: hoop-hooks/session-open.runbook.py is missing" in done.stderr
-    as_json = hookdk("fire", "session-close", "--repo", str(runbooks.root), "--json")
-    assert "crash" in json.loads(as_json.stdout)["warnings"][0]
-    both = hookdk("fire", "session-close", "--repo", str(runbooks.root.parent), "--json")
-    assert both.returncode == 2  # no hooks at all there: a user error, not a warning
+    done = hookdk("session", "--flow", "client-left", "--repo", str(runbooks.root))
+    assert done.returncode == 0, done.stderr
+    assert "note: session-open: no hoop-hooks/session-open.runbook.py" in done.stdout
+    assert f"one that does crashes the gateway: {PANIC}" in done.stdout
+
+
+def test_an_open_only_repository_plays_a_session(runbooks):
+    runbooks.hooks(open_source="print('opened')\n")
+    done = hookdk("session", "--repo", str(runbooks.root))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("ok session-open") == 1
+    assert "note: session-close: no hoop-hooks/session-close.runbook.py, so Hoop runs no" in (
+        done.stdout
+    )
+    as_json = hookdk("session", "--repo", str(runbooks.root), "--json")
+    assert [r["event"] for r in json.loads(as_json.stdout)] == ["session-open"]
+    assert "hookdk: note: session-close: no hoop-hooks/" in as_json.stderr
+
+
+def test_oversized_hook_one_text_in_fire_render_and_check(runbooks):
+    """Hoop's own text first in every face that applies its size rule."""
+    runbooks.hooks("print(1)\n", "#" * 1_000_001 + "\n")
+    hoop_text = "max template size [1000 KB] reached for hoop-hooks/session-close.runbook.py"
+    fired = hookdk("fire", "session-open", "--repo", str(runbooks.root))
+    assert fired.returncode == 1 and fired.stderr.startswith(f"hookdk: {hoop_text}: ")
+    path = str(runbooks.root / "hoop-hooks/session-close.runbook.py")
+    rendered = hookdk("render", path)
+    assert rendered.returncode == 1
+    assert rendered.stderr.startswith(
+        hoop_text.replace("hoop-hooks/session-close.runbook.py", path)
+    )
+    checked = hookdk("check", "--static", "--repo", str(runbooks.root))
+    assert f"HK105 error: {hoop_text}: the file is 1,000,002 bytes" in checked.stdout
 
 
 def test_respond_200_given_explicitly_still_captures(hook_repo):
@@ -354,7 +399,7 @@ def test_flows_lists_every_flow_one_line_each():
         (["session", "--review", "--flow", "connect"], "--review means --flow review-same-stream"),
         (
             ["session", "--run-by", "a@example.com"],
-            "run_by (--run-by) applies to flow review-run-later, not exec",
+            "run_by (--run-by) applies to flows review-run-later and review-ai-web, not exec",
         ),
     ],
 )
@@ -362,6 +407,81 @@ def test_bad_flow_options_are_one_line_and_exit_2(echo_repo, args, needle):
     done = hookdk(*args, cwd=echo_repo.root)
     assert_user_error(done, needle)
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_flows_json_names_each_flows_hoop_source():
+    from hoophooks_dk.flows import FLOWS
+
+    listed = json.loads(hookdk("flows", "--json").stdout)
+    assert [flow["name"] for flow in listed] == list(FLOWS)
+    by_name = {flow["name"]: flow for flow in listed}
+    assert by_name["proxy-manager"]["fires"] == ["session-close"]
+    assert by_name["ai-blocked"]["fires"] == [] and "audit.go" in by_name["ai-blocked"]["hoop"]
+
+
+def test_flows_says_which_refusals_fire_no_hook():
+    lines = hookdk("flows").stdout.splitlines()
+    nothing = {line.split()[0]: line for line in lines if "  no hook  " in line}
+    assert set(nothing) == {"ai-blocked", "refused"}
+    assert "missing approval groups" in nothing["refused"] and "48 h" in nothing["refused"]
+
+
+NEW_FLOWS = {
+    "client-left-web": ["open", "close"],
+    "review-jit-connect": ["open", "open"],
+    "review-ai-web": ["open", "close"],
+    "ai-blocked": [],
+    "refused": [],
+    "agent-error": ["open", "close"],
+    "guardrail-blocked": ["open", "close"],
+    "proxy-manager": ["close"],
+}
+
+
+@pytest.mark.parametrize("name", NEW_FLOWS)
+def test_session_plays_each_new_flow(hook_repo, name):
+    repo = hook_repo(DUMP_HOOK)
+    done = hookdk("session", "--flow", name, "--repo", str(repo.root), "--json")
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert [r["event"].removeprefix("session-") for r in results] == NEW_FLOWS[name]
+    closes = [json.loads(r["output"])["event_session_close"] for r in results[1:]]
+    if name == "agent-error":
+        assert closes == [
+            {"exit_code": 254, "output": "connection params not found, contact the administrator"}
+        ]
+    text = hookdk("session", "--flow", name, "--repo", str(repo.root))
+    assert text.returncode == 0 and text.stdout.startswith(f"flow {name}: ")
+    if not NEW_FLOWS[name]:
+        assert f"note: Hoop fires no hook for flow {name}" in text.stdout
+
+
+@pytest.mark.parametrize(
+    "kind, email", [("api-key", "deploy-bot"), ("gateway-api-key", "API_KEY"), ("machine", "")]
+)
+def test_caller_sets_user_email_in_payload_fire_and_session(hook_repo, kind, email):
+    repo = hook_repo(DUMP_HOOK)
+    made = json.loads(hookdk("payload", "session-open", "--caller", kind).stdout)
+    assert made["event_session_open"]["user_email"] == email
+    fired = hookdk("fire", "session-open", "--caller", kind, "--repo", str(repo.root), "--json")
+    sent = json.loads(json.loads(fired.stdout)["output"])
+    assert sent["event_session_open"]["user_email"] == email
+    played = hookdk("session", "--caller", kind, "--repo", str(repo.root), "--json")
+    opened = json.loads(json.loads(played.stdout)[0]["output"])
+    assert opened["event_session_open"]["user_email"] == email
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["fire", "session-close", "--caller", "machine"], "a session-close payload names no"),
+        (["payload", "session-open", "--caller", "robot"], "Invalid value for '--caller'"),
+        (["session", "--flow", "proxy-manager", "--caller", "api-key"], "fires no session-open"),
+        (["session", "--flow", "agent-error", "--exit-code", "1"], "fixes exit_code to 254"),
+    ],
+)
+def test_caller_and_close_options_a_command_cannot_use_are_exit_2(echo_repo, args, needle):
+    assert_user_error(hookdk(*args, cwd=echo_repo.root), needle)
 
 
 def test_a_flow_without_a_close_says_so(hook_repo):

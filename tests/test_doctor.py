@@ -173,6 +173,21 @@ def test_another_repository_or_no_pushed_hooks_is_a_problem(pushed, tmp_path):
     assert done.returncode == 1 and "no-pushed-hooks" in codes_of(done)
 
 
+def test_a_pushed_close_only_repository_is_a_problem_with_hoops_panic(pushed):
+    git(pushed, "rm", "-q", "hoop-hooks/session-open.runbook.py")
+    git(pushed, "commit", "-qm", "close only")
+    git(pushed, "update-ref", "refs/remotes/origin/main", "HEAD")
+    mine = configuration(repository(HOOKS, 300))
+    with FakeHoop({"/runbooks/configurations": mine, "/plugins/runbooks": None}) as fake:
+        done = doctor(fake, pushed, "--json")
+    assert done.returncode == 1, done.stdout
+    [found] = [f for f in json.loads(done.stdout)["findings"] if f["code"] == "pushed-close-only"]
+    assert found["level"] == "problem"
+    assert found["message"].startswith(
+        "panic: runtime error: invalid memory address or nil pointer dereference: "
+    )
+
+
 def test_outside_a_repository_the_local_checks_are_skipped(tmp_path):
     folder = tmp_path / "plain"
     folder.mkdir()

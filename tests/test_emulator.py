@@ -113,9 +113,10 @@ def test_the_size_limit_error_starts_with_hoops_own_text(runbooks):
     runbooks.hooks(DUMP_HOOK, "#" + "x" * 1_000_000 + "\n")
     with pytest.raises(HooksNotLoaded) as caught:
         Emulator(runbooks.root).fire("session-open")
-    assert caught.value.reason.startswith(
-        "max template size [1000 KB] reached for hoop-hooks/session-close.runbook.py (the file is"
-    )
+    hoop_text = "max template size [1000 KB] reached for hoop-hooks/session-close.runbook.py"
+    assert caught.value.reason == caught.value.hoop_text == hoop_text
+    assert str(caught.value).startswith(f"{hoop_text}: Hoop would not load either hook (")
+    assert "the file is 1,000,002 bytes" in str(caught.value)
 
 
 def test_a_file_of_exactly_one_megabyte_loads(runbooks):
@@ -178,8 +179,10 @@ def test_a_template_error_in_either_file_stops_both_hooks(runbooks):
     with pytest.raises(HooksNotLoaded) as caught:
         Emulator(runbooks.root).fire("session-close")
     message = str(caught.value)
-    assert message.startswith("Hoop would not load either hook: hoop-hooks/session-open.runbook.py")
-    assert 'template: :1: unexpected "\\\\" in command' in message
+    assert message.startswith(  # Hoop's text first, then what it means
+        'template: :1: unexpected "\\\\" in command: Hoop would not load either hook '
+        "(hoop-hooks/session-open.runbook.py, working tree)"
+    )
 
 
 def test_an_id_hoop_would_not_derive_is_refused(hook_repo):

@@ -49,11 +49,18 @@ EXPECTED = {
     "exec": ["open", "close"],
     "connect": ["open", "close"],
     "client-left": ["open"],
+    "client-left-web": ["open", "close"],
     "review-same-stream": ["open", "open", "close"],
     "review-run-later": ["open", "open", "close"],
+    "review-jit-connect": ["open", "open"],
     "review-ai": ["open", "close"],
+    "review-ai-web": ["open", "close"],
     "review-rejected": ["open"],
+    "ai-blocked": [],
+    "refused": [],
     "agent-error": ["open", "close"],
+    "guardrail-blocked": ["open", "close"],
+    "proxy-manager": ["close"],
 }
 
 
@@ -65,12 +72,51 @@ def test_every_flow_is_tested_here():
 def test_each_flow_fires_exactly_hoops_events_with_one_sid_and_hoops_ids(name, hook_repo):
     repo = hook_repo(DUMP_HOOK)
     results = Emulator(repo.root).session(name)
-    assert events(results) == EXPECTED[name] == FLOWS[name].fires.split(", ")
+    assert events(results) == EXPECTED[name] == [s.event[8:] for s in FLOWS[name].steps]
     sent = payloads(results)
-    assert len({payload["sid"] for payload in sent}) == 1
+    assert {payload["sid"] for payload in sent} <= {results.sid}
     for result, payload in zip(results, sent, strict=True):
         assert payload["id"] == hook_id(result.event, payload["sid"]) == result.id
-    assert results.sid == sent[0]["sid"] and results.flow.name == name
+    assert results.flow.name == name
+    assert (results.notes == []) == bool(FLOWS[name].steps)  # both hooks exist here
+    assert FLOWS[name].doc  # every flow names where in Hoop's source it comes from
+
+
+@pytest.mark.parametrize("name", ["ai-blocked", "refused"])
+def test_refusals_before_the_hook_step_fire_nothing_and_say_so(name, hook_repo):
+    results = Emulator(hook_repo(DUMP_HOOK).root).session(name)
+    assert list(results) == [] and results.ok
+    assert results.notes == [f"Hoop fires no hook for flow {name}: {FLOWS[name].summary}"]
+    assert FLOWS[name].fires == "no hook"
+
+
+def test_proxy_manager_closes_without_an_open(hook_repo):
+    (closed,) = payloads(Emulator(hook_repo(DUMP_HOOK).root).session("proxy-manager"))
+    assert closed["event_session_open"] is None
+    assert closed["event_session_close"] == {"exit_code": 0, "output": None}
+
+
+def test_review_jit_connect_opens_twice_identically_as_a_connect(hook_repo):
+    first, second = payloads(Emulator(hook_repo(DUMP_HOOK).root).session("review-jit-connect"))
+    assert first == second
+    assert (first["event_session_open"]["verb"], first["event_session_open"]["input"]) == (
+        "connect",
+        "",
+    )
+
+
+def test_review_ai_web_opens_once_as_whoever_runs_it(hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    results = Emulator(repo.root).session("review-ai-web", run_by="boss@example.com")
+    opened, closed = payloads(results)
+    assert opened["event_session_open"]["user_email"] == "boss@example.com"
+    assert closed["sid"] == opened["sid"]
+
+
+def test_client_left_web_still_closes(hook_repo):
+    opened, closed = payloads(Emulator(hook_repo(DUMP_HOOK).root).session("client-left-web"))
+    assert opened["event_session_open"]["verb"] == "exec"
+    assert closed["event_session_close"] == {"exit_code": 0, "output": None}
 
 
 def test_exec_sends_hoops_empty_collections_and_a_clean_close(hook_repo):
@@ -106,10 +152,88 @@ def test_review_run_later_reopens_the_same_session_as_whoever_runs_it(hook_repo)
     assert default["event_session_open"]["user_email"] == "admin@example.com"
 
 
-def test_agent_error_closes_with_254_and_no_output(hook_repo):
+def test_agent_error_closes_with_254_and_the_agents_error_text(hook_repo):
     repo = hook_repo(DUMP_HOOK)
-    closed = payloads(Emulator(repo.root).session("agent-error", output="ignored"))[1]
+    closed = payloads(Emulator(repo.root).session("agent-error"))[1]
+    assert closed["event_session_close"] == {
+        "exit_code": 254,
+        "output": "connection params not found, contact the administrator",
+    }
+    text = "failed connecting to remote host=db, port=5432, reason=refused"
+    closed = payloads(Emulator(repo.root).session("agent-error", output=text))[1]
+    assert closed["event_session_close"] == {"exit_code": 254, "output": text}
+
+
+def test_guardrail_blocked_closes_with_254_and_null(hook_repo):
+    closed = payloads(Emulator(hook_repo(DUMP_HOOK).root).session("guardrail-blocked"))[1]
     assert closed["event_session_close"] == {"exit_code": 254, "output": None}
+
+
+@pytest.mark.parametrize(
+    ("flow", "options", "message"),
+    [
+        ("agent-error", {"exit_code": 1}, r"exit_code \(--exit-code\): flow agent-error fixes"),
+        ("guardrail-blocked", {"output": "x"}, "flow guardrail-blocked fixes output to null"),
+        ("client-left", {"exit_code": 1}, "applies to a session-close; flow client-left fires"),
+        ("ai-blocked", {"output": "x"}, "flow ai-blocked fires none"),
+        ("proxy-manager", {"caller": "machine"}, "flow proxy-manager fires no session-open"),
+        ("review-ai-web", {"caller": "machine"}, r"the run's opener is --run-by"),
+        ("exec", {"caller": "robot"}, "unknown caller 'robot': expected one of user, api-key"),
+    ],
+)
+def test_options_a_flow_cannot_take_are_refused_before_any_hook_runs(
+    flow, options, message, hook_repo
+):
+    with pytest.raises(HookdkError, match=message):
+        Emulator(hook_repo(DUMP_HOOK).root).session(flow, **options)
+
+
+@pytest.mark.parametrize(
+    ("caller", "email"),
+    [
+        ("user", "alice@example.com"),
+        ("api-key", "deploy-bot"),
+        ("ai-agent", "ops-assistant"),
+        ("gateway-api-key", "API_KEY"),
+        ("machine", ""),
+    ],
+)
+def test_caller_sets_who_opens_the_session_but_not_who_runs_it(caller, email, hook_repo):
+    repo = hook_repo(DUMP_HOOK)
+    results = Emulator(repo.root).session("review-run-later", caller=caller)
+    request, run, _ = payloads(results)
+    assert request["event_session_open"]["user_email"] == email
+    assert run["event_session_open"]["user_email"] == "admin@example.com"
+
+
+# --- what the repository holds: an open-only one plays, a close-only one crashes ----------
+
+
+def test_an_open_only_repository_plays_every_flow_its_closes_running_nothing(runbooks):
+    runbooks.hooks(open_source=DUMP_HOOK)
+    for name, fired in EXPECTED.items():
+        results = Emulator(runbooks.root).session(name)
+        assert events(results) == [e for e in fired if e == "open"], name
+        if "close" in fired:
+            assert any("no hoop-hooks/session-close.runbook.py" in n for n in results.notes)
+
+
+def test_a_close_only_repository_fails_every_flow_that_closes_with_hoops_panic(runbooks):
+    from hoophooks_dk.errors import GatewayCrash
+
+    runbooks.hooks(close_source=DUMP_HOOK)
+    for name, fired in EXPECTED.items():
+        if "close" not in fired:
+            results = Emulator(runbooks.root).session(name)
+            assert list(results) == []  # no open hook: nothing runs, and nothing crashes
+            continue
+        with pytest.raises(GatewayCrash) as caught:
+            Emulator(runbooks.root).session(name)
+        assert str(caught.value).startswith(
+            "panic: runtime error: invalid memory address or nil pointer dereference: "
+            "hoop-hooks/session-close.runbook.py exists but hoop-hooks/session-open.runbook.py"
+        )
+        assert caught.value.exit_code == 1
 
 
 def test_reviewers_only_set_the_field_and_review_invents_none(hook_repo):
@@ -129,7 +253,8 @@ def test_reviewers_only_set_the_field_and_review_invents_none(hook_repo):
         ({"duration": -1}, r"duration -1 s \(--duration\): give 0 seconds or more"),
         (
             {"run_by": "x@example.com"},
-            r"run_by \(--run-by\) applies to flow review-run-later, not exec",
+            r"run_by \(--run-by\) applies to flows review-run-later and review-ai-web, not "
+            "exec",
         ),
     ],
 )

@@ -128,6 +128,25 @@ def test_a_crash_on_non_ascii_input_is_shrunk_to_one_character(hook_repo, runner
         report.check()
 
 
+EMAIL_DOMAIN_HOOK = """\
+import json, os
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+print(payload["event_session_open"]["user_email"].split("@")[1])
+"""
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_a_hook_that_assumes_an_at_in_user_email_is_found(hook_repo, runner, seed):
+    """API keys, AI agents and machine identities open sessions too, named without an
+    email (docs/hoop-runtime.md section 4): fuzz finds the hook, with the default number
+    of examples, and shrinks to the machine identity's empty user_email."""
+    repo = hook_repo(EMAIL_DOMAIN_HOOK)
+    report = fuzz(Emulator(repo.root, runner=runner), "session-open", seed=seed)
+    assert report.failure is not None
+    assert "IndexError: list index out of range" in report.failure.reason
+    assert report.failure.payload["event_session_open"]["user_email"] == ""
+
+
 def test_a_traceback_counts_even_when_the_hook_exits_0(hook_repo, runner):
     repo = hook_repo(SWALLOWING_HOOK)
     report = fuzz(Emulator(repo.root, runner=runner), "session-close", examples=30, seed=3)
@@ -206,10 +225,18 @@ def test_timeouts_and_exit_codes_are_failures_clean_runs_are_not(hook_repo, runn
 def test_a_hook_that_fails_once_then_passes_is_reported_as_flaky(runbooks, runner, tmp_path):
     marker = tmp_path / "failed-once"
     hook = f"import os, sys\nif not os.path.exists({str(marker)!r}):\n    open({str(marker)!r}, 'w').close()\n    sys.exit(4)\n"
-    repo = runbooks.hooks(close_source=hook)
+    repo = runbooks.hooks("print('opened')\n", hook)
     report = fuzz(Emulator(repo.root, runner=runner), "session-close", examples=5, seed=1)
     assert report.failure is not None
     assert report.failure.reason == "exit code 4 (flaky: the same payload passed when fired again)"
+
+
+def test_a_close_only_repository_is_refused_before_any_payload(runbooks, runner):
+    from hoophooks_dk.errors import GatewayCrash
+
+    repo = runbooks.hooks(close_source="print('closed')\n")
+    with pytest.raises(GatewayCrash, match="^panic: runtime error: invalid memory address"):
+        fuzz(Emulator(repo.root, runner=runner), "session-close", examples=5, seed=1)
 
 
 SESSION_TRACEBACK = 'Traceback (most recent call last):\n  File "<stdin>", line 1\nNameError: x'

@@ -71,6 +71,7 @@ def test_a_missing_hook_is_one_clear_error_naming_the_path_and_the_option(repo):
 def test_hoop_repo_still_wins(repo, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / "hoop-hooks").mkdir(parents=True)
+    (elsewhere / "hoop-hooks" / "session-open.runbook.py").write_text("print('opened')\n")
     (elsewhere / "hoop-hooks" / "session-close.runbook.py").write_text("print('elsewhere')\n")
     result = run_in(
         repo,
@@ -80,6 +81,28 @@ def test_hoop_repo_still_wins(repo, tmp_path):
             assert hoop_hooks.fire("session-close").output == "elsewhere\\n"
         """,
         f"--hoop-repo={elsewhere}",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_a_close_only_repository_fails_fire_and_session_with_hoops_panic(repo, tmp_path):
+    only_close = tmp_path / "only-close"
+    (only_close / "hoop-hooks").mkdir(parents=True)
+    (only_close / "hoop-hooks" / "session-close.runbook.py").write_text("print('closed')\n")
+    result = run_in(
+        repo,
+        "checks",
+        """
+        import pytest
+        from hoophooks_dk import GatewayCrash
+
+        def test_close_only(hoop_hooks):
+            for fire in (lambda: hoop_hooks.fire("session-close"), hoop_hooks.session):
+                with pytest.raises(GatewayCrash, match="^panic: runtime error: invalid memory"):
+                    fire()
+            assert list(hoop_hooks.session("client-left")) == []  # it never closes
+        """,
+        f"--hoop-repo={only_close}",
     )
     result.assert_outcomes(passed=1)
 

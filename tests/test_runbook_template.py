@@ -194,6 +194,11 @@ DOCS_SECTION_2 = [
         b'print({{ "{{" }})',
         Err("inconsistent findings, findings=0, val=[]"),
     ),
+    Case(
+        "a literal {{ written inside a block, which Hoop does not check",
+        b'x = "{{ if true }}{{ "{{" }}{{ end }}"',
+        b'x = "{{"',
+    ),
     Case("a dot action", b"{{ . }}", Err("inconsistent findings, findings=0, val=[]")),
     Case(
         "a declaration action", b"{{ $x := 1 }}", Err("inconsistent findings, findings=0, val=[]")

@@ -294,7 +294,8 @@ def test_every_template_gets_the_shared_delivery_tests_and_their_settings(name):
 
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_no_written_hook_has_two_adjacent_opening_braces(name):
-    """Hoop renders hooks as Go templates; `{{` cannot be escaped (docs/hoop-runtime.md section 2)."""
+    """Hoop renders hooks as Go templates: every `{{` opens an action, so the templates
+    write none (docs/hoop-runtime.md section 2)."""
     files = planned(name)
     for path in HOOKS:
         assert b"{" + b"{" not in files[path], f"{name}/{path}"

@@ -126,6 +126,13 @@ CORNERS = {
     "verb connect": ("session-open", _open(lambda e: e["verb"] == "connect")),
     "verb exec": ("session-open", _open(lambda e: e["verb"] == "exec")),
     "non-ASCII email": ("session-open", _open(lambda e: _non_ascii(e["user_email"]))),
+    "an email": ("session-open", _open(lambda e: e["user_email"].endswith("@example.com"))),
+    "machine identity": ("session-open", _open(lambda e: e["user_email"] == "")),
+    "static API key": ("session-open", _open(lambda e: e["user_email"] == "API_KEY")),
+    "a name, no @": (
+        "session-open",
+        _open(lambda e: len(e["user_email"]) > 8 > 0 and "@" not in e["user_email"]),
+    ),
 }
 
 

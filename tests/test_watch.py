@@ -313,6 +313,18 @@ def test_watch_flow_plays_the_session_in_event_order_on_each_save(runbooks):
     assert code == 0, stderr
 
 
+def test_watch_flow_that_fires_no_hook_says_so_in_its_run(runbooks):
+    runbooks.hooks(PRINT_EVENT.format(word="open"), PRINT_EVENT.format(word="close"))
+    watching = Watch(runbooks.root, "--flow", "ai-blocked")
+    try:
+        first = watching.next_run()
+        assert (first["error"], first["results"], first["ok"]) == (None, [], True), first
+        assert first["notes"][0].startswith("Hoop fires no hook for flow ai-blocked: ")
+    finally:
+        code, stderr = watching.interrupt()
+    assert code == 0, stderr
+
+
 def test_watch_flow_prints_each_run_as_hookdk_session_does(runbooks):
     runbooks.hooks(PRINT.format("opened"), PRINT.format("closed"))
     process = subprocess.Popen(

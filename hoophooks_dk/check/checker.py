@@ -83,6 +83,8 @@ def check(
             if not too_large:
                 runnable.append(hook.event)
     findings += check_git(repo, ref, branch)
+    if any(f.rule == "HK101" for f in findings):  # the gateway crashes instead of running it
+        runnable = [event for event in runnable if event != "session-close"]
     if not static and loads and runnable:
         findings += check_dynamic(repo, ref, runnable, settings)
     return sorted(findings, key=_order)

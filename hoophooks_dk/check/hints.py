@@ -89,11 +89,11 @@ def load_failure_hint(error: HooksNotLoaded) -> Hint | None:
         return None
     [finding] = template_fails(error.hook, error.error)
     where = f" (line {finding.line})" if finding.line else ""
+    why = ""
+    if error.stage in ("parse", "inputs"):
+        why = ": every {{ starts a template action, even inside a Python string or f-string"
     return Hint(
-        finding.rule,
-        f"Hoop's template step rejects {error.hook.path}{where}: every {{{{ starts a "
-        "template action, even inside a Python string or f-string",
-        finding.fix,
+        finding.rule, f"Hoop's template step rejects {error.hook.path}{where}{why}", finding.fix
     )
 
 

@@ -129,15 +129,18 @@ def _scanned_path(path: str, nested: set[str]) -> bool:
 
 @rule("HK101", "error", "session-close hook without a session-open hook")
 def close_without_open(layout: Layout) -> list[Problem]:
-    """HK101: on close, the gateway logs the open hook's commit: a nil pointer without it."""
+    """HK101: on close, the gateway logs the open hook's commit: a nil pointer without it,
+    a panic nothing recovers. Hoop's text (the Go runtime's) first, as ``fire`` says it."""
     if layout.hooks["session-close"] is None or layout.hooks["session-open"] is not None:
         return []
+    from ..render import close_without_open as crash
+
+    hoop_text, explanation = crash()
+    fix_at = explanation.rindex("; add ")
     return [
         Problem(
-            f"{HOOK_PATHS['session-close']} exists but {HOOK_PATHS['session-open']} does not: "
-            "on session close the gateway reads the session-open file's commit, "
-            "a crash risk in the gateway (docs/hoop-runtime.md section 1)",
-            f"add {HOOK_PATHS['session-open']}, even one that does nothing",
+            f"{hoop_text}: {explanation[:fix_at]} (docs/hoop-runtime.md section 1)",
+            explanation[fix_at + 2 :],
         )
     ]
 
@@ -199,17 +202,22 @@ def stray_copies(layout: Layout) -> list[Problem]:
 
 @rule("HK105", "error", "hook file larger than 1,000,000 bytes")
 def oversized_hooks(layout: Layout) -> list[Problem]:
-    """HK105: Hoop refuses files over 1,000,000 bytes, and with one file, both hooks."""
-    return [
-        Problem(
-            f"{len(hook.source):,} bytes, over Hoop's limit of {MAX_HOOK_BYTES:,} "
-            f'(gateway log: "max template size [1000 KB] reached"); {NEITHER_LOADS}',
-            "move bulky data out of the hook (fetch it at run time, or shrink it)",
-            file=hook.path,
-        )
-        for hook in layout.present()
-        if len(hook.source) > MAX_HOOK_BYTES
-    ]
+    """HK105: Hoop refuses files over 1,000,000 bytes, and with one file, both hooks.
+    Hoop's text (what its gateway logs) first, as ``fire`` and ``render`` say it."""
+    from ..render import too_large
+
+    found = []
+    for hook in layout.present():
+        if len(hook.source) > MAX_HOOK_BYTES:
+            hoop_text, detail = too_large(hook.path, len(hook.source))
+            found.append(
+                Problem(
+                    f"{hoop_text}: {detail}; {NEITHER_LOADS}",
+                    "move bulky data out of the hook (fetch it at run time, or shrink it)",
+                    file=hook.path,
+                )
+            )
+    return found
 
 
 @rule("HK106", "error", "hook file is a symbolic link")

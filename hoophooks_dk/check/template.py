@@ -38,13 +38,17 @@ def template_fails(hook: HookFile, error: TemplateError) -> Problem:
     """HK201: Hoop's own error text, placed on the line it names (or the input's action)."""
     if error.stage == "missing":
         fix = 'give each input a non-empty default: {{ .name | default "value" }}'
-    else:
+    elif error.stage in ("parse", "inputs"):  # a {{ meant for Python opened an action
         fix = (
             "never put two opening braces together in hook code (build such text with "
-            "'{' + '{' or json.dumps); `hookdk render` shows Hoop's view"
+            "'{' + '{' or json.dumps); where the script must hold a literal {{, write "
+            '{{ if true }}{{ "{{" }}{{ end }}, which Hoop renders as {{ (it checks only '
+            "top-level actions); `hookdk render` shows Hoop's view"
         )
+    else:
+        fix = "`hookdk render` shows Hoop's view of the file and its error"
     return Problem(
-        f"Hoop's template step fails: {error}; {NEITHER_LOADS}",
+        f"{error}: Hoop's template step fails; {NEITHER_LOADS}",
         fix,
         file=hook.path,
         line=_template_error_line(hook.source, error),

@@ -54,8 +54,8 @@ def cli() -> None:
 
 def main() -> None:
     """Entry point: user errors become one line on stderr and their ``exit_code`` (2 for
-    bad input, 1 for hooks Hoop would not load, with the check rule's hint), never a
-    traceback.
+    bad input, 1 for what Hoop would do instead of running the hooks: not load them, with
+    the check rule's hint, or crash), never a traceback.
 
     With ``--json`` (or ``check --format json``) every error is a JSON object on stdout
     instead, ``{"error": ..., "exit_code": ...}``, so a machine reading stdout always gets
@@ -82,7 +82,7 @@ def main() -> None:
         click.echo("Aborted.", err=True)
         sys.exit(128 + interrupts.received if interrupts.received else 1)
     except HookdkError as error:
-        from ..errors import HooksNotLoaded
+        from ..errors import HooksNotLoaded, HoopFinding
 
         extra, hint = {}, None
         if isinstance(error, HooksNotLoaded):  # the finding, with the rule that explains it
@@ -92,7 +92,7 @@ def main() -> None:
             extra["hints"] = [hint.to_dict()] if hint else []
         if wants_json():
             fail_json(str(error), error.exit_code, **extra)
-        label = "" if isinstance(error, HooksNotLoaded) else "error: "
+        label = "" if isinstance(error, HoopFinding) else "error: "  # a finding, not a mistake
         click.echo(f"hookdk: {label}{error}", err=True)
         if hint is not None:
             click.echo(f"hookdk: hint: {hint}", err=True)

@@ -19,6 +19,19 @@ import click
 from ..errors import HookdkError
 
 EVENT = click.Choice(["session-open", "session-close"])
+# payload.CALLERS' keys, repeated so that ``--help`` needs no import of the core
+CALLER_KINDS = ("user", "api-key", "ai-agent", "gateway-api-key", "machine")
+
+
+def caller_option(function):
+    """``--caller KIND``: who opens the session, as Hoop names them in ``user_email``."""
+    return click.option(
+        "--caller",
+        type=click.Choice(CALLER_KINDS),
+        help="Who opens the session, as user_email says it: user (an email), api-key (the "
+        "key's name), ai-agent (its name), gateway-api-key (API_KEY), machine (empty) "
+        "[default: user].",
+    )(function)
 
 
 def repo_option(function):
@@ -242,10 +255,14 @@ def payload_for(data: dict[str, Any], event: str, label: str) -> dict[str, Any]:
     return data[event]
 
 
-def parse_overrides(values: tuple[str, ...]) -> list[tuple[str, Any]]:
-    from ..payload import parse_override
+def parse_overrides(
+    values: tuple[str, ...], event: str | None = None, caller: str | None = None
+) -> list[tuple[str, Any]]:
+    """``--set`` pairs, after ``--caller``'s ``user_email`` (so a ``--set`` wins)."""
+    from ..payload import caller_override, parse_override
 
-    return [parse_override(value) for value in values]
+    first = [caller_override(event, caller)] if caller is not None and event else []
+    return first + [parse_override(value) for value in values]
 
 
 def hoop_api_options(function):

@@ -9,17 +9,19 @@ import sys
 import click
 
 from ..errors import HookdkError
-from .options import EVENT, parse_overrides, read_payload_file
+from .options import EVENT, caller_option, parse_overrides, read_payload_file
 
 
 @click.command()
 @click.argument("event", type=EVENT)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
-def payload(event, sets) -> None:
+@caller_option
+def payload(event, sets, caller) -> None:
     """Print a synthetic payload for EVENT."""
     from ..emulator import build_payload
 
-    built = build_payload(event, overrides=parse_overrides(sets), source="payload with --set")
+    overrides = parse_overrides(sets, event, caller)
+    built = build_payload(event, overrides=overrides, source="payload with --set")
     click.echo(json.dumps(built, ensure_ascii=False, indent=2))
 
 

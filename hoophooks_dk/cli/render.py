@@ -17,6 +17,7 @@ import click
 
 from hoophooks_dk.errors import HookdkError
 from hoophooks_dk.hooks import MAX_HOOK_BYTES
+from hoophooks_dk.render import too_large
 from hoophooks_dk.runbook_template import TemplateError, render_runbook
 
 
@@ -51,9 +52,9 @@ def render_command(path: Path, input_pairs: tuple[str, ...]) -> None:
     """Print PATH exactly as Hoop renders it, or Hoop's error (exit 1)."""
     try:
         source = _read(path)
-        if len(source) > MAX_HOOK_BYTES:
-            size = f"{len(source):,} bytes is over its limit of {MAX_HOOK_BYTES:,}"
-            click.echo(f"Hoop would not load {path}: {size}", err=True)
+        if len(source) > MAX_HOOK_BYTES:  # Hoop's text first, then the kit's: as fire says it
+            hoop_text, detail = too_large(str(path), len(source))
+            click.echo(f"{hoop_text}: Hoop would not load {path} ({detail})", err=True)
             raise SystemExit(1)
         rendered = render_runbook(source, _parse_inputs(input_pairs))
     except TemplateError as err:

@@ -121,8 +121,9 @@ def _fire(plan, overrides, run_by, duration, sequential, options) -> list:
             plan.flow,
             sid=plan.sid,
             reviewers=plan.reviewers,
-            exit_code=plan.exit_code if plan.exit_code is not None else 0,
-            output=plan.output,
+            # a flow without a close (client-left, review-rejected) takes neither
+            exit_code=plan.exit_code,
+            output=plan.output if plan.exit_code is not None else None,
             run_by=run_by,
             duration=duration,
             sequential=sequential,

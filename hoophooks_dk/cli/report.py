@@ -77,9 +77,15 @@ def echo_session(flow, results, captured: bool, hints, allow_leaks: bool = False
     click.echo(f"flow {flow.name}: {flow.fires}")
     for result, hint in zip(results, hints, strict=True):
         echo_result(result, captured, hint, allow_leaks)
-    if not any(step.event == "session-close" for step in flow.steps):
+    for note in getattr(results, "notes", ()):
+        click.echo(f"note: {note}")
+    if flow.steps and not flow.closes:
         click.echo(
             "no session-close: Hoop fires none for this flow (docs/hoop-runtime.md section 5)"
+        )
+    elif flow.steps and not any(step.event == "session-open" for step in flow.steps):
+        click.echo(
+            "no session-open: Hoop fires none for this flow (docs/hoop-runtime.md section 5)"
         )
 
 

@@ -9,7 +9,7 @@ import sys
 import click
 
 from ..errors import HookdkError
-from .options import capturing, emulator_from, run_options
+from .options import caller_option, capturing, emulator_from, run_options
 from .report import echo_session, leak_fails, result_dict, result_hints
 
 
@@ -21,9 +21,19 @@ from .report import echo_session, leak_fails, result_dict, result_hints
 @click.option(
     "--reviewers", help="Comma-separated groups for connection_reviewers [default: none]."
 )
-@click.option("--run-by", metavar="EMAIL", help="Who starts the approved run (review-run-later).")
-@click.option("--exit-code", type=int, default=0, show_default=True, help="Session exit code.")
-@click.option("--output", help="Session error output [default: null, as on a clean close].")
+@click.option(
+    "--run-by",
+    metavar="EMAIL",
+    help="Who starts the approved run (review-run-later, review-ai-web) [default: "
+    "admin@example.com].",
+)
+@caller_option
+@click.option("--exit-code", type=int, help="Session exit code [default: 0, or the flow's].")
+@click.option(
+    "--output",
+    help="Session error output [default: null, as on a clean close; agent-error: the "
+    "agent's error text].",
+)
 @click.option(
     "--duration", type=float, default=0.0, show_default=True, help="Seconds from open to close."
 )
@@ -32,7 +42,17 @@ from .report import echo_session, leak_fails, result_dict, result_hints
 )
 @run_options()
 def session(
-    flow, review, reviewers, run_by, exit_code, output, duration, sequential, as_json, **options
+    flow,
+    review,
+    reviewers,
+    run_by,
+    caller,
+    exit_code,
+    output,
+    duration,
+    sequential,
+    as_json,
+    **options,
 ) -> None:
     """Run one session's events through the real hooks, each when Hoop would fire it."""
     groups = [g.strip() for g in reviewers.split(",") if g.strip()] if reviewers else None
@@ -40,17 +60,16 @@ def session(
         raise HookdkError("--reviewers: give at least one group name, e.g. dba,sec")
     from ..sessions import session_flow
 
-    # before any hook runs: a bad flow, duration or --run-by is one line, exit 2
-    chosen = session_flow(flow, review, duration=duration, run_by=run_by)
+    # before any hook runs: a bad flow, duration, --run-by, --caller... is one line, exit 2
+    given = {"run_by": run_by, "caller": caller, "exit_code": exit_code, "output": output}
+    chosen = session_flow(flow, review, duration=duration, **given)
     with emulator_from(options) as emulator:
         results = emulator.session(
             chosen.name,
             reviewers=groups,
-            exit_code=exit_code,
-            output=output,
-            run_by=run_by,
             duration=duration,
             sequential=sequential,
+            **given,
         )
     hints = [result_hints(result, options) for result in results]
     if as_json:
@@ -58,15 +77,31 @@ def session(
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
         echo_session(chosen, results, capturing(options), hints, options["allow_leaks"])
+    for note in results.notes if as_json else ():  # JSON stays a list of results
+        click.echo(f"hookdk: note: {note}", err=True)
     failed = not all(r.ok for r in results) or leak_fails(results, options)
     sys.exit(1 if failed else 0)
 
 
 @click.command()
-def flows() -> None:
-    """List the session flows: what Hoop fires, one line each."""
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, with each flow's Hoop sources.")
+def flows(as_json) -> None:
+    """List the session flows: what Hoop fires, one line each ("no hook": refused before
+    the hook step, so not even a session-open fires)."""
     from ..flows import FLOWS
 
+    if as_json:
+        shown = [
+            {
+                "name": f.name,
+                "fires": [s.event for s in f.steps],
+                "summary": f.summary,
+                "hoop": f.doc,
+            }
+            for f in FLOWS.values()
+        ]
+        click.echo(json.dumps(shown, indent=2))
+        return
     width = max(len(name) for name in FLOWS)
     fires = max(len(flow.fires) for flow in FLOWS.values())
     for flow in FLOWS.values():

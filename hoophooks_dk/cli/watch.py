@@ -180,6 +180,7 @@ def _run_dict(run, flow, options: dict[str, Any]) -> dict[str, Any]:
         and not leak_fails(run.results, options),
         "flow": flow.name if flow is not None else None,
         "results": [result_dict(r, result_hints(r, options)) for r in run.results],
+        "notes": list(getattr(run.results, "notes", ())),  # a flow's steps that ran no hook
         "hints": [hint.to_dict() for hint in _load_hints(run)],
     }
 
@@ -194,7 +195,7 @@ def _echo_run(run, flow, clear: bool, options: dict[str, Any]) -> None:
         click.echo(f"{click.style('NOT RUN', fg='red', bold=True)} hookdk: {run.error}")
         echo_hints(_load_hints(run))
     hints = [result_hints(result, options) for result in run.results]
-    if flow is not None and run.results:
+    if flow is not None and run.error is None:  # a flow that fires no hook says so too
         echo_session(flow, run.results, capturing(options), hints, options["allow_leaks"])
     else:
         for result, hint in zip(run.results, hints, strict=True):

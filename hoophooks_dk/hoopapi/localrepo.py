@@ -114,7 +114,7 @@ def _pushed_hooks(root: Path, label: str, sha: str, name: str) -> list[Finding]:
     """What Hoop loads at the pushed commit: both hooks, one, none, or neither (a file
     that will not load drops both, as ``render.load`` emulates)."""
     from ..hooks import read_hooks
-    from ..render import load
+    from ..render import close_without_open, load
 
     hooks = read_hooks(root, sha)
     where = f"{label} ({sha[:8]})"
@@ -135,16 +135,17 @@ def _pushed_hooks(root: Path, label: str, sha: str, name: str) -> list[Finding]:
         load(hooks)
     except HooksNotLoaded as error:
         return [Finding("pushed-hooks-not-loaded", PROBLEM, f"at {where}: {error}", source, name)]
-    if present == ["session-close"]:
+    if present == ["session-close"]:  # the gateway panics on every close: Hoop's text first
+        hoop_text, explanation = close_without_open(where)
+        fix_at = explanation.rindex("; add ")
         return [
             Finding(
                 "pushed-close-only",
-                WARNING,
-                f"only the session-close hook is at {where}: the gateway logs the open hook's "
-                "commit on close, a nil dereference without it (docs/hoop-runtime.md section 1)",
+                PROBLEM,
+                f"{hoop_text}: {explanation[:fix_at]} (docs/hoop-runtime.md section 1)",
                 cite(HOOK_LOADER, "processEventCloseSessiontHook"),
                 name,
-                "add hoop-hooks/session-open.runbook.py",
+                explanation[fix_at + 2 :],
             )
         ]
     shown = " and ".join(present)

@@ -49,8 +49,11 @@ def tags(event):
 
 
 def summary(event):
+    """Who opened what. user_email is a name for an API key or an AI agent, and empty for
+    a machine identity: never split it on an @."""
     connection = event["connection"]["name"]
-    return f"{event['user_email']} opened {connection} ({event['verb']})"
+    who = event["user_email"] or "a machine identity"
+    return f"{who} opened {connection} ({event['verb']})"
 
 
 # hookdk:include session-open-event

@@ -83,7 +83,7 @@ def review_card(payload, opened, groups):
     """
     session_url = f"{HOOP_APP_URL.rstrip('/')}/sessions/{payload['sid']}"
     facts = [
-        ("Created By", opened.get("user_email")),
+        ("Created By", opened.get("user_email") or "a machine identity"),  # "" for one
         ("Review Groups", ", ".join(groups)),
         ("Connection", opened.get("connection_name")),
         ("Verb", opened.get("verb")),

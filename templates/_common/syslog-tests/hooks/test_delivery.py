@@ -92,6 +92,20 @@ def test_every_message_carries_its_idempotency_id(hoop_hooks, hoop_siem):
         assert hook_settings.event_id(message) == result.id
 
 
+@pytest.mark.parametrize("caller", ["deploy-bot", "API_KEY", ""])
+def test_a_caller_without_an_email_is_sent_all_the_same(hoop_hooks, caller):
+    """user_email is not always an email: Hoop sends an API key's or an AI agent's name,
+    "API_KEY" for the gateway's own key and "" for a machine identity. The hook sends
+    such a session-open as any other, the name as it came."""
+    result = hoop_hooks.fire("session-open", user_email=caller)
+
+    assert result.ok, result.output
+    [message] = result.syslog
+    assert not message.malformed, message.error
+    assert caller in message.message
+    assert hook_settings.event_id(message) == result.id
+
+
 def test_example_payloads(hoop_hooks, hoop_siem):
     for path in sorted(PAYLOADS.glob("*.json")):
         payload = json.loads(path.read_text())

@@ -57,7 +57,9 @@ def delivery(hoop_hooks, hoop_siem):
         secret_setting=secret_setting,  # without it, nothing is sent
         events=getattr(hook_settings, "EVENTS", ("session-open", "session-close")),
         event_fields=per_event,
-        fire=lambda event: hoop_hooks.fire(event, **fields, **per_event.get(event, {})),
+        fire=lambda event, **more: hoop_hooks.fire(
+            event, **fields, **per_event.get(event, {}), **more
+        ),
         # never in a hook's output: the secret, and what else hook_settings.py names
         secrets=[os.environ[secret_setting], *getattr(hook_settings, "SECRETS", ())],
         attempts=ATTEMPTS,

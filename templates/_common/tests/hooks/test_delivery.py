@@ -102,6 +102,22 @@ def test_a_session_reviewed_on_the_same_stream_delivers_one_key(delivery, hoop_h
     assert results[2].id != results[0].id
 
 
+@pytest.mark.parametrize("caller", ["deploy-bot", "API_KEY", ""])
+def test_a_caller_without_an_email_is_delivered_all_the_same(delivery, hoop_siem, caller):
+    """user_email is not always an email: Hoop sends an API key's or an AI agent's name,
+    "API_KEY" for the gateway's own key and "" for a machine identity. The hooks deliver
+    such a session-open as any other, the name as it came."""
+    result = delivery.fire("session-open", user_email=caller)
+
+    assert result.ok, result.output
+    sent = delivery.sent()
+    if "session-open" in delivery.events:
+        assert [delivery.key(request) for request in sent] == [result.id]
+        assert caller in sent[0].text
+    else:
+        assert sent == []
+
+
 def test_example_payloads(hoop_hooks, hoop_siem):
     for path in sorted(PAYLOADS.glob("*.json")):
         payload = json.loads(path.read_text())
