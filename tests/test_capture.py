@@ -569,9 +569,9 @@ def test_starting_a_capture_imports_no_cryptography_until_a_tls_handshake(tmp_pa
 
 
 def test_a_capture_no_client_reached_loads_no_http_parser_nor_tls(tmp_path):
-    """``hookdk fire``'s start-up: the proxy loads h11 and ssl with its first client, the
-    syslog receiver ssl with its first TLS client, so a hook that sends nothing (its ports
-    handed out, never reached) pays for neither."""
+    """``hookdk fire``'s start-up: the proxy loads h11, ssl and its decisions (``policy``)
+    with its first client, the syslog receiver ssl with its first TLS client, so a hook
+    that sends nothing (its ports handed out, never reached) pays for none of them."""
     Capture(ca_folder=tmp_path / "ca").start().stop()  # the CA exists from now on
     script = (
         "import sys\n"
@@ -580,7 +580,8 @@ def test_a_capture_no_client_reached_loads_no_http_parser_nor_tls(tmp_path):
         f"capture = Capture(ca_folder=Path({str(tmp_path / 'ca')!r}), syslog=True).start()\n"
         "print(sorted(capture.environ(client='fire')))\n"
         "assert capture.wait_idle()\n"
-        "print(sorted(m for m in ('h11', 'ssl', 'logging') if m in sys.modules))\n"
+        "loaded = ('h11', 'ssl', 'logging', 'hoophooks_dk.capture.policy')\n"
+        "print(sorted(m for m in loaded if m in sys.modules))\n"
         "capture.stop()\n"
     )
     done = subprocess.run(

@@ -20,7 +20,8 @@ The parts, one module each (after mitmproxy's layout):
   ``records``: the one numbered log that requests and syslog messages are appended to.
 * ``routing``: how a request is answered (the test's routes, the settings', defaults).
 * ``policy``: the proxy's decisions as pure functions (refusals and the port lock, the
-  recorded URL, CONNECT, framing); ``exchange``: what the proxy's parts hand each other.
+  recorded URL, CONNECT, framing); ``port_lock``: the credentials that lock the port,
+  made and judged; ``exchange``: what the proxy's parts hand each other.
 * ``proxy_server``: listening, idle connections, descriptor limits.
 * ``proxy_connection``: HTTP/1.1 on one connection, CONNECT tunnels: bytes in and out.
 * ``certs``: the CA (the user's, kept in their cache folder) and its bounded
@@ -65,7 +66,7 @@ from ..errors import CaptureNotStarted
 from .bodies import SPOOL_THRESHOLD, SpooledBody
 from .certs import CertificateCache, make_ca, user_ca
 from .exchange import ServerSide
-from .policy import PROXY_USER, basic_authorization, proxy_user, recorded_headers
+from .port_lock import PROXY_USER, basic_authorization, proxy_user
 from .proxy_server import ProxyServer
 from .records import HTTP, RecordLog
 
@@ -375,6 +376,7 @@ class Capture:
         """Number, route and record one complete request (called by connection threads)."""
         from . import routing
         from .captured import CapturedRequest, CaptureFailure, header_text
+        from .policy import recorded_headers
 
         headers = recorded_headers(exchange.headers)
         named = [(header_text(name), header_text(value)) for name, value in headers]
