@@ -91,8 +91,21 @@ def check_event(event: str) -> str:
 
 
 def hook_id(event: str, sid: str) -> str:
-    """The id Hoop gives a hook run: stable per session and event, so SIEMs can dedupe."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{check_event(event)}/{sid}"))
+    """The id Hoop gives a hook run: stable per session and event, so SIEMs can dedupe
+    (``uuid5(NAMESPACE_URL, "<event>/<sid>")``)."""
+    return str(uuid5(uuid.NAMESPACE_URL, f"{check_event(event)}/{sid}"))
+
+
+def uuid5(namespace: uuid.UUID, name: str) -> uuid.UUID:
+    """``uuid.uuid5``, hashed with CPython's own SHA-1 where the build has it: hashlib's
+    loads OpenSSL, 4 ms and more of every ``hookdk fire`` (which makes one id) for one
+    short hash. A build without CPython's own hashes (as FIPS builds) uses ``uuid.uuid5``."""
+    try:
+        from _sha1 import sha1
+    except ImportError:
+        return uuid.uuid5(namespace, name)
+    digest = sha1(namespace.bytes + name.encode()).digest()
+    return uuid.UUID(bytes=digest[:16], version=5)
 
 
 def b64(text: str) -> str:

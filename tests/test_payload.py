@@ -7,6 +7,8 @@ import json
 import uuid
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hoophooks_dk import payload as payloads
 from hoophooks_dk.errors import PayloadError
@@ -25,6 +27,11 @@ def test_id_is_uuid5_of_event_and_sid_as_hoop_computes_it():
     expected = uuid.uuid5(uuid.NAMESPACE_URL, f"session-open/{sid}")
     assert payloads.hook_id("session-open", sid) == str(expected)
     assert payloads.hook_id("session-close", sid) != str(expected)
+
+
+@given(st.text(), st.sampled_from([uuid.NAMESPACE_URL, uuid.NAMESPACE_DNS, uuid.uuid4()]))
+def test_uuid5_is_the_standard_librarys(name, namespace):
+    assert payloads.uuid5(namespace, name) == uuid.uuid5(namespace, name)
 
 
 def test_synthetic_open_looks_real():
