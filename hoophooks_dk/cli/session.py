@@ -9,8 +9,15 @@ import sys
 import click
 
 from ..errors import HookdkError
-from .options import capturing, emulator_from, run_options
-from .report import echo_session, leak_fails, result_dict, result_hints
+from .options import capturing, emulator_from, report_option, run_options
+from .report import (
+    check_report_file,
+    echo_session,
+    leak_fails,
+    result_dict,
+    result_hints,
+    write_html_report,
+)
 
 
 @click.command()
@@ -30,11 +37,23 @@ from .report import echo_session, leak_fails, result_dict, result_hints
 @click.option(
     "--sequential", is_flag=True, help="Run the hooks one after another, not as Hoop does."
 )
+@report_option
 @run_options()
 def session(
-    flow, review, reviewers, run_by, exit_code, output, duration, sequential, as_json, **options
+    flow,
+    review,
+    reviewers,
+    run_by,
+    exit_code,
+    output,
+    duration,
+    sequential,
+    as_json,
+    report_file,
+    **options,
 ) -> None:
     """Run one session's events through the real hooks, each when Hoop would fire it."""
+    check_report_file(report_file)
     groups = [g.strip() for g in reviewers.split(",") if g.strip()] if reviewers else None
     if reviewers is not None and not groups:
         raise HookdkError("--reviewers: give at least one group name, e.g. dba,sec")
@@ -58,6 +77,9 @@ def session(
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
         echo_session(chosen, results, capturing(options), hints, options["allow_leaks"])
+    if report_file is not None:
+        command = f"hookdk session --flow {chosen.name}"
+        write_html_report(report_file, [results], [hints], options, command, chosen.name)
     failed = not all(r.ok for r in results) or leak_fails(results, options)
     sys.exit(1 if failed else 0)
 
