@@ -124,8 +124,8 @@ class LiveServer:
 
     def allowed(self, path: str) -> str | None:
         """``"page"`` or ``"events"`` for this server's paths, None for any other."""
-        prefix, _, rest = path.lstrip("/").partition("/")
-        if not hmac.compare_digest(prefix.encode(), self.token.encode()):
+        prefix, slash, rest = path.removeprefix("/").partition("/")
+        if not slash or not hmac.compare_digest(prefix.encode(), self.token.encode()):
             return None
         return {"": "page", "events": "events"}.get(rest)
 

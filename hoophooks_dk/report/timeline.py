@@ -30,12 +30,14 @@ LANE_HEIGHT = 46.0
 AXIS_HEIGHT = 34.0
 TOP = 30.0
 #: A quiet stretch at least this long (s) and this share of the whole is drawn as a break.
-BREAK_MIN = 1.0
+BREAK_MIN = 4.0
 BREAK_SHARE = 0.25
 BREAK_WIDTH = 26.0
 #: Ticks closer than this (user units) to a kept one are dropped; timeout labels too.
 TICK_GAP = 46.0
 LABEL_GAP = 70.0
+#: The precision of a timeout's label on the axis, in seconds.
+MARK_STEP = 0.1
 
 
 @dataclass(frozen=True)
@@ -107,12 +109,15 @@ def make_axis(times: Iterable[float], left: float = PLOT_LEFT, right: float = PL
 
 def ticks(axis: Axis, marked: Sequence[float] = ()) -> list[tuple[float, str]]:
     """(x, label) along the axis: ``marked`` times first (the timeouts), then round times
-    within each span, each span's start, none crowding a kept one."""
+    within each span, each span's start, none crowding a kept one. Labels are as precise
+    as the steps, and a timeout to a tenth of a second."""
     scaled = sum(span.t1 - span.t0 for span in axis.spans)
     step = nice_step(scaled / 7)
     wanted = [*marked]
     for span in axis.spans:
         wanted.append(span.t0)
+        if span.x1 - span.x0 < 3 * TICK_GAP:  # a sliver after a break: its start is enough
+            continue
         first = math.ceil(span.t0 / step - 1e-9)
         count = int((span.t1 - first * step) / step + 1e-9) + 1
         wanted += [(first + n) * step for n in range(max(count, 0))]
@@ -120,9 +125,10 @@ def ticks(axis: Axis, marked: Sequence[float] = ()) -> list[tuple[float, str]]:
     for number, t in enumerate(wanted):
         x = axis.x(t)
         if all(abs(x - other) >= TICK_GAP for other, _ in kept):
-            # a timeout is labelled as set (to the millisecond), round times by the step
-            label = f"{round(t, 3):g} s" if number < len(marked) else seconds_label(t, step)
-            kept.append((x, label))
+            # a timeout to a tenth of a second: the hooks of one session start a few
+            # milliseconds apart, and their timeouts all read "15 s"
+            precision = max(step, MARK_STEP) if number < len(marked) else step
+            kept.append((x, seconds_label(t, precision)))
     return sorted(kept)
 
 
