@@ -38,7 +38,15 @@ if TYPE_CHECKING:
 #: What a hook sent that the kit captured: an HTTP request or a syslog message.
 Sent = CapturedRequest | SyslogMessage
 
-__all__ = ["MIN_LENGTH", "OPEN_SOURCE", "Leak", "assert_no_leaks", "describe", "find_leaks", "forms"]
+__all__ = [
+    "MIN_LENGTH",
+    "OPEN_SOURCE",
+    "Leak",
+    "assert_no_leaks",
+    "describe",
+    "find_leaks",
+    "forms",
+]
 
 MIN_LENGTH = 6
 CASE_FOLDED = "case-folded"  # found only with the case ignored (a lower-cased host name)

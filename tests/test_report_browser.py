@@ -254,6 +254,7 @@ def test_the_plugin_writes_a_page_per_test_and_an_index(pytester, tmp_path, brow
 
 # --- hookdk watch --ui ---------------------------------------------------------------------
 
+
 def shown_runs(browser) -> list[str]:
     """The runs the page shows, top first: ``"2 ok"``..."""
     return [
@@ -282,7 +283,9 @@ def test_the_live_page_shows_each_run_as_it_happens_and_stops_with_the_watch(
         hook.write_text(PRINTER.format(n=2))
         wait_for(browser, lambda b: shown_runs(b)[:1] == ["2 ok"], "the run after a save")
         latest = browser.find_element("css selector", "#runs > section.run")
-        assert "session-open.runbook.py" not in latest.find_element("css selector", ".run-facts").text
+        assert (
+            "session-open.runbook.py" not in latest.find_element("css selector", ".run-facts").text
+        )
         assert "hoop-hooks/session-close.runbook.py saved" in latest.text
         assert "version 2" in latest.find_element("css selector", "pre.out").text
         screenshot(browser, tmp_path / "live.png")

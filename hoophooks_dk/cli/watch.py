@@ -78,7 +78,9 @@ from .report import (
     type=click.IntRange(0, 65535),
     help="With --ui: the port to serve the page on [default: any free port].",
 )
-@click.option("--open", "open_browser", is_flag=True, help="With --ui: open the page in the browser.")
+@click.option(
+    "--open", "open_browser", is_flag=True, help="With --ui: open the page in the browser."
+)
 @run_options(runner="auto")
 def watch_command(
     event,

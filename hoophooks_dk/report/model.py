@@ -316,7 +316,9 @@ def run_view(
     spans = [_span(event, result) for event, result in zip(events, results, strict=True)]
     notes = ()
     if flow is not None and not any(step.event == "session-close" for step in flow.steps):
-        notes = ("no session-close: Hoop fires none for this flow (docs/hoop-runtime.md section 5)",)
+        notes = (
+            "no session-close: Hoop fires none for this flow (docs/hoop-runtime.md section 5)",
+        )
     heading = f"session {flow.name}" if flow else (results[0].event if results else "run")
     return RunView(
         anchor=anchor,

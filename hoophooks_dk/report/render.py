@@ -121,7 +121,9 @@ def index_entry(path: Path) -> IndexEntry | None:
     meta = page_meta(path)
     if meta.get("hookdk-page") != "report" or "hookdk-test" not in meta:
         return None
-    counts = dict(part.split("=", 1) for part in meta.get("hookdk-counts", "").split() if "=" in part)
+    counts = dict(
+        part.split("=", 1) for part in meta.get("hookdk-counts", "").split() if "=" in part
+    )
     return IndexEntry(
         file=path.name,
         nodeid=meta["hookdk-test"],
@@ -145,7 +147,10 @@ def page_meta(path: Path) -> dict[str, str]:
             head = file.read(HEAD_BYTES)
     except OSError:
         return {}
-    found = {name.decode(): html.unescape(value.decode("utf-8", "replace")) for name, value in _META.findall(head)}
+    found = {
+        name.decode(): html.unescape(value.decode("utf-8", "replace"))
+        for name, value in _META.findall(head)
+    }
     return found if found.get("generator", "").startswith("hookdk ") else {}
 
 

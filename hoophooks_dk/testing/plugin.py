@@ -277,7 +277,9 @@ def _write_test_page(
     from ..report.model import TestView, report_page, run_info
 
     outcome = item.stash.get(_OUTCOME, None)
-    failure = outcome.longreprtext[-FAILURE_CHARS:] if outcome is not None and outcome.failed else ""
+    failure = (
+        outcome.longreprtext[-FAILURE_CHARS:] if outcome is not None and outcome.failed else ""
+    )
     word = outcome.outcome if outcome is not None else "passed"
     settings = replace(hooks.settings, timeout=hooks.timeout, env_mode=hooks.env_mode)
     sandbox = bool(config.getoption("hoop_sandbox") or config.getini("hoop_sandbox"))
