@@ -20,6 +20,8 @@ from ..runtime.runner import MAX_OUTPUT_BYTES  # also registers the "hoophooks_d
 SHOW_CHARS = 16_000
 #: Bytes of a binary body shown as hex.
 HEX_BYTES = 256
+#: Characters of kept output shown before the agent's cut.
+CUT_CONTEXT = 300
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,13 @@ class OutputView:
     @property
     def empty(self) -> bool:
         return not self.kept
+
+    @property
+    def before_cut(self) -> tuple[int, str]:
+        """What comes just before the cut: (characters left out before it, the last
+        ``CUT_CONTEXT`` characters), so the cut shows without scrolling past the rest."""
+        skipped = max(len(self.kept) - CUT_CONTEXT, 0)
+        return skipped, self.kept[skipped:]
 
 
 def output_view(raw: bytes) -> OutputView:

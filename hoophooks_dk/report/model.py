@@ -171,10 +171,11 @@ class EventView:
     execution_time_sec: int
     timed_out: bool
     timeout: float
-    hook_exit_code: int | None
+    hook_exit_code: int  # the hook's own (differs from exit_code once the gateway gave up)
     output: OutputView  # what the hook wrote, and the agent's cut
     payload: Pieces
     source: Pieces
+    source_hidden: int  # characters of the source not shown
     template: TemplateStep
     requests: tuple[RequestView, ...]
     syslog: tuple[SyslogView, ...]
@@ -384,7 +385,7 @@ def _event(
     )
     script = result.script or (result.payload.get("input_file") or "").encode()
     source = input_file_text(script) if script else ""
-    shown, _ = clipped(source)
+    shown, hidden = clipped(source)
     return EventView(
         anchor=anchor,
         event=result.event,
@@ -399,10 +400,11 @@ def _event(
         execution_time_sec=result.execution_time_sec,
         timed_out=result.timed_out,
         timeout=result.timeout,
-        hook_exit_code=result.hook_exit_code,
+        hook_exit_code=_hook_exit_code(result),
         output=output_view(result.run.raw_output),
         payload=payload_view(result.payload, canaries(result.payload)),
         source=plain(shown),
+        source_hidden=hidden,
         template=_template_step(result.source, script),
         requests=requests,
         syslog=syslog,
@@ -536,6 +538,11 @@ def _leaked(leak: Leak) -> Leaked:
 
 
 # --- small things ---------------------------------------------------------------------------
+
+
+def _hook_exit_code(result: FireResult) -> int:
+    code = result.hook_exit_code
+    return result.exit_code if code is None else code
 
 
 def _status(result: FireResult, allow_leaks: bool = False) -> str:
