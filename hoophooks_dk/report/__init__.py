@@ -1,8 +1,8 @@
 """Reports a person looks at: one self-contained HTML page of a fire or a session, and a
 live page of ``hookdk watch``.
 
-* ``model``: the page model, built from results (``report_page``, ``run_view``,
-  ``run_info``); plain data, nothing printed.
+* ``views``: the page model, plain data; ``model`` builds it from results
+  (``report_page``, ``run_view``, ``run_info``); nothing printed.
 * ``timeline``: the session's timeline as geometry (a broken time axis, lanes, marks).
 * ``content``: bodies, output and payloads as a person reads them, secrets marked.
 * ``render``: the model as HTML (Jinja2, autoescaped, inline CSS and SVG, no network) and
@@ -16,10 +16,10 @@ The faces use it: ``hookdk fire/session --report FILE``, the pytest plugin's
 from .. import lazy_exports
 
 _EXPORTS = {
-    "Page": "model",
-    "RunInfo": "model",
-    "RunView": "model",
-    "TestView": "model",
+    "Page": "views",
+    "RunInfo": "views",
+    "RunView": "views",
+    "TestView": "views",
     "not_run": "model",
     "report_page": "model",
     "run_info": "model",

@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import HookdkError
-from .model import Page
 from .render import index_entry, is_page, render_index, render_page, write_page
+from .views import Page
 
 INDEX = "index.html"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

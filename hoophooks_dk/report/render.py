@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import HookdkError
-from .model import STATUS_TEXT, Page, RunInfo, RunView
 from .timeline import LANE_HEIGHT, seconds_label
+from .views import STATUS_TEXT, Page, RunInfo, RunView
 
 if TYPE_CHECKING:
     import jinja2

@@ -274,7 +274,8 @@ def _write_test_page(
     from dataclasses import replace
 
     from ..report.folder import write_test_page
-    from ..report.model import TestView, report_page, run_info
+    from ..report.model import report_page, run_info
+    from ..report.views import TestView
 
     outcome = item.stash.get(_OUTCOME, None)
     failure = (
