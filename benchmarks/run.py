@@ -22,6 +22,8 @@
     siem-http template against one fast-runner fire of the same hook with the capture:
     at most 2x.
 (k), (l), (m) the capture under keep-alive, load and a large body: see capture_bench.py.
+(g), (g2), (h) the HTML report of a 1,000-request session (size, render time in headless
+    Chromium) and the live page of ``hookdk watch --ui``: see report_bench.py.
 
 Each figure is a median over repeated trials, and the two sides of a ratio are measured
 in alternation so that a machine getting busier slows both alike. Targets are reported
@@ -53,6 +55,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from capture_bench import measure_capture_holds  # noqa: E402 (beside this script)
+from report_bench import measure_live, measure_report
+from report_bench import render as render_figures
 
 import hoophooks_dk
 from hoophooks_dk import payload as payloads
@@ -123,11 +127,16 @@ def main(argv: list[str] | None = None) -> int:
         ]
         imports = measure_imports(root / "trivial", python, settings)
         latencies = [measure_watch(root, python, settings)]
+        figures = [
+            *measure_report(root, python, options.quick, make_repo),
+            measure_live(root, python, options.quick, make_repo, hookdk_command),
+        ]
     report = {
         "mode": "quick" if options.quick else "full",
         "python": python,
         "ratios": [asdict(ratio) for ratio in ratios],
         "latencies": [asdict(latency) for latency in latencies],
+        "figures": [asdict(figure) for figure in figures],
         "imports": imports,
     }
     print(json.dumps(report, indent=2) if options.json else render(report))
@@ -654,6 +663,7 @@ def render(report: dict) -> str:
         )
         lines += [f"    {name:<42} {value:10.2f} ms" for name, value in latency["figures"].items()]
         lines.append("")
+    lines += render_figures(report["figures"])
     imports = report["imports"]
     lines.append(
         f"(d) hookdk fire start-up (information): {imports['wall_ms']:.0f} ms wall, "

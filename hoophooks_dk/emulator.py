@@ -52,6 +52,8 @@ class FireResult:
     timeout: float = DEFAULT_TIMEOUT
     leaks: list[Leak] = field(default_factory=list)  # payload secrets in what it sent
     syslog: list[SyslogMessage] | None = None  # None when no syslog receiver was attached
+    source: bytes = b""  # the hook file as written (reports show Hoop's template step)
+    script: bytes = b""  # the script after the template step, as the agent runs it
 
     id = property(lambda self: self.payload["id"])
     sid = property(lambda self: self.payload["sid"])
@@ -242,7 +244,9 @@ class Prepared:
         text = payloads.input_file_text(self.script)
         event = self.event
         built = build_payload(event, payload, overrides, input_file=text, source=source, **fields)
-        return self.emulator._run(event, built, self.script, self.hook.path, self.hook.origin)
+        result = self.emulator._run(event, built, self.script, self.hook.path, self.hook.origin)
+        result.source, result.script = self.hook.source, self.script
+        return result
 
 
 def build_payload(

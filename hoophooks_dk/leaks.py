@@ -38,7 +38,15 @@ if TYPE_CHECKING:
 #: What a hook sent that the kit captured: an HTTP request or a syslog message.
 Sent = CapturedRequest | SyslogMessage
 
-__all__ = ["MIN_LENGTH", "OPEN_SOURCE", "Leak", "assert_no_leaks", "describe", "find_leaks"]
+__all__ = [
+    "MIN_LENGTH",
+    "OPEN_SOURCE",
+    "Leak",
+    "assert_no_leaks",
+    "describe",
+    "find_leaks",
+    "forms",
+]
 
 MIN_LENGTH = 6
 CASE_FOLDED = "case-folded"  # found only with the case ignored (a lower-cased host name)
@@ -115,6 +123,12 @@ def assert_no_leaks(requests: Iterable[Sent], canaries: Mapping[str, str]) -> No
 
 
 # --- the forms a secret can take -------------------------------------------------------
+
+
+def forms(secret: str) -> list[tuple[str, bytes]]:
+    """(form name, bytes) for every form of ``secret`` the checks look for: what a report
+    marks where it sits in a request."""
+    return _forms(secret)
 
 
 def _forms(secret: str) -> list[tuple[str, bytes]]:

@@ -64,3 +64,19 @@ def test_quick_benchmark_prints_every_ratio_with_its_target():
         )
         assert section, f"capture row ({key}) missing from:\n{done.stdout}"
         assert float(section[1]) > 0
+    size = re.search(
+        r"^\(g\) --report page of a session with 100 requests: its size\n"
+        r"\s+(\S+) MB\s+target < 5 MB\s+(met|MISSED)$",
+        done.stdout,
+        re.MULTILINE,
+    )
+    assert size, f"report size (g) missing from:\n{done.stdout}"
+    assert float(size[1]) > 0
+    for key, target in (("g2", "1000 ms"), ("h", "1000 ms")):  # measured in the browser
+        shown = re.search(
+            rf"^\({key}\) .*\n\s+(\S+ ms\s+target < {target}\s+(met|MISSED)"
+            r"|not measured: needs chromium.*)$",
+            done.stdout,
+            re.MULTILINE,
+        )
+        assert shown, f"({key}) missing from:\n{done.stdout}"

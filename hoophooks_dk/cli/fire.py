@@ -14,9 +14,17 @@ from .options import (
     parse_overrides,
     payload_for,
     read_payload_file,
+    report_option,
     run_options,
 )
-from .report import echo_result, leak_fails, result_dict, result_hints
+from .report import (
+    check_report_file,
+    echo_result,
+    leak_fails,
+    result_dict,
+    result_hints,
+    write_html_report,
+)
 
 
 @click.command()
@@ -29,9 +37,11 @@ from .report import echo_result, leak_fails, result_dict, result_hints
 )
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
 @caller_option
+@report_option
 @run_options()
-def fire(event, payload_file, sets, caller, as_json, **options) -> None:
+def fire(event, payload_file, sets, caller, as_json, report_file, **options) -> None:
     """Fire EVENT through the real hook script, as Hoop would."""
+    check_report_file(report_file)
     overrides = parse_overrides(sets, event, caller)
     label = "standard input" if payload_file == "-" else (payload_file or "payload")
     base = payload_for(read_payload_file(payload_file), event, label) if payload_file else None
@@ -42,4 +52,7 @@ def fire(event, payload_file, sets, caller, as_json, **options) -> None:
         click.echo(json.dumps(result_dict(result, hints), ensure_ascii=False, indent=2))
     else:
         echo_result(result, emulator.capture is not None, hints, options["allow_leaks"])
+    if report_file is not None:
+        command = f"hookdk fire {event}"
+        write_html_report(report_file, [[result]], [[hints]], options, command)
     sys.exit(0 if result.ok and not leak_fails([result], options) else 1)

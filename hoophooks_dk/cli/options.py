@@ -145,6 +145,19 @@ def run_options(runner: str = "subprocess"):
     return decorate
 
 
+def report_option(function):
+    """``--report FILE.html`` (``fire``, ``session``): the run as one HTML page too."""
+    return click.option(
+        "--report",
+        "report_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE.html",
+        help="Also write the run as one self-contained HTML page (timeline, payloads, "
+        "output, requests, leaks); it loads nothing, so it opens offline and as a CI "
+        "artifact. A file the kit did not write is not overwritten.",
+    )(function)
+
+
 def repo_root(repo: Path | None) -> Path:
     """``--repo``, or the current directory's git root."""
     from ..hooks import find_repo_root

@@ -56,6 +56,50 @@ def echo_hints(hints) -> None:
         click.echo(f"  {click.style('hint', fg='cyan', bold=True)}: {hint}")
 
 
+def check_report_file(path) -> None:
+    """Refuse a ``--report`` file before any hook runs (a folder, a file the kit did not
+    write): one line, exit 2."""
+    if path is not None:
+        from ..report.render import check_target
+
+        check_target(path)
+
+
+def page_info(options: dict[str, Any], command: str, flow: str | None = None):
+    """The run's settings as a report shows them (``options`` after ``check_run_options``)."""
+    from ..report.model import run_info
+
+    sandbox = bool(options.get("sandbox"))
+    network = "live" if options["live"] else "sandboxed" if sandbox else "captured"
+    return run_info(
+        options["settings"],
+        repo=options["root"],
+        runner="subprocess" if sandbox else options["runner"],
+        network=network,
+        ref=options.get("ref"),
+        flow=flow,
+        kill_after=options.get("kill_after"),
+        command=command,
+    )
+
+
+def write_html_report(path, runs, hints, options: dict[str, Any], command: str, flow=None) -> None:
+    """``--report``: the runs (each a list of results) as one page, and a line on stderr
+    saying where (stdout stays the command's own output, JSON with ``--json``)."""
+    from ..report.model import report_page
+    from ..report.render import write_report
+
+    page = report_page(
+        runs,
+        title=command,
+        info=page_info(options, command, flow),
+        hints=hints,
+        allow_leaks=options["allow_leaks"],
+    )
+    write_report(path, page)
+    click.echo(f"hookdk: report written to {path}", err=True)
+
+
 def wants_json(argv: list[str] | None = None) -> bool:
     """Whether the command line asked for JSON output (read from the raw arguments, since
     the error may come before click parsed them)."""

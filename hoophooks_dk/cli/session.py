@@ -9,8 +9,15 @@ import sys
 import click
 
 from ..errors import HookdkError
-from .options import caller_option, capturing, emulator_from, run_options
-from .report import echo_session, leak_fails, result_dict, result_hints
+from .options import caller_option, capturing, emulator_from, report_option, run_options
+from .report import (
+    check_report_file,
+    echo_session,
+    leak_fails,
+    result_dict,
+    result_hints,
+    write_html_report,
+)
 
 
 @click.command()
@@ -40,6 +47,7 @@ from .report import echo_session, leak_fails, result_dict, result_hints
 @click.option(
     "--sequential", is_flag=True, help="Run the hooks one after another, not as Hoop does."
 )
+@report_option
 @run_options()
 def session(
     flow,
@@ -52,9 +60,11 @@ def session(
     duration,
     sequential,
     as_json,
+    report_file,
     **options,
 ) -> None:
     """Run one session's events through the real hooks, each when Hoop would fire it."""
+    check_report_file(report_file)
     groups = [g.strip() for g in reviewers.split(",") if g.strip()] if reviewers else None
     if reviewers is not None and not groups:
         raise HookdkError("--reviewers: give at least one group name, e.g. dba,sec")
@@ -79,6 +89,9 @@ def session(
         echo_session(chosen, results, capturing(options), hints, options["allow_leaks"])
     for note in results.notes if as_json else ():  # JSON stays a list of results
         click.echo(f"hookdk: note: {note}", err=True)
+    if report_file is not None:
+        command = f"hookdk session --flow {chosen.name}"
+        write_html_report(report_file, [results], [hints], options, command, chosen.name)
     failed = not all(r.ok for r in results) or leak_fails(results, options)
     sys.exit(1 if failed else 0)
 

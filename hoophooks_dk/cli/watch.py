@@ -67,9 +67,35 @@ from .report import (
     default=None,
     help="Clear the screen before each run [default: when the output is a terminal].",
 )
+@click.option(
+    "--ui",
+    is_flag=True,
+    help="Also show each run on a live page: served on 127.0.0.1 at an address holding a "
+    "token (printed), the latest run first.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    help="With --ui: the port to serve the page on [default: any free port].",
+)
+@click.option(
+    "--open", "open_browser", is_flag=True, help="With --ui: open the page in the browser."
+)
 @run_options(runner="auto")
 def watch_command(
-    event, payload_file, sets, flow, duration, sequential, run_by, clear, as_json, **options
+    event,
+    payload_file,
+    sets,
+    flow,
+    duration,
+    sequential,
+    run_by,
+    clear,
+    as_json,
+    ui,
+    port,
+    open_browser,
+    **options,
 ) -> None:
     """Fire EVENT [default: session-close] now and again on every save of the hooks.
 
@@ -77,11 +103,14 @@ def watch_command(
     Watches hoop-hooks/session-open.runbook.py, hoop-hooks/session-close.runbook.py,
     hookdk.toml, pyproject.toml and the --payload file. One warm interpreter (the fast
     runner, where the system has fork) and, unless --live, one capture serve the whole
-    watch. With --json, each run is one line of JSON. Ctrl-C stops it.
+    watch. With --json, each run is one line of JSON. With --ui, each run is also shown
+    on a live page in the browser (docs/report.md). Ctrl-C stops it.
     """
     from ..watch import WATCHED_FILES, watch
 
     _refuse_conflicts(options, flow, event, payload_file, sets, duration, sequential)
+    if not ui and (port is not None or open_browser):
+        raise click.UsageError(f"{'--port' if port is not None else '--open'} applies to --ui")
     chosen = None
     if flow is not None:
         from ..sessions import session_flow
@@ -111,13 +140,22 @@ def watch_command(
     click.echo(f"hookdk: watching {watched} in {root} (Ctrl-C to stop)", err=True)
     also = [payload_path] if payload_path else []
     runs = watch(root, lambda: emulator_from(options), fire, also=also)
-    with _interrupted_once(), contextlib.closing(runs):
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_interrupted_once())
+        stack.enter_context(contextlib.closing(runs))
+        page = None
+        if ui:
+            from .live import live_page
+
+            page = stack.enter_context(live_page(options, port or 0, open_browser, chosen))
         try:
             for run in runs:
                 if as_json:
                     click.echo(json.dumps(_run_dict(run, chosen, options), ensure_ascii=False))
                 else:
                     _echo_run(run, chosen, clear, options)
+                if page is not None:
+                    page.publish(run, _load_hints(run))
         except KeyboardInterrupt:
             pass  # the way a watch ends; closing the runs stops what they started
     click.echo("hookdk: watch stopped", err=True)

@@ -213,6 +213,9 @@ class HoopHooks:
         self._capture = capture
         self._found_by = found_by  # how the repo was chosen, for a missing hook's message
         self._fail = fail
+        #: Every fire (a list of one result) and session this test made, in order: what
+        #: the plugin's ``--hoop-report`` draws.
+        self.fired: list[list[FireResult]] = []
 
     def emulator(
         self,
@@ -255,6 +258,7 @@ class HoopHooks:
         with self._hook_must_exist():
             result = emulator.fire(event, payload, **fields)
         self.siem._saw(result)
+        self.fired.append([result])
         return result
 
     def session(
@@ -276,6 +280,7 @@ class HoopHooks:
             results = emulator.session(flow or self.flow, **options)
         for result in results:
             self.siem._saw(result)
+        self.fired.append(results)
         return results
 
     def fuzz(

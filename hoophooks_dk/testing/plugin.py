@@ -18,7 +18,10 @@ name starts with ``hoop_``:
   ``hoophooks_dk.wiring`` from ``hoop_settings``; fixtures a conftest.py may override
   (same name, session scope);
 - ``@pytest.mark.hoop(strict=..., default_status=..., respond=..., timeout=...,
-  env_mode=..., flow=...)``: settings for one test.
+  env_mode=..., flow=...)``: settings for one test;
+- ``--hoop-report DIR``: one HTML page per test that fired hooks (its timeline,
+  payloads, output, requests and leaks, and the test's outcome) and ``DIR/index.html``,
+  for a CI job to keep as an artifact (``hoophooks_dk.report``).
 
 ``siem`` and ``hook_payload`` are the old names of ``hoop_siem`` and ``hoop_payload``:
 they still work, with a DeprecationWarning. The objects behind the fixtures (``Siem``,
@@ -64,6 +67,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Linux: run hooks in a network namespace where only the capture answers.",
     )
     parser.addini("hoop_sandbox", "Run hooks sandboxed (Linux network namespace)", type="bool")
+    group.addoption(
+        "--hoop-report",
+        metavar="DIR",
+        help="Write an HTML page for each test that fired hooks (timeline, payloads, "
+        "requests, leaks) and DIR/index.html; pages of an earlier run there are replaced.",
+    )
 
 
 #: The keyword arguments of ``@pytest.mark.hoop``.
@@ -76,6 +85,52 @@ def pytest_configure(config: pytest.Config) -> None:
         "hoop(strict=, default_status=, respond=, timeout=, env_mode=, flow=): "
         "hoophooks_dk settings for this test's capture and hooks",
     )
+    folder = _report_folder(config)
+    if folder is not None and not hasattr(config, "workerinput"):  # xdist: the controller
+        from ..errors import HookdkError
+        from ..report.folder import prepare
+
+        try:
+            prepare(folder)
+        except HookdkError as error:
+            raise pytest.UsageError(str(error)) from None
+
+
+def _report_folder(config: pytest.Config) -> Path | None:
+    """``--hoop-report DIR``, relative to where pytest was invoked."""
+    folder = config.getoption("hoop_report", None)
+    return (config.invocation_params.dir / folder).resolve() if folder else None
+
+
+_OUTCOME = pytest.StashKey["pytest.TestReport"]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Keep the test's own outcome (the call, or a setup that failed) for its page."""
+    report = yield
+    if report.when == "call" or report.failed:
+        item.stash[_OUTCOME] = report
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    folder = _report_folder(session.config)
+    if folder is None or hasattr(session.config, "workerinput") or not folder.is_dir():
+        return
+    from ..report.folder import write_index
+
+    path, count = write_index(folder, f"hoop hooks in {session.config.rootpath.name}")
+    session.config.stash[_INDEX] = (path, count)
+
+
+_INDEX = pytest.StashKey[tuple[Path, int]]()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    if _INDEX in config.stash:
+        path, count = config.stash[_INDEX]
+        terminalreporter.write_line(f"hoophooks_dk: {count} test page(s), see {path}")
 
 
 def _marker(request: pytest.FixtureRequest) -> dict[str, Any]:
@@ -193,7 +248,7 @@ def hoop_hooks(
     hoop_capture: Capture,
     hoop_runner: Runner,
     hoop_settings: RunSettings,
-) -> HoopHooks:
+) -> Iterator[HoopHooks]:
     """Fires events at the runbooks repository, against this test's capture, with the
     settings file's timeout, environment and mode under the ``hoop`` marker's."""
     repo, found_by = _hoop_repo(pytestconfig)
@@ -202,10 +257,49 @@ def hoop_hooks(
     if "timeout" in marked:
         options["timeout"] = float(marked["timeout"])
     fail = partial(pytest.fail, pytrace=False)
-    return HoopHooks(
+    hooks = HoopHooks(
         repo, hoop_runner, hoop_siem, hoop_capture, found_by,
         settings=hoop_settings, fail=fail, **options,
     )  # fmt: skip
+    yield hooks
+    folder = _report_folder(pytestconfig)
+    if folder is not None and hooks.fired:
+        _write_test_page(request.node, hooks, folder, pytestconfig)
+
+
+def _write_test_page(
+    item: pytest.Item, hooks: HoopHooks, folder: Path, config: pytest.Config
+) -> None:
+    """This test's page: its outcome (and failure), then each fire and session it made."""
+    from dataclasses import replace
+
+    from ..report.folder import write_test_page
+    from ..report.model import report_page, run_info
+    from ..report.views import TestView
+
+    outcome = item.stash.get(_OUTCOME, None)
+    failure = (
+        outcome.longreprtext[-FAILURE_CHARS:] if outcome is not None and outcome.failed else ""
+    )
+    word = outcome.outcome if outcome is not None else "passed"
+    settings = replace(hooks.settings, timeout=hooks.timeout, env_mode=hooks.env_mode)
+    sandbox = bool(config.getoption("hoop_sandbox") or config.getini("hoop_sandbox"))
+    runner = config.getoption("hoop_runner") or config.getini("hoop_runner") or "auto"
+    info = run_info(
+        settings,
+        repo=hooks.repo,
+        runner="subprocess" if sandbox else runner,
+        network="sandboxed" if sandbox else "captured",
+        flow=hooks.flow,
+        command=f"pytest {item.nodeid}",
+    )
+    test = TestView(item.nodeid, word, failure)
+    page = report_page(hooks.fired, title=item.nodeid, info=info, test=test)
+    write_test_page(folder, page)
+
+
+#: Characters of a failure's report kept on a test's page (its end: where it failed).
+FAILURE_CHARS = 20_000
 
 
 @pytest.fixture
