@@ -83,6 +83,26 @@ def test_missing_host_fails_without_sending(hoop_hooks, hoop_siem, monkeypatch):
     assert len(hoop_siem.syslog) == 0
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("SYSLOG_PORT", "abc"), ("SYSLOG_PORT", ""), ("SYSLOG_PORT", "70000"),
+     ("SYSLOG_FACILITY", "24"), ("SYSLOG_FACILITY", "-1")],
+)  # fmt: skip
+def test_a_bad_setting_is_one_line_and_sends_nothing(hoop_hooks, hoop_siem, monkeypatch,
+                                                     setting, value):  # fmt: skip
+    """A port that is not a number, a facility outside 0-23 (an unparseable PRI): the
+    hooks say which setting, in one line, and send nothing."""
+    monkeypatch.setenv(setting, value)
+
+    for event in EVENTS:
+        result = hoop_hooks.fire(event)
+
+        assert result.exit_code == 1
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert setting in result.output
+    assert len(hoop_siem.syslog) == 0
+
+
 def test_every_message_carries_its_idempotency_id(hoop_hooks, hoop_siem):
     results = [hoop_hooks.fire(event) for event in EVENTS for _ in range(2)]
 
