@@ -308,6 +308,18 @@ class Capture:
                 first.error.add_note(note)
             raise first.error
 
+    @property
+    def untrusted_certificates(self) -> bool:
+        """Whether HTTPS (and the syslog TLS port) present certificates from a CA the hooks
+        do not trust: on, a hook that verifies certificates must refuse to deliver."""
+        return self._server is not None and self._server.side.certificates.untrusted
+
+    @untrusted_certificates.setter
+    def untrusted_certificates(self, value: bool) -> None:
+        self._running().side.certificates.untrusted = bool(value)
+        if self.syslog is not None:
+            self.syslog.untrusted_certificates = bool(value)
+
     def mark(self) -> int:
         """A position in what was recorded; pass it to ``requests_since`` (or, since the
         syslog receiver records in the same log, to ``syslog.messages_since``)."""
@@ -334,6 +346,8 @@ class Capture:
                 self._router.clear()
                 self._router.reset()
             self.strict, self.default_status = self._defaults
+        if self._server is not None:
+            self._server.side.certificates.untrusted = False
         if self.syslog is not None:
             self.syslog.reset()
 

@@ -150,6 +150,10 @@ class CertificateCache:
         self.alpn = list(alpn) if alpn is not None else None
         self._lock = threading.Lock()
         self._contexts: OrderedDict[str, ssl.SSLContext] = OrderedDict()
+        #: Present certificates from a CA no client trusts (a test turns it on to check
+        #: that a hook refuses such a collector); made on first use, kept till the end.
+        self.untrusted = False
+        self._impostor: CertificateCache | None = None
 
     def __len__(self) -> int:
         with self._lock:
@@ -157,6 +161,8 @@ class CertificateCache:
 
     def context_for(self, host: str) -> ssl.SSLContext:
         """The context presenting a certificate for ``host`` (made on first use)."""
+        if self.untrusted:
+            return self.impostor().context_for(host)
         host = host.lower()
         with self._lock:
             context = self._contexts.get(host)
@@ -170,6 +176,17 @@ class CertificateCache:
             while len(self._contexts) > self.max_size:
                 self._contexts.popitem(last=False)
         return context
+
+    def impostor(self) -> CertificateCache:
+        """The cache of a throwaway CA whose certificate is written nowhere: what
+        ``untrusted`` presents. Its leaves name the right host; only the CA is wrong."""
+        with self._lock:
+            if self._impostor is None:
+                import trustme
+
+                ca = trustme.CA(organization_name="hookdk: a CA no hook trusts")
+                self._impostor = CertificateCache(ca, self.max_size, alpn=self.alpn)
+            return self._impostor
 
     def new_context(self, *names: str) -> ssl.SSLContext:
         """A context presenting one certificate for ``names``, not kept in the cache (the

@@ -47,6 +47,9 @@ def ready_to_read(socks: list[socket.socket], timeout: float) -> list[Any]:
         return [key.fileobj for key, _ in selector.select(timeout)]
 
 
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
 class TlsContexts:
     """Server TLS contexts with certificates from one CA: a default one for the loopback
     names, and one per name a client asks for in SNI, from a bounded ``CertificateCache``
@@ -59,8 +62,16 @@ class TlsContexts:
 
         #: The contexts for names asked for in SNI, least recently used evicted first.
         self.certificates = CertificateCache(ca, max_size, alpn=None)
-        self.default = self.certificates.new_context("localhost", "127.0.0.1", "::1")
+        self.default = self.certificates.new_context(*LOOPBACK)
         self.default.sni_callback = self._follow_sni
+        self._untrusted_default: ssl.SSLContext | None = None
+
+    def untrusted_default(self) -> ssl.SSLContext:
+        """The default context, but from a CA no client trusts (``certificates.untrusted``)."""
+        if self._untrusted_default is None:
+            self._untrusted_default = self.certificates.impostor().new_context(*LOOPBACK)
+            self._untrusted_default.sni_callback = self._follow_sni
+        return self._untrusted_default
 
     def _follow_sni(self, tls: Any, server_name: str | None, _: object) -> None:
         TlsContexts._seen.name = server_name
@@ -71,7 +82,8 @@ class TlsContexts:
         """Complete the server side of a handshake; (TLS socket, SNI name or None)."""
         TlsContexts._seen.name = None
         # ragged EOFs raise: a TLS stream cut without close_notify may have lost its end
-        tls = self.default.wrap_socket(sock, server_side=True, suppress_ragged_eofs=False)
+        default = self.untrusted_default() if self.certificates.untrusted else self.default
+        tls = default.wrap_socket(sock, server_side=True, suppress_ragged_eofs=False)
         return tls, TlsContexts._seen.name
 
 

@@ -122,6 +122,9 @@ class SyslogReceiver:
         self.max_certificates = max_certificates
         self.max_frame = max_frame
         self.socket_timeout = socket_timeout
+        #: The TLS port presents a certificate from a CA no client trusts, on request: a
+        #: hook must refuse it (``reset()`` turns it off again).
+        self.untrusted_certificates = False
         self._ca = ca
         self._unix_folder = unix_folder
         #: Unix sockets that reach the TCP and TLS ports too (with ``unix_folder``): a
@@ -235,6 +238,7 @@ class SyslogReceiver:
             if self._tls is None:
                 assert self._signer is not None
                 self._tls = TlsContexts(self._signer(), self.max_certificates)
+            self._tls.certificates.untrusted = self.untrusted_certificates
             return self._tls
 
     # how a hook reaches it
@@ -309,6 +313,7 @@ class SyslogReceiver:
         self.records.reset(SYSLOG)
         with self._lock:
             self._to_refuse = self.refused = self.unclean_closes = 0
+        self.untrusted_certificates = False
 
     def refuse_connections(self, count: int) -> None:
         """Reset the next ``count`` TCP or TLS connections as soon as they are accepted, as

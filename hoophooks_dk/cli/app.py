@@ -24,6 +24,7 @@ LAZY_COMMANDS = {
     "flows": "hoophooks_dk.cli.session:flows",
     "fuzz": "hoophooks_dk.cli.fuzz:fuzz_command",
     "init": "hoophooks_dk.cli.init:init_command",
+    "mutants": "hoophooks_dk.cli.mutants:mutants",
     "payload": "hoophooks_dk.cli.payloads:payload",
     "render": "hoophooks_dk.cli.render:render_command",
     "replay": "hoophooks_dk.cli.replay:replay",

@@ -110,6 +110,17 @@ class Siem:
     def default_status(self) -> int:
         return self._capture.default_status
 
+    @property
+    def untrusted_certificates(self) -> bool:
+        """Set it to present HTTPS and syslog-TLS certificates from a CA the hooks do not
+        trust, as an impostor between the hook and its collector would: a hook that
+        verifies certificates fails to deliver (the capture turns it off between tests)."""
+        return self._capture.untrusted_certificates
+
+    @untrusted_certificates.setter
+    def untrusted_certificates(self, value: bool) -> None:
+        self._capture.untrusted_certificates = value
+
     @default_status.setter
     def default_status(self, value: int) -> None:
         self._capture.default_status = value

@@ -83,6 +83,26 @@ def test_missing_host_fails_without_sending(hoop_hooks, hoop_siem, monkeypatch):
     assert len(hoop_siem.syslog) == 0
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("SYSLOG_PORT", "abc"), ("SYSLOG_PORT", ""), ("SYSLOG_PORT", "70000"),
+     ("SYSLOG_FACILITY", "24"), ("SYSLOG_FACILITY", "-1")],
+)  # fmt: skip
+def test_a_bad_setting_is_one_line_and_sends_nothing(hoop_hooks, hoop_siem, monkeypatch,
+                                                     setting, value):  # fmt: skip
+    """A port that is not a number, a facility outside 0-23 (an unparseable PRI): the
+    hooks say which setting, in one line, and send nothing."""
+    monkeypatch.setenv(setting, value)
+
+    for event in EVENTS:
+        result = hoop_hooks.fire(event)
+
+        assert result.exit_code == 1
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert setting in result.output
+    assert len(hoop_siem.syslog) == 0
+
+
 def test_every_message_carries_its_idempotency_id(hoop_hooks, hoop_siem):
     results = [hoop_hooks.fire(event) for event in EVENTS for _ in range(2)]
 
@@ -104,6 +124,33 @@ def test_a_caller_without_an_email_is_sent_all_the_same(hoop_hooks, caller):
     assert not message.malformed, message.error
     assert caller in message.message
     assert hook_settings.event_id(message) == result.id
+
+
+def test_a_collector_with_an_untrusted_certificate_gets_nothing(hoop_hooks, hoop_siem):
+    """Something answers on the collector's TLS port with a certificate from a CA the
+    hook does not trust (the kit's receiver does so on request): a hook that checks
+    certificates sends nothing there and fails, in one line."""
+    hoop_siem.untrusted_certificates = True
+
+    for event in EVENTS:
+        result = hoop_hooks.fire(event)
+
+        assert result.exit_code == 1, result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert "certificate" in result.output.lower()
+    assert len(hoop_siem.syslog) == 0
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_the_shipped_default_is_tls(hoop_hooks, monkeypatch, event):
+    """Without SYSLOG_TLS the hooks speak TLS (plain TCP is opt-in, for a trusted network)."""
+    monkeypatch.delenv("SYSLOG_TLS")
+
+    result = hoop_hooks.fire(event)
+
+    assert result.ok, result.output
+    [message] = result.syslog
+    assert (message.transport, message.malformed) == ("tls", False)
 
 
 def test_example_payloads(hoop_hooks, hoop_siem):

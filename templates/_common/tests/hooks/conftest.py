@@ -24,6 +24,7 @@ def settings(monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("HOOK_ATTEMPTS", str(ATTEMPTS))
     monkeypatch.setenv("HOOK_RETRY_DELAY_SECONDS", "0")
+    monkeypatch.setenv("HOOK_TIMEOUT_SECONDS", "3")  # the hooks' own default, whatever is exported
 
 
 @pytest.fixture(autouse=True)

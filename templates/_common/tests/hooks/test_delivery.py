@@ -118,6 +118,20 @@ def test_a_caller_without_an_email_is_delivered_all_the_same(delivery, hoop_siem
         assert sent == []
 
 
+def test_a_collector_with_an_untrusted_certificate_gets_nothing(delivery, hoop_siem):
+    """Something between the hook and its collector answers with a certificate from a CA
+    the hook does not trust (the kit's capture does so on request): a hook that checks
+    certificates sends nothing there and fails, in one line."""
+    hoop_siem.untrusted_certificates = True
+
+    for event in delivery.events:
+        result = delivery.fire(event)
+
+        assert result.exit_code == 1, result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+    assert hoop_siem.requests == []
+
+
 def test_example_payloads(hoop_hooks, hoop_siem):
     for path in sorted(PAYLOADS.glob("*.json")):
         payload = json.loads(path.read_text())
