@@ -84,6 +84,18 @@ def test_script_comes_on_stdin_as_on_the_agent(runner):
     assert result.output.strip() == "'<stdin>' [''] ''"
 
 
+@pytest.mark.parametrize("size", [0, 100, 65535, 65536, 65537, 1 << 20])
+def test_a_script_of_any_size_arrives_whole(runner, size):
+    """Most scripts fit in the pipe and go in at once; a larger one is written on by a
+    thread as the hook reads it. Either way python3 gets every byte."""
+    last = f"print('all {size} bytes')\n"  # runs only if the end arrived
+    script = ("#" * max(0, size - len(last) - 1) + "\n" + last)[-size:] if size else ""
+    result = run(runner, script)
+    assert result.exit_code == 0, result.output
+    assert len(script) == size
+    assert result.output == (f"all {size} bytes\n" if size > len(last) else "")
+
+
 def test_working_directory_is_a_scratch_folder_not_the_caller(runner):
     result = run(runner, "import os; print(os.getcwd())")
     assert result.output.strip() != os.getcwd()

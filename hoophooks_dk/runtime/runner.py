@@ -265,15 +265,36 @@ class SubprocessRunner:
 
 class _Subprocess:
     """A hook started by ``SubprocessRunner``: threads feed its stdin and read its output,
-    as ``Popen.communicate`` does, so that exit and end of output can be told apart."""
+    as ``Popen.communicate`` does, so that exit and end of output can be told apart. The
+    script goes into the pipe at once when the pipe holds it all (64 KiB on Linux: every
+    hook the templates make); only a larger one has a thread write the rest."""
 
     def __init__(self, process: subprocess.Popen, script: bytes) -> None:
         self.process = process
         self._chunks: list[bytes] = []
         self._closed = threading.Event()
-        threading.Thread(target=self._feed, args=(script,), daemon=True).start()
+        rest = self._feed_now(script)
+        if rest:
+            threading.Thread(target=self._feed, args=(rest,), daemon=True).start()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+
+    def _feed_now(self, script: bytes) -> bytes:
+        """Write what the pipe takes without waiting; the rest (closes stdin when none)."""
+        stdin = self.process.stdin
+        os.set_blocking(stdin.fileno(), False)
+        try:
+            written = os.write(stdin.fileno(), script) if script else 0
+        except BlockingIOError:
+            written = 0
+        except OSError:  # the hook died before reading it
+            written = len(script)
+        if written < len(script):
+            os.set_blocking(stdin.fileno(), True)
+            return script[written:]
+        with contextlib.suppress(OSError):
+            stdin.close()
+        return b""
 
     def _feed(self, script: bytes) -> None:
         with contextlib.suppress(OSError):  # the hook died before reading it all
