@@ -19,6 +19,7 @@ as they arrive, so a 200 MB upload costs disk, not memory; reading ``body`` load
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import tempfile
@@ -77,6 +78,8 @@ class BodyBuffer:
             self._chunks.append(chunk)
             return
         if self._file is None:
+            with contextlib.suppress(FileExistsError):  # made by the first body spooled
+                os.mkdir(self._folder)
             fd, name = tempfile.mkstemp(prefix="body-", dir=self._folder)
             self._file, self._path = os.fdopen(fd, "wb"), Path(name)
             self._file.writelines(self._chunks)

@@ -178,13 +178,12 @@ class Capture:
         kept = None if self.fresh_ca else user_ca(self.ca_folder)
         ca = kept or make_ca(tempdir)
         self._ca_path = str(ca.cert_path)
-        (tempdir / "bodies").mkdir()
         self._secret = base64.urlsafe_b64encode(os.urandom(24)).decode()  # 192 bits
         side = ServerSide(
             answer=self._answer,
             certificates=CertificateCache(ca),
             secret=self._secret,
-            spool_folder=tempdir / "bodies",
+            spool_folder=tempdir / "bodies",  # made when a first body is spooled
             socket_timeout=self.socket_timeout,
             spool_threshold=self.spool_threshold,
         )
