@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import json
+import operator
 import os
 import re
 import select
@@ -169,8 +170,9 @@ def real_python(python: str) -> str:
 
 def measure_cli(root: Path, python: str, settings: Settings) -> list[Ratio]:
     """(a), and (a2) where it goes: ``hookdk fire``, bare ``python3 < hook``, the kit's
-    interpreter doing nothing, and ``STAGES`` (the parts of a fire, timed inside one
-    process), all four timed in alternation so that the parts add up to the whole."""
+    interpreter doing nothing, and ``STAGES`` (the parts of a fire in one process of the
+    kit's interpreter, with the clock read as it starts and before it exits), all four
+    timed in alternation, so that the parts and the whole come from the same moments."""
     repo = root / "trivial"
     hook = repo / "hoop-hooks" / "session-close.runbook.py"
     env = dict(os.environ)
@@ -182,12 +184,17 @@ def measure_cli(root: Path, python: str, settings: Settings) -> list[Ratio]:
     stages: list[dict[str, float]] = []
 
     def run_stages() -> None:
+        spawned = time.time()
         done = subprocess.run(staged, env=bare_env, cwd=repo, capture_output=True, text=True)
+        ended = time.time()
         if done.returncode != 0:
             raise RuntimeError(f"the stages of a fire failed: {done.stderr[-500:]}")
-        stages.append(json.loads(done.stdout))
+        clock = json.loads(done.stdout)  # time.time() at each step
+        steps = [spawned, *clock.values(), ended]
+        names = ["start", *list(clock)[1:], "exit"]
+        stages.append(dict(zip(names, map(operator.sub, steps[1:], steps[:-1]), strict=True)))
 
-    cli, bare, whole, start = alternate(
+    cli, bare, _, start = alternate(
         settings.trials,
         lambda: run_checked(fire, env=env, cwd=repo),
         lambda: run_checked([python], env=bare_env, cwd=repo, stdin=script),
@@ -195,13 +202,13 @@ def measure_cli(root: Path, python: str, settings: Settings) -> list[Ratio]:
         lambda: run_checked([kit_python, "-c", "pass"], env=env, cwd=repo),
     )
     part = {name: statistics.median(ms(one[name]) for one in stages) for name in stages[0]}
-    inside = sum(part.values())
     parts = {
-        "interpreter start and exit": whole - inside,
+        "interpreter start": part["start"],
         "import click": part["click"],
         "the kit's imports": part["imports"],
         "capture start and stop": part["capture"],
         "the hook, through the runner": part["hook"],
+        "interpreter exit": part["exit"],
     }
     parts["the rest: options, hook, payload, report"] = cli - sum(parts.values())
     floor = start + part["click"] + bare
@@ -224,26 +231,28 @@ def measure_cli(root: Path, python: str, settings: Settings) -> list[Ratio]:
             parts
             | {
                 "(the hook alone: python3 < hook)": bare,
-                "(interpreter start and exit, bare)": start,
+                "(the kit's interpreter, -c pass)": start,
             },
         ),
     ]
 
 
-#: The parts of a ``hookdk fire`` whose hook sends nothing, timed inside one process of
-#: the kit's interpreter (argv: the hooks' interpreter, the hook file, then the kit's
-#: modules a fire loads): click, the kit's imports, the capture as the command line opens
-#: it (syslog receiver included; the client's own ports handed out), the hook run by the
-#: subprocess runner; at exit, what ``hookdk`` does at exit. Prints seconds, as JSON.
+#: The parts of a ``hookdk fire`` whose hook sends nothing, in one process of the kit's
+#: interpreter (argv: the hooks' interpreter, the hook file, then the kit's modules a fire
+#: loads): click, the kit's imports, the capture as the command line opens it (syslog
+#: receiver included, the client's own ports handed out), the hook run by the subprocess
+#: runner, and at exit what ``hookdk`` does at exit. Prints ``time.time()`` at its first
+#: line and after each part, as JSON, so that start and exit are timed too.
 STAGES = """
-import json, os, sys, time
+import time
+first = time.time()
+import os, sys
 python, hook, modules = sys.argv[1], sys.argv[2], sys.argv[3:]
-started = time.perf_counter()
 import click
-clicked = time.perf_counter()
+clicked = time.time()
 for module in modules:
     __import__(module)
-imported = time.perf_counter()
+imported = time.time()
 from hoophooks_dk.cli.app import spare_last_collection
 from hoophooks_dk.settings import RunSettings
 from hoophooks_dk.wiring import make_runner, open_capture
@@ -252,15 +261,13 @@ settings = RunSettings(python=python)
 with open_capture(settings) as capture:
     capture.environ(client="stages")
     capture.wait_idle()
-captured = time.perf_counter()
+captured = time.time()
 with open(hook, "rb") as file:
     run = make_runner("subprocess", python).run(file.read(), dict(os.environ), 15.0)
 assert run.exit_code == 0, run.output
-ran = time.perf_counter()
-print(json.dumps({
-    "click": clicked - started, "imports": imported - clicked,
-    "capture": captured - imported, "hook": ran - captured,
-}))
+ran = time.time()
+print(f'{{"first": {first!r}, "click": {clicked!r}, "imports": {imported!r}, '
+      f'"capture": {captured!r}, "hook": {ran!r}}}')
 """
 
 
