@@ -6,7 +6,7 @@ One package, one idea per module (after mitmproxy's layout):
 * ``captured`` and ``records``: what was recorded, and the one log it is recorded in.
 * ``routing``: how a request is answered (the test's routes, the settings', defaults).
 * ``policy``: the proxy's decisions, pure functions; ``port_lock``: the credentials that
-  lock its port; ``exchange``: what its parts share.
+  lock its port, as the capture makes them; ``exchange``: what its parts share.
 * ``proxy_server`` and ``proxy_connection``: listening, and HTTP/1.1 on one connection.
 * ``certs``: the CA and its bounded certificate cache; ``bodies``: decoding and spooling.
 * ``aws_answers``, ``token_answers``: default answers SDKs accept.

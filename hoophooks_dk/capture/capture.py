@@ -21,7 +21,7 @@ The parts, one module each (after mitmproxy's layout):
 * ``routing``: how a request is answered (the test's routes, the settings', defaults).
 * ``policy``: the proxy's decisions as pure functions (refusals and the port lock, the
   recorded URL, CONNECT, framing); ``port_lock``: the credentials that lock the port,
-  made and judged; ``exchange``: what the proxy's parts hand each other.
+  as the capture makes them; ``exchange``: what the proxy's parts hand each other.
 * ``proxy_server``: listening, idle connections, descriptor limits.
 * ``proxy_connection``: HTTP/1.1 on one connection, CONNECT tunnels: bytes in and out.
 * ``certs``: the CA (the user's, kept in their cache folder) and its bounded

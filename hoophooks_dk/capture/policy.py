@@ -9,10 +9,10 @@ byte for byte without a socket (tests/test_capture_policy.py), and read in one p
   size limit (431), a CONNECT inside a tunnel (405), and, outside a tunnel, a request
   without the run's proxy credentials (407: the port lock). A refused request is never
   recorded; the connection is closed after the answer (``refusal_response``).
-* **The port lock's credentials** (``credentials``, from ``port_lock``, named here too):
-  ``Proxy-Authorization: Basic base64(user:secret)`` with user ``hookdk`` or
-  ``hookdk.<client>``, parsed once for both questions, whether the secret is the run's
-  and which client it tags.
+* **The port lock's credentials** (``credentials``): ``Proxy-Authorization: Basic
+  base64(user:secret)`` with user ``hookdk`` or ``hookdk.<client>``, parsed once for
+  both questions, whether the secret is the run's and which client it tags (how the
+  capture makes them is ``port_lock``'s).
 * **What a CONNECT tunnel carries** (``tunnel_protocol``): its first byte decides TLS
   (a handshake record) or plain HTTP.
 * **Which URL is recorded** (``request_url``): rebuilt from the CONNECT target inside a
@@ -25,12 +25,13 @@ byte for byte without a socket (tests/test_capture_policy.py), and read in one p
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from .port_lock import PROXY_USER, Credentials, basic_authorization, credentials, proxy_user
+from .port_lock import PROXY_USER, basic_authorization, proxy_user
 
 __all__ = [
     "PROXY_AUTHENTICATION_REQUIRED",
@@ -120,6 +121,15 @@ class Refusal:
     headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """What a ``Proxy-Authorization`` value says: the client it tags, and whether it is
+    the run's (a ``hookdk`` user name and the run's secret)."""
+
+    client: str = ""
+    valid: bool = False
+
+
 class RequestUrl(NamedTuple):
     """The URL a request is recorded and routed under."""
 
@@ -141,6 +151,36 @@ PROXY_AUTHENTICATION_REQUIRED = Refusal(
     "hookdk capture: this proxy serves only the hooks hookdk starts",
     ((b"Proxy-Authenticate", b'Basic realm="hookdk"'),),
 )
+
+
+# --- the port lock ---------------------------------------------------------------------
+
+
+def credentials(value: bytes | None, secret: str) -> Credentials:
+    """Read a ``Proxy-Authorization`` value (None: absent) against the run's ``secret``.
+
+    Only ``Basic`` is spoken, as every client a hook uses sends it from a proxy URL's
+    user and password. The user must be ``hookdk`` or ``hookdk.<client>``; the password
+    is compared in constant time (``hmac.compare_digest``), so the answer's timing says
+    nothing of how much of a guess was right. Anything unreadable is simply not valid.
+    """
+    if value is None:
+        return Credentials()
+    scheme, _, token = value.partition(b" ")
+    if scheme.lower() != b"basic":
+        return Credentials()
+    try:
+        user_password = base64.b64decode(token.strip(), validate=True)
+    except ValueError:  # binascii.Error: not base64
+        return Credentials()
+    user, _, password = user_password.partition(b":")
+    ours, tagged = user == PROXY_USER.encode(), user.startswith(f"{PROXY_USER}.".encode())
+    if not (ours or tagged):
+        return Credentials()
+    import hmac  # on a connection's thread, not on hookdk's start-up (it loads OpenSSL)
+
+    client = user[len(PROXY_USER) + 1 :].decode("latin-1") if tagged else ""
+    return Credentials(client, hmac.compare_digest(password, secret.encode()))
 
 
 # --- what is refused -------------------------------------------------------------------
