@@ -20,12 +20,12 @@ from .options import (
 from .report import (
     check_report_file,
     echo_result,
+    echo_unmatched_routes,
     leak_fails,
+    progress_line,
     result_dict,
     result_hints,
     write_html_report,
-    echo_unmatched_routes,
-    progress_line,
 )
 
 

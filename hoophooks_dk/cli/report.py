@@ -104,6 +104,8 @@ def write_html_report(path, runs, hints, options: dict[str, Any], command: str, 
     )
     write_report(path, page)
     click.echo(f"hookdk: report written to {path}", err=True)
+
+
 def echo_unmatched_routes(results, options: dict[str, Any]) -> None:
     """A ``--respond`` route that no request matched is most often a typo in its URL or
     method: say so (on stderr), with what the hooks did send. The settings file's routes
