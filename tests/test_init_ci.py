@@ -114,13 +114,13 @@ def test_the_github_workflow_installs_the_kit_checks_uploads_sarif_and_tests(run
     runs = [step.get("run", "") for step in steps]
     assert any('python -m pip install "$HOOKDK_PIP_SPEC"' in run for run in runs)
     assert "hookdk check --format sarif --output hookdk.sarif" in runs
-    assert "python -m pytest tests/hooks" in runs
+    assert "python -m pytest tests/hooks --hoop-report hookdk-report" in runs
     upload = next(
         s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")
     )
     assert upload["with"]["sarif_file"] == "hookdk.sarif"
     assert "!cancelled()" in upload["if"]  # the findings go up when the check fails too
-    tests = next(s for s in steps if s.get("run") == "python -m pytest tests/hooks")
+    tests = next(s for s in steps if s.get("run", "").startswith("python -m pytest tests/hooks"))
     assert "!cancelled()" in tests["if"]  # and the tests still run
 
 

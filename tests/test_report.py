@@ -274,7 +274,7 @@ def test_watch_refuses_port_and_open_without_ui(hook_repo):
     for flag in (["--port", "8123"], ["--open"]):
         done = hookdk("watch", "--repo", str(repo.root), *flag)
         assert done.returncode == 2
-        assert f"Error: {flag[0]} applies to --ui" in done.stderr
+        assert done.stderr.startswith(f"hookdk: error: {flag[0]} applies to --ui")
 
 
 # --- the plugin's folder ------------------------------------------------------------------------
