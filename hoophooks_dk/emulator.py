@@ -321,7 +321,15 @@ def check_payload(payload: Mapping[str, Any], event: str, source: str = "payload
     violations = validate(payload)
     if violations:
         listed = "\n".join(f"  {v}" for v in violations)
-        raise PayloadError(f"{source} does not match the hook payload schema:\n{listed}")
+        hint = ""
+        events = {f"$.{key}" for key in payloads.EVENT_KEYS.values()}
+        if any(v.path in events and v.message.startswith("missing") for v in violations):
+            hint = (
+                f"\n  (Hoop always sends every field of the event object, so the kit fills in "
+                f"none of them: `hookdk payload {event}` prints a complete payload to start "
+                f"from, or fire without --payload and change fields with --set)"
+            )
+        raise PayloadError(f"{source} does not match the hook payload schema:\n{listed}{hint}")
     carried = payloads.event_of(payload)
     if carried != event:
         raise PayloadError(

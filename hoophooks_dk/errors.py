@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pathlib imports urllib.parse: kept off the import path of the dialect
+    from collections.abc import Iterable
+    from pathlib import Path
+
     from .hooks import HookFile
 
 __all__ = [
@@ -49,7 +52,44 @@ class PayloadError(HookdkError):
 
 
 class HookNotFound(HookdkError):
-    """A hook file that is not where Hoop reads it."""
+    """A hook file that is not where Hoop reads it.
+
+    ``cause`` is what the kit found instead, when it found something (a look-alike file,
+    the hooks folder given as the repository, no git repository...), and ``repo_to_try``
+    the repository the user most likely meant, when the kit can name it. The faces word
+    the way to point elsewhere with their own option (``explain("--repo")`` for the
+    command line, ``"--hoop-repo"`` for the pytest plugin); ``str()`` names none.
+    """
+
+    def __init__(
+        self, message: str, *, cause: str | None = None, repo_to_try: Path | None = None
+    ) -> None:
+        self.where = message
+        self.cause = cause
+        self.repo_to_try = repo_to_try
+        super().__init__(self.explain())
+
+    def explain(self, repo_option: str | None = None, found_by: str = "") -> str:
+        """The one-line message: where the kit looked (and ``found_by``: how it chose the
+        repository), then the likely cause, then ``repo_option`` with the repository to
+        try when there is one."""
+        option = f"{repo_option} DIR" if repo_option else "the repository's path"
+        message = self.where + found_by
+        if self.cause:
+            message += "; " + self.cause.replace("{option}", option)
+        if self.repo_to_try is not None:
+            retry = f"{repo_option} {self.repo_to_try}" if repo_option else str(self.repo_to_try)
+            message += f" (try {retry})"
+        return message
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to a mistyped ``word``, else "".
+    Spelled for messages that name the choices after it."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class SettingsError(HookdkError):

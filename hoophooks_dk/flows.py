@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from .errors import SettingsError
+from .errors import SettingsError, did_you_mean
 
 AGENT_ERROR_EXIT_CODE = 254  # agent/controller/const.go: internalExitCode
 #: What the agent sends when a session's connection has no parameters on it
@@ -222,7 +222,8 @@ def get_flow(name: str) -> Flow:
         return FLOWS[name]
     except KeyError:
         raise SettingsError(
-            f"unknown flow {name!r}: expected one of {', '.join(FLOWS)} (hookdk flows lists them)"
+            f"unknown flow {name!r}{did_you_mean(name, FLOWS)}: expected one of "
+            f"{', '.join(FLOWS)} (hookdk flows lists them)"
         ) from None
 
 

@@ -10,6 +10,7 @@ common path does not need it.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +55,74 @@ def require(hooks: dict[str, HookFile | None], event: str, repo: Path, ref: str 
     hook = hooks[check_event(event)]
     if hook is None:
         where = f"at {ref}" if ref else "in the working tree"
-        raise HookNotFound(f"no {event} hook: {repo / HOOK_PATHS[event]} does not exist {where}")
+        cause, repo_to_try = why_missing(repo, event, ref)
+        raise HookNotFound(
+            f"no {event} hook: {repo / HOOK_PATHS[event]} does not exist {where}",
+            cause=cause,
+            repo_to_try=repo_to_try,
+        )
     return hook
+
+
+def why_missing(repo: Path, event: str, ref: str | None = None) -> tuple[str, Path | None]:
+    """The likely cause of a missing hook, and the repository to try instead when the
+    cause is the wrong one: most "missing" hooks are there, under another name or folder.
+    ``{option}`` in the cause stands for the face's way to name a repository."""
+    wanted = HOOK_PATHS[event]
+    folder, name = wanted.split("/")
+    if repo.name == folder or (repo / name).is_file():
+        return f"{repo} is the {folder}/ folder itself, not the repository holding it", repo.parent
+    if ref is not None and (repo / wanted).is_file():
+        return f"it is in the working tree but not committed at {ref}: commit and push it", None
+    for found in lookalikes(repo, event):
+        return (
+            f"{found} looks like it, but Hoop reads only {wanted} (exact name, case and "
+            f"folder): git mv {found} {wanted}"
+        ), None
+    if not (find_repo_root(repo) / ".git").exists():
+        return (
+            f"{repo} is not in a git repository, and Hoop reads hooks from one: run the kit "
+            "in your runbooks repository (or give {option}), or start one with `git init` "
+            "and `hookdk init`"
+        ), None
+    if not (repo / folder).is_dir():
+        return (
+            f"{repo} has no {folder}/ folder: `hookdk init` writes both hooks from a "
+            "template (`hookdk templates` lists them), or give {option} for the runbooks "
+            "repository that has them"
+        ), None
+    return f"`hookdk init` writes the {event} hook from a template", None
+
+
+def lookalikes(repo: Path, event: str) -> list[str]:
+    """Files in the working tree, in the root or one folder down, that are probably meant
+    to be ``event``'s hook (see ``hook_key``), as paths relative to ``repo``."""
+    wanted, found = hook_key(HOOK_PATHS[event]), []
+    try:
+        folders = [repo, *sorted(p for p in repo.iterdir() if p.is_dir())]
+    except OSError:
+        return []
+    for folder in folders:
+        if folder != repo and folder.name.startswith("."):
+            continue
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for name in names:
+            path = (folder / name).relative_to(repo).as_posix()
+            if path != HOOK_PATHS[event] and hook_key(path) == wanted and (folder / name).is_file():
+                found.append(path)
+    return found
+
+
+def hook_key(path: str) -> str:
+    """A file name with case, ``-``/``_`` and suffixes (``.runbook``, ``.py``...) taken
+    away: ``Session_Close.runbook.py`` and ``session-close.py`` are both ``sessionclose``."""
+    name = path.rsplit("/", 1)[-1].lower()
+    for suffix in (".txt", ".bak", ".orig", ".py", ".runbook", ".template", ".tmpl"):
+        name = name.removesuffix(suffix)
+    return re.sub(r"[^a-z]", "", name)
 
 
 def _from_tree(repo: Path, event: str) -> HookFile | None:

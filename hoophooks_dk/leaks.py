@@ -43,6 +43,7 @@ __all__ = [
     "OPEN_SOURCE",
     "Leak",
     "assert_no_leaks",
+    "count_secrets",
     "describe",
     "find_leaks",
     "forms",
@@ -119,7 +120,17 @@ def assert_no_leaks(requests: Iterable[Sent], canaries: Mapping[str, str]) -> No
     leaks = find_leaks(requests, canaries)
     if leaks:
         lines = "\n".join(f"  {leak}" for leak in leaks)
-        raise AssertionError(f"{len(leaks)} leak(s) of payload secrets to the SIEM:\n{lines}")
+        raise AssertionError(f"leak: {count_secrets(leaks)}:\n{lines}")
+
+
+def count_secrets(leaks: Iterable[Leak]) -> str:
+    """How many secrets were sent, as a person counts them: one value found in three
+    forms or three requests is one secret sent (``"1 payload secret sent out, found in 3
+    places"``)."""
+    leaks = list(leaks)
+    secrets = len({leak.label for leak in leaks})
+    places = f", found in {len(leaks)} places" if len(leaks) != secrets else ""
+    return f"{secrets} payload secret{'' if secrets == 1 else 's'} sent out{places}"
 
 
 # --- the forms a secret can take -------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Files shipped with the kit: JSON Schemas and hook templates.
+"""Files shipped with the kit: JSON Schemas, hook templates and the documentation pages.
 
-They live at the top of the repository (``schemas/``, ``templates/``) and are copied into
+They live at the top of the repository (``schemas/``, ``templates/``, ``docs/``) and are copied into
 the wheel under ``hoophooks_dk/_data``. Reading them through importlib.resources keeps a
 plain ``pip install .`` working; the fallback to the checkout serves editable installs,
 where hatch does not map force-included folders into the package.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def data_dir(name: str) -> Traversable:
-    """The shipped folder ``name`` ("schemas" or "templates")."""
+    """The shipped folder ``name`` ("schemas", "templates" or "docs")."""
     packaged = resources.files("hoophooks_dk") / "_data" / name
     if packaged.is_dir():
         return packaged

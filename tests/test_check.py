@@ -376,24 +376,41 @@ def test_hk308_settings_read_from_the_environment_without_a_default(hook_repo):
         "import os\n"
         'a = os.environ["SIEM_TOKEN"]\n'
         'b = os.getenv("SIEM_URL")\n'
-        'c = os.environ.get("SIEM_KEY", "")\n'
+        'c = os.environ.get("SIEM_KEY", None)\n'
         "from os import environ\n"
         "d = environ.get(NAME)\n"
     )
     found = python_findings(hook_repo, source, "HK308")
     assert [f.line for f in found] == [2, 3, 4, 6]
+    assert [f.column for f in found] == [5, 5, 5, 5]
     assert all(f.severity == "warning" for f in found)
-    assert "reads SIEM_TOKEN from the environment" in found[0].message
+    # what it sees, exactly: how the setting is read, and what the hook gets without it
+    assert found[0].message.startswith(
+        'reads SIEM_TOKEN with os.environ["SIEM_TOKEN"], no default: a KeyError (exit 1)'
+    )
+    assert found[1].message.startswith(
+        'reads SIEM_URL with os.getenv("SIEM_URL"), no default: None'
+    )
+    assert found[2].message.startswith(
+        'reads SIEM_KEY with os.environ.get("SIEM_KEY", None), default None: None'
+    )
     assert "docs/hoop-runtime.md section 3" in found[0].message
-    assert "--env-mode clean" in found[0].fix
+    # the fix: a default, then the safe ways to give a secret on the agent, never git
+    fix = found[0].fix
+    assert 'os.environ.get("SIEM_TOKEN", "")' in fix and "--env-mode clean" in fix
+    assert "agent's own environment" in fix and "Secrets Manager" in fix
+    assert "A secret written in the hook is in git" in fix
 
 
-def test_hk308_not_for_the_payload_nor_a_setting_with_a_default(hook_repo):
+def test_hk308_not_for_the_payload_nor_a_setting_with_a_default_even_an_empty_one(hook_repo):
+    """The templates read their settings as `os.environ.get("SIEM_TOKEN", "")` and stop
+    with one line when it is empty: the hook decides what absence means."""
     source = (
         "import os\n"
         'p = os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"]\n'
         'q = os.environ.get("REGION", "us-east-1")\n'
         'r = os.getenv("TIMEOUT", default="5")\n'
+        's = os.environ.get("SIEM_TOKEN", "")\n'
     )
     assert not python_findings(hook_repo, source, "HK308")
 

@@ -214,7 +214,7 @@ def test_json_output_is_a_list_of_findings_with_every_field(monkeypatch, capsys,
     findings = json.loads(out)
     assert isinstance(findings, list) and findings
     for item in findings:
-        assert set(item) == {"rule", "severity", "file", "line", "message", "fix"}
+        assert set(item) == {"rule", "severity", "file", "line", "column", "message", "fix"}
         assert item["severity"] in ("error", "warning", "info")
     yaml = [f for f in findings if f["rule"] == "HK307" and f["file"] == OPEN]
     assert yaml[0]["line"] == 1
@@ -311,26 +311,21 @@ def test_user_errors_are_one_line_and_exit_2(
 # --- a freshly `hookdk init`-ed repo passes ----------------------------------------------
 
 
-def test_a_freshly_initialised_repo_passes_check_but_for_settings_from_the_environment(
+def test_a_freshly_initialised_repo_passes_check_strict_once_committed_and_pushed(
     monkeypatch, capsys, runbooks
 ):
-    """The default template, committed and pushed, with its settings in the hook's
-    environment as `hookdk demo` gives them (its hooks exit 1 without a token, by design).
-    Its token is read from the environment until written into the hook: HK308 says so,
-    and that is all `--strict` finds (docs/hoop-runtime.md section 3)."""
+    """The default template as `hookdk init` writes it, with the test values of its
+    settings file (hookdk.toml), committed and pushed as "Next" says: `--strict` finds
+    nothing (its settings read with a default are not HK308's)."""
     from hoophooks_dk import scaffold
 
-    template = scaffold.get_template(scaffold.DEFAULT_TEMPLATE)
-    scaffold.init(runbooks.root, template.name)
+    scaffold.init(runbooks.root, scaffold.DEFAULT_TEMPLATE)
+    assert (runbooks.root / "hookdk.toml").is_file()
     published(runbooks)
-    for name, value in template.demo_env.items():
-        monkeypatch.setenv(name, value)
-    code, out, _ = hookdk_check(monkeypatch, capsys, "--repo", str(runbooks.root))
-    assert code == 0, out
     code, out, _ = hookdk_check(
         monkeypatch, capsys, "--repo", str(runbooks.root), "--strict", "--format", "json"
     )
-    assert code == 1 and {f["rule"] for f in json.loads(out)} == {"HK308"}, out
+    assert code == 0 and json.loads(out) == [], out
 
 
 def test_every_template_passes_the_static_check_straight_after_init(runbooks):
@@ -339,8 +334,7 @@ def test_every_template_passes_the_static_check_straight_after_init(runbooks):
     for template in scaffold.templates():
         scaffold.init(runbooks.root, template.name, force=True)
         findings = check(runbooks.root, static=True)
-        rules = [f.rule for f in findings if f.rule != "HK308"]  # settings from the environment
-        assert rules == ["HK402"], (template.name, findings)
+        assert [f.rule for f in findings] == ["HK402"], (template.name, findings)
 
 
 # --- the pre-commit manifest -------------------------------------------------------------

@@ -347,7 +347,7 @@ def test_command_saves_the_smallest_failure_and_fire_replays_it(hook_repo, tmp_p
 
 NEEDS_HOME_HOOK = """\
 import os
-print(os.environ["HOME"])  # there in your shell; not in a clean environment
+print(os.environ.get("HOME").upper())  # there in your shell; not in a clean environment
 """
 
 
@@ -361,7 +361,7 @@ def test_the_replay_command_runs_the_payload_as_the_fuzz_did(hook_repo, tmp_path
     limits = ("--env-mode", "clean", "--timeout", "5", "--kill-after", "20")
     done = hookdk(*args, *limits, cwd=tmp_path, cache=cache_home)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "KeyError: 'HOME'" in done.stdout
+    assert "AttributeError: 'NoneType' object has no attribute 'upper'" in done.stdout
     (line,) = [line for line in done.stdout.splitlines() if line.startswith("Replay:")]
     words = shlex.split(line.removeprefix("Replay:"))
     assert words[:3] == ["hookdk", "fire", "session-close"]
@@ -372,7 +372,7 @@ def test_the_replay_command_runs_the_payload_as_the_fuzz_did(hook_repo, tmp_path
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert replay.returncode == 1, replay.stdout + replay.stderr
-    assert "KeyError: 'HOME'" in replay.stdout
+    assert "AttributeError: 'NoneType' object has no attribute 'upper'" in replay.stdout
 
 
 def test_the_replay_command_keeps_every_option_that_changes_the_run():

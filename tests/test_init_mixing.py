@@ -25,7 +25,11 @@ def test_force_replaces_them_and_next_names_the_new_templates_settings(runbooks)
     done = hookdk("init", "--template", "splunk-hec", "--force", str(runbooks.root))
     assert done.returncode == 0, done.stderr
     assert template_of("session-open", (runbooks.root / OPEN).read_bytes()) == "splunk-hec"
-    assert "configure SPLUNK_HEC_URL" in done.stdout and "SLACK" not in done.stdout
+    next_steps = done.stdout.split("Next:")[1]
+    assert "SPLUNK_HEC_URL" in next_steps and "test values are in hookdk.toml" in next_steps
+    assert "SLACK" not in done.stdout
+    settings = (runbooks.root / "hookdk.toml").read_text()  # --force: the new template's
+    assert "SPLUNK_HEC_TOKEN = " in settings and "SLACK" not in settings
 
 
 def test_an_edited_hook_is_still_known_by_its_template(runbooks):
@@ -44,7 +48,8 @@ def test_your_own_hooks_are_kept_and_next_says_so(runbooks):
     next_steps = done.stdout.split("Next:")[1]
     assert "your own hoop-hooks/session-open.runbook.py and" in next_steps
     assert "not the splunk-hec template's" in next_steps
-    assert "configure SPLUNK_HEC_URL" not in next_steps  # the hooks on disk have no such settings
+    assert "SPLUNK_HEC_URL" not in next_steps  # the hooks on disk have no such settings
+    assert "hookdk init --tests-only" in next_steps  # tests that fit any hook
 
 
 def test_rerunning_the_same_template_is_fine(runbooks):

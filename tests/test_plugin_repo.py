@@ -51,7 +51,7 @@ def test_run_from_a_subfolder_fires_the_repos_hooks_with_leaks_on_the_result(rep
     result.assert_outcomes(passed=1)
 
 
-def test_a_missing_hook_is_one_clear_error_naming_the_path_and_the_option(repo):
+def test_a_missing_hook_is_one_line_naming_the_path_how_the_repo_was_found_and_the_cause(repo):
     (repo.path / "hoop-hooks" / "session-close.runbook.py").unlink()
     result = run_in(
         repo,
@@ -63,9 +63,40 @@ def test_a_missing_hook_is_one_clear_error_naming_the_path_and_the_option(repo):
     )
     result.assert_outcomes(failed=1)
     output = result.stdout.str()
-    assert f"{repo.path / 'hoop-hooks' / 'session-close.runbook.py'} does not exist" in output
-    assert "--hoop-repo DIR" in output and f"(the git root above {repo.path / 'checks'})" in output
+    missing = f"{repo.path / 'hoop-hooks' / 'session-close.runbook.py'} does not exist"
+    assert output.count(missing) == 1, output  # printed once, not again as its cause
+    assert f"(repository: the git root above {repo.path / 'checks'})" in output
+    assert "`hookdk init` writes the session-close hook" in output
+    assert "--hoop-repo" not in output  # the repository is right: the hook is missing
     assert "HookNotFound" not in output and "Traceback" not in output
+
+
+def test_a_misnamed_hook_is_named_with_its_fix(repo):
+    hooks = repo.path / "hoop-hooks"
+    (hooks / "session-close.runbook.py").rename(hooks / "session_close.runbook.py")
+    result = run_in(
+        repo, "checks", "def test_fire(hoop_hooks):\n    hoop_hooks.fire('session-close')\n"
+    )
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert "hoop-hooks/session_close.runbook.py looks like it" in output
+    assert (
+        "git mv hoop-hooks/session_close.runbook.py hoop-hooks/session-close.runbook.py" in output
+    )
+    assert "--hoop-repo" not in output
+
+
+def test_the_hooks_folder_given_as_the_repository_suggests_its_parent(repo):
+    result = run_in(
+        repo,
+        "checks",
+        "def test_fire(hoop_hooks):\n    hoop_hooks.fire('session-close')\n",
+        f"--hoop-repo={repo.path / 'hoop-hooks'}",
+    )
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert "is the hoop-hooks/ folder itself, not the repository holding it" in output
+    assert f"(try --hoop-repo {repo.path})" in output
 
 
 def test_hoop_repo_still_wins(repo, tmp_path):

@@ -274,7 +274,7 @@ def test_watch_refuses_port_and_open_without_ui(hook_repo):
     for flag in (["--port", "8123"], ["--open"]):
         done = hookdk("watch", "--repo", str(repo.root), *flag)
         assert done.returncode == 2
-        assert f"Error: {flag[0]} applies to --ui" in done.stderr
+        assert done.stderr.startswith(f"hookdk: error: {flag[0]} applies to --ui")
 
 
 # --- the plugin's folder ------------------------------------------------------------------------
@@ -342,9 +342,16 @@ def test_a_folder_whose_index_is_not_the_kits_is_refused(plugin_project):
 # --- the generated CI files keep the folder --------------------------------------------------
 
 
-def test_the_github_workflow_keeps_the_pages_when_the_tests_fail():
-    workflow = yaml.safe_load((ROOT / "templates/_common/ci/github.yml").read_text())
-    steps = workflow["jobs"]["hooks"]["steps"]
+def written_ci(tmp_path, ci: str) -> dict:
+    """The CI file `hookdk init --ci CI` writes (its install line filled in)."""
+    from hoophooks_dk.scaffold.writer import CI_FILES, init
+
+    init(tmp_path, ci=ci, kit_spec="hoophooks_dk==0.1.0")
+    return yaml.safe_load((tmp_path / CI_FILES[ci]).read_text())
+
+
+def test_the_github_workflow_keeps_the_pages_when_the_tests_fail(tmp_path):
+    steps = written_ci(tmp_path, "github")["jobs"]["hooks"]["steps"]
     run = next(i for i, step in enumerate(steps) if "pytest" in step.get("run", ""))
     assert steps[run]["run"].endswith("--hoop-report hookdk-report")
     upload = steps[run + 1]
@@ -352,8 +359,9 @@ def test_the_github_workflow_keeps_the_pages_when_the_tests_fail():
     assert upload["if"] == "failure()" and upload["with"]["path"] == "hookdk-report/"
 
 
-def test_the_gitlab_job_keeps_the_pages_when_the_tests_fail():
-    job = yaml.safe_load((ROOT / "templates/_common/ci/gitlab.yml").read_text())["hoop-hooks"]
-    assert job["script"][-1].endswith("--hoop-report hookdk-report")
-    assert job["artifacts"]["when"] == "on_failure"
+def test_the_gitlab_job_keeps_the_pages_beside_the_code_quality_report(tmp_path):
+    job = written_ci(tmp_path, "gitlab")["hoop-hooks"]
+    pytest_line = next(line for line in job["script"] if "pytest" in line)
+    assert "--hoop-report hookdk-report" in pytest_line
+    assert job["artifacts"]["when"] == "always"  # the Code Quality report: always
     assert job["artifacts"]["paths"] == ["hookdk-report/"]

@@ -150,11 +150,15 @@ def test_a_missing_setting_names_it_and_how_to_give_it(hook_repo):
     assert result["hints"][0]["fix"].endswith('SIEM_TOKEN = "..." under [env] in hookdk.toml')
 
 
-def test_fresh_init_then_check_names_the_missing_setting_and_env_fixes_it(runbooks):
+def test_fresh_init_checks_clean_with_its_test_values_and_names_a_setting_taken_away(runbooks):
     # runbooks: a git repository, nothing committed yet
     assert hookdk("init", str(runbooks.root)).returncode == 0
     done = hookdk("check", "--repo", str(runbooks.root), "--format", "json")
-    crashes = [f for f in json.loads(done.stdout) if f["rule"] == "HK501"]
+    assert [f for f in json.loads(done.stdout) if f["rule"].startswith("HK5")] == []
+    settings = runbooks.root / "hookdk.toml"
+    settings.write_text(settings.read_text().replace("SIEM_TOKEN = ", "# SIEM_TOKEN = "))
+    taken = hookdk("check", "--repo", str(runbooks.root), "--format", "json")
+    crashes = [f for f in json.loads(taken.stdout) if f["rule"] == "HK501"]
     assert len(crashes) == 2
     for found in crashes:
         assert "SIEM_TOKEN is not set" in found["message"]

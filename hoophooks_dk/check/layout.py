@@ -9,11 +9,10 @@ of the checked files.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..hooks import HOOK_PATHS, MAX_HOOK_BYTES, HookFile
+from ..hooks import HOOK_PATHS, MAX_HOOK_BYTES, HookFile, hook_key
 from ..payload import MAX_ENV_STRING, environment_bytes, input_file_text
 from .registry import Problem, rule
 
@@ -282,14 +281,5 @@ def too_large_problem(hook: HookFile, size: int | None = None, detail: str = "")
 def _lookalikes(layout: Layout, event: str) -> list[str]:
     """Files that are probably meant to be ``event``'s hook: same name once normalised
     (case, ``_`` or ``-``, ``.runbook``/``.py`` suffixes), in any folder but the right one."""
-    wanted = event.replace("-", "")
-    return [
-        path for path in layout.paths if path != HOOK_PATHS[event] and _hook_key(path) == wanted
-    ]
-
-
-def _hook_key(path: str) -> str:
-    name = path.rsplit("/", 1)[-1].lower()
-    for suffix in (".txt", ".bak", ".orig", ".py", ".runbook", ".template", ".tmpl"):
-        name = name.removesuffix(suffix)
-    return re.sub(r"[^a-z]", "", name)
+    wanted = hook_key(HOOK_PATHS[event])
+    return [path for path in layout.paths if path != HOOK_PATHS[event] and hook_key(path) == wanted]

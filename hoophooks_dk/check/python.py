@@ -52,9 +52,25 @@ class Script:
         return _source_line(self.hook.source, self.rendered, rendered_line)
 
     def at(self, node: ast.AST | int | None, message: str, fix: str) -> Problem:
-        """A problem on ``node``'s line (a rendered line number), mapped to the source."""
-        line = node if isinstance(node, int) or node is None else node.lineno
-        return Problem(message, fix, file=self.hook.path, line=self.line(line))
+        """A problem on ``node``'s line (a rendered line number), mapped to the source,
+        and at its column when the line renders unchanged (``col_offset`` counts UTF-8
+        bytes, as SARIF's default column unit does not: characters are counted here)."""
+        if isinstance(node, int) or node is None:
+            return Problem(message, fix, file=self.hook.path, line=self.line(node))
+        line = self.line(node.lineno)
+        return Problem(message, fix, file=self.hook.path, line=line, column=self._column(node))
+
+    def _column(self, node: ast.AST) -> int | None:
+        """``node``'s 1-based column in characters, when its line is the source's own."""
+        lines = self.rendered.splitlines()
+        if not 0 < node.lineno <= len(lines):
+            return None
+        text = lines[node.lineno - 1]
+        source_line = self.line(node.lineno)
+        source_lines = self.hook.source.splitlines()
+        if source_line is None or source_lines[source_line - 1 : source_line] != [text]:
+            return None
+        return len(text[: node.col_offset].decode("utf-8", "replace")) + 1
 
     @cached_property
     def tree(self) -> ast.Module:
@@ -226,47 +242,86 @@ _ENV_GETTERS = {"os.getenv", "getenv", "os.environ.get", "environ.get"}
 _ENV_MAPPINGS = {"os.environ", "environ"}
 
 
-@rule("HK308", "warning", "reads a setting from an environment variable the agent may not set")
+@rule("HK308", "warning", "reads a setting from the environment with no default")
 def reads_environment_settings(script: Script) -> list[Problem]:
     """HK308: Hoop passes the hook one variable, the payload; whether the agent adds its
     own environment cannot be seen in Hoop's source (docs/hoop-runtime.md section 3). A
-    setting read from the environment with no usable default may be empty in production.
+    setting read with no default (``os.environ["X"]``: a KeyError; ``os.getenv("X")``:
+    None) breaks the hook where the agent lacks it. A read with a default, even ``""``,
+    is the hook deciding what absence means (the templates stop with one line naming
+    the setting), and is not reported.
     """
     found = []
     for node in ast.walk(script.tree):
-        name = _environment_read(node)
-        if name is None or name == PAYLOAD_VARIABLE:
+        read = _environment_read(node)
+        if read is None or read[0] == PAYLOAD_VARIABLE:
             continue
+        name, how, when_unset = read
         shown = name or "a variable"
+        default = "default None" if how.endswith(", None)") else "no default"
         found.append(
             script.at(
                 node,
-                f"reads {shown} from the environment with no default: Hoop passes a hook only "
-                f"{PAYLOAD_VARIABLE}, and whether the agent adds its own environment cannot "
-                "be seen in Hoop's source (docs/hoop-runtime.md section 3), so it may be "
-                "empty in production",
-                "put the value in the hook (a constant, or a template default), or make sure "
-                "the agent's environment has it; test with `hookdk fire --env-mode clean` and "
-                "no --env or [tool.hookdk.env] values",
+                f"reads {shown} with {how}, {default}: {when_unset} wherever the agent's "
+                f"environment lacks it (Hoop passes a hook only {PAYLOAD_VARIABLE}; whether "
+                "the agent adds its own environment cannot be seen in Hoop's source, "
+                "docs/hoop-runtime.md section 3)",
+                f"give {shown} a default and stop with one line when it is empty "
+                f'(os.environ.get("{name or "X"}", "")), then give the agent the value '
+                "without committing it: the agent's own environment (its deployment's "
+                "secret, e.g. a Kubernetes Secret as an environment variable; test with "
+                "`hookdk fire --env-mode clean`), or a secret store read at run time "
+                "(boto3 is on the agent: AWS Secrets Manager, SSM Parameter Store). A "
+                "secret written in the hook is in git and in every payload's input_file",
             )
         )
     return found
 
 
-def _environment_read(node: ast.AST) -> str | None:
-    """The variable an ``os.environ[...]``/``os.getenv(...)``/``os.environ.get(...)`` with no
-    non-empty default reads ("" when the name is not a literal); None for anything else."""
+def _environment_read(node: ast.AST) -> tuple[str, str, str] | None:
+    """(variable, how it is read, what the hook gets when it is unset) for an
+    ``os.environ[...]``, or an ``os.getenv(...)``/``os.environ.get(...)`` with no default
+    (or ``None``); None for anything else, a read with a default included. The variable
+    is "" when its name is not a literal."""
     if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
         if dotted(node.value) in _ENV_MAPPINGS:
-            return _literal(node.slice)
+            name = _literal(node.slice)
+            return name, f'{dotted(node.value)}["{name}"]', "a KeyError (exit 1)"
         return None
     if not isinstance(node, ast.Call) or _call_name(node) not in _ENV_GETTERS or not node.args:
         return None
     default = node.args[1] if len(node.args) > 1 else None
     default = default or next((k.value for k in node.keywords if k.arg == "default"), None)
-    if default is not None and not (isinstance(default, ast.Constant) and not default.value):
-        return None  # a usable default: the hook works without the variable
-    return _literal(node.args[0])
+    if default is not None and not (isinstance(default, ast.Constant) and default.value is None):
+        return None  # a default: the hook decides what an unset variable means
+    name = _literal(node.args[0])
+    given = ", None" if default is not None else ""
+    return name, f'{_call_name(node)}("{name}"{given})', "None"
+
+
+def environment_names(source: bytes) -> list[str]:
+    """The variables a hook's source reads from the environment, default or not, in the
+    order they first appear (the payload's left out); [] for a source that does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        name = _environment_name(node)
+        if name and name != PAYLOAD_VARIABLE:
+            found.append((node.lineno, node.col_offset, name))
+    return list(dict.fromkeys(name for *_, name in sorted(found)))
+
+
+def _environment_name(node: ast.AST) -> str | None:
+    """The literal name of any ``os.environ[...]``, ``os.getenv(...)`` or
+    ``os.environ.get(...)``, with a default or not."""
+    if isinstance(node, ast.Subscript) and dotted(node.value) in _ENV_MAPPINGS:
+        return _literal(node.slice) or None
+    if isinstance(node, ast.Call) and _call_name(node) in _ENV_GETTERS and node.args:
+        return _literal(node.args[0]) or None
+    return None
 
 
 def _literal(node: ast.AST) -> str:

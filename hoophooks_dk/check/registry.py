@@ -36,11 +36,13 @@ class Finding:
     fix: str
     file: str | None = None
     line: int | None = None
+    column: int | None = None  # 1-based, where the rule can point inside the line
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``--format json``: every field, always, in this order."""
         fields = asdict(self)
-        return {key: fields[key] for key in ("rule", "severity", "file", "line", "message", "fix")}
+        order = ("rule", "severity", "file", "line", "column", "message", "fix")
+        return {key: fields[key] for key in order}
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Problem:
     fix: str
     file: str | None = None
     line: int | None = None
+    column: int | None = None
 
 
 #: What a rule function may return: nothing, one problem, or several.
@@ -83,7 +86,13 @@ class Rule:
 
     def finding(self, problem: Problem) -> Finding:
         return Finding(
-            self.id, self.severity, problem.message, problem.fix, problem.file, problem.line
+            self.id,
+            self.severity,
+            problem.message,
+            problem.fix,
+            problem.file,
+            problem.line,
+            problem.column,
         )
 
 

@@ -52,6 +52,7 @@ def template_fails(hook: HookFile, error: TemplateError) -> Problem:
         fix,
         file=hook.path,
         line=_template_error_line(hook.source, error),
+        column=error.column if error.line else None,
     )
 
 

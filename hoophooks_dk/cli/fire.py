@@ -20,7 +20,9 @@ from .options import (
 from .report import (
     check_report_file,
     echo_result,
+    echo_unmatched_routes,
     leak_fails,
+    progress_line,
     result_dict,
     result_hints,
     write_html_report,
@@ -45,7 +47,7 @@ def fire(event, payload_file, sets, caller, as_json, report_file, **options) -> 
     overrides = parse_overrides(sets, event, caller)
     label = "standard input" if payload_file == "-" else (payload_file or "payload")
     base = payload_for(read_payload_file(payload_file), event, label) if payload_file else None
-    with emulator_from(options) as emulator:
+    with emulator_from(options) as emulator, progress_line(f"{event} hook", options):
         result = emulator.fire(event, base, overrides, source=label)
     hints = result_hints(result, options)
     if as_json:
@@ -55,4 +57,5 @@ def fire(event, payload_file, sets, caller, as_json, report_file, **options) -> 
     if report_file is not None:
         command = f"hookdk fire {event}"
         write_html_report(report_file, [[result]], [[hints]], options, command)
+    echo_unmatched_routes([result], options)
     sys.exit(0 if result.ok and not leak_fails([result], options) else 1)

@@ -22,7 +22,7 @@ import click
 
 from ..errors import HookdkError
 from .options import EVENT, capturing, emulator_from, run_options
-from .report import echo_result, result_dict, result_hints
+from .report import echo_result, is_terminal, result_dict, result_hints
 
 
 @click.command("fuzz")
@@ -47,7 +47,7 @@ def fuzz_command(event, examples, seed, as_json, **options) -> None:
     from ..fuzz import fuzz
 
     _keep_hypothesis_out_of_cwd()
-    shown = Progress(examples, enabled=not as_json and _is_terminal(sys.stderr))
+    shown = Progress(examples, enabled=not as_json and is_terminal(sys.stderr))
     started = time.perf_counter()
     with emulator_from(options) as emulator:
         try:
@@ -63,7 +63,12 @@ def fuzz_command(event, examples, seed, as_json, **options) -> None:
             shown.clear()
         hints = result_hints(report.failure.result, options) if report.failure else []
     elapsed = time.perf_counter() - started
-    saved = save_failing_payload(report.failure.payload, event) if report.failure else None
+    # A hook that stops for a missing setting fails on every payload: the payload is not
+    # the cause, and a file to replay would only mislead.
+    setup = any(hint.rule == "setting" for hint in hints)
+    saved = None
+    if report.failure and not setup:
+        saved = save_failing_payload(report.failure.payload, event)
     if as_json:
         shown_report = _report_dict(report, saved, hints) | {"seconds": round(elapsed, 3)}
         click.echo(json.dumps(shown_report, ensure_ascii=False, indent=2))
@@ -98,13 +103,6 @@ class Progress:
     def clear(self) -> None:
         if self.shown:
             click.echo("\r\x1b[2K", nl=False, err=True)
-
-
-def _is_terminal(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _rate(tried: int, seconds: float) -> str:
@@ -163,7 +161,7 @@ def _report_dict(report, saved: Path | None, hints=()) -> dict[str, Any]:
         result["failure"] = {
             "reason": report.failure.reason,
             "payload": replayable(report.failure.payload),
-            "file": str(saved),
+            "file": str(saved) if saved else None,  # None: a missing setting, see hints
             "result": result_dict(report.failure.result, list(hints)),
         }
     return result
@@ -186,6 +184,10 @@ def _echo_report(report, saved: Path | None, options: dict[str, Any], hints=()) 
     # ASCII with \u escapes: an invisible or control character still shows in a terminal.
     shown = json.dumps(abbreviated(replayable(failure.payload)), indent=2)
     click.echo("\n".join(f"  {line}" for line in shown.splitlines()))
+    if saved is None:
+        click.echo("\nNot saved: the hook stops for a missing setting, whatever the payload")
+        click.echo("(the hint above says how to give it); fuzz again once it is given.")
+        return
     click.echo(f"\nSaved to {saved}")
     click.echo(f"Replay:  {_replay_command(report.event, saved, options)}")
 

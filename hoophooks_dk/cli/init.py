@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from ..scaffold.writer import CI_CHOICES, CI_FILES, DEFAULT_TEMPLATE, SKIPPED
+from .options import complete_templates
 
 
 @click.command("init")
@@ -23,9 +24,8 @@ from ..scaffold.writer import CI_CHOICES, CI_FILES, DEFAULT_TEMPLATE, SKIPPED
 @click.option(
     "--template",
     "-t",
-    default=DEFAULT_TEMPLATE,
-    show_default=True,
-    help="Which hooks to write (see `hookdk templates`).",
+    shell_complete=complete_templates,
+    help=f"Which hooks to write (see `hookdk templates`) [default: {DEFAULT_TEMPLATE}].",
 )
 @click.option("--force", is_flag=True, help="Overwrite files init writes that already exist.")
 @click.option(
@@ -34,20 +34,56 @@ from ..scaffold.writer import CI_CHOICES, CI_FILES, DEFAULT_TEMPLATE, SKIPPED
     help="CI workflow to write [default: github; none with --no-tests].",
 )
 @click.option("--no-tests", is_flag=True, help="Write the hooks only: no tests, no CI workflow.")
-def init_command(directory: Path, template: str, force: bool, ci: str | None, no_tests: bool):
+@click.option(
+    "--tests-only",
+    is_flag=True,
+    help="For hooks you already have: write a generic test suite, the CI and the settings "
+    "file, never touching hoop-hooks/.",
+)
+@click.option(
+    "--kit-spec",
+    metavar="SPEC",
+    help="The pip requirement the CI installs the kit with [default: where this copy "
+    "came from: git URL and commit, or index version].",
+)
+def init_command(
+    directory: Path,
+    template: str | None,
+    force: bool,
+    ci: str | None,
+    no_tests: bool,
+    tests_only: bool,
+    kit_spec: str | None,
+):
     """Scaffold hoop-hooks/ from a template, with tests that pass at once.
 
     Writes at the root of the git repository that holds DIR (default: the current
-    directory), where Hoop looks for hooks. Existing files are kept unless --force.
+    directory), where Hoop looks for hooks: both hooks, their tests in tests/hooks/, a CI
+    workflow that checks and tests them, hookdk.toml (test values for the hooks'
+    settings) and .gitignore lines. Existing files are kept unless --force.
     """
     from ..scaffold.writer import init
 
+    if tests_only and (template is not None or no_tests):
+        given = "--template" if template is not None else "--no-tests"
+        raise click.UsageError(f"--tests-only writes no hooks, and tests: drop {given}")
     if ci is None:
         ci = "none" if no_tests else "github"
-    result = init(directory, template, force=force, ci=ci, tests=not no_tests)
+    if kit_spec is not None and (no_tests or ci == "none"):
+        raise click.UsageError("--kit-spec is the CI's install line: it needs a CI (--ci)")
+    result = init(
+        directory,
+        template or DEFAULT_TEMPLATE,
+        force=force,
+        ci=ci,
+        tests=not no_tests,
+        kit_spec=kit_spec,
+        tests_only=tests_only,
+    )
     for warning in result.warnings:
         click.echo(f"hookdk: warning: {warning}", err=True)
-    click.echo(f"hookdk init: template {result.template.name} in {shown(result.root)}")
+    what = "tests for your own hooks" if tests_only else f"template {result.template.name}"
+    click.echo(f"hookdk init: {what} in {shown(result.root)}")
     width = max(len(action) for _, action in result.files)
     for path, action in result.files:
         click.echo(f"  {styled(action, width)}  {path.as_posix()}")
@@ -60,7 +96,8 @@ def init_command(directory: Path, template: str, force: bool, ci: str | None, no
         if path.as_posix() in CI_FILES.values():
             click.echo(
                 f"Your {path.as_posix()} was kept: add a job to it that runs "
-                '`pip install "hoophooks_dk[test]"` then `pytest tests/hooks`.'
+                '`pip install "$HOOKDK_PIP_SPEC"` (the kit), `hookdk check` and '
+                "`pytest tests/hooks`."
             )
     echo_next_steps(result, tests=not no_tests)
 
@@ -69,24 +106,36 @@ def echo_next_steps(result, tests: bool) -> None:
     """Steps for what is on disk: the template's hooks, or the user's own, kept."""
     from ..hooks import HOOK_PATHS
 
-    settings = ", ".join(result.template.settings)
     kept = [p.as_posix() for p in result.skipped if p.as_posix() in HOOK_PATHS.values()]
+    settings_file = result.settings_elsewhere or "hookdk.toml [env]"
     click.echo("Next:")
-    if kept:
+    if result.template is None:  # --tests-only
+        click.echo(
+            f"  - give the settings your hooks read test values in {settings_file} "
+            "(the capture answers every request: they never leave this machine)"
+        )
+    elif kept:
         click.echo(
             f"  - your own {' and '.join(kept)} {'was' if len(kept) == 1 else 'were'} kept, "
             f"not the {result.template.name} template's: its tests may not fit "
-            f"{'it' if len(kept) == 1 else 'them'} (--force writes the template's)"
+            f"{'it' if len(kept) == 1 else 'them'} (--force writes the template's; "
+            "`hookdk init --tests-only` writes tests for any hook)"
         )
+    settings = ", ".join(result.template.settings) if result.template else ""
     if settings and len(kept) < len(HOOK_PATHS):
         click.echo(
-            f"  - configure {settings}: the constants at the top of the "
-            f"{result.template.name} hooks (or environment variables of the same names; "
-            f"for hookdk fire and check: --env NAME=... or [tool.hookdk.env] in pyproject.toml)"
+            f"  - {settings}: test values are in {settings_file}, for hookdk fire and check and "
+            "the CI; on the agent the hooks read the real ones from its environment: give "
+            "them there, never in git (`hookdk check` HK308)"
         )
+    if result.kit is not None and result.kit.note:
+        click.echo(f"  - CI: {result.kit.note}")
     if tests:
-        click.echo("  - run the tests: pytest tests/hooks")
-    click.echo("  - commit and push: Hoop runs only what is committed and pushed")
+        click.echo("  - run the checks and the tests: hookdk check, then pytest tests/hooks")
+    click.echo(
+        "  - commit and push (Hoop runs only what is committed and pushed), then "
+        "`hookdk check --strict` on the branch Hoop reads"
+    )
 
 
 def styled(action: str, width: int) -> str:
@@ -122,6 +171,7 @@ def templates_command() -> None:
     "-t",
     default=DEFAULT_TEMPLATE,
     show_default=True,
+    shell_complete=complete_templates,
     help="Which template's hooks to run.",
 )
 @click.option("--keep", is_flag=True, help="Keep the throwaway repository and print its path.")

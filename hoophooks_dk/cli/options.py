@@ -34,6 +34,20 @@ def caller_option(function):
     )(function)
 
 
+def complete_flows(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for ``--flow``: the flows ``hookdk flows`` lists."""
+    from ..flows import FLOWS
+
+    return [name for name in FLOWS if name.startswith(incomplete)]
+
+
+def complete_templates(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for ``--template``: the templates ``hookdk templates`` lists."""
+    from ..scaffold.writer import templates
+
+    return [t.name for t in templates() if t.name.startswith(incomplete)]
+
+
 def repo_option(function):
     return click.option(
         "--repo",
@@ -76,8 +90,10 @@ def settings_options(function):
     return function
 
 
-def run_options(runner: str = "subprocess"):
-    """The options every command that runs hooks takes; ``runner`` is its default runner."""
+def run_options(runner: str = "subprocess", *, ref: bool = True):
+    """The options every command that runs hooks takes; ``runner`` is its default runner.
+    ``ref=False`` leaves ``--ref`` out of the help (a command that fires the working tree
+    takes it only to refuse it with the reason); the option is then ``None``."""
     options = [
         click.option(
             "--live",
@@ -108,7 +124,11 @@ def run_options(runner: str = "subprocess"):
             help="With the capture, also receive syslog (UDP, TCP, TLS) at the "
             "HOOKDK_SYSLOG_* address (--sandbox: TCP and TLS only).",
         ),
-        click.option("--ref", help="Read the hooks from this git revision, as Hoop does."),
+        click.option(
+            "--ref",
+            hidden=not ref,
+            help="Read the hooks from this git revision, as Hoop does.",
+        ),
         click.option(
             "--timeout",
             type=click.FloatRange(min=0, min_open=True),

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -39,9 +43,11 @@ def echo_leaks(leaks, allowed: bool = False) -> None:
     """Each payload secret the hook sent: which, in what encoding, in which request."""
     if not leaks:
         return
+    from ..leaks import count_secrets
+
     word = click.style("LEAKS", fg="red", bold=True)
     note = " (allowed by --allow-leaks)" if allowed else ""
-    click.echo(f"  {word}: {len(leaks)} payload secret(s) sent out{note}")
+    click.echo(f"  {word}: {count_secrets(leaks)}{note}")
     for leak in leaks:
         click.echo(f"    {leak.summary()}")
     if not allowed:
@@ -100,6 +106,74 @@ def write_html_report(path, runs, hints, options: dict[str, Any], command: str, 
     click.echo(f"hookdk: report written to {path}", err=True)
 
 
+def echo_unmatched_routes(results, options: dict[str, Any]) -> None:
+    """A ``--respond`` route that no request matched is most often a typo in its URL or
+    method: say so (on stderr), with what the hooks did send. The settings file's routes
+    are left alone: a table serves many runs, each sending to some of its routes only."""
+    for route, sent in unmatched_routes(results, options):
+        seen = f"; the hooks sent {', '.join(sent)}" if sent else "; the hooks sent nothing"
+        click.echo(f"hookdk: warning: --respond '{route}' matched no request{seen}", err=True)
+
+
+def unmatched_routes(results, options: dict[str, Any]) -> list[tuple[Any, list[str]]]:
+    """(route, the requests sent, as "METHOD URL") for each ``--respond`` route no request
+    of ``results`` matched."""
+    from ..settings import parse_respond
+
+    requests = [request for result in results for request in (result.requests or [])]
+    sent = list(dict.fromkeys(f"{r.method} {r.url}" for r in requests))[:3]
+    found = []
+    for text in options.get("respond") or ():
+        route = parse_respond(text, "--respond")
+        if isinstance(route, int):
+            continue  # a bare status answers everything
+        if not any(route.matches(r.method, r.url) for r in requests):
+            found.append((route, sent))
+    return found
+
+
+@contextmanager
+def progress_line(
+    what: str, options: dict[str, Any] | None = None, after: float = 1.0
+) -> Iterator[None]:
+    """While ``what`` (``"session-close hook"``) runs past ``after`` seconds, one line on
+    stderr, rewritten each second and erased at the end, so a slow hook does not look
+    like a hung command; with the run ``options``, it says when Hoop stops waiting. Only
+    on a terminal: a pipe or a log gets nothing."""
+    if not is_terminal(sys.stderr):
+        yield
+        return
+    done, shown = threading.Event(), []
+    timeout = getattr((options or {}).get("settings"), "timeout", None)
+    limit = f"; Hoop stops waiting at {timeout:g} s" if timeout else ""
+
+    def show() -> None:
+        started = time.monotonic()
+        tick = after
+        while not done.wait(max(0.0, started + tick - time.monotonic())):
+            line = f"hookdk: {what} running, {tick:.0f} s{limit} (Ctrl-C stops it)"
+            click.echo(f"\r\x1b[2K{line}", nl=False, err=True)
+            shown.append(True)
+            tick += 1
+
+    thread = threading.Thread(target=show, name="hookdk-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        if shown:
+            click.echo("\r\x1b[2K", nl=False, err=True)
+
+
+def is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def wants_json(argv: list[str] | None = None) -> bool:
     """Whether the command line asked for JSON output (read from the raw arguments, since
     the error may come before click parsed them)."""
@@ -156,8 +230,9 @@ def echo_result(result, captured: bool = False, hints=(), allow_leaks: bool = Fa
         click.echo(f"  the hook ran on: exit_code={result.hook_exit_code}")
         echo_output("hook output", result.hook_output)
     if captured:
-        echo_requests(result.requests, result)
-        if result.syslog is not None:
+        if result.requests or not result.syslog:  # a syslog-only hook: no empty HTTP line
+            echo_requests(result.requests, result, syslog_on=result.syslog is not None)
+        if result.syslog:
             echo_syslog(result.syslog)
     else:
         live = click.style("LIVE", fg="yellow", bold=True)
@@ -177,10 +252,11 @@ def echo_output(label: str, text: str) -> None:
         click.echo(f"  {label}: (none)")
 
 
-def echo_requests(requests, result=None) -> None:
+def echo_requests(requests, result=None, syslog_on: bool = False) -> None:
     """A delivery log, in the spirit of the one Hoop's Svix webhooks showed."""
     if not requests:
-        click.echo("  sent: no HTTP requests")
+        also = ", no syslog message" if syslog_on else ""
+        click.echo(f"  sent: no HTTP requests{also}")
         return
     click.echo(f"  sent: {len(requests)} request(s), answered by the local capture (none left)")
     click.echo(f"    {'#':>3}  {'METHOD':<7} {'STATUS':>6} {'BYTES':>7}  URL")
@@ -198,9 +274,6 @@ def echo_requests(requests, result=None) -> None:
 
 def echo_syslog(messages) -> None:
     """The syslog messages the hook sent, one line each, after its HTTP requests."""
-    if not messages:
-        click.echo("  syslog: no messages")
-        return
     click.echo(f"  syslog: {len(messages)} message(s), received by the local capture")
     click.echo(f"    {'#':>3}  {'VIA':<4} {'FORMAT':<13} {'BYTES':>7}  MESSAGE")
     for message in messages:

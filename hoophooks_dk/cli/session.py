@@ -9,11 +9,20 @@ import sys
 import click
 
 from ..errors import HookdkError
-from .options import caller_option, capturing, emulator_from, report_option, run_options
+from .options import (
+    caller_option,
+    capturing,
+    complete_flows,
+    emulator_from,
+    report_option,
+    run_options,
+)
 from .report import (
     check_report_file,
     echo_session,
+    echo_unmatched_routes,
     leak_fails,
+    progress_line,
     result_dict,
     result_hints,
     write_html_report,
@@ -22,7 +31,9 @@ from .report import (
 
 @click.command()
 @click.option(
-    "--flow", help="What Hoop fires for this session (hookdk flows lists them) [default: exec]."
+    "--flow",
+    shell_complete=complete_flows,
+    help="What Hoop fires for this session (hookdk flows lists them) [default: exec].",
 )
 @click.option("--review", is_flag=True, help="Same as --flow review-same-stream.")
 @click.option(
@@ -73,7 +84,7 @@ def session(
     # before any hook runs: a bad flow, duration, --run-by, --caller... is one line, exit 2
     given = {"run_by": run_by, "caller": caller, "exit_code": exit_code, "output": output}
     chosen = session_flow(flow, review, duration=duration, **given)
-    with emulator_from(options) as emulator:
+    with emulator_from(options) as emulator, progress_line("session", options):
         results = emulator.session(
             chosen.name,
             reviewers=groups,
@@ -92,6 +103,7 @@ def session(
     if report_file is not None:
         command = f"hookdk session --flow {chosen.name}"
         write_html_report(report_file, [results], [hints], options, command, chosen.name)
+    echo_unmatched_routes(results, options)
     failed = not all(r.ok for r in results) or leak_fails(results, options)
     sys.exit(1 if failed else 0)
 

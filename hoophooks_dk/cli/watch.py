@@ -26,6 +26,7 @@ from .options import (
     EVENT,
     capturing,
     check_run_options,
+    complete_flows,
     emulator_from,
     parse_overrides,
     read_payload_file,
@@ -35,6 +36,7 @@ from .report import (
     echo_hints,
     echo_result,
     echo_session,
+    echo_unmatched_routes,
     leak_fails,
     result_dict,
     result_hints,
@@ -47,6 +49,7 @@ from .report import (
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
 @click.option(
     "--flow",
+    shell_complete=complete_flows,
     help="Play this session flow on each save instead of one event (hookdk flows lists them).",
 )
 @click.option(
@@ -81,7 +84,7 @@ from .report import (
 @click.option(
     "--open", "open_browser", is_flag=True, help="With --ui: open the page in the browser."
 )
-@run_options(runner="auto")
+@run_options(runner="auto", ref=False)
 def watch_command(
     event,
     payload_file,
@@ -238,5 +241,6 @@ def _echo_run(run, flow, clear: bool, options: dict[str, Any]) -> None:
     else:
         for result, hint in zip(run.results, hints, strict=True):
             echo_result(result, capturing(options), hint, options["allow_leaks"])
+    echo_unmatched_routes(run.results, options)
     if clear:
         click.echo(f"\nhookdk: watching {options['repo']} (Ctrl-C to stop)", err=True)

@@ -9,8 +9,12 @@ the files it contributes, laid out as they land in the repository:
     templates/<name>/include/NAME.py          code its two hooks share (see below)
     templates/_common/tests/hooks/...         pytest.ini, README, example payloads
     templates/_common/syslog-tests/hooks/...  the delivery tests of syslog templates
+    templates/_common/tests-only/hooks/...    init --tests-only: what any hook must hold
     templates/_common/ci/github.yml, gitlab.yml
     templates/_common/include/NAME.py         code hooks of several templates share
+
+Beside them init writes the settings file and ``.gitignore`` lines (``project_files``),
+and the CI installs the kit from where this copy came from (``kit_source``).
 
 Hook files are written as they stand, except for include lines: Hoop runs each hook file
 alone on stdin, so a hook cannot import a sibling module (docs/hoop-runtime.md section 3), yet
@@ -33,18 +37,22 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..errors import HookdkError
+from ..errors import HookdkError, did_you_mean
 from ..hooks import HOOK_PATHS
 from ..resources import data_dir
+from . import project_files
+from .kit_source import KitSource, kit_source
 
 DEFAULT_TEMPLATE = "siem-http"
 COMMON = "_common"
+TESTS_ONLY = "tests-only"  # under templates/_common: the suite of init --tests-only
 CI_CHOICES = ("github", "gitlab", "none")
 CI_FILES = {"github": ".github/workflows/hoop-hooks.yml", "gitlab": ".gitlab-ci.yml"}
 TESTS_DIR = "tests/hooks"
@@ -53,6 +61,7 @@ INCLUDE = re.compile(rb"^# hookdk:include ([\w-]+)\n", re.MULTILINE)
 
 # What ``init`` did with each file.
 CREATED, OVERWRITTEN, SKIPPED, UNCHANGED = "created", "overwritten", "skipped", "unchanged"
+APPENDED = "appended"  # .gitignore: the kit's missing lines added at its end
 
 
 @dataclass(frozen=True)
@@ -79,9 +88,11 @@ class PlannedFile:
 class InitResult:
     root: Path  # where the files went: the git root, or the folder given
     in_git: bool
-    template: Template
+    template: Template | None  # None for --tests-only: the user's own hooks
     files: list[tuple[Path, str]] = field(default_factory=list)  # (path under root, action)
     warnings: list[str] = field(default_factory=list)
+    kit: KitSource | None = None  # where the CI installs the kit from (None: no CI)
+    settings_elsewhere: str | None = None  # the settings file init left alone for the user's
 
     @property
     def skipped(self) -> list[Path]:
@@ -103,8 +114,11 @@ def get_template(name: str) -> Template:
     for template in templates():
         if template.name == name:
             return template
-    names = ", ".join(t.name for t in templates())
-    raise HookdkError(f"unknown template {name!r}; available templates: {names}")
+    names = [t.name for t in templates()]
+    raise HookdkError(
+        f"unknown template {name!r}{did_you_mean(name, names)}; available templates: "
+        f"{', '.join(names)}"
+    )
 
 
 def _load(folder: Traversable) -> Template:
@@ -122,8 +136,12 @@ def _load(folder: Traversable) -> Template:
 # --- what a template writes -------------------------------------------------------------
 
 
-def plan(template: Template, *, ci: str = "github", tests: bool = True) -> list[PlannedFile]:
-    """The files ``init`` writes for ``template``, in the order it reports them.
+def plan(
+    template: Template, *, ci: str = "github", tests: bool = True, kit: KitSource | None = None
+) -> list[PlannedFile]:
+    """The files ``init`` writes for ``template``, in the order it reports them: the hooks,
+    their tests, the CI (installing the kit from ``kit``, default: where this copy came
+    from) and the settings file with the template's test values.
 
     Both hook files always: Hoop reads them together, and a close hook without an open
     hook is a crash risk in the gateway (docs/hoop-runtime.md section 1).
@@ -142,9 +160,30 @@ def plan(template: Template, *, ci: str = "github", tests: bool = True) -> list[
         own = dict(_tree(template.folder / "tests", "tests"))
         merged = shared | own  # a template's file replaces a shared one of the same name
         files += [PlannedFile(path, merged[path]) for path in sorted(merged)]
+        files += _project_files(ci, kit, project_files.settings_file(template.demo_env))
+    return files
+
+
+def plan_tests_only(
+    *, ci: str = "github", kit: KitSource | None = None, read_by_hooks: Iterable[str] = ()
+) -> list[PlannedFile]:
+    """The files ``init --tests-only`` writes beside hooks of the user's own: the generic
+    suite (every flow, what any hook must hold), the CI and the settings file, listing
+    the settings the hooks read (``read_by_hooks``) for the user to fill in."""
+    _check_options(ci, True)
+    folder = data_dir("templates") / COMMON / TESTS_ONLY
+    files = [PlannedFile(path, data) for path, data in sorted(_tree(folder, "tests"))]
+    settings = project_files.settings_file({}, read_by_hooks)
+    return files + _project_files(ci, kit, settings)
+
+
+def _project_files(ci: str, kit: KitSource | None, settings: bytes) -> list[PlannedFile]:
+    files = []
     if ci != "none":
-        source = data_dir("templates") / COMMON / "ci" / f"{ci}.yml"
-        files.append(PlannedFile(CI_FILES[ci], _fill(source.read_bytes(), template)))
+        files.append(PlannedFile(CI_FILES[ci], project_files.ci_file(ci, kit or kit_source())))
+    files.append(PlannedFile(project_files.SETTINGS_PATH, settings))
+    # the .gitignore's content depends on what is there: filled in when written
+    files.append(PlannedFile(project_files.GITIGNORE_PATH, b""))
     return files
 
 
@@ -230,21 +269,35 @@ def init(
     force: bool = False,
     ci: str = "github",
     tests: bool = True,
+    kit_spec: str | None = None,
+    tests_only: bool = False,
 ) -> InitResult:
     """Write ``template`` into the runbooks repository that holds ``directory``.
 
     Files go to the git root, because that is where Hoop looks for ``hoop-hooks/``; outside
     a git repository they go to ``directory`` itself, with a warning. An existing file is
     left alone (reported skipped) unless ``force``; one that already has the template's
-    content is reported unchanged.
+    content is reported unchanged. ``kit_spec`` is the pip requirement the CI installs
+    (default: where this copy of the kit came from). ``tests_only`` writes a generic
+    suite, the CI and the settings file for the hooks already there, never touching
+    ``hoop-hooks/``.
     """
-    chosen = get_template(template)
-    planned = plan(chosen, ci=ci, tests=tests)
     root, in_git, warnings = find_root(Path(directory))
+    kit = kit_source(kit_spec) if (tests and ci != "none") else None
+    if tests_only:
+        chosen = None
+        planned = plan_tests_only(ci=ci, kit=kit, read_by_hooks=_settings_read(root))
+    else:
+        chosen = get_template(template)
+        planned = plan(chosen, ci=ci, tests=tests, kit=kit)
     _check_targets(root, planned)
-    if not force:
+    if not force and chosen is not None:
         _refuse_mixing(root, chosen)
-    result = InitResult(root, in_git, chosen, warnings=warnings)
+    result = InitResult(root, in_git, chosen, warnings=warnings, kit=kit)
+    elsewhere = _settings_elsewhere(root)
+    if elsewhere:  # the user keeps hookdk's settings in pyproject.toml: not a second file
+        planned = [f for f in planned if f.path != project_files.SETTINGS_PATH]
+        result.settings_elsewhere = elsewhere
     try:
         root.mkdir(parents=True, exist_ok=True)
         for planned_file in planned:
@@ -253,6 +306,33 @@ def init(
         where = error.filename or root
         raise HookdkError(f"cannot write {where}: {error.strerror or error}") from None
     return result
+
+
+def _settings_elsewhere(root: Path) -> str | None:
+    """ "pyproject.toml [tool.hookdk]" when the repository keeps hookdk's settings there
+    (a hookdk.toml beside it would be an error), else None."""
+    pyproject = root / "pyproject.toml"
+    if (root / project_files.SETTINGS_PATH).exists() or not pyproject.is_file():
+        return None
+    try:
+        table = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return "pyproject.toml [tool.hookdk]" if "hookdk" in table else None
+
+
+def _settings_read(root: Path) -> list[str]:
+    """The settings the hooks in ``root`` read from the environment, in order: what the
+    settings file init --tests-only writes lists for the user to give test values."""
+    from ..check.python import environment_names
+
+    names: list[str] = []
+    for path in HOOK_PATHS.values():
+        try:
+            names += environment_names((root / path).read_bytes())
+        except OSError:
+            continue
+    return names
 
 
 def find_root(directory: Path) -> tuple[Path, bool, list[str]]:
@@ -325,6 +405,8 @@ def _check_targets(root: Path, planned: list[PlannedFile]) -> None:
 
 def _write(root: Path, planned_file: PlannedFile, force: bool) -> str:
     target = root / planned_file.path
+    if planned_file.path == project_files.GITIGNORE_PATH:
+        return _write_gitignore(target)
     if target.exists():
         if target.read_bytes() == planned_file.content:
             return UNCHANGED
@@ -335,3 +417,14 @@ def _write(root: Path, planned_file: PlannedFile, force: bool) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(planned_file.content)
     return CREATED
+
+
+def _write_gitignore(target: Path) -> str:
+    """The kit's lines in ``.gitignore``: a new file, or the missing lines appended to the
+    user's (nothing of theirs changes, so no ``--force`` is needed)."""
+    existing = target.read_bytes() if target.exists() else None
+    content = project_files.gitignore(existing)
+    if content == existing:
+        return UNCHANGED
+    target.write_bytes(content)
+    return CREATED if existing is None else APPENDED

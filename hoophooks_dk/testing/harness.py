@@ -8,12 +8,14 @@ pytest: where the plugin wants a pytest failure it passes ``fail``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import os
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ..errors import HookdkError, HookNotFound
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # the capture pulls in respx and cryptography: only import when used
     from ..capture.capture import Capture, CapturedRequest
@@ -211,6 +213,7 @@ class HoopHooks:
         env_mode: str | None = None,
         flow: str | None = None,
         fail: Callable[[str], NoReturn] = _raise,
+        environ_at_start: Mapping[str, str] | None = None,
     ) -> None:
         from ..settings import RunSettings
 
@@ -227,6 +230,7 @@ class HoopHooks:
         #: Every fire (a list of one result) and session this test made, in order: what
         #: the plugin's ``--hoop-report`` draws.
         self.fired: list[list[FireResult]] = []
+        self._environ_at_start = environ_at_start
 
     def emulator(
         self,
@@ -247,10 +251,25 @@ class HoopHooks:
             self.settings,
             timeout=self.timeout if timeout is None else timeout,
             env_mode=env_mode or self.env_mode,
+            env=self._settings_env(),
         )
         return make_emulator(
             self.repo, settings, self._runner, self._capture, ref=ref, kill_after=kill_after
         )
+
+    def _settings_env(self) -> dict[str, str]:
+        """The settings file's ``env``, except where this test changed ``os.environ``
+        itself (``monkeypatch.setenv``/``delenv``): there the test wins, as its marker and
+        its routes win over the file, so a test can pin a setting or take it away."""
+        if self._environ_at_start is None:
+            return dict(self.settings.env)
+        env = {}
+        for name, value in self.settings.env.items():
+            if os.environ.get(name) == self._environ_at_start.get(name):
+                env[name] = value
+            elif name in os.environ:
+                env[name] = os.environ[name]  # kept in a clean environment too
+        return env
 
     def fire(
         self,
@@ -266,8 +285,7 @@ class HoopHooks:
         """Fire ``event``; ``fields`` set the event's fields by name (``exit_code=1``), top-level
         keys (``sid=...``), or dotted paths (``**{"event_session_open.verb": "connect"}``)."""
         emulator = self.emulator(ref=ref, timeout=timeout, kill_after=kill_after, env_mode=env_mode)
-        with self._hook_must_exist():
-            result = emulator.fire(event, payload, **fields)
+        result = self._hook_must_exist(lambda: emulator.fire(event, payload, **fields))
         self.siem._saw(result)
         self.fired.append([result])
         return result
@@ -287,8 +305,7 @@ class HoopHooks:
         ``review=True`` is ``review-same-stream``. Results come in the flow's order; see
         ``hoophooks_dk.sessions.play`` for ``reviewers``, ``run_by``, ``duration``..."""
         emulator = self.emulator(ref=ref, timeout=timeout, kill_after=kill_after, env_mode=env_mode)
-        with self._hook_must_exist():
-            results = emulator.session(flow or self.flow, **options)
+        results = self._hook_must_exist(lambda: emulator.session(flow or self.flow, **options))
         for result in results:
             self.siem._saw(result)
         self.fired.append(results)
@@ -309,23 +326,23 @@ class HoopHooks:
         payload secret in a request is a failure unless ``allow_leaks``."""
         from ..fuzz import fuzz
 
-        with self._hook_must_exist():
-            return fuzz(
-                self.emulator(ref=ref, timeout=timeout, env_mode=env_mode),
+        emulator = self.emulator(ref=ref, timeout=timeout, env_mode=env_mode)
+        return self._hook_must_exist(
+            lambda: fuzz(
+                emulator,
                 event,
                 examples=examples,
                 seed=seed,
                 allow_leaks=allow_leaks,
             )
+        )
 
-    @contextmanager
-    def _hook_must_exist(self) -> Iterator[None]:
-        """A missing hook is the test's setup being wrong, not the hook failing: one line
-        naming where the kit looked and how to point it elsewhere."""
+    def _hook_must_exist(self, call: Callable[[], T]) -> T:
+        """``call()``; a missing hook is the test's setup being wrong, not the hook
+        failing: one line naming where the kit looked, how it chose the repository, and
+        the likely cause (``--hoop-repo`` only when another repository is the fix)."""
         try:
-            yield
+            return call()
         except HookNotFound as error:
-            self._fail(
-                f"{error}\nhoop_hooks looked in {self.repo}{self._found_by}; point it at "
-                "your runbooks repository with --hoop-repo DIR (or ini hoop_repo)"
-            )
+            message = error.explain("--hoop-repo", self._found_by)
+        self._fail(message)  # out of the except: pytest would print the cause as well

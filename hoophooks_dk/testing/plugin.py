@@ -34,6 +34,7 @@ reset capture and sees only its own requests.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
 from functools import partial
@@ -79,7 +80,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 MARKER_KEYS = ("strict", "default_status", "respond", "timeout", "env_mode", "flow")
 
 
+#: The environment as pytest started, before any test changed it (see ``hoop_hooks``).
+ENVIRON_AT_START = pytest.StashKey[dict[str, str]]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[ENVIRON_AT_START] = dict(os.environ)
     config.addinivalue_line(
         "markers",
         "hoop(strict=, default_status=, respond=, timeout=, env_mode=, flow=): "
@@ -229,15 +235,15 @@ def _hoop_repo(config: pytest.Config) -> tuple[Path, str]:
 
     option = config.getoption("hoop_repo")
     if option:
-        return (config.invocation_params.dir / option).resolve(), " (--hoop-repo)"
+        return (config.invocation_params.dir / option).resolve(), " (repository from --hoop-repo)"
     ini = config.getini("hoop_repo")
     if ini:
-        return (config.rootpath / ini).resolve(), f" (ini hoop_repo = {ini})"
+        return (config.rootpath / ini).resolve(), f" (repository from ini hoop_repo = {ini})"
     for start in (config.rootpath, config.invocation_params.dir):
         root = find_repo_root(start)
         if (root / ".git").exists():
-            return root, f" (the git root above {start})"
-    return config.rootpath, " (pytest's rootdir: no git repository above it)"
+            return root, f" (repository: the git root above {start})"
+    return config.rootpath, " (repository: pytest's rootdir, with no git repository above it)"
 
 
 @pytest.fixture
@@ -250,7 +256,8 @@ def hoop_hooks(
     hoop_settings: RunSettings,
 ) -> Iterator[HoopHooks]:
     """Fires events at the runbooks repository, against this test's capture, with the
-    settings file's timeout, environment and mode under the ``hoop`` marker's."""
+    settings file's timeout, environment and mode under the ``hoop`` marker's; a setting
+    the test itself sets or removes in ``os.environ`` wins over the file's ``env``."""
     repo, found_by = _hoop_repo(pytestconfig)
     marked = _marker(request)
     options: dict[str, Any] = {k: marked[k] for k in ("env_mode", "flow") if k in marked}
@@ -260,6 +267,7 @@ def hoop_hooks(
     hooks = HoopHooks(
         repo, hoop_runner, hoop_siem, hoop_capture, found_by,
         settings=hoop_settings, fail=fail, **options,
+        environ_at_start=pytestconfig.stash.get(ENVIRON_AT_START, None),
     )  # fmt: skip
     yield hooks
     folder = _report_folder(pytestconfig)

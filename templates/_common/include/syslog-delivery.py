@@ -43,10 +43,11 @@ def send_syslog(frame):
 
 
 def send_once(frame, timeout):
-    kit = os.environ.get("HOOKDK_SYSLOG_HOST")
+    kit = os.environ.get("HOOKDK_SYSLOG_HOST", "")  # set by hookdk only, never on the agent
     if kit:  # the kit's receiver stands in for the collector
-        port = os.environ["HOOKDK_SYSLOG_TLS_PORT" if SYSLOG_TLS else "HOOKDK_SYSLOG_TCP_PORT"]
-        address, ca_file = (kit, int(port)), os.environ.get("HOOKDK_SYSLOG_CA_FILE")
+        name = "HOOKDK_SYSLOG_TLS_PORT" if SYSLOG_TLS else "HOOKDK_SYSLOG_TCP_PORT"
+        port = os.environ.get(name, "")
+        address, ca_file = (kit, int(port)), os.environ.get("HOOKDK_SYSLOG_CA_FILE", "")
     else:
         address, ca_file = (SYSLOG_HOST, SYSLOG_PORT), SYSLOG_CA_FILE
     with socket.create_connection(address, timeout=timeout) as connection:
