@@ -44,6 +44,17 @@ def test_a_passing_hook_gets_no_hint(echo_repo):
     assert json.loads(done.stdout)["hints"] == []
 
 
+def test_a_hook_that_exits_0_after_printing_its_traceback_gets_the_hint(hook_repo):
+    source = (
+        "import json, sys, traceback\ntry:\n    event = json.load(sys.stdin)\n"
+        "except Exception:\n    traceback.print_exc()\n"
+    )
+    done = hookdk("fire", "session-close", "--repo", str(hook_repo(source).root), "--json")
+    result = json.loads(done.stdout)
+    assert result["exit_code"] == 0
+    assert [hint["rule"] for hint in result["hints"]] == ["HK304"]
+
+
 def test_session_hints_each_failing_hook(hook_repo):
     repo = hook_repo(READS_STDIN)
     done = hookdk("session", "--repo", str(repo.root))

@@ -53,10 +53,10 @@ def hints_for(
 ) -> list[Hint]:
     """The hint for a failed run of the hook in ``repo`` (none when the run passed or no
     rule explains it); ``settings_source`` names the repo's settings file, if it has one."""
-    output = result.run.raw_output.decode("utf-8", "replace")
-    failed = not result.ok or "Traceback (most recent call last):" in output
+    failed = not result.ok or result.run.shows_traceback
     if not failed or result.timed_out:
         return []
+    output = result.run.raw_output.decode("utf-8", "replace")
     setting = missing_setting(output, settings_source)
     if setting is not None:
         return [setting]

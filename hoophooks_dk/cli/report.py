@@ -28,7 +28,10 @@ def result_hints(result, options: dict[str, Any]) -> list:
 
     ``options`` are the run options once ``cli.check_run_options`` resolved them (the
     repository's ``root``, the ``settings`` read): the result can be explained after its emulator closed,
-    as ``hookdk watch`` does between saves."""
+    as ``hookdk watch`` does between saves. A run that passed without a traceback has
+    none (``hints_for``'s first rule): check is not even loaded for it."""
+    if result.ok and not result.run.shows_traceback:
+        return []
     from ..check.hints import hints_for
 
     source = getattr(options.get("settings"), "source", None)

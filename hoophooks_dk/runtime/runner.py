@@ -56,6 +56,11 @@ class RunResult:
         return 0 if self.timed_out else int(self.duration)
 
     @property
+    def shows_traceback(self) -> bool:
+        """The hook's output holds a Python traceback (it may have exited 0 all the same)."""
+        return b"Traceback (most recent call last):" in self.raw_output
+
+    @property
     def hook_output(self) -> str:
         """The hook's own output, cut as the agent cuts it (the agent logs it)."""
         return hoop_output(self.raw_output)
