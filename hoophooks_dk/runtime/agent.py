@@ -51,13 +51,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import HookdkError
-from .runner import RunResult
 
 __all__ = [
     "AGENT_PYTHON",
     "AgentPackage",
     "Runtime",
-    "RuntimeRunner",
     "agent_modules",
     "agent_packages",
     "chosen",
@@ -154,7 +152,7 @@ class Runtime:
             return f"{self.python} (--python: your interpreter and its packages, as given)"
         wanted = ("boto3", "requests")
         pinned = [p.replace("==", " ") for p in self.packages if p.split("==")[0] in wanted]
-        return f"agent runtime: Python {self.version}, {', '.join(pinned)} ({self.python})"
+        return f"agent runtime: Python {self.version}, {', '.join(pinned)}"
 
     def to_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {"name": self.kind, "python": self.python}
@@ -440,37 +438,3 @@ def _fail(build: _Build, why: str) -> Runtime:
         "(pip's own settings apply: PIP_INDEX_URL, pip.conf), or run hooks with your own "
         'interpreter: --python python3 (python = "python3" in the settings file)'
     )
-
-
-# --- running hooks in it ------------------------------------------------------------------
-
-
-class RuntimeRunner:
-    """A runner with what it runs hooks with: the ``runtime``'s environment applied to
-    every run, and whether the runs are ``sandboxed`` (how results name the network)."""
-
-    def __init__(self, runner: Any, runtime: Runtime, *, sandboxed: bool = False) -> None:
-        self.runner = runner
-        self.runtime = runtime
-        self.sandboxed = sandboxed
-
-    def run(
-        self,
-        script: bytes,
-        env: Mapping[str, str],
-        timeout: float,
-        kill_after: float | None = None,
-    ) -> RunResult:
-        return self.runner.run(script, self.runtime.environ(env), timeout, kill_after)
-
-    def close(self) -> None:
-        self.runner.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.runner, name)  # the runner's own (``server_pid``, ``python``)
-
-    def __enter__(self) -> RuntimeRunner:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
