@@ -225,6 +225,8 @@ def echo_result(result, captured: bool = False, hints=(), allow_leaks: bool = Fa
     click.echo(f"  hook  {result.hook_path} ({result.origin})")
     if result.runtime is not None:
         click.echo(f"  ran   {result.runtime.describe()}; network {result.network}")
+        if result.runtime.note:
+            click.echo(f"  note  {result.runtime.note}")
     click.echo(f"  id    {result.id}")
     click.echo(f"  sid   {result.sid}")
     echo_output("output", result.output)

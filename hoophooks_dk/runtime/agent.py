@@ -71,6 +71,8 @@ SITE_MODULE = "_hookdk_agent"
 LAYOUT = "1"
 #: Variables that would put other packages on the runtime's ``sys.path``.
 DROPPED = ("PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONPLATLIBDIR")
+#: Where agent runtimes are kept, when set (see ``runtime_folder``).
+FOLDER_VARIABLE = "HOOKDK_AGENT_RUNTIME"
 #: pip's first version with ``--python``.
 PIP_WITH_PYTHON = (22, 3)
 
@@ -178,9 +180,12 @@ def chosen(python: str) -> Runtime:
 
 
 def runtime_folder() -> Path:
-    """Where agent runtimes are kept: ``$XDG_CACHE_HOME/hookdk/agent-runtime``, else
-    ``~/.cache/hookdk/agent-runtime`` (beside the capture's CA, as platformdirs would put
-    it on Linux)."""
+    """Where agent runtimes are kept: ``$HOOKDK_AGENT_RUNTIME`` when set (a CI cache, a
+    test suite's workers sharing one build), else ``$XDG_CACHE_HOME/hookdk/agent-runtime``,
+    else ``~/.cache/hookdk/agent-runtime`` (beside the capture's CA, where platformdirs
+    would put it on Linux)."""
+    if os.environ.get(FOLDER_VARIABLE):
+        return Path(os.environ[FOLDER_VARIABLE])
     cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache_home) / "hookdk" / "agent-runtime"
 

@@ -37,10 +37,8 @@ def network_of(runner: Any, capture: Capture | None) -> str:
 
 def warnings_for(result: FireResult, notes: Iterable[RuntimeNote]) -> list[str]:
     """What the result must say about where the hook ran and what may have escaped."""
-    found = []
-    runtime = result.runtime
-    if runtime is not None and runtime.note:
-        found.append(runtime.note)
+    found: list[str] = []
+    runtime = result.runtime  # its note (another Python than 3.12) is shown with it
     if result.network != CAPTURED:
         return found
     if runtime is not None and not runtime.captures_sockets:
