@@ -34,6 +34,7 @@ address and the run's credentials, JSON, set by ``Capture.environ``: never with
 on ``sys.meta_path``), so a hook that opens no socket pays nothing.
 """
 
+import _thread
 import os
 import sys
 
@@ -55,6 +56,7 @@ _names = {}  # stand-in address -> the name it stands for
 _addresses = {}  # (family, lower-case name) -> stand-in address
 _reported = set()  # (kind, detail) already reported by this process
 _real = {}  # the functions replaced, by name
+_numbering = _thread.allocate_lock()  # stand-ins are numbered one at a time
 
 
 def _active():
@@ -92,15 +94,18 @@ def _stand_in(name, family):
     import socket
 
     key = (family, name.lower())
-    address = _addresses.get(key)
-    if address is None:
-        number = len(_addresses) + 1
-        if family == socket.AF_INET6:
-            address = f"fd68::{number >> 16:x}:{number & 0xFFFF:x}"
-        else:
-            address = f"198.{18 + (number >> 16)}.{(number >> 8) & 255}.{number & 255}"
-        _addresses[key] = address
-        _names[address] = name
+    with _numbering:
+        address = _addresses.get(key)
+        fresh = address is None
+        if fresh:
+            number = len(_addresses) + 1
+            if family == socket.AF_INET6:
+                address = f"fd68::{number >> 16:x}:{number & 0xFFFF:x}"
+            else:
+                address = f"198.{18 + (number >> 16)}.{(number >> 8) & 255}.{number & 255}"
+            _addresses[key] = address
+            _names[address] = name
+    if fresh:
         _report(b"dns", name)
     return address
 
