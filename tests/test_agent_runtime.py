@@ -478,3 +478,36 @@ def test_the_plugin_runs_hooks_in_the_agent_runtime(pytester, runbooks):
     )
     outcome = pytester.runpytest_subprocess("-p", "no:xdist", f"--hoop-repo={runbooks.root}")
     outcome.assert_outcomes(passed=2)
+
+
+def test_interrupting_a_build_leaves_no_half_built_runtime_and_no_pip(runbooks, tmp_path):
+    """pip is held by a package index of ours that never answers, so the build is surely
+    under way when SIGTERM comes: judged by order, not by time."""
+    import signal
+
+    runbooks.hooks("print('hi')\n", "print('hi')\n")
+    index = socket.create_server(("127.0.0.1", 0))
+    links = tmp_path / "no-links"
+    links.mkdir()
+    env = {
+        **os.environ,
+        "HOOKDK_AGENT_RUNTIME": str(tmp_path / "runtime"),
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_INDEX_URL": f"http://127.0.0.1:{index.getsockname()[1]}/simple",
+        "PIP_FIND_LINKS": str(links),
+    }
+    command = [sys.executable, "-m", "hoophooks_dk", "fire", "session-close"]
+    hookdk_process = subprocess.Popen(
+        [*command, "--repo", str(runbooks.root)], env=env, stderr=subprocess.PIPE, text=True
+    )
+    pip_connection, _ = index.accept()  # pip is asking the index: the build is under way
+    hookdk_process.send_signal(signal.SIGTERM)
+    _, stderr = hookdk_process.communicate(timeout=60)
+    assert hookdk_process.returncode != 0 and "Traceback" not in stderr
+    pip_connection.settimeout(60)
+    while pip_connection.recv(65536):  # pip's request, then end of file: pip has ended
+        pass
+    left = sorted(p.name for p in (tmp_path / "runtime").iterdir())
+    assert all(name.endswith(".lock") for name in left)
+    pip_connection.close()
+    index.close()

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import HookdkError
+from .runner import kill_group
 
 __all__ = [
     "AGENT_PYTHON",
@@ -406,6 +407,7 @@ def _run(build: _Build, command: list[str], what: str) -> None:
             text=True,
             errors="replace",
             env=env,
+            start_new_session=True,  # pip --python starts a pip of its own: end them both
         )
     except OSError as error:
         _fail(build, f"cannot {what}: {command[0]}: {error.strerror}")
@@ -417,8 +419,8 @@ def _run(build: _Build, command: list[str], what: str) -> None:
                     build.log.append(line)
                     build.progress(line)
             code = process.wait()
-        except BaseException:
-            process.kill()
+        except BaseException:  # interrupted: nothing of the build may stay behind
+            kill_group(process.pid)
             raise
     if code != 0:
         _fail(build, f"could not {what} ({_reason(build.log)})")
