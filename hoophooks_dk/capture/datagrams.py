@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .policy import PROXY_USER
+from .port_lock import PROXY_USER
 from .records import NOTE, UDP, RecordLog
 
 __all__ = ["NOTE", "UDP", "CapturedDatagram", "DatagramPort", "RuntimeNote"]
