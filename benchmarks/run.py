@@ -64,7 +64,7 @@ from hoophooks_dk import payload as payloads
 from hoophooks_dk.emulator import Emulator
 from hoophooks_dk.payload import PAYLOAD_VARIABLE
 from hoophooks_dk.settings import RunSettings
-from hoophooks_dk.wiring import make_emulator, make_runner, open_capture, run
+from hoophooks_dk.wiring import make_emulator, make_runner, open_capture, run, runtime_for
 
 TRIVIAL_HOOK = """\
 import json, os
@@ -115,7 +115,15 @@ class Ratio:
 def main(argv: list[str] | None = None) -> int:
     options = parse_arguments(argv)
     settings = QUICK if options.quick else FULL
-    python = real_python(options.python or "python3")
+    # By default hooks run in the agent runtime, as every face runs them: ``python`` is then
+    # its interpreter, and the commands measured name no --python (AGENT_RUNTIME below).
+    if options.python:
+        python = real_python(options.python)
+    else:
+        python = runtime_for(
+            None, lambda line: print(f"agent runtime: {line}", file=sys.stderr)
+        ).python
+        AGENT_RUNTIME.add(python)
     compileall.compile_dir(Path(hoophooks_dk.__file__).parent, quiet=1)
     with workspace() as root:
         ratios = [
@@ -154,6 +162,20 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+#: The agent runtime's interpreter, when the hooks run in it (the default).
+AGENT_RUNTIME: set[str] = set()
+
+
+def python_options(python: str) -> list[str]:
+    """What a measured command line says for ``python``: nothing for the agent runtime."""
+    return [] if python in AGENT_RUNTIME else ["--python", python]
+
+
+def chosen_python(python: str) -> str | None:
+    """``python`` as the wiring takes it: None for the agent runtime."""
+    return None if python in AGENT_RUNTIME else python
+
+
 def real_python(python: str) -> str:
     """The executable ``python`` resolves to, past any launcher script."""
     found = subprocess.run(
@@ -177,10 +199,20 @@ def measure_cli(root: Path, python: str, settings: Settings) -> list[Ratio]:
     hook = repo / "hoop-hooks" / "session-close.runbook.py"
     env = dict(os.environ)
     bare_env = env | {PAYLOAD_VARIABLE: close_payload(hook.read_text())}
-    fire = [*hookdk_command(), "fire", "session-close", "--repo", str(repo), "--python", python]
+    fire = [
+        *hookdk_command(),
+        "fire",
+        "session-close",
+        "--repo",
+        str(repo),
+        *python_options(python),
+    ]
     script = hook.read_bytes()
     kit_python = str(Path(sys.executable))  # the interpreter behind the hookdk script
-    staged = [kit_python, "-c", STAGES, python, str(hook), *kit_modules(repo, python)]
+    staged = [kit_python, "-c", STAGES, chosen_python(python) or "", str(hook)]
+    staged += kit_modules(repo, python)
+    # the floor is the machine's own python3, whatever interpreter the kit runs hooks with
+    bare_python = real_python("python3") if python in AGENT_RUNTIME else python
     stages: list[dict[str, float]] = []
 
     def run_stages() -> None:
@@ -197,7 +229,7 @@ def measure_cli(root: Path, python: str, settings: Settings) -> list[Ratio]:
     cli, bare, _, start = alternate(
         settings.trials,
         lambda: run_checked(fire, env=env, cwd=repo),
-        lambda: run_checked([python], env=bare_env, cwd=repo, stdin=script),
+        lambda: run_checked([bare_python], env=bare_env, cwd=repo, stdin=script),
         run_stages,
         lambda: run_checked([kit_python, "-c", "pass"], env=env, cwd=repo),
     )
@@ -257,13 +289,13 @@ from hoophooks_dk.cli.app import spare_last_collection
 from hoophooks_dk.settings import RunSettings
 from hoophooks_dk.wiring import make_runner, open_capture
 spare_last_collection()
-settings = RunSettings(python=python)
+settings = RunSettings(python=python or None)  # "": the agent runtime
 with open_capture(settings) as capture:
     capture.environ(client="stages")
     capture.wait_idle()
 captured = time.time()
 with open(hook, "rb") as file:
-    run = make_runner("subprocess", python).run(file.read(), dict(os.environ), 15.0)
+    run = make_runner("subprocess", python or None).run(file.read(), dict(os.environ), 15.0)
 assert run.exit_code == 0, run.output
 ran = time.time()
 print(f'{{"first": {first!r}, "click": {clicked!r}, "imports": {imported!r}, '
@@ -273,7 +305,14 @@ print(f'{{"first": {first!r}, "click": {clicked!r}, "imports": {imported!r}, '
 
 def kit_modules(repo: Path, python: str) -> list[str]:
     """The kit's modules ``hookdk fire`` loads on a hook that sends nothing, in order."""
-    command = [*hookdk_command(), "fire", "session-close", "--repo", str(repo), "--python", python]
+    command = [
+        *hookdk_command(),
+        "fire",
+        "session-close",
+        "--repo",
+        str(repo),
+        *python_options(python),
+    ]
     env = dict(os.environ) | {"PYTHONPROFILEIMPORTTIME": "1"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=repo)
     names = [match[4] for match in IMPORT_LINE.finditer(done.stderr)]
@@ -299,8 +338,8 @@ def close_payload(hook_source: str) -> str:
 def measure_runners(python: str, settings: Settings) -> list[Ratio]:
     """The target on a typical forwarder (its imports are what the fast runner preloads);
     for information, the same on a hook that only prints, where preloading saves nothing."""
-    standard = make_runner("subprocess", python)
-    with make_runner("fast", python) as fast:
+    standard = make_runner("subprocess", chosen_python(python))
+    with make_runner("fast", chosen_python(python)) as fast:
         started = time.perf_counter()
         check_run(fast.run(b"pass", dict(os.environ), 15), "fast runner")
         warm_up = ms(time.perf_counter() - started)
@@ -353,8 +392,8 @@ def run_events(runner, script: bytes, env: dict[str, str], count: int) -> float:
 
 
 def measure_capture(root: Path, python: str, settings: Settings) -> Ratio:
-    run_settings = RunSettings(python=python)  # the wiring every face uses, no settings file
-    runner = make_runner("subprocess", python)
+    run_settings = RunSettings(python=chosen_python(python))  # the wiring every face uses
+    runner = make_runner("subprocess", chosen_python(python))
     with open_capture(run_settings, syslog=False) as capture:
         posting = make_emulator(root / "posting", run_settings, runner, capture)
         idle = make_emulator(root / "idle", run_settings, runner, capture)
@@ -385,7 +424,14 @@ def measure_capture_share(root: Path, python: str, settings: Settings) -> Ratio:
     """``hookdk fire`` (capturing, the default) against ``hookdk fire --live`` on a hook
     that sends nothing: what starting the capture (its imports, its CA) adds to (a)."""
     repo = root / "trivial"
-    fire = [*hookdk_command(), "fire", "session-close", "--repo", str(repo), "--python", python]
+    fire = [
+        *hookdk_command(),
+        "fire",
+        "session-close",
+        "--repo",
+        str(repo),
+        *python_options(python),
+    ]
     env = dict(os.environ)
     captured, live = alternate(
         settings.trials,
@@ -424,7 +470,7 @@ def measure_watch(root: Path, python: str, settings: Settings) -> Latency:
     repo = root / "watched"
     make_repo(repo, TRIVIAL_HOOK)
     hook = repo / "hoop-hooks" / "session-close.runbook.py"
-    command = [*hookdk_command(), "watch", "--json", "--repo", str(repo), "--python", python]
+    command = [*hookdk_command(), "watch", "--json", "--repo", str(repo), *python_options(python)]
     latencies = []
     watch = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=repo)
     try:
@@ -504,7 +550,7 @@ def measure_fuzz(root: Path, python: str, settings: Settings) -> Ratio:
     env = dict(os.environ) | {"SIEM_TOKEN": "benchmark-token"}
     examples = settings.events_per_trial * 5
     seeds = iter(range(1_000_000))
-    hooks = RunSettings(python=python)
+    hooks = RunSettings(python=chosen_python(python))
     with run(repo, hooks, runner="fast", syslog=False, env=env) as emulator:
         fire_checked(emulator, requests=1)  # warm server, first leaf certificate
         started = time.perf_counter()
@@ -551,7 +597,14 @@ def measure_imports(repo: Path, python: str, settings: Settings) -> dict:
     Lists every import that takes at least 2% of the total, down to four levels, in the
     order they happen, with cumulative and own milliseconds.
     """
-    command = [*hookdk_command(), "fire", "session-close", "--repo", str(repo), "--python", python]
+    command = [
+        *hookdk_command(),
+        "fire",
+        "session-close",
+        "--repo",
+        str(repo),
+        *python_options(python),
+    ]
     env = dict(os.environ) | {"PYTHONPROFILEIMPORTTIME": "1"}
     best: dict[str, tuple[int, int]] = {}  # name: (own, cumulative) microseconds
     order: list[tuple[int, str]] = []

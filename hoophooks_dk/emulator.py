@@ -26,8 +26,11 @@ from .settings import ENV_MODES
 
 if TYPE_CHECKING:
     from .capture.capture import Capture, CapturedRequest
+    from .capture.connections import CapturedConnection
+    from .capture.datagrams import CapturedDatagram, RuntimeNote
     from .capture.syslog_receiver import SyslogMessage
     from .leaks import Leak
+    from .runtime.agent import Runtime
     from .sessions import SessionResult
 
 PAYLOAD_VARIABLE = payloads.PAYLOAD_VARIABLE  # the name Hoop gives it, for old imports
@@ -54,6 +57,13 @@ class FireResult:
     syslog: list[SyslogMessage] | None = None  # None when no syslog receiver was attached
     source: bytes = b""  # the hook file as written (reports show Hoop's template step)
     script: bytes = b""  # the script after the template step, as the agent runs it
+    #: TCP connections that were not HTTP, and UDP datagrams (the agent runtime's sockets)
+    connections: list[CapturedConnection] | None = None
+    datagrams: list[CapturedDatagram] | None = None
+    dns: list[RuntimeNote] = field(default_factory=list)  # names the hook looked up
+    #: How the network was held: "captured", "sandboxed" or "live".
+    network: str = "captured"
+    runtime: Runtime | None = None  # what the hook ran with (None: not known)
 
     id = property(lambda self: self.payload["id"])
     sid = property(lambda self: self.payload["sid"])
@@ -81,9 +91,16 @@ class FireResult:
         return [request for request in self.requests or () if self.is_late(request)]
 
     @property
-    def sent(self) -> list[CapturedRequest | SyslogMessage]:
-        """Everything the hook sent that was captured: HTTP requests, then syslog messages."""
-        return [*(self.requests or []), *(self.syslog or [])]
+    def sent(self) -> list[Any]:
+        """Everything the hook sent that was captured: HTTP requests, syslog messages, other
+        connections, datagrams, and the names it looked up (a name reaches DNS servers)."""
+        return [
+            *(self.requests or []),
+            *(self.syslog or []),
+            *(self.connections or []),
+            *(self.datagrams or []),
+            *self.dns,
+        ]
 
     @property
     def live(self) -> bool:
@@ -106,7 +123,8 @@ class FireResult:
             "hook": self.hook_path,
             "origin": self.origin,
             "warnings": self.warnings,
-            "network": "live" if self.live else "captured",
+            "network": self.network,
+            "runtime": None if self.runtime is None else self.runtime.to_dict(),
             "leaks": [leak.to_dict() for leak in self.leaks],
         }
         if self.requests is not None:
@@ -115,6 +133,12 @@ class FireResult:
             ]
         if self.syslog is not None:
             result["syslog"] = [message.to_dict() for message in self.syslog]
+        if self.connections is not None:
+            result["connections"] = [connection.to_dict() for connection in self.connections]
+        if self.datagrams is not None:
+            result["datagrams"] = [datagram.to_dict() for datagram in self.datagrams]
+        if not self.live:
+            result["dns"] = [note.detail for note in self.dns]
         return result
 
 
@@ -194,6 +218,9 @@ class Emulator:
             mark = self.capture.mark()
         env[payloads.PAYLOAD_VARIABLE] = text = payloads.hoop_json(payload)
         check_environment_size(text, payload)
+        runtime = getattr(self.runner, "runtime", None)  # set by ``wiring.make_runner``
+        if runtime is not None:
+            env = runtime.environ(env)
         run = self.runner.run(script, env, self.timeout, self.kill_after)
         requests = None
         if self.capture is not None:
@@ -201,15 +228,34 @@ class Emulator:
             requests = self.capture.requests_since(mark, client=tag)
         seen = json.loads(text)  # the payload as the hook parses it
         result = FireResult(event, seen, run, path, origin, requests, timeout=self.timeout)
+        result.runtime = runtime
         result.warnings.extend(run.warnings)
         if receiver is not None:  # this run's own ports, and the shared ones
             result.syslog = receiver.messages_since(mark, client=tag)
             receiver.release(tag)
+        self._held(result, mark, tag)
         if result.sent:
             from .leaks import find_leaks
 
             result.leaks = find_leaks(result.sent, payloads.canaries(seen))
         return result
+
+    def _held(self, result: FireResult, mark: int, tag: str) -> None:
+        """How the network was held, what went around HTTP, and what may have escaped."""
+        from .runtime.held import network_of
+
+        result.network = network_of(self.runner, self.capture)
+        if self.capture is None:
+            return
+        from .capture.records import NOTE, TCP, UDP
+        from .runtime.held import warnings_for
+
+        records = self.capture.records
+        result.connections = records.since(mark, kind=TCP, client=tag)
+        result.datagrams = records.since(mark, kind=UDP, client=tag)
+        notes = records.since(mark, kind=NOTE, client=tag)
+        result.dns = [note for note in notes if note.kind == "dns"]
+        result.warnings.extend(warnings_for(result, notes))
 
     def _environment(self) -> dict[str, str]:
         """The hook's environment before the capture's variables and the payload: the

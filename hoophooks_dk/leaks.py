@@ -81,6 +81,8 @@ class Leak:
     def summary(self) -> str:
         """Which secret, in which encoding, where: one line without the ``leak:`` prefix."""
         r = self.request
+        if hasattr(r, "leak_source"):  # a connection, a datagram, a name looked up
+            return f"{describe(self.label)} ({self.form}) in {self.where} of {r.leak_source()[0]}"
         if isinstance(r, SyslogMessage):
             return (
                 f"{describe(self.label)} ({self.form}) in {self.where} of the syslog message "
@@ -99,6 +101,8 @@ class Leak:
             "form": self.form,
             "where": self.where,
         }
+        if hasattr(r, "leak_source"):
+            return found | r.leak_source()[1]
         if isinstance(r, SyslogMessage):
             return found | {"syslog_message": r.index, "transport": r.transport}
         return found | {"request": r.index, "method": r.method, "url": r.url}
@@ -217,6 +221,8 @@ def _leaks_in(request: Sent, label: str, forms: list[tuple[str, bytes]]) -> list
 def _places(request: Sent) -> list[tuple[str, list[tuple[bytes, str | None]]]]:
     """(where, [(bytes, how they were decoded or None)]) for URL, headers and body, or for
     a syslog message's frame."""
+    if hasattr(request, "leak_places"):  # records that say where they carry bytes
+        return request.leak_places()
     if isinstance(request, SyslogMessage):
         return [("frame", [(request.raw, None), *_syslog_values(request)])]
     url = _bytes(request.url)

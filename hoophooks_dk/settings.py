@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import SettingsError
-from .runtime.runner import DEFAULT_PYTHON, DEFAULT_TIMEOUT
+from .runtime.runner import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from .capture.capture import Capture
@@ -85,7 +85,7 @@ class RunSettings:
     """Everything one run uses: the command line (or the pytest marker) over the file
     over the defaults, which ``RunSettings()`` holds. ``wiring`` turns them into a run."""
 
-    python: str = DEFAULT_PYTHON
+    python: str | None = None  # None: the agent runtime (``runtime.agent``)
     timeout: float = DEFAULT_TIMEOUT
     env: dict[str, str] = field(default_factory=dict)  # on top of the hook's environment
     env_mode: str | None = None  # None: inherit
@@ -140,7 +140,7 @@ def resolve(
         else:
             routes.append(answer)
     return RunSettings(
-        python=python or file.python or DEFAULT_PYTHON,
+        python=python or file.python or None,
         timeout=timeout if timeout is not None else file.timeout or DEFAULT_TIMEOUT,
         env=extra,
         env_mode=env_mode or file.env_mode,

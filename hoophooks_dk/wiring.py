@@ -13,7 +13,9 @@ marker) over the repository's settings file over the defaults, read by
 * ``open_capture``: the local capture, answering with the settings' default status and
   ``respond`` routes (a test's own respx routes come first), with the syslog receiver;
 * ``make_runner``: how hook scripts run (one ``python3`` per event, the warm fork server,
-  or the Linux sandbox that reaches only the capture), with the settings' interpreter;
+  or the Linux sandbox that reaches only the capture), with the agent runtime (the
+  agent image's Python packages, every socket through the capture: ``runtime.agent``)
+  unless the settings name an interpreter (``--python``, ``python`` in the file);
 * ``make_emulator``: the emulator over a runner and a capture, with the settings'
   timeout, environment and environment mode;
 * ``run``: all three for one command, closed again when it ends.
@@ -28,13 +30,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .runtime.runner import DEFAULT_PYTHON
 from .settings import RunSettings, resolve
 
 if TYPE_CHECKING:
     from .capture import Capture
     from .emulator import Emulator
     from .runtime import Runner
+    from .runtime.agent import Progress, Runtime
 
 __all__ = [
     "RUNNERS",
@@ -44,6 +46,7 @@ __all__ = [
     "open_capture",
     "resolve",
     "run",
+    "runtime_for",
 ]
 
 #: How hooks run: ``subprocess`` (one interpreter per event, as the agent), ``fast`` (a
@@ -60,25 +63,47 @@ def open_capture(settings: RunSettings, *, syslog: bool = True) -> Capture:
     return Capture(default_status=settings.default_status, routes=settings.routes, syslog=syslog)
 
 
+def runtime_for(python: str | None, progress: Progress | None = None) -> Runtime:
+    """What hooks run with: the interpreter ``python`` names, as given, or (None) the agent
+    runtime, built first if this machine has none (``progress`` hears how that goes)."""
+    from .runtime import agent
+
+    return agent.chosen(python) if python else agent.ensure(progress)
+
+
 def make_runner(
     kind: str,
-    python: str = DEFAULT_PYTHON,
+    python: str | None = None,
     *,
     capture: Capture | None = None,
     sandbox: bool = False,
+    progress: Progress | None = None,
 ) -> Runner:
-    """A runner for ``python``: ``kind`` is one of ``RUNNERS``; ``sandbox`` (Linux) runs
-    each hook in a network namespace that reaches only ``capture``, one interpreter per
-    event, whatever ``kind`` says."""
+    """A runner for ``python`` (None: the agent runtime, see ``runtime_for``): ``kind`` is
+    one of ``RUNNERS``; ``sandbox`` (Linux) runs each hook in a network namespace that
+    reaches only ``capture``, one interpreter per event, whatever ``kind`` says. The
+    runner carries ``runtime`` (what its hooks run with) and ``sandboxed``, which the
+    emulator applies and reports."""
     from .errors import HookdkError
 
     if kind not in RUNNERS:
         raise HookdkError(f"unknown runner {kind!r}: expected one of {', '.join(RUNNERS)}")
+    if sandbox and capture is None:
+        raise HookdkError("the sandbox needs the capture: it is the only way out")
+    runtime = runtime_for(python, progress)
+    runner = _runner(kind, runtime.python, capture, sandbox)
+    runner.runtime = runtime  # type: ignore[attr-defined]
+    runner.sandboxed = sandbox  # type: ignore[attr-defined]
+    return runner
+
+
+def _runner(kind: str, python: str, capture: Capture | None, sandbox: bool) -> Runner:
+    from .errors import HookdkError
+
     if sandbox:
-        if capture is None:
-            raise HookdkError("the sandbox needs the capture: it is the only way out")
         from .runtime.sandbox import sandboxed_runner
 
+        assert capture is not None
         return sandboxed_runner(python, capture)
     if kind == "subprocess":  # the common case skips importing the fork server
         from .runtime.runner import SubprocessRunner
@@ -87,7 +112,11 @@ def make_runner(
     from .runtime.forkserver import ForkServerRunner, fork_supported
 
     if kind == "auto":
-        return ForkServerRunner(python) if fork_supported() else make_runner("subprocess", python)
+        return (
+            ForkServerRunner(python)
+            if fork_supported()
+            else _runner("subprocess", python, None, False)
+        )
     if not fork_supported():
         raise HookdkError(
             "the fast runner needs POSIX fork and unix sockets; use the subprocess runner"
@@ -135,13 +164,15 @@ def run(
     syslog: bool = True,
     kill_after: float | None = None,
     env: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[Emulator]:
     """An emulator ready to fire, its runner and capture running until the block ends.
 
-    Nothing leaves the machine unless ``live``: the capture answers every request.
+    Nothing leaves the machine unless ``live``: the capture answers every request, and
+    in the agent runtime every connection goes to it, whatever the client.
     """
     if live:
-        hooks = make_runner(runner, settings.python)
+        hooks = make_runner(runner, settings.python, progress=progress)
         try:
             yield make_emulator(
                 root, settings, hooks, None, ref=ref, kill_after=kill_after, env=env
@@ -150,7 +181,9 @@ def run(
             hooks.close()
         return
     with open_capture(settings, syslog=syslog) as capture:
-        hooks = make_runner(runner, settings.python, capture=capture, sandbox=sandbox)
+        hooks = make_runner(
+            runner, settings.python, capture=capture, sandbox=sandbox, progress=progress
+        )
         try:
             yield make_emulator(
                 root, settings, hooks, capture, ref=ref, kill_after=kill_after, env=env

@@ -21,10 +21,24 @@ pytest_plugins = ["pytester"]
 # comes first on PATH: version managers' shims cost a second interpreter start per hook.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
+# pip keeps its downloads in the user's cache folder: keep using the real one (it is pip's,
+# not the kit's), so that building the agent runtime below downloads nothing twice.
+os.environ.setdefault(
+    "PIP_CACHE_DIR",
+    str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pip"),
+)
+
 # The kit keeps a CA (and Hypothesis's caches) in the user's cache folder: the suite uses a
 # folder of its own, so it neither reads nor leaves anything in the real one.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="hookdk-tests-cache-")
 atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
+
+# Hooks run in the agent runtime by default: the suite builds one, once per session, in a
+# folder of its own that pytest-xdist's workers inherit (they start after this import in
+# the controller, and find the variable set).
+if "HOOKDK_AGENT_RUNTIME" not in os.environ:
+    os.environ["HOOKDK_AGENT_RUNTIME"] = tempfile.mkdtemp(prefix="hookdk-tests-agent-")
+    atexit.register(shutil.rmtree, os.environ["HOOKDK_AGENT_RUNTIME"], ignore_errors=True)
 
 ECHO_HOOK = """\
 import json, os
@@ -98,8 +112,21 @@ def hook_repo(runbooks: RunbooksRepo) -> Callable[[str], RunbooksRepo]:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """The suite runs real curl; say so plainly rather than skip what depends on it."""
+    """The suite runs real curl; say so plainly rather than skip what depends on it. The
+    controller (or a run without xdist) builds the agent runtime, once for the session,
+    before any worker starts."""
     import shutil
 
     if shutil.which("curl") is None:
         raise pytest.UsageError("the tests need curl on PATH (hooks in the wild call it)")
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller built it
+    from hoophooks_dk.errors import HookdkError
+    from hoophooks_dk.runtime import agent
+
+    reporter = session.config.pluginmanager.getplugin("terminalreporter")
+    write = reporter.write_line if reporter is not None else print
+    try:
+        agent.ensure(lambda line: write(f"agent runtime: {line}"))
+    except HookdkError as error:
+        raise pytest.UsageError(f"the tests run hooks in the agent runtime: {error}") from None

@@ -477,9 +477,11 @@ def test_hk307_modules_the_agent_lacks(hook_repo):
     source = "import json\nimport yaml\nfrom distutils import util\nimport httpx.auth\n"
     found = python_findings(hook_repo, source, "HK307")
     assert [f.line for f in found] == [2, 3, 4]
-    assert all(f.severity == "warning" for f in found)
+    assert all(f.severity == "error" for f in found)  # it fails on every session
     assert "3.12" in found[1].message
     assert "httpx.auth" in found[2].message
+    # the message names what the agent does have, at the versions it has them
+    assert "boto3 1.40.6" in found[0].message and "requests 2.32.4" in found[0].message
 
 
 def test_hk307_not_for_the_agent_images_packages_or_a_guarded_import(hook_repo):

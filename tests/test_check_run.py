@@ -217,12 +217,12 @@ def test_json_output_is_a_list_of_findings_with_every_field(monkeypatch, capsys,
         assert set(item) == {"rule", "severity", "file", "line", "column", "message", "fix"}
         assert item["severity"] in ("error", "warning", "info")
     yaml = [f for f in findings if f["rule"] == "HK307" and f["file"] == OPEN]
-    assert yaml[0]["line"] == 1
-    assert code == 0  # warnings only
+    assert yaml[0]["line"] == 1 and yaml[0]["severity"] == "error"
+    assert code == 1  # the agent runtime has no yaml: an error
 
 
 def test_exit_codes_errors_warnings_strict(monkeypatch, capsys, hook_repo):
-    repo = hook_repo("import yaml\n")  # warnings only (HK307, HK402...)
+    repo = hook_repo("import sys\nprint(sys.argv)\n")  # warnings only (HK303, HK402...)
     args = ("--repo", str(repo.root), "--static")
     assert hookdk_check(monkeypatch, capsys, *args)[0] == 0
     assert hookdk_check(monkeypatch, capsys, *args, "--strict")[0] == 1

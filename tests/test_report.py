@@ -212,7 +212,7 @@ def test_the_page_shows_the_settings_keys_never_their_values(hook_repo):
     info = run_info(settings, repo=repo.root, runner="fast", network="captured", command="x")
     page = render_page(report_page([[result]], title="t", info=info))
     assert "SIEM_TOKEN" in page and "tok-very-secret-123" not in page
-    assert "python3</code>, fast runner" in page
+    assert "agent runtime</code>, fast runner" in page  # hooks run in the agent runtime
 
 
 # --- writing pages ----------------------------------------------------------------------------

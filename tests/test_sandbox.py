@@ -58,11 +58,18 @@ def test_a_bypassing_client_reaches_the_host_without_the_sandbox_and_nothing_wit
 
     make_repo(tmp_path, HOOK)
 
-    plain = json.loads(fire(tmp_path, network, "--capture").stdout)
-    boxed = json.loads(fire(tmp_path, network, "--sandbox").stdout)
-
+    # an interpreter of the user's loads no socket capture: only the sandbox holds it
+    mine = ("--python", sys.executable)
+    plain = json.loads(fire(tmp_path, network, "--capture", *mine).stdout)
+    boxed = json.loads(fire(tmp_path, network, "--sandbox", *mine).stdout)
     assert "bypass reached the host" in plain["output"]
     assert "bypass failed: [Errno 111] Connection refused" in boxed["output"]
+    assert (plain["network"], boxed["network"]) == ("captured", "sandboxed")
+    # the agent runtime (the default) sends the bypass to the capture, sandboxed or not
+    for options in ((), ("--sandbox",)):
+        agent = json.loads(fire(tmp_path, network, *options).stdout)
+        [connection] = agent["connections"]
+        assert (connection["host"], connection["port"]) == ("127.0.0.1", network)
     for result in (plain, boxed):
         assert result["exit_code"] == 3  # the hook's own exit code, through the launcher
         assert f"uid {os.getuid()}" in result["output"]  # the same user inside
@@ -96,10 +103,13 @@ def test_an_unusable_sandbox_is_one_line_and_exit_2(tmp_path, network):
 def test_the_plugin_runs_hooks_sandboxed(tmp_path, network):
     make_repo(tmp_path, HOOK)
     (tmp_path / "test_hook.py").write_text(
+        "import os\n"
         "def test_sandboxed(hoop_hooks, hoop_siem):\n"
         "    result = hoop_hooks.fire('session-close')\n"
-        "    assert 'bypass failed' in result.output\n"
+        "    assert result.network == 'sandboxed'\n"
         "    assert [r.text for r in hoop_siem.requests] == ['via proxy']\n"
+        "    [bypass] = hoop_siem.connections  # the agent runtime's socket, captured\n"
+        "    assert bypass.port == int(os.environ['BYPASS_PORT'])\n"
     )
 
     done = subprocess.run(

@@ -68,7 +68,7 @@ from .certs import CertificateCache, make_ca, user_ca
 from .exchange import ServerSide
 from .port_lock import PROXY_USER, basic_authorization, proxy_user
 from .proxy_server import ProxyServer
-from .records import HTTP, RecordLog
+from .records import HTTP, NOTE, TCP, UDP, RecordLog
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -78,11 +78,16 @@ if TYPE_CHECKING:
 
     from ..settings import Route
     from .captured import CapturedRequest, CapturedResponse, CaptureFailure
+    from .connections import CapturedConnection
+    from .datagrams import CapturedDatagram, DatagramPort
     from .exchange import Exchange
     from .routing import NO_ROUTE
     from .syslog_receiver import SyslogReceiver
 
 __all__ = ["NO_ROUTE", "Capture", "CaptureFailure", "CapturedRequest", "CapturedResponse"]
+
+#: The variable that tells the agent runtime's start-up module where the capture is.
+CAPTURE_VARIABLE = "HOOKDK_CAPTURE"
 
 
 def __getattr__(name: str) -> Any:
@@ -165,6 +170,9 @@ class Capture:
         self.folder: Path | None = None
         #: A Unix socket that reaches the proxy too (Linux): the way out of ``--sandbox``.
         self.unix_socket: str | None = None
+        #: The UDP port the agent runtime sends datagrams and notes to (``datagrams``).
+        self.datagram_port: DatagramPort | None = None
+        self._tcp_replies: list[tuple[str, bytes]] = []
 
     # lifecycle
 
@@ -186,11 +194,16 @@ class Capture:
             spool_folder=tempdir / "bodies",  # made when a first body is spooled
             socket_timeout=self.socket_timeout,
             spool_threshold=self.spool_threshold,
+            record_connection=self._record_connection,
+            tcp_reply=self._tcp_reply,
         )
         unix = tempdir / "proxy.sock"  # for sandboxed hooks; AF_UNIX paths are short
         self.unix_socket = str(unix) if sys.platform == "linux" and len(str(unix)) < 100 else None
         self.folder = tempdir
         self._server = ProxyServer(side, idle_timeout=self.idle_timeout, unix_path=self.unix_socket)
+        from .datagrams import DatagramPort
+
+        self.datagram_port = DatagramPort(self._secret, self.records)
         if self._syslog_wanted:
             from .syslog_receiver import SyslogReceiver
 
@@ -205,6 +218,9 @@ class Capture:
         if self._server is not None:
             self._server.close()
             self._server = None
+        if self.datagram_port is not None:
+            self.datagram_port.close()
+            self.datagram_port = None
         if self.syslog is not None:
             self.syslog.stop()
             self.syslog = None
@@ -271,9 +287,29 @@ class Capture:
         env |= {"NO_PROXY": "", "no_proxy": ""}
         bundles = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AWS_CA_BUNDLE")
         env |= {name: ca for name in bundles}
+        syslog: dict[str, int] = {}
         if self.syslog is not None:  # a client's own syslog ports, unless sandboxed
             env |= self.syslog.environ(client if self.syslog_per_client else "")
+            syslog = {t: int(env[f"HOOKDK_SYSLOG_{t.upper()}_PORT"]) for t in ("udp", "tcp", "tls")}
+        env[CAPTURE_VARIABLE] = self._runtime_settings(client, syslog)
         return env
+
+    def _runtime_settings(self, client: str, syslog: dict[str, int]) -> str:
+        """``HOOKDK_CAPTURE``: where the agent runtime's start-up module sends a hook's
+        sockets (``runtime/agent_site.py``), as compact JSON."""
+        import json
+
+        assert self.datagram_port is not None and self.folder is not None
+        settings = {
+            "proxy": self._running().port,
+            "user": proxy_user(client),
+            "secret": self._secret,
+            "udp": self.datagram_port.port,
+            "ca": self.ca_path,
+            "folder": str(self.folder),
+            "syslog": syslog,
+        }
+        return json.dumps(settings, separators=(",", ":"))
 
     # what was captured
 
@@ -281,6 +317,24 @@ class Capture:
     def requests(self) -> list[CapturedRequest]:
         """Every request so far, in order of arrival (a copy)."""
         return self.records.since(0, kind=HTTP)
+
+    @property
+    def connections(self) -> list[CapturedConnection]:
+        """Every TCP connection that was not HTTP, in order (the agent runtime's sockets)."""
+        return self.records.since(0, kind=TCP)
+
+    @property
+    def datagrams(self) -> list[CapturedDatagram]:
+        """Every UDP datagram a hook sent to a port that is not syslog's, in order."""
+        return self.records.since(0, kind=UDP)
+
+    def reply_tcp(self, pattern: str, data: bytes) -> None:
+        """Answer connections to ``host:port`` addresses matching ``pattern`` (a glob,
+        e.g. ``"db.example.com:5432"`` or ``"*:25"``) with ``data``, sent as soon as the
+        connection opens; without a reply the capture reads and then closes. Cleared by
+        ``reset()``; the first matching pattern wins."""
+        with self._lock:
+            self._tcp_replies.append((pattern, bytes(data)))
 
     @property
     def unmatched(self) -> list[CapturedRequest]:
@@ -339,6 +393,10 @@ class Capture:
             for request in self.records.reset(HTTP):
                 if isinstance(request._body, SpooledBody):
                     request._body.path.unlink(missing_ok=True)
+            self.records.reset(TCP)
+            self.records.reset(UDP)
+            self.records.reset(NOTE)
+            self._tcp_replies.clear()
             self._unmatched.clear()
             self._failures.clear()
             if self._router is not None:
@@ -370,7 +428,8 @@ class Capture:
         if self._server is None:
             return True
         deadline = time.monotonic() + timeout
-        while not self._server.is_quiet():
+        datagrams = self.datagram_port
+        while not (self._server.is_quiet() and (datagrams is None or datagrams.is_quiet())):
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.005)
@@ -379,6 +438,23 @@ class Capture:
         return True
 
     # answering
+
+    def _tcp_reply(self, authority: str) -> bytes | None:
+        if not self._tcp_replies:
+            return None
+        from .connections import reply_for
+
+        with self._lock:
+            return reply_for(self._tcp_replies, authority)
+
+    def _record_connection(self, *, client: str = "", **fields: Any) -> CapturedConnection:
+        """Record a connection that was not HTTP (called by connection threads)."""
+        from .connections import CapturedConnection
+
+        now = datetime.now(UTC)
+        return self.records.append(
+            TCP, lambda index: CapturedConnection(index, now, client=client, **fields)
+        )
 
     def _running(self) -> ProxyServer:
         if self._server is None:

@@ -48,3 +48,8 @@ class ServerSide:
     socket_timeout: float = 10.0
     request_timeout: float = 120.0
     max_head: int = 64 * 1024
+    #: Record a connection that is not HTTP (``connections.serve`` calls it with the
+    #: fields of a ``CapturedConnection``, and ``client``).
+    record_connection: Callable[..., Any] | None = None
+    #: The programmed reply for a ``host:port``, or None (``connections.reply_for``).
+    tcp_reply: Callable[[str], bytes | None] | None = None

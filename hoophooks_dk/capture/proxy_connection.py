@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import logging
 import select
 import socket
@@ -39,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import h11
 
-from . import policy
+from . import connections, policy
 from .bodies import BodyBuffer, SpooledBody
 from .exchange import Exchange, ServerSide
 from .policy import Peer, Refusal, RequestHead
@@ -238,9 +239,12 @@ class Connection:
     # --- CONNECT -----------------------------------------------------------------------
 
     def _open_tunnel(self, request: h11.Request) -> _Next:
-        """Answer CONNECT with 200; then speak TLS as the target, or plain HTTP."""
+        """Answer CONNECT with 200; then speak TLS as the target, or plain HTTP. A socket
+        of the agent runtime's may carry anything else: ``connections`` serves those."""
         authority = request.target.decode("latin-1")
         self._send(h11.Response(status_code=200, headers=[], reason=b"Connection established"))
+        if connections.is_socket_tunnel(request.headers.raw_items()):
+            return self._open_socket_tunnel(authority)
         early, closed = self._h11.trailing_data
         if closed:
             return _Next.CLOSE
@@ -264,6 +268,45 @@ class Connection:
         if early:
             self._h11.receive_data(bytes(early))
         return _Next.FRESH
+
+    def _open_socket_tunnel(self, authority: str) -> _Next:
+        """A tunnel from the agent runtime's start-up module: a programmed reply makes it
+        a connection at once; else its first bytes (decrypted, for TLS) tell HTTP, which
+        is served as usual, from anything else, which ``connections.serve`` records."""
+        side, timeout = self.side, self.side.socket_timeout
+        reply = side.tcp_reply(authority) if side.tcp_reply is not None else None
+        sniffed = None if reply is not None else connections.sniff(self.sock, timeout)
+        first, deciding, server_name = b"", sniffed, None  # first: bytes read off already
+        if sniffed and sniffed.startswith(policy.TLS_HANDSHAKE):
+            self._peer = policy.opened_tunnel(self._peer, authority, "tls")
+            server_name = policy.certificate_host(authority)
+            context = side.certificates.context_for(server_name)
+            self.sock = context.wrap_socket(
+                self.sock, server_side=True, do_handshake_on_connect=False
+            )
+            self.sock.settimeout(timeout)
+            self.sock.do_handshake()
+            deciding = connections.read_first(self.sock, timeout)
+            first = deciding or b""
+        elif sniffed:
+            self._peer = policy.opened_tunnel(self._peer, authority, "http")
+        if reply is None and deciding and connections.looks_like_http(deciding):
+            self._h11 = self._new_h11()
+            if first:
+                self._h11.receive_data(first)
+            return _Next.FRESH
+        if side.record_connection is not None:
+            record = functools.partial(side.record_connection, client=self._peer.client)
+            connections.serve(
+                self.sock,
+                authority,
+                record,
+                first=first,
+                reply=reply,
+                server_name=server_name,
+                timeout=timeout if deciding is not None or reply is not None else 0,
+            )
+        return _Next.CLOSE
 
     # --- writing -----------------------------------------------------------------------
 

@@ -28,11 +28,16 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["HTTP", "SYSLOG", "RecordLog"]
+__all__ = ["HTTP", "NOTE", "SYSLOG", "TCP", "UDP", "RecordLog"]
 
-#: The kinds of record: requests the proxy answered, messages the syslog receiver read.
+#: The kinds of record: requests the proxy answered, messages the syslog receiver read,
+#: connections that were not HTTP, UDP datagrams, and what the agent runtime noticed
+#: (``connections``, ``datagrams``).
 HTTP = "http"
 SYSLOG = "syslog"
+TCP = "tcp"
+UDP = "udp"
+NOTE = "note"
 
 R = TypeVar("R")
 

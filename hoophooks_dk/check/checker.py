@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import HookdkError
 from ..hooks import read_hooks
-from ..runtime.runner import DEFAULT_PYTHON, DEFAULT_TIMEOUT
+from ..runtime.runner import DEFAULT_TIMEOUT
 from ..settings import DEFAULT_STATUS, RunSettings
 from .git import check_git
 from .layout import Layout, too_large_for_environment
@@ -34,7 +34,7 @@ def check(
     branch: str | None = None,
     static: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
-    python: str = DEFAULT_PYTHON,
+    python: str | None = None,
     env: Mapping[str, str] | None = None,
     settings_source: str | None = None,
     env_mode: str = "inherit",

@@ -17,12 +17,13 @@ from functools import cached_property
 
 from ..hooks import HookFile
 from ..payload import PAYLOAD_VARIABLE
+from ..runtime.agent import agent_modules, agent_packages
 from .registry import Finding, Problem, family_rules, rule
 from .template import line_opcodes
 
 # What `python3` on the agent image imports: its 3.12 standard library (the running
-# interpreter's list, adjusted for 3.12) plus requests and boto3 and the packages they
-# pull in (docs/hoop-runtime.md section 3).
+# interpreter's list, adjusted for 3.12) plus the agent image's packages, requests and
+# boto3 and what they pull in, as the agent runtime pins them (docs/agent-runtime.md).
 _REMOVED_IN_312 = {"distutils", "imp", "asynchat", "asyncore", "smtpd"}
 _REMOVED_IN_313 = {
     "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "lib2to3", "mailcap",
@@ -30,10 +31,7 @@ _REMOVED_IN_313 = {
     "telnetlib", "uu", "xdrlib",
 }  # fmt: skip
 AGENT_STDLIB = (frozenset(sys.stdlib_module_names) | _REMOVED_IN_313) - _REMOVED_IN_312
-AGENT_PACKAGES = frozenset(
-    {"requests", "urllib3", "idna", "certifi", "charset_normalizer"}  # requests 2.32
-    | {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six"}  # boto3 1.40
-)
+AGENT_PACKAGES = agent_modules()
 AGENT_PYTHON = (3, 12)
 
 
@@ -74,8 +72,9 @@ class Script:
 
     @cached_property
     def tree(self) -> ast.Module:
-        """The syntax tree (only read once HK301 found that the script compiles)."""
-        return ast.parse(self.rendered, "<stdin>")
+        """The syntax tree, in the agent's grammar (only read once HK301 found that the
+        script compiles): syntax newer than Python 3.12 is refused whatever runs the kit."""
+        return ast.parse(self.rendered, "<stdin>", feature_version=AGENT_PYTHON)
 
     @cached_property
     def guarded(self) -> set[ast.AST]:
@@ -94,9 +93,9 @@ def check_python(script: Script) -> list[Finding]:
     """HK301 first: the other Python rules need a syntax tree. One finding per rule and
     line (``os.path.dirname(__file__)`` twice on a line is one problem)."""
     try:
-        # compile() also runs the checks ast.parse skips (`return` outside a function...)
-        compile(script.rendered, "<stdin>", "exec", dont_inherit=True)
-        script.tree  # noqa: B018 (parsed here, where a failure is HK301)
+        # parsed in the agent's grammar, then compiled: compile() also runs the checks
+        # ast.parse skips (`return` outside a function...)
+        compile(script.tree, "<stdin>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as error:  # ValueError: NUL bytes, on Python 3.11
         return does_not_compile(script, error)
     return _first_per_line([f for each in family_rules("python") for f in each(script)])
@@ -118,7 +117,7 @@ def does_not_compile(script: Script, error: SyntaxError | ValueError) -> Problem
     line = error.lineno if isinstance(error, SyntaxError) else None
     reason = error.msg if isinstance(error, SyntaxError) else str(error)
     where = f" (Python {sys.version_info[0]}.{sys.version_info[1]} here; the agent runs 3.12)"
-    note = where if sys.version_info[:2] != AGENT_PYTHON else ""
+    note = where if sys.version_info[:2] < AGENT_PYTHON else " (in Python 3.12, the agent's)"
     shown = f"line {line} of the rendered script" if script.line(line) != line else "the script"
     return script.at(
         line,
@@ -210,9 +209,11 @@ def opens_repo_files(script: Script) -> list[Problem]:
     return found
 
 
-@rule("HK307", "warning", "imports a module the agent may not have")
+@rule("HK307", "error", "imports a module the agent runtime does not have")
 def imports_missing_modules(script: Script) -> list[Problem]:
-    """HK307: the agent image has the standard library, requests and boto3, no more."""
+    """HK307: the agent image has the standard library and its pip packages, boto3 and
+    requests and what they pull in (``runtime/agent_packages.txt``), and nothing else:
+    the import fails on every session (the agent runtime fails it locally too)."""
     found = []
     for node, module in _imports(script.tree):
         name = module.split(".")[0]
@@ -227,15 +228,21 @@ def imports_missing_modules(script: Script) -> list[Problem]:
         if name in _REMOVED_IN_312:
             why = f"{name} was removed from the standard library in Python 3.12, the agent's"
         else:
-            why = f"{name} is neither standard library nor requests/boto3, all the agent image has"
+            why = f"the agent has the standard library and {agent_has()}, no more"
         found.append(
             script.at(
                 node,
-                f"imports {module}: {why}; the hook fails where it is missing",
-                "use the standard library (urllib.request, json), or requests",
+                f"imports {module}, which the agent runtime does not have: {why}; the hook "
+                "fails there on every session (ModuleNotFoundError)",
+                "use the standard library (urllib.request, json), or requests and boto3",
             )
         )
     return found
+
+
+def agent_has() -> str:
+    """The agent image's packages, as a message names them."""
+    return ", ".join(f"{p.name} {p.version}" for p in agent_packages())
 
 
 _ENV_GETTERS = {"os.getenv", "getenv", "os.environ.get", "environ.get"}

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ..errors import HookdkError
-from .options import repo_option, repo_root, run_settings, settings_options
+from .options import prepare_runtime, repo_option, repo_root, run_settings, settings_options
 from .report import progress_line
 
 FORMATS = ("text", "json", "sarif", "codeclimate")
@@ -66,6 +66,8 @@ def check_command(
     # check() says "no such directory" for a --repo that is not there: one place for it.
     root = repo.resolve() if repo is not None else repo_root(None)
     settings = run_settings(root, options | {"timeout": timeout}) if root.is_dir() else None
+    if not static:
+        prepare_runtime(settings)  # built once per machine, with progress, if missing
     with progress_line("check"):
         findings = check(root, ref=ref, branch=branch, static=static, settings=settings)
     if output_file is not None:

@@ -182,7 +182,10 @@ def demo_command(template: str, keep: bool) -> None:
     a local capture, and the demo prints what Hoop would record and what the SIEM got.
     """
     from ..scaffold.demo import run_demo
+    from ..wiring import runtime_for
+    from .options import runtime_progress
 
+    runtime_for(None, runtime_progress)  # built once per machine, with progress, if missing
     if keep:
         run = run_demo(Path(tempfile.mkdtemp(prefix="hookdk-demo-")), template)
     else:
@@ -197,6 +200,9 @@ def echo_demo(run, keep: bool) -> None:
     click.echo(f"hookdk demo: template {run.template.name}, one reviewed session")
     click.echo(f"  repository  {run.repo}{'' if keep else ' (deleted)'}")
     click.echo(f"  hooks       hoop-hooks/*.runbook.py ({where})")
+    runtime = run.results[0].runtime if run.results else None
+    if runtime is not None:
+        click.echo(f"  ran in      {runtime.describe()}; network {run.results[0].network}")
     click.echo("")
     click.echo("What Hoop would record:")
     click.echo(f"  {'#':<2} {'event':<14} {'id':<37} {'exit':>4}  {'duration':>8}")

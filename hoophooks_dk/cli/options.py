@@ -82,7 +82,9 @@ def settings_options(function):
         click.option(
             "--python",
             metavar="PYTHON",
-            help="Interpreter [default: python in the settings file, else python3, as the agent].",
+            help="Run hooks with this interpreter and its packages, as given [default: python "
+            "in the settings file, else the agent runtime: Python 3.12 with the agent "
+            "image's boto3 and requests, every connection captured].",
         ),
     ]
     for option in reversed(options):
@@ -246,8 +248,23 @@ def emulator_from(options: dict[str, Any]) -> Iterator[Any]:
         sandbox=bool(options.get("sandbox")),
         syslog=options.get("syslog", True),
         kill_after=options.get("kill_after"),
+        progress=runtime_progress,
     ) as emulator:
         yield emulator
+
+
+def runtime_progress(line: str) -> None:
+    """How building the agent runtime (once per machine) shows on the terminal."""
+    click.echo(f"hookdk: agent runtime: {line}", err=True)
+
+
+def prepare_runtime(settings) -> None:
+    """Build the agent runtime now, with progress, if the settings use it and this
+    machine has none yet (for faces that reach the wiring through the core)."""
+    if settings is not None and settings.python is None:
+        from ..wiring import runtime_for
+
+        runtime_for(None, runtime_progress)
 
 
 def capturing(options: dict[str, Any]) -> bool:

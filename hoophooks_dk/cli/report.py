@@ -226,6 +226,10 @@ def echo_result(result, captured: bool = False, hints=(), allow_leaks: bool = Fa
         f"{result.duration_ms:.0f} ms (execution_time_sec={result.execution_time_sec})"
     )
     click.echo(f"  hook  {result.hook_path} ({result.origin})")
+    if result.runtime is not None:
+        click.echo(f"  ran   {result.runtime.describe()}; network {result.network}")
+        if result.runtime.note:
+            click.echo(f"  note  {result.runtime.note}")
     click.echo(f"  id    {result.id}")
     click.echo(f"  sid   {result.sid}")
     echo_output("output", result.output)
@@ -237,6 +241,7 @@ def echo_result(result, captured: bool = False, hints=(), allow_leaks: bool = Fa
             echo_requests(result.requests, result, syslog_on=result.syslog is not None)
         if result.syslog:
             echo_syslog(result.syslog)
+        echo_sockets(result)
     else:
         live = click.style("LIVE", fg="yellow", bold=True)
         click.echo(
@@ -289,3 +294,36 @@ def echo_syslog(messages) -> None:
             f"    {message.index:>3}  {message.transport:<4} {message.format:<13} "
             f"{len(message.raw):>7}  {text}"
         )
+
+
+def echo_sockets(result) -> None:
+    """What went around HTTP and syslog (the agent runtime's sockets): TCP connections
+    that were not HTTP, UDP datagrams, the names looked up. Nothing when there were none."""
+    connections, datagrams = result.connections or [], result.datagrams or []
+    if connections:
+        click.echo(
+            f"  connections: {len(connections)} not HTTP, answered by the local capture (none left)"
+        )
+        click.echo(f"    {'#':>3}  {'ADDRESS':<32} {'BYTES':>7}  {'TLS':<3}  SENT")
+        for connection in connections:
+            tls = "yes" if connection.tls else "no"
+            click.echo(
+                f"    {connection.index:>3}  {connection.address:<32} {connection.size:>7}  "
+                f"{tls:<3}  {_shown(connection.data)}"
+            )
+    if datagrams:
+        click.echo(f"  datagrams: {len(datagrams)} UDP, kept by the local capture (none left)")
+        click.echo(f"    {'#':>3}  {'ADDRESS':<32} {'BYTES':>7}  SENT")
+        for datagram in datagrams:
+            click.echo(
+                f"    {datagram.index:>3}  {datagram.address:<32} {len(datagram.data):>7}  "
+                f"{_shown(datagram.data)}"
+            )
+    if result.dns:
+        names = ", ".join(note.detail for note in result.dns)
+        click.echo(f"  dns: {names} (answered locally: no query left)")
+
+
+def _shown(data: bytes, width: int = 48) -> str:
+    text = repr(data[: width + 1])[2:-1]
+    return text if len(data) <= width else text[:width] + "\u2026"

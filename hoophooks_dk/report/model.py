@@ -58,7 +58,7 @@ def run_info(
     answers = (f"default {settings.default_status}", *(str(r) for r in settings.routes))
     return RunInfo(
         repo=str(repo),
-        python=settings.python,
+        python=settings.python or "agent runtime",  # None: the agent runtime (runtime.agent)
         runner=runner,
         network=network,
         timeout=settings.timeout,

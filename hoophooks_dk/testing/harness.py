@@ -97,6 +97,25 @@ class Siem:
         return self._capture.requests_since(self._mark)
 
     @property
+    def connections(self) -> list[Any]:
+        """This test's TCP connections that were not HTTP (``CapturedConnection``)."""
+        from ..capture.records import TCP
+
+        return self._capture.records.since(self._mark, kind=TCP)
+
+    @property
+    def datagrams(self) -> list[Any]:
+        """This test's UDP datagrams to ports that are not syslog's (``CapturedDatagram``)."""
+        from ..capture.records import UDP
+
+        return self._capture.records.since(self._mark, kind=UDP)
+
+    def reply_tcp(self, pattern: str, data: bytes) -> None:
+        """Answer connections to ``host:port`` matching ``pattern`` with ``data`` (see
+        ``Capture.reply_tcp``); without one, the capture reads and then closes."""
+        self._capture.reply_tcp(pattern, data)
+
+    @property
     def router(self) -> Any:
         return self._capture.router
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -185,16 +186,35 @@ def hoop_capture(hoop_settings: RunSettings) -> Iterator[Capture]:
 def hoop_runner(
     pytestconfig: pytest.Config, request: pytest.FixtureRequest, hoop_settings: RunSettings
 ) -> Iterator[Runner]:
-    """How hooks run (``--hoop-runner``, ``--hoop-sandbox``), with the settings file's
-    ``python``; override it to choose."""
+    """How hooks run (``--hoop-runner``, ``--hoop-sandbox``): in the agent runtime (built
+    on first use, once per machine), or with the settings file's ``python``; override it
+    to choose."""
     from ..wiring import make_runner
 
     kind = pytestconfig.getoption("hoop_runner") or pytestconfig.getini("hoop_runner") or "auto"
     sandbox = bool(pytestconfig.getoption("hoop_sandbox") or pytestconfig.getini("hoop_sandbox"))
     capture = request.getfixturevalue("hoop_capture") if sandbox else None
-    runner = make_runner(kind, hoop_settings.python, capture=capture, sandbox=sandbox)
+    progress = partial(_progress, pytestconfig)  # building the agent runtime, once per machine
+    runner = make_runner(
+        kind, hoop_settings.python, capture=capture, sandbox=sandbox, progress=progress
+    )
     yield runner
     runner.close()
+
+
+def _progress(config: pytest.Config, line: str) -> None:
+    """A line of the agent runtime's build, shown on the terminal past pytest's capture."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+    if reporter is None:
+        return
+    with capture.global_and_fixture_disabled() if capture else _nothing():
+        reporter.write_line(f"hoophooks_dk: agent runtime: {line}")
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 @pytest.fixture
