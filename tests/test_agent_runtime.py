@@ -417,6 +417,17 @@ def test_without_the_package_index_the_build_fails_in_one_line_with_the_way_out(
     assert mine.returncode == 0, mine.stderr
 
 
+def test_the_runtimes_folder_is_named_by_the_sha256_of_what_goes_into_it():
+    import hashlib
+
+    found = __import__("shutil").which("python3.12") or "-"
+    digest = hashlib.sha256(agent.PACKAGES_FILE.read_bytes())
+    digest.update(f"\0{agent.LAYOUT}\0{found}\0{agent._kit_python()}".encode())
+    assert agent._key() == digest.hexdigest()[:16]
+    for data in (b"", b"boto3==1.40.6\n", bytes(range(256)) * 300):
+        assert agent._sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
 def test_two_builds_at_once_make_one_runtime(tmp_path):
     folder = tmp_path / "runtime"
     code = (

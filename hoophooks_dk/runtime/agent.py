@@ -38,7 +38,6 @@ Nothing here prints: progress goes to the ``progress`` callback the faces pass.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -199,9 +198,23 @@ def _kit_python() -> str:
 def _key() -> str:
     """The name of this machine's runtime folder: what goes into a build."""
     found = shutil.which("python3.12") or "-"
-    digest = hashlib.sha256(PACKAGES_FILE.read_bytes())
+    digest = _sha256(PACKAGES_FILE.read_bytes())
     digest.update(f"\0{LAYOUT}\0{found}\0{_kit_python()}".encode())
     return digest.hexdigest()[:16]
+
+
+def _sha256(data: bytes) -> Any:
+    """``hashlib.sha256(data)``, from CPython's own SHA-256 where the build has it
+    (``_sha2`` since 3.12, ``_sha256`` before): hashlib's loads OpenSSL, 4 ms and more of
+    every ``hookdk fire``, for this one digest. A build without it uses hashlib's."""
+    try:
+        from _sha2 import sha256
+    except ImportError:
+        try:
+            from _sha256 import sha256
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data)
 
 
 # --- using one ------------------------------------------------------------------------
