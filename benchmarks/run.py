@@ -221,10 +221,20 @@ def measure_cli(root: Path, python: str, settings: Settings) -> list[Ratio]:
         ended = time.time()
         if done.returncode != 0:
             raise RuntimeError(f"the stages of a fire failed: {done.stderr[-500:]}")
-        clock = json.loads(done.stdout)  # time.time() at each step
+        clock = json.loads(done.stdout)  # time.time() after each step
         steps = [spawned, *clock.values(), ended]
-        names = ["start", *list(clock)[1:], "exit"]
-        stages.append(dict(zip(names, map(operator.sub, steps[1:], steps[:-1]), strict=True)))
+        names = ["start", *list(clock)[1:], "exit"]  # each step, by the clock that ends it
+        took = dict(zip(names, map(operator.sub, steps[1:], steps[:-1]), strict=True))
+        stages.append(
+            {
+                "start": took["start"],
+                "click": took["click"],
+                "imports": took["imports"],
+                "capture": took["capture"] + took["stopped"],
+                "hook": took["hook"],
+                "exit": took["exit"],
+            }
+        )
 
     cli, bare, _, start = alternate(
         settings.trials,
@@ -270,11 +280,12 @@ def measure_cli(root: Path, python: str, settings: Settings) -> list[Ratio]:
 
 
 #: The parts of a ``hookdk fire`` whose hook sends nothing, in one process of the kit's
-#: interpreter (argv: the hooks' interpreter, the hook file, then the kit's modules a fire
-#: loads): click, the kit's imports, the capture as the command line opens it (syslog
-#: receiver included, the client's own ports handed out), the hook run by the subprocess
-#: runner, and at exit what ``hookdk`` does at exit. Prints ``time.time()`` at its first
-#: line and after each part, as JSON, so that start and exit are timed too.
+#: interpreter (argv: the hooks' interpreter, "" for the agent runtime, the hook file, then
+#: the kit's modules a fire loads): click, the kit's imports, the capture as the command
+#: line opens it (syslog receiver included, the client's own ports handed out), the hook
+#: run by the subprocess runner in the capture's environment as the emulator runs it, the
+#: capture's stop, and at exit what ``hookdk`` does at exit. Prints ``time.time()`` at its
+#: first line and after each part, as JSON, so that start and exit are timed too.
 STAGES = """
 import time
 first = time.time()
@@ -290,16 +301,19 @@ from hoophooks_dk.settings import RunSettings
 from hoophooks_dk.wiring import make_runner, open_capture
 spare_last_collection()
 settings = RunSettings(python=python or None)  # "": the agent runtime
-with open_capture(settings) as capture:
-    capture.environ(client="stages")
-    capture.wait_idle()
-captured = time.time()
 with open(hook, "rb") as file:
-    run = make_runner("subprocess", python or None).run(file.read(), dict(os.environ), 15.0)
-assert run.exit_code == 0, run.output
-ran = time.time()
+    script = file.read()
+with open_capture(settings) as capture:
+    env = dict(os.environ) | capture.environ(client="stages")
+    captured = time.time()
+    runner = make_runner("subprocess", python or None, capture=capture)
+    run = runner.run(script, runner.runtime.environ(env), 15.0)
+    assert run.exit_code == 0, run.output
+    ran = time.time()
+    capture.wait_idle()
+stopped = time.time()
 print(f'{{"first": {first!r}, "click": {clicked!r}, "imports": {imported!r}, '
-      f'"capture": {captured!r}, "hook": {ran!r}}}')
+      f'"capture": {captured!r}, "hook": {ran!r}, "stopped": {stopped!r}}}')
 """
 
 
