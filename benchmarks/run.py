@@ -3,17 +3,18 @@
     python benchmarks/run.py [--quick] [--json]
 
 (a) ``hookdk fire session-close`` (the installed console script, capturing, with the
-    syslog receiver: the defaults) against bare ``python3 < hook`` with the payload set:
-    at most 3x.
+    syslog receiver, hooks in the agent runtime unless ``--python``: the defaults) against
+    bare ``python3 < hook`` with the payload set: at most 3x.
 (b) per-event cost of the standard runner against the fast runner, on a typical forwarder
     hook: fast at least 15x faster (and, for information, the same on a print-only hook).
 (c) a hook posting one HTTPS request through the capture against the same hook not
     posting it: at most 1.5x.
 (a2) for information: where (a) goes, each part timed in alternation with (a) itself:
-    the kit's interpreter starting and exiting, importing click, the kit's imports (every
-    module ``hookdk fire`` loads), the capture's start and stop, the hook run through the
-    runner, and the rest (options and settings, reading the hook, the payload, the
-    report). The ratio is the floor click sets: start + click + bare, against bare.
+    the kit's interpreter starting, importing click, the kit's imports (every module
+    ``hookdk fire`` loads), the capture's start and stop, the hook run through the runner
+    in the capture's environment, the interpreter's exit, and the rest (options and
+    settings, reading the hook, the payload, the report: (a) less the parts). The ratio
+    is the floor click sets: start + click + bare, against bare.
 (a3) for information: ``hookdk fire`` against ``hookdk fire --live``: the capture's share.
 (d) for information: which imports ``hookdk fire`` spends its start-up on.
 (e) ``hookdk watch``: from writing the hook file to the printed result, median: under
