@@ -35,12 +35,23 @@ class HookFile:
 
 
 def find_repo_root(start: Path | None = None) -> Path:
-    """The enclosing git root, or ``start`` itself when it is not inside a git repo."""
+    """The runbooks repository around ``start``: the nearest folder, up to the enclosing
+    git root, that holds a ``hoop-hooks/`` folder; else that git root; else ``start``.
+
+    The nearest ``hoop-hooks/`` wins so that a runbooks repository kept as a folder of a
+    bigger one (a monorepo, a test's temporary folder inside a clone) is the one used
+    where the user stands, not the outer repository's root."""
     start = (start or Path.cwd()).resolve()
     for folder in (start, *start.parents):
-        if (folder / ".git").exists():
+        if (folder / "hoop-hooks").is_dir() or (folder / ".git").exists():
             return folder
     return start
+
+
+def in_git_repository(folder: Path) -> bool:
+    """Whether ``folder`` is a git repository or inside one."""
+    folder = folder.resolve()
+    return any((parent / ".git").exists() for parent in (folder, *folder.parents))
 
 
 def read_hooks(repo: Path, ref: str | None = None) -> dict[str, HookFile | None]:
@@ -79,7 +90,7 @@ def why_missing(repo: Path, event: str, ref: str | None = None) -> tuple[str, Pa
             f"{found} looks like it, but Hoop reads only {wanted} (exact name, case and "
             f"folder): git mv {found} {wanted}"
         ), None
-    if not (find_repo_root(repo) / ".git").exists():
+    if not in_git_repository(repo):
         return (
             f"{repo} is not in a git repository, and Hoop reads hooks from one: run the kit "
             "in your runbooks repository (or give {option}), or start one with `git init` "

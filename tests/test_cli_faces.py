@@ -166,6 +166,26 @@ def test_a_missing_hook_points_to_its_cause(runbooks, tmp_path):
         assert line.count("does not exist") == 1
 
 
+def test_a_runbooks_folder_inside_another_repository_is_the_one_fired(tmp_path):
+    """The nearest folder with hoop-hooks/ wins over the outer git root, from below it too;
+    a hooks-less folder of the outer repository still means the outer root."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "hoop-hooks").mkdir()
+    (tmp_path / "hoop-hooks" / "session-open.runbook.py").write_text("print('outer')\n")
+    inner = tmp_path / "ops" / "runbooks"
+    (inner / "hoop-hooks").mkdir(parents=True)
+    (inner / "hoop-hooks" / "session-open.runbook.py").write_text("print('inner')\n")
+    (inner / "docs").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+
+    from_inner = hookdk("fire", "session-open", "--json", cwd=inner / "docs")
+    from_outer = hookdk("fire", "session-open", "--json", cwd=tmp_path / "elsewhere")
+
+    assert from_inner.returncode == 0, from_inner.stderr
+    assert json.loads(from_inner.stdout)["output"].strip() == "inner"
+    assert json.loads(from_outer.stdout)["output"].strip() == "outer"
+
+
 def test_fuzz_saves_no_failing_payload_for_a_missing_setting(hook_repo, tmp_path):
     needs = "import os, sys\nif not os.environ.get('SIEM_TOKEN', ''):\n    sys.exit('SIEM_TOKEN is not set')\n"
     repo = hook_repo(needs)

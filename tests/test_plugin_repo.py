@@ -51,6 +51,31 @@ def test_run_from_a_subfolder_fires_the_repos_hooks_with_leaks_on_the_result(rep
     result.assert_outcomes(passed=1)
 
 
+def test_a_runbooks_folder_inside_another_repository_is_found_where_pytest_runs(pytester):
+    """A runbooks repository kept as a folder of a bigger one (a monorepo; a test's
+    temporary folder inside a clone, as in CI) is used, not the outer repository's root,
+    even where the outer root's pytest config makes it the rootdir."""
+    outer = pytester.path
+    subprocess.run(["git", "init", "-q", str(outer)], check=True)
+    (outer / "pytest.ini").write_text("[pytest]\n")
+    inner = outer / "ops" / "runbooks"
+    (inner / "hoop-hooks").mkdir(parents=True)
+    for event in ("session-open", "session-close"):
+        (inner / "hoop-hooks" / f"{event}.runbook.py").write_text(LEAKING)
+    result = run_in(
+        pytester,
+        "ops/runbooks",
+        """
+        def test_fire(hoop_hooks):
+            fired = hoop_hooks.fire("session-close")
+            assert fired.exit_code == 0, fired.output
+            assert fired.requests
+        """,
+    )
+    result.assert_outcomes(passed=1)
+    assert f"rootdir: {outer}" in result.stdout.str()
+
+
 def test_a_missing_hook_is_one_line_naming_the_path_how_the_repo_was_found_and_the_cause(repo):
     (repo.path / "hoop-hooks" / "session-close.runbook.py").unlink()
     result = run_in(
@@ -68,7 +93,8 @@ def test_a_missing_hook_is_one_line_naming_the_path_how_the_repo_was_found_and_t
     # pytest sees CI=true, and cut to the terminal's width elsewhere: not counted)
     report = output.split("short test summary info")[0]
     assert report.count(missing) == 1, output
-    assert f"(repository: the git root above {repo.path / 'checks'})" in output
+    how = f"(repository: the nearest folder with hoop-hooks/ above {repo.path / 'checks'})"
+    assert how in output
     assert "`hookdk init` writes the session-close hook" in output
     assert "--hoop-repo" not in output  # the repository is right: the hook is missing
     assert "HookNotFound" not in output and "Traceback" not in output

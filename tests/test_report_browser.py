@@ -228,6 +228,9 @@ def test_the_plugin_writes_a_page_per_test_and_an_index(pytester, tmp_path, brow
     for event in ("session-open", "session-close"):
         (hooks / f"{event}.runbook.py").write_text(RAW)
     pytester.makepyfile(test_hooks=PLUGIN_TESTS)
+    # its own rootdir: CI keeps this folder inside the clone, whose pyproject.toml would
+    # otherwise be the rootdir and name the tests from there
+    pytester.makeini("[pytest]\n")
     result = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "--hoop-report", "hookdk-report"
     )

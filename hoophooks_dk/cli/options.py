@@ -52,7 +52,8 @@ def repo_option(function):
     return click.option(
         "--repo",
         type=click.Path(file_okay=False, path_type=Path),
-        help="Runbooks repository root [default: the current directory's git root].",
+        help="Runbooks repository root [default: the nearest folder with hoop-hooks/ up "
+        "to the current directory's git root, else that git root].",
     )(function)
 
 
@@ -181,7 +182,7 @@ def report_option(function):
 
 
 def repo_root(repo: Path | None) -> Path:
-    """``--repo``, or the current directory's git root."""
+    """``--repo``, or the repository around the current directory (``find_repo_root``)."""
     from ..hooks import find_repo_root
 
     root = repo.resolve() if repo else find_repo_root()

@@ -244,8 +244,9 @@ def siem(hoop_siem: Siem) -> Siem:
 
 def hoop_repo(config: pytest.Config) -> Path:
     """``--hoop-repo`` is relative to where pytest was invoked, ini ``hoop_repo`` to the
-    rootdir (as pytest treats paths in each); without either, the git root above the
-    rootdir (else above the invocation directory), as ``hookdk`` finds it."""
+    rootdir (as pytest treats paths in each); without either, as ``hookdk`` finds it: the
+    nearest folder with ``hoop-hooks/`` above the invocation directory (else the rootdir),
+    up to the git root; else the git root."""
     return _hoop_repo(config)[0]
 
 
@@ -259,7 +260,12 @@ def _hoop_repo(config: pytest.Config) -> tuple[Path, str]:
     ini = config.getini("hoop_repo")
     if ini:
         return (config.rootpath / ini).resolve(), f" (repository from ini hoop_repo = {ini})"
-    for start in (config.rootpath, config.invocation_params.dir):
+    starts = (config.invocation_params.dir, config.rootpath)
+    for start in starts:
+        root = find_repo_root(start)
+        if (root / "hoop-hooks").is_dir():
+            return root, f" (repository: the nearest folder with hoop-hooks/ above {start})"
+    for start in starts:
         root = find_repo_root(start)
         if (root / ".git").exists():
             return root, f" (repository: the git root above {start})"
