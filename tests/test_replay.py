@@ -87,6 +87,21 @@ def test_each_recorded_flow_fires_what_hoop_fired(repo, name, flow, events):
             assert opened["input"] == session["script"]["data"]
 
 
+def test_a_client_that_left_names_the_web_and_desktop_flows_the_api_cannot_tell_apart(repo):
+    """The API has no origin: a 254 connect is the CLI's client-left by default, and the
+    plan says how to replay the web app's (close fired) and Hoop Desktop's (close only)."""
+    session = recorded("client-left")
+    with serve("client-left") as fake:
+        plan, _ = run_json(fake, repo, session["id"])
+        _, web = run_json(fake, repo, session["id"], "--flow", "client-left-web")
+        _, desktop = run_json(fake, repo, session["id"], "--flow", "proxy-manager")
+    assert any("--flow client-left-web" in note for note in plan["notes"])
+    assert any("--flow proxy-manager" in note for note in plan["notes"])
+    assert [bool(p["event_session_open"]) for p in web] == [True, False]
+    assert web[-1]["event_session_close"]["exit_code"] == 254
+    assert [bool(p["event_session_open"]) for p in desktop] == [False]
+
+
 def test_the_close_carries_the_exit_code_and_the_stored_error_text(repo):
     session = recorded("exec-failed")
     with serve("exec-failed") as fake:

@@ -271,7 +271,10 @@ def _infer_flow(plan: ReplayPlan, session: Mapping[str, Any]) -> None:
         plan.flow = "client-left"
         plan.notes.append(
             "flow client-left: a connect session with exit code 254 is how Hoop records a client "
-            f"that left first, when no close event fires ({cite(SESSION_WAL, 'parseExitCodeFromErr')})"
+            f"that left first, when no close event fires ({cite(SESSION_WAL, 'parseExitCodeFromErr')}); "
+            "the API does not show the session's origin: if it came from the web app, the API "
+            "or a runbook, Hoop kept its stream and the close fired (replay with --flow "
+            "client-left-web); a Hoop Desktop session fired only the close (--flow proxy-manager)"
         )
     else:
         plan.flow = verb
