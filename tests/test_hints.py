@@ -39,6 +39,23 @@ def test_fire_names_the_rule_behind_a_traceback(hook_repo, source, rule, fix):
     assert [h["rule"] for h in result["hints"]] == [rule]
 
 
+@pytest.mark.parametrize(
+    ("source", "hinted"),
+    [
+        ('import os\ntoken = os.environ["SIEM_TOKEN"]\n', True),
+        ('fields = {}\nname = fields["SIEM_TOKEN"]\n', False),  # the hook's own dict
+    ],
+)
+def test_a_key_error_is_a_missing_setting_only_where_the_environment_raised_it(
+    hook_repo, source, hinted
+):
+    repo = hook_repo(source)
+    done = hookdk("fire", "session-close", "--repo", str(repo.root), "--json")
+    rules = [hint["rule"] for hint in json.loads(done.stdout)["hints"]]
+    assert done.returncode == 1
+    assert ("setting" in rules) is hinted
+
+
 def test_a_passing_hook_gets_no_hint(echo_repo):
     done = hookdk("fire", "session-close", "--repo", str(echo_repo.root), "--json")
     assert json.loads(done.stdout)["hints"] == []

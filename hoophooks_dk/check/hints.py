@@ -8,7 +8,8 @@ the rule and its fix, so the developer does not have to run ``check`` to learn i
 How a hint is found: the failed run's traceback names lines of the script (``File
 "<stdin>", line N``); check's static Python rules run over the same script, and a finding
 on one of those lines explains the failure. A missing setting is read from the hook's own
-words (``SIEM_TOKEN is not set``, ``KeyError: 'SIEM_TOKEN'``). A template that does not
+words (``SIEM_TOKEN is not set``), or from a ``KeyError: 'SIEM_TOKEN'`` that
+``os.environ`` raised. A template that does not
 render is HK201. Nothing here prints.
 """
 
@@ -29,7 +30,12 @@ if TYPE_CHECKING:
 SCRIPT_RULES = ("HK304", "HK305", "HK306", "HK302", "HK307", "HK303")
 _FRAME = re.compile(r'File "<stdin>", line (\d+)')
 _NOT_SET = re.compile(r"\b([A-Z][A-Z0-9_]*[A-Z0-9]) (?:is not set|is required|is empty)\b")
-_KEY_ERROR = re.compile(r"KeyError: '([A-Z][A-Z0-9_]*[A-Z0-9])'")
+# A KeyError is a missing setting only where the environment raised it: its last frame is
+# os.environ's __getitem__ (``<frozen os>`` or ``.../os.py``), not a dict of the hook's own.
+_KEY_ERROR = re.compile(
+    r"""File "(?:<frozen os>|[^"\n]*[/\\]os\.py)", line \d+, in __getitem__\n"""
+    r"""(?:[ \t][^\n]*\n)*KeyError: '([A-Z][A-Z0-9_]*[A-Z0-9])'"""
+)
 _HOOP_VARIABLES = {PAYLOAD_VARIABLE}
 
 
