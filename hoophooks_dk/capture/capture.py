@@ -54,7 +54,6 @@ import base64
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 import weakref
@@ -63,6 +62,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import CaptureNotStarted
+from ..runtime import tempdirs
 from .bodies import SPOOL_THRESHOLD, SpooledBody
 from .certs import CertificateCache, make_ca, user_ca
 from .exchange import ServerSide
@@ -180,7 +180,7 @@ class Capture:
         """Find (or make) the CA, make the run's secret, and listen on an ephemeral port."""
         if self._server is not None:
             return self
-        tempdir = Path(tempfile.mkdtemp(prefix="hookdk-capture-"))
+        tempdir = Path(tempdirs.make("capture"))
         # A Capture that is never stopped still removes its folder when the process exits.
         self._cleanup = weakref.finalize(self, shutil.rmtree, tempdir, ignore_errors=True)
         kept = None if self.fresh_ca else user_ca(self.ca_folder)
@@ -205,11 +205,15 @@ class Capture:
 
         self.datagram_port = DatagramPort(self._secret, self.records)
         if self._syslog_wanted:
+            from .peer_process import from_the_run
             from .syslog_receiver import SyslogReceiver
 
-            # its Unix sockets next to the proxy's: the way in from --sandbox
+            # its Unix sockets next to the proxy's: the way in from --sandbox; locked to
+            # the kit and its hooks, as the proxy is by its secret
             unix_folder = tempdir if self.unix_socket is not None else None
-            self.syslog = SyslogReceiver(ca, unix_folder=unix_folder, records=self.records)
+            self.syslog = SyslogReceiver(
+                ca, unix_folder=unix_folder, records=self.records, senders=from_the_run
+            )
             self.syslog.start()  # the CA's key is loaded on the first TLS connection
         return self
 
@@ -283,6 +287,7 @@ class Capture:
         (botocore prefers ``AWS_CA_BUNDLE`` to the others).
         """
         proxy, ca = self.tagged_proxy_url(client), self.ca_path
+        self.records.hand_out(client)  # what is tagged ``client`` is that run's (Siem)
         env = {name: proxy for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
         env |= {"NO_PROXY": "", "no_proxy": ""}
         bundles = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AWS_CA_BUNDLE")
@@ -470,6 +475,9 @@ class Capture:
         headers = recorded_headers(exchange.headers)
         named = [(header_text(name), header_text(value)) for name, value in headers]
         trailers = [(header_text(name), header_text(value)) for name, value in exchange.trailers]
+        tunnel = [
+            (header_text(name), header_text(value)) for name, value in exchange.tunnel_headers
+        ]
         with self._lock:  # so that index order is the order routes were consulted in
             response, matched, failure = routing.route(
                 exchange,
@@ -493,6 +501,8 @@ class Capture:
                     trailers=trailers,
                     host_mismatch=exchange.host_mismatch,
                     client=exchange.client,
+                    tunnel_headers=tunnel,
+                    server_name=exchange.server_name,
                 ),
             )
             if not matched and self.strict:
