@@ -22,7 +22,8 @@ The parts, one module each (after mitmproxy's layout):
 * ``policy``: the proxy's decisions as pure functions (refusals and the port lock, the
   recorded URL, CONNECT, framing); ``port_lock``: the credentials that lock the port,
   as the capture makes them; ``exchange``: what the proxy's parts hand each other.
-* ``proxy_server``: listening, idle connections, descriptor limits.
+* ``proxy_server``: listening, connections that wait (a selector thread), descriptor
+  limits; ``worker_pool``: the bounded workers that serve complete requests.
 * ``proxy_connection``: HTTP/1.1 on one connection, CONNECT tunnels: bytes in and out.
 * ``certs``: the CA (the user's, kept in their cache folder) and its bounded
   certificate cache.
@@ -30,7 +31,7 @@ The parts, one module each (after mitmproxy's layout):
 * ``aws_answers``: default answers AWS SDKs accept; ``token_answers``: a dummy
   token for OAuth 2.0 token requests.
 * ``syslog_receiver`` (with ``syslog=True``): syslog over UDP, TCP and TLS, recorded in
-  the same log.
+  the same log; ``peer_process`` locks it to the kit and its hooks.
 * ``runtime.sandbox``: optionally, hooks in a network namespace that reaches only the
   capture.
 
