@@ -271,9 +271,10 @@ def _parent_death_signal(libc):
     return lambda on: prctl(1, signal.SIGKILL if on else 0, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
-# Keepers forked ahead. A replacement is forked as soon as one takes an event (what a hook
-# leaves running may keep its keeper for the rest of a test), so up to STANDBY events start
-# at once without waiting for a fork: three, the most one session flow fires at once.
+# Keepers forked ahead. A replacement is forked when one ends, after its event, or when its
+# hook has ended but left something running (which keeps its keeper for the rest of a
+# fire, session or test); so up to STANDBY events start at once without waiting for a
+# fork: three, the most one session flow fires at once.
 STANDBY = 3
 _PID = struct.Struct("!q")
 
@@ -281,7 +282,7 @@ _PID = struct.Struct("!q")
 class _Server:
     """The server's own descriptors, which its children close (``_forget_server``)."""
 
-    taken_w = -1  # a keeper writes its pid here when it takes an event
+    taken_w = -1  # a keeper writes its pid here when it lingers (see STANDBY)
     own = ()  # what only the server reads: that pipe's other end, SIGCHLD's wake-up pipe
 
 
@@ -289,9 +290,11 @@ def serve(sock):
     """Keep keepers forked and waiting for events; report each one's wait status.
 
     A request is a single byte carrying three descriptors, so however many keepers wait
-    on the socket, exactly one takes it, whole. The keeper says so on a pipe, and the
-    server forks a replacement at once, while another is already waiting. A keeper that
-    dies without an event (killed) is replaced too; the caller hears of every end.
+    on the socket, exactly one takes it, whole. A keeper that ends is replaced by a new
+    fork, made after its event and while another keeper is already waiting; one whose
+    hook left something running says so on a pipe and is replaced then, since it may
+    live on. A keeper that dies without an event (killed) is replaced too; the caller
+    hears of every end.
     """
     taken_r, _Server.taken_w = os.pipe()
     wake_r, wake_w = os.pipe()
@@ -299,14 +302,16 @@ def serve(sock):
     _Server.own = (taken_r, wake_r, wake_w)
     signal.signal(signal.SIGCHLD, lambda number, frame: None)
     signal.set_wakeup_fd(wake_w)
-    waiting = {_fork_standby(sock) for _ in range(STANDBY)}
+    for _ in range(STANDBY):
+        _fork_standby(sock)
+    replaced = set()  # keepers that linger, already replaced
     while True:
         ready, _, _ = select.select([taken_r, wake_r], [], [])
         if taken_r in ready:
             data = os.read(taken_r, _PID.size * 64)
             for at in range(0, len(data) - _PID.size + 1, _PID.size):
-                waiting.discard(_PID.unpack_from(data, at)[0])
-                waiting.add(_fork_standby(sock))
+                replaced.add(_PID.unpack_from(data, at)[0])
+                _fork_standby(sock)
         if wake_r in ready:
             os.read(wake_r, 4096)
             for pid, status in _reap_all():
@@ -314,9 +319,10 @@ def serve(sock):
                     sock.sendall(MESSAGE.pack(b"S", pid, status))
                 except OSError:  # the caller has gone (waiting keepers exit on their own)
                     return
-                if pid in waiting:  # died waiting: keep STANDBY waiting
-                    waiting.discard(pid)
-                    waiting.add(_fork_standby(sock))
+                if pid in replaced:
+                    replaced.discard(pid)
+                else:  # keep STANDBY waiting
+                    _fork_standby(sock)
 
 
 def _reap_all():
@@ -406,16 +412,14 @@ def _child(sock):
         if os.getppid() != server:  # orphaned while waiting: the caller starts a new one
             _close_all(fds)
             return
-        os.write(_Server.taken_w, _PID.pack(os.getpid()))  # the server forks a replacement
-        os.close(_Server.taken_w)
-        channel = socket.socket(fileno=fds[2])
-        socket.send_fds(ours, [b"E"], fds[:2])
+        socket.send_fds(ours, [b"E"], fds[:2])  # the hook's child runs the event now
+        sock.sendall(MESSAGE.pack(b"P", os.getpid(), hook))
         _close_all(fds[:2])
         ours.close()
-        sock.sendall(MESSAGE.pack(b"P", os.getpid(), hook))
         sock.close()
+        channel = socket.socket(fileno=fds[2])
         _Warm.keeper.let_go_of_standard_streams()  # the server's output: its last words
-        status = _Warm.keeper.Keeper(channel, hook).serve()
+        status = _Warm.keeper.Keeper(channel, hook, on_lingering=_lingering).serve()
     except EOFError:  # the caller hung up: nothing to run
         status = 0
     except BaseException:
@@ -424,6 +428,12 @@ def _child(sock):
         traceback.print_exc()
     finally:
         os._exit(status)
+
+
+def _lingering():
+    """Tell the server this keeper may live on (its hook left something running)."""
+    os.write(_Server.taken_w, _PID.pack(os.getpid()))  # it forks a replacement now
+    os.close(_Server.taken_w)
 
 
 def _hook_child(pair):

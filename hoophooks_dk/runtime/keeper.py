@@ -79,6 +79,7 @@ class Keeper:
         self.status: int | None = None  # the hook's wait status, once it has ended
         self._reading = threading.Lock()
         self._ended = False
+        self._nothing_left = False  # the hook ended leaving nothing: ``end`` need not wait
         with _LIVE_LOCK:
             _LIVE.add(self)
 
@@ -109,12 +110,14 @@ class Keeper:
             self.channel.send(b"K")
 
     def survivors(self) -> list[Survivor]:
-        """What runs below the keeper now, the hook excepted (it has ended)."""
-        with contextlib.suppress(OSError):
-            self.channel.send(b"L")
+        """What ran below the keeper when the hook ended (the keeper says so with the
+        hook's status, unasked); call it once the hook has ended."""
+        with contextlib.suppress(OSError, KeeperGone):
             found = self._message(time.perf_counter() + ANSWER_TIMEOUT, wanted=b"L")
             if found is not None:
-                return [Survivor(pid, command) for pid, command in json.loads(found[3])]
+                left = [Survivor(pid, command) for pid, command in json.loads(found[3])]
+                self._nothing_left = not left
+                return left
         return []
 
     def end(self) -> None:
@@ -126,7 +129,8 @@ class Keeper:
             _LIVE.discard(self)
         try:
             self.channel.send(b"E")
-            self._message(time.perf_counter() + ANSWER_TIMEOUT, wanted=b"D")
+            if not self._nothing_left:  # else there is nothing to wait for
+                self._message(time.perf_counter() + ANSWER_TIMEOUT, wanted=b"D")
         except (OSError, KeeperGone):
             pass  # gone already: its end of file ended everything below it
         finally:

@@ -27,9 +27,10 @@ its children's) output, as the agent sees it.
 
 Protocol on ``FD``, fixed-size messages ``MESSAGE`` (``"!cqq"``, big-endian):
 
-* keeper -> kit: ``(P, hook pid, keeper pid)`` once the hook runs; ``(X, errno, 0)`` when it could
-  not be started; ``(S, hook pid, wait status)`` when it has ended; ``(L, count, size)``
-  then ``size`` bytes of JSON ``[[pid, command], ...]`` in answer to ``L``; ``(D, 0, 0)``
+* keeper -> kit: ``(P, hook pid, keeper pid)`` once the hook runs; ``(X, errno, 0)`` when
+  it could not be started; ``(S, hook pid, wait status)`` when it has ended, followed at
+  once by ``(L, count, size)`` and ``size`` bytes of JSON ``[[pid, command], ...]``, what
+  runs below then (sent again in answer to ``L``); ``(D, 0, 0)``
   in answer to ``E``, once nothing runs below the keeper.
 * kit -> keeper, one byte each: ``L`` list what runs below, the hook excepted; ``K`` kill
   everything below, the hook included; ``E`` kill everything below and exit. End of file
@@ -141,9 +142,10 @@ def command_of(pid):
 class Keeper:
     """The loop after the hook started: reap, answer the kit, end everything on request."""
 
-    def __init__(self, channel, hook):
+    def __init__(self, channel, hook, on_lingering=None):
         self.channel = channel
         self.hook = hook
+        self.on_lingering = on_lingering  # called once if the hook leaves something running
         self.status = None  # the hook's wait status once reaped
         self.stopping = False  # a signal asked the keeper itself to stop
 
@@ -199,6 +201,9 @@ class Keeper:
             if pid == self.hook and self.status is None:
                 self.status = status
                 self.send(b"S", pid, status)
+                left = self.send_list()  # what it left, without being asked: one trip fewer
+                if left and self.on_lingering is not None:
+                    self.on_lingering()
             if block:
                 return True
 
@@ -227,6 +232,7 @@ class Keeper:
 
             data = json.dumps(running).encode()
         self.send(b"L", len(running), len(data), data)
+        return running
 
     def kill_all(self):
         """SIGKILL the hook's group and every process below: a snapshot, so call again
