@@ -353,3 +353,17 @@ def test_a_detached_sender_is_ended_with_its_test_and_never_reaches_the_next(
 
     result.assert_outcomes(passed=3)
     assert not alive(int(pid_file.read_text()))
+
+
+@pytest.mark.parametrize("source", ["print('nothing left')", LEAVES])
+def test_inside_a_lingering_block_the_fast_runner_keeps_its_keepers_coming(source):
+    """More events than the fork server keeps keepers ready for (three): a keeper whose
+    hook left nothing ends at once, one whose hook left something is replaced while it
+    lives on; either way the next event finds one, and the server is never restarted for
+    want of one (it used to be, after waiting ten seconds)."""
+    with ForkServerRunner() as runner, lingering():
+        first = runner.run(source.encode(), ENV, 10)
+        server = runner.server_pid
+        results = [first, *(runner.run(source.encode(), ENV, 10) for _ in range(5))]
+        assert runner.server_pid == server
+    assert all(result.exit_code == 0 for result in results)

@@ -481,12 +481,12 @@ class SyslogReceiver:
                 sock, address = listener.accept()
             except OSError:  # gone before it was accepted, or the port closed meanwhile
                 return
-            if self._stranger(transport, sock, address):
-                _reset(sock)
-                return
-            if self._to_refuse > 0:
+            if self._to_refuse > 0:  # first: a collector that is down resets at once
                 self._to_refuse -= 1
                 self.refused += 1
+                _reset(sock)
+                return
+            if self._stranger(transport, sock, address):
                 _reset(sock)
                 return
             connection = SyslogConnection(self, sock, transport, _peer(address), client)

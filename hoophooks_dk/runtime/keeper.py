@@ -140,6 +140,11 @@ class Keeper:
     def ended(self) -> bool:
         return self._ended
 
+    @property
+    def nothing_left(self) -> bool:
+        """The hook ended and left nothing running (``survivors`` said so)."""
+        return self._nothing_left
+
     def _message(self, deadline: float, wanted: bytes | None = None) -> tuple | None:
         """Read messages until one tagged ``wanted`` (any, when None) arrives; None at
         ``deadline``. A status met on the way is kept. Raises KeeperGone at end of file."""
@@ -329,7 +334,7 @@ def let_linger(keeper: Keeper) -> None:
     """A hook has ended: keep what it left running until the current ``lingering`` block
     ends, or end it now, when the run is the whole fire."""
     scope = _SCOPE.get()
-    if scope is None or keeper.ended:
-        keeper.end()
+    if scope is None or keeper.ended or keeper.nothing_left:
+        keeper.end()  # nothing to keep: a keeper held for nothing holds its process
     else:
         scope.hold(keeper)
