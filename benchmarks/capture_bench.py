@@ -9,6 +9,10 @@ and memory on a large body.
 (m) peak memory growth of a process running a Capture while a large body is posted
     through it (peak resident size during the upload minus the resident size just
     before it), as a share of the body's size: at most 0.25x (bodies are spooled to disk).
+(n) a request's latency (urllib through the capture, a new connection each) while
+    10,000 other clients (1,000 with --quick) hold half-sent request heads, against the
+    same with none: at most 1.5x, with the capture's process under 100 threads (each of
+    those clients used to hold a thread of its own).
 
 The plain server is ``http.server`` over TLS with ``TCP_NODELAY`` (without it, its two
 writes per response would meet Nagle's algorithm and make the baseline ~40 ms slow).
@@ -134,6 +138,76 @@ print(max(0, peak - before) * 1024)
 """
 
 
+# Half-sent heads: CLIENTS connections to the capture's port, each sending half a request
+# head; "ready" once all are sent, then held until stdin closes. A process of its own:
+# both ends of 10,000 connections in one process would pass a usual descriptor limit.
+HALF_HEADS = """
+import socket, sys
+from hoophooks_dk.capture.proxy_server import raise_fd_limit
+raise_fd_limit()
+port, clients, crowd = int(sys.argv[1]), int(sys.argv[2]), []
+for n in range(clients):
+    crowd.append(socket.create_connection(("127.0.0.1", port)))
+    crowd[-1].sendall(b"POST http://siem.example.com/%d HTTP/1.1\\r\\nX-Half: " % n)
+print("ready", flush=True)
+sys.stdin.read()
+"""
+# The capture's process: a request's median latency with no crowd, then among the crowd
+# once the capture has read every half head, and the threads it runs meanwhile.
+CROWD = """
+import statistics, subprocess, sys, threading, time, urllib.request
+from hoophooks_dk.capture.capture import Capture
+HALF_HEADS, CLIENTS, REQUESTS = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def median_ms(capture):
+    proxy = capture.environ()["HTTP_PROXY"]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
+    times = []
+    for _ in range(REQUESTS):
+        started = time.perf_counter()
+        opener.open(urllib.request.Request("http://siem.example.com/e", data=b"{}")).read()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+with Capture() as capture:
+    median_ms(capture)  # warm: the HTTP stack loads with the first request
+    alone = median_ms(capture)
+    server = capture._running()
+    crowd = subprocess.Popen([sys.executable, "-c", HALF_HEADS, str(server.port), str(CLIENTS)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert crowd.stdout.readline() == "ready\\n"
+    while True:
+        with server.lock:
+            if sum(c.partial for c in server._waiting) >= CLIENTS:
+                break
+        time.sleep(0.05)
+    among = median_ms(capture)
+    threads = threading.active_count()
+    crowd.stdin.close()
+    crowd.wait()
+print(alone, among, threads)
+"""
+
+
+def _crowd(quick: bool, ratio_type) -> object:
+    clients = 1000 if quick else 10_000
+    done = subprocess.run(
+        [sys.executable, "-c", CROWD, HALF_HEADS, str(clients), "20" if quick else "100"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    alone, among, threads = (float(word) for word in done.stdout.split())
+    ratio = among / alone
+    return ratio_type(
+        "n",
+        f"a request among {clients:,} clients holding half-sent heads, against none; "
+        f"the capture's process ran {threads:.0f} threads among them",
+        ratio,
+        "<= 1.5x, < 100 threads",
+        ratio <= 1.5 and threads < 100,
+        {"request, no crowd": round(alone, 3), "request, in the crowd": round(among, 3)},
+    )
+
+
 class _Plain(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -246,6 +320,7 @@ def measure_capture_holds(quick: bool, ratio_at_most, ratio_type) -> list:
             )
         )
     rows.append(_memory(quick, ratio_type))
+    rows.append(_crowd(quick, ratio_type))
     return rows
 
 

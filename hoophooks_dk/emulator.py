@@ -75,6 +75,8 @@ class FireResult:
     hook_exit_code = property(lambda self: self.run.hook_exit_code)
     hook_output = property(lambda self: self.run.hook_output)
     started_at = property(lambda self: self.run.started_at)
+    #: What the hook started and left running when it exited (``runtime.keeper``).
+    left_running = property(lambda self: list(self.run.left_running))
 
     @property
     def ok(self) -> bool:
@@ -123,6 +125,7 @@ class FireResult:
             "hook": self.hook_path,
             "origin": self.origin,
             "warnings": self.warnings,
+            "left_running": [survivor.to_dict() for survivor in self.left_running],
             "network": self.network,
             "runtime": None if self.runtime is None else self.runtime.to_dict(),
             "leaks": [leak.to_dict() for leak in self.leaks],

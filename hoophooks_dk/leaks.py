@@ -8,9 +8,13 @@ back every place a secret shows up.
 
 A secret rarely travels as typed: JSON escapes it, a query string or form percent-
 encodes it, a header base64-encodes it, and a base64 ``connection_envs`` value may be
-decoded before it is sent. So each canary is searched for in each of these forms, in the
-URL (also percent-decoded), in every header name and value, and in the body (as sent,
-and with its Content-Encoding undone, as the SIEM reads it); in a syslog message
+decoded before it is sent. So each canary is searched for in each of these forms,
+wherever a value leaves the machine: the method; the URL (also percent-decoded, and with
+its case ignored, since DNS ignores the case of a host name and clients lower-case it);
+every header and trailer name and value; the headers of the CONNECT that opened the
+tunnel and the name asked for in TLS SNI (a proxy on the way, and the network, see
+them); and the body as sent and with its Content-Encoding undone, as the SIEM reads it,
+whatever its size (streamed a piece at a time, never loaded whole); in a syslog message
 (``syslog_receiver.SyslogMessage``), in its whole frame, and in its CEF or LEEF values
 and structured-data values with their escaping undone. Out of
 scope: a secret inside a larger string that was base64-encoded as a whole (its base64
@@ -112,10 +116,12 @@ def find_leaks(requests: Iterable[Sent], canaries: Mapping[str, str]) -> list[Le
     """Every (request or syslog message, canary, form, place) where a secret appears, in
     the order given."""
     needles = {label: _forms(secret) for label, secret in canaries.items()}
+    wanted = {needle for forms in needles.values() for _, needle in forms}
     leaks: list[Leak] = []
     for request in requests:
+        places = _places(request, wanted)
         for label, forms in needles.items():
-            leaks.extend(_leaks_in(request, label, forms))
+            leaks.extend(_leaks_in(request, label, forms, places))
     return leaks
 
 
@@ -206,9 +212,16 @@ def _decoded_base64(secret: str) -> str | None:
 # --- where a request can carry it ------------------------------------------------------
 
 
-def _leaks_in(request: Sent, label: str, forms: list[tuple[str, bytes]]) -> list[Leak]:
+#: Where a request can carry a secret: (where, [(haystack, how it was decoded or None)]).
+#: A haystack is bytes, or the set of needles a streamed body was found to hold.
+Places = list[tuple[str, list[tuple[bytes | frozenset[bytes], str | None]]]]
+
+
+def _leaks_in(
+    request: Sent, label: str, forms: list[tuple[str, bytes]], places: Places
+) -> list[Leak]:
     found: dict[tuple[str, str], Leak] = {}
-    for where, haystacks in _places(request):
+    for where, haystacks in places:
         for form, needle in forms:
             for haystack, decoding in haystacks:
                 if needle in haystack or (decoding == CASE_FOLDED and needle.lower() in haystack):
@@ -218,15 +231,14 @@ def _leaks_in(request: Sent, label: str, forms: list[tuple[str, bytes]]) -> list
     return list(found.values())
 
 
-def _places(request: Sent) -> list[tuple[str, list[tuple[bytes, str | None]]]]:
-    """(where, [(bytes, how they were decoded or None)]) for URL, headers and body, or for
-    a syslog message's frame."""
+def _places(request: Sent, wanted: set[bytes]) -> Places:
+    """Every place of ``request`` (or syslog message) a secret can leave in."""
     if hasattr(request, "leak_places"):  # records that say where they carry bytes
         return request.leak_places()
     if isinstance(request, SyslogMessage):
         return [("frame", [(request.raw, None), *_syslog_values(request)])]
     url = _bytes(request.url)
-    places = [
+    places: Places = [
         ("method", [(_bytes(request.method), None)]),
         (
             "url",
@@ -240,16 +252,70 @@ def _places(request: Sent) -> list[tuple[str, list[tuple[bytes, str | None]]]]:
             ],
         ),
     ]
-    for name, value in request.headers:
-        places.append((f"header {name}", [(_bytes(name), None), (_bytes(value), None)]))
-    for name, value in request.trailers:  # chunked trailers reach the SIEM like headers
-        places.append((f"trailer {name}", [(_bytes(name), None), (_bytes(value), None)]))
-    # The body as sent and as the SIEM reads it (Content-Encoding undone): a hook that
-    # gzips a secret still leaks it.
-    body, content = request.body, request.content
-    decoded = [] if content == body else [(content, request.header("content-encoding"))]
-    places.append(("body", [(body, None), *decoded]))
+    if request.server_name:  # TLS SNI crosses the network in the clear
+        name = _bytes(request.server_name)
+        places.append(("TLS SNI", [(name, None), (name.lower(), CASE_FOLDED)]))
+    fields = [
+        *((f"header {name}", name, value) for name, value in request.headers),
+        # chunked trailers reach the SIEM like headers
+        *((f"trailer {name}", name, value) for name, value in request.trailers),
+        # the CONNECT's headers: what a proxy on the way would see
+        *((f"tunnel header {name}", name, value) for name, value in request.tunnel_headers),
+    ]
+    for where, name, value in fields:
+        places.append((where, [(_bytes(name), None), (_bytes(value), None)]))
+    # The body as sent and as the SIEM reads it (Content-Encoding undone), streamed: a hook
+    # that gzips a secret still leaks it, however large the body decodes to.
+    body: list[tuple[bytes | frozenset[bytes], str | None]] = [
+        (_stream_find(request.body_chunks(), wanted), None)
+    ]
+    encoding = request.header("content-encoding")
+    if encoding:
+        body.append((_stream_find(request.content_chunks(), wanted), encoding))
+    places.append(("body", body))
     return places
+
+
+def _stream_find(chunks: Iterable[bytes], needles: set[bytes]) -> frozenset[bytes]:
+    """The needles found in the concatenation of ``chunks``, read one chunk at a time
+    (each window carries the end of the one before, so a needle across two is found).
+
+    RE2 looks for any needle's start first, in one linear pass: most windows hold none,
+    and only those that do are searched needle by needle."""
+    if not needles:
+        return frozenset()
+    longest = max(len(needle) for needle in needles)
+    hint = _any_start(needles)
+    left, found, carry = set(needles), set(), b""
+    for chunk in chunks:
+        window = carry + chunk
+        if hint is None or hint.search(window):
+            seen = {needle for needle in left if needle in window}
+            found |= seen
+            left -= seen
+            if not left:
+                break
+        carry = window[max(len(window) - longest + 1, 0) :] if longest > 1 else b""
+    return frozenset(found)
+
+
+def _any_start(needles: set[bytes]):
+    """A compiled RE2 pattern for the first bytes of any needle, or None if RE2 refuses."""
+    import re2
+
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1  # bytes as bytes, not UTF-8
+    options.log_errors = False
+    starts = sorted({needle[:PREFILTER] for needle in needles})
+    try:
+        return re2.compile(b"|".join(re2.escape(start) for start in starts), options)
+    except Exception:  # re2.error: a pattern past its memory budget
+        return None
+
+
+#: Bytes of each needle the prefilter looks for: enough to be rare, short enough that
+#: thousands of needles make a small automaton.
+PREFILTER = 16
 
 
 def _syslog_values(message: SyslogMessage) -> list[tuple[bytes, str | None]]:

@@ -12,6 +12,7 @@ import base64
 import copy
 import json
 import math
+import os
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -40,12 +41,16 @@ PAYLOAD_VARIABLE = "HOOP_RUNBOOK_HOOK_PAYLOAD"
 #: pages of 4 KiB); the agent would fail the same way, whatever runner the kit uses.
 MAX_ENV_STRING = 131072
 
+#: Part of every canary value, drawn for each run (each process): nothing outside the run
+#: knows the values, so nothing outside it can forge a leak by sending them (a process of
+#: another user cannot read a hook's environment, where the payload is).
+RUN_MARK = os.urandom(3).hex()[:5]  # not secrets: it loads OpenSSL at start-up
 # Recognisable fake credentials. They double as leak canaries, so each one is long and
 # distinctive enough never to appear in a request by chance.
 CANARY_SECRETS = {
-    "envvar:HOST": "pg-canary-7f3a9.db.internal",
-    "envvar:USER": "svc_canary_7f3a9",
-    "envvar:PASS": "hoop-canary-pw-7f3a9-S3cr3t",
+    "envvar:HOST": f"pg-canary-{RUN_MARK}.db.internal",
+    "envvar:USER": f"svc_canary_{RUN_MARK}",
+    "envvar:PASS": f"hoop-canary-pw-{RUN_MARK}-S3cr3t",
 }
 
 

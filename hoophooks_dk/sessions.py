@@ -16,6 +16,7 @@ runs, with Hoop's text.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 import uuid
@@ -28,6 +29,7 @@ from .hooks import HOOK_PATHS, require
 from .leaks import add_session_leaks
 from .payload import EVENT_KEYS, caller_email
 from .render import close_without_open
+from .runtime.keeper import lingering
 from .runtime.runner import end_running
 
 if TYPE_CHECKING:
@@ -129,14 +131,9 @@ def play(
 
     offsets = [0.0 if step.at == "start" else duration for step in steps]
     started_at = time.time()
-    if sequential:  # the session's end comes ``duration`` after the hooks before it ended
-        results = []
-        for index, offset in enumerate(offsets):
-            if index and offset > offsets[index - 1]:
-                time.sleep(offset - offsets[index - 1])
-            results.append(fire(index))
-    else:
-        results = _at_once(fire, offsets)
+    # what a hook leaves running runs on until the session ends (or the test around it)
+    with lingering():
+        results = _in_turn(fire, offsets) if sequential else _at_once(fire, offsets)
     opens = [result for result in results if result.event == "session-open"]
     if results and results[-1].event == "session-close" and opens:
         add_session_leaks(results[-1], opens[0])
@@ -223,6 +220,16 @@ def _runnable(emulator: Emulator, flow: Flow) -> tuple[list[Step], dict[str, Pre
     return [step for step in flow.steps if step.event in prepared], prepared, notes
 
 
+def _in_turn(fire, offsets: list[float]) -> list[FireResult]:
+    """The session's end comes ``duration`` after the hooks before it ended."""
+    results = []
+    for index, offset in enumerate(offsets):
+        if index and offset > offsets[index - 1]:
+            time.sleep(offset - offsets[index - 1])
+        results.append(fire(index))
+    return results
+
+
 def _at_once(fire, offsets: list[float]) -> list[FireResult]:
     """Run ``fire(i)`` for every step in its own thread, ``offsets[i]`` seconds after a
     common start; the first error any raised is raised once all have ended.
@@ -249,7 +256,9 @@ def _at_once(fire, offsets: list[float]) -> list[FireResult]:
 
     for index in range(len(offsets)):
         name = f"hookdk-step-{index}"
-        threading.Thread(target=run, args=(index,), name=name, daemon=True).start()
+        context = contextvars.copy_context()  # the session's ``lingering`` block included
+        step = threading.Thread(target=context.run, args=(run, index), name=name, daemon=True)
+        step.start()
     try:
         for step in ended:
             step.wait()

@@ -81,3 +81,11 @@ def test_quick_benchmark_prints_every_ratio_with_its_target():
             re.MULTILINE,
         )
         assert shown, f"({key}) missing from:\n{done.stdout}"
+    crowd = re.search(
+        r"^\(n\) .* ran (\d+) threads among them\n"
+        r"\s+ratio (\S+)x\s+target <= 1.5x, < 100 threads\s+(met|MISSED)$",
+        done.stdout,
+        re.MULTILINE,
+    )
+    assert crowd, f"crowd row (n) missing from:\n{done.stdout}"
+    assert int(crowd[1]) > 0 and float(crowd[2]) > 0

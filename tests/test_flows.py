@@ -273,11 +273,36 @@ def runner(request):
     made.close()
 
 
-def test_a_slow_open_hook_does_not_hold_back_the_close_event(hook_repo, runner):
-    """The SIEM receives the close event first, as it can in production."""
-    repo = hook_repo(POST_HOOK.format(sleep=2.0))
+# The open hook sends only once the close hook has sent: it waits for the file the close
+# hook writes after its request. Were the close event held back until the open hook
+# ended, the open hook would wait in vain (and give up after a minute, sending first).
+WAITS_FOR_THE_CLOSE = """\
+import json, os, pathlib, time, urllib.request
+payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+event = "open" if payload["event_session_open"] else "close"
+closed = pathlib.Path(os.environ["CLOSE_SENT"])
+if event == "open":
+    for _ in range(1200):
+        if closed.exists():
+            break
+        time.sleep(0.05)
+request = urllib.request.Request(
+    "https://siem.example.test/" + event, data=json.dumps({"id": payload["id"]}).encode()
+)
+urllib.request.urlopen(request, timeout=5).read()
+if event == "close":
+    closed.write_text("sent")
+print(event, "sent")
+"""
+
+
+def test_a_slow_open_hook_does_not_hold_back_the_close_event(hook_repo, runner, tmp_path):
+    """The SIEM receives the close event first, as it can in production: judged by order
+    (the open hook sends only after the close hook has), not by how long anything took."""
+    repo = hook_repo(WAITS_FOR_THE_CLOSE)
+    env = dict(os.environ, CLOSE_SENT=str(tmp_path / "close-sent"))
     with Capture() as capture:
-        results = Emulator(repo.root, capture=capture, runner=runner).session()
+        results = Emulator(repo.root, capture=capture, runner=runner, env=env).session()
     opened, closed = results
     assert events(results) == ["open", "close"]  # results stay in event order
     assert [r.url for r in results.requests] == [
@@ -286,9 +311,9 @@ def test_a_slow_open_hook_does_not_hold_back_the_close_event(hook_repo, runner):
     ]
     assert [r.url for r in opened.requests] == ["https://siem.example.test/open"]
     assert [r.url for r in closed.requests] == ["https://siem.example.test/close"]
-    assert closed.requests[0].time < opened.requests[0].time
-    # it did not wait for the open hook: it started before the open hook's request came
+    # the close hook started, and sent, while the open hook was still running
     assert closed.started_at < opened.requests[0].time.timestamp()
+    assert opened.started_at + opened.run.duration > closed.requests[0].time.timestamp()
 
 
 def test_sequential_runs_the_hooks_one_after_another(hook_repo):
@@ -321,25 +346,27 @@ def test_duration_separates_the_close_from_the_open(hook_repo):
 
 LATE_HOOK = """\
 import os, time, urllib.request
+started = time.time()  # after the runner's start: waiting from here is never too short
 def post(what):
     urllib.request.urlopen(urllib.request.Request("http://siem.example.test/" + what, data=b"x"))
 post("early")
-time.sleep({sleep})
+while time.time() < started + {sleep}:
+    time.sleep(0.02)
 post("late")
 print("done")
 """
 
 
 def test_requests_after_the_timeout_are_captured_and_marked_late(hook_repo):
-    """The first request is sent well within the timeout (even on a loaded machine), the
-    second well after it."""
-    repo = hook_repo(LATE_HOOK.format(sleep=3))
+    """The second request is sent after the timeout by the hook's own clock (so it is
+    late whatever the machine's load); the first at once, well within 4 s."""
+    repo = hook_repo(LATE_HOOK.format(sleep=4.2))
     with Capture() as capture:
-        result = Emulator(repo.root, capture=capture, timeout=1.5, kill_after=10).fire(
+        result = Emulator(repo.root, capture=capture, timeout=4, kill_after=20).fire(
             "session-close"
         )
     assert (result.exit_code, result.timed_out, result.execution_time_sec) == (-2, True, 0)
-    assert result.output.startswith("timeout (1.5s) waiting for a response from agent, name=")
+    assert result.output.startswith("timeout (4s) waiting for a response from agent, name=")
     assert (result.hook_exit_code, result.hook_output) == (0, "done\n")
     early, late = result.requests
     assert (result.is_late(early), result.is_late(late)) == (False, True)
@@ -351,9 +378,10 @@ def test_requests_after_the_timeout_are_captured_and_marked_late(hook_repo):
 
 
 def test_the_hard_limit_ends_a_hook_that_never_finishes(hook_repo):
+    """The first request is sent at once, well before the hard limit (4 s)."""
     repo = hook_repo(LATE_HOOK.format(sleep=60))
     with Capture() as capture:
-        result = Emulator(repo.root, capture=capture, timeout=0.3, kill_after=0.8).fire(
+        result = Emulator(repo.root, capture=capture, timeout=0.3, kill_after=4).fire(
             "session-close"
         )
     assert (result.exit_code, result.hook_exit_code) == (-2, -1)

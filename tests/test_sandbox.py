@@ -122,3 +122,51 @@ def test_the_plugin_runs_hooks_sandboxed(tmp_path, network):
     )
 
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+UNIX_HOOK = """\
+import os, socket
+for path in os.environ["HOST_SOCKETS"].split(":"):
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(path)
+            sock.sendall(b"reached")
+        print("reached", path)
+    except OSError as error:
+        print("refused", path, type(error).__name__)
+"""
+
+
+def test_a_sandboxed_hook_reaches_no_unix_socket_of_the_host(tmp_path):
+    """A socket file is a way out no network namespace closes (docker.sock, an ssh
+    agent): with the sandbox each is covered, wherever it lies; without it, reached."""
+    make_repo(tmp_path / "repo", UNIX_HOOK)
+    paths = [tmp_path / "docker.sock", tmp_path / "agent" / "ssh-agent.sock"]
+    paths[1].parent.mkdir()
+    servers = []
+    for path in paths:
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(str(path))
+        server.listen(8)
+        servers.append(server)
+    try:
+        env = os.environ | {"HOST_SOCKETS": ":".join(map(str, paths))}
+        runs = {
+            option: subprocess.run(
+                [*hookdk_command(), "fire", "session-close", "--json", option],
+                cwd=tmp_path / "repo",
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )  # fmt: skip
+            for option in ("--capture", "--sandbox")
+        }
+    finally:
+        for server in servers:
+            server.close()
+    plain, boxed = (json.loads(runs[o].stdout)["output"] for o in ("--capture", "--sandbox"))
+    assert plain.splitlines() == [f"reached {path}" for path in paths]
+    assert [line.split()[:2] for line in boxed.splitlines()] == [
+        ["refused", str(path)] for path in paths
+    ]

@@ -1,9 +1,10 @@
 """Stopping the kit by signal leaves no process and no temporary file behind.
 
 A real ``hookdk fire --capture`` (and a real pytest run using the plugin) runs a hook
-that starts a grandchild and then waits; the test sends the signal, and checks that the
-hook, its grandchild and every temporary folder (the capture's CA, runner scratch
-folders) are gone. TMPDIR points at a folder of the test's own so that "every temporary
+that starts a grandchild and a detached process (a session of its own, out of the hook's
+process group) and then waits; the test sends the signal, and checks that the hook, both
+processes and every temporary folder (the capture's CA, runner scratch folders) are
+gone. TMPDIR points at a folder of the test's own so that "every temporary
 folder" is something it can list.
 """
 
@@ -22,10 +23,13 @@ from run_hookdk import hookdk_command, make_repo
 HOOK = """\
 import os, subprocess, time
 grandchild = subprocess.Popen(["sleep", "300"])
+detached = subprocess.Popen(["sleep", "300"], start_new_session=True)
 with open(os.environ["HOOKDK_TEST_PIDS"], "w") as pids:
-    pids.write(f"{os.getpid()} {grandchild.pid}")
+    pids.write(f"{os.getpid()} {grandchild.pid} {detached.pid}")
 time.sleep(300)
 """
+PIDS = 3  # the hook's, its grandchild's, the detached process's
+SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 
 
 def alive(pid: int) -> bool:
@@ -39,9 +43,9 @@ def alive(pid: int) -> bool:
 
 
 def wait_for(path: Path, process: subprocess.Popen) -> list[int]:
-    """The hook's and grandchild's pids, once the hook has written them."""
+    """The hook's, grandchild's and detached process's pids, once the hook wrote them."""
     for _ in range(600):  # up to 60 s on a busy machine
-        if path.exists() and len(path.read_text().split()) == 2:
+        if path.exists() and len(path.read_text().split()) == PIDS:
             return [int(pid) for pid in path.read_text().split()]
         assert process.poll() is None, process.communicate()
         time.sleep(0.1)
@@ -68,7 +72,7 @@ def start(argv: list[str], tmp_path: Path, cwd: Path) -> tuple[subprocess.Popen,
 
 
 @pytest.mark.parametrize("runner", ["subprocess", "fast"])
-@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("number", SIGNALS)
 def test_hookdk_fire_stopped_by_a_signal_leaves_nothing(tmp_path, runner, number):
     repo = tmp_path / "repo"
     make_repo(repo, HOOK)
@@ -91,7 +95,7 @@ def test_fires(hoop_hooks):
 """
 
 
-@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("number", SIGNALS)
 def test_an_interrupted_pytest_run_leaves_nothing(tmp_path, number):
     repo = tmp_path / "repo"
     make_repo(repo, HOOK)
@@ -117,7 +121,8 @@ SESSION_HOOK = HOOK.replace(
 
 
 @pytest.mark.parametrize("runner", ["subprocess", "fast"])
-def test_a_session_stopped_while_its_hooks_run_at_once_leaves_nothing(tmp_path, runner):
+@pytest.mark.parametrize("number", SIGNALS)
+def test_a_session_stopped_while_its_hooks_run_at_once_leaves_nothing(tmp_path, runner, number):
     """The interrupt reaches the main thread; the hooks run in a flow's worker threads."""
     repo = tmp_path / "repo"
     make_repo(repo, SESSION_HOOK)
@@ -126,17 +131,17 @@ def test_a_session_stopped_while_its_hooks_run_at_once_leaves_nothing(tmp_path, 
     pids: list[int] = []
     for _ in range(600):  # both hooks started, up to 60 s on a busy machine
         written = [p.read_text().split() for p in tmp_path.glob("pids-*")]
-        if len(written) == 2 and all(len(pair) == 2 for pair in written):
+        if len(written) == 2 and all(len(pair) == PIDS for pair in written):
             pids = [int(pid) for pair in written for pid in pair]
             break
         assert process.poll() is None, process.communicate()
         time.sleep(0.1)
-    assert len(pids) == 4, "the hooks never started"
+    assert len(pids) == 2 * PIDS, "the hooks never started"
 
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(number)
     _, stderr = process.communicate(timeout=60)
 
-    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert process.returncode == 128 + number, stderr
     assert "Traceback" not in stderr
     assert gone_soon(pids), f"still running: {[p for p in pids if alive(p)]}"
     assert list(scratch.iterdir()) == []
@@ -150,7 +155,7 @@ with open(os.environ["HOOKDK_TEST_PIDS"] + "-open", "w") as pid:
 
 
 @pytest.mark.parametrize("runner", ["subprocess", "fast"])
-@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("number", SIGNALS)
 def test_a_session_stopped_while_only_its_close_hook_runs_leaves_nothing(tmp_path, runner, number):
     """The open hook has ended, the main thread waits on the close hook's step when the
     signal comes (on Python 3.11 an interrupted ``join()`` marked that step's thread as
@@ -165,17 +170,17 @@ def test_a_session_stopped_while_only_its_close_hook_runs_leaves_nothing(tmp_pat
     for _ in range(600):  # the open hook done, the close hook started: up to 60 s
         written = [p for p in tmp_path.glob("pids-*") if p != opened]
         ready = opened.exists() and opened.read_text() and not alive(int(opened.read_text()))
-        if ready and written and len(written[0].read_text().split()) == 2:
+        if ready and written and len(written[0].read_text().split()) == PIDS:
             pids = [int(pid) for pid in written[0].read_text().split()]
             break
         assert process.poll() is None, process.communicate()
         time.sleep(0.1)
-    assert len(pids) == 2, "the close hook never started"
+    assert len(pids) == PIDS, "the close hook never started"
 
     process.send_signal(number)
     _, stderr = process.communicate(timeout=60)
 
-    assert process.returncode == 128 + number, stderr
-    assert stderr == "hookdk: interrupted\n"
+    assert process.returncode == 128 + number, stderr  # 130 for Ctrl-C, 143 for SIGTERM
+    assert stderr == "hookdk: interrupted\n"  # one line: not click's "Aborted!", no traceback
     assert gone_soon(pids), f"still running: {[p for p in pids if alive(p)]}"
     assert list(scratch.iterdir()) == []

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import socket
 import ssl
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -210,3 +212,93 @@ def test_a_sandboxed_hook_reaches_the_receiver_over_tcp_and_tls(hook_repo):
     ]
     assert {m.peer for m in result.syslog} == {"unix socket"}  # relayed out of the sandbox
     assert result.syslog[1].server_name == "siem.example.com"
+
+
+# --- the port lock --------------------------------------------------------------------
+
+# Another process on the machine, neither the kit nor a hook: it finds the receiver's
+# ports (any local user can list them in /proc/net) and sends, keeping its sockets open.
+STRANGER = """
+import os, socket, sys
+host, tcp, udp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+connection = socket.create_connection((host, tcp))
+connection.sendall(b"<14>1 - h stranger - - - over tcp\\n")
+datagrams = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+datagrams.sendto(b"<14>1 - h stranger - - - over udp", (host, udp))
+print("sent", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_strangers_messages_are_not_recorded_the_kits_own_are():
+    with Capture(syslog=True) as capture:
+        env = capture.environ()
+        stranger = subprocess.Popen(
+            [sys.executable, "-c", STRANGER, env["HOOKDK_SYSLOG_HOST"],
+             env["HOOKDK_SYSLOG_TCP_PORT"], env["HOOKDK_SYSLOG_UDP_PORT"]],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert stranger.stdout.readline() == "sent\n"
+            for _ in range(600):  # both refused: up to 30 s on a loaded machine
+                if capture.syslog.strangers == 2:
+                    break
+                time.sleep(0.05)
+            assert capture.wait_idle(30)
+        finally:
+            stranger.stdin.close()
+            stranger.wait()
+        assert capture.syslog.strangers == 2
+        assert capture.syslog.messages == []
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as mine:  # the kit itself
+            mine.sendto(
+                b"<14>1 - h kit - - - mine", ("127.0.0.1", int(env["HOOKDK_SYSLOG_UDP_PORT"]))
+            )
+            for _ in range(600):
+                if capture.syslog.messages:
+                    break
+                time.sleep(0.05)
+        assert [m.message for m in capture.syslog.messages] == ["mine"]
+
+
+# Waits, after telling where it listens, until a stranger has sent on its own ports.
+WAITS_FOR_THE_STRANGER = """\
+import os, pathlib, time
+here = pathlib.Path(os.environ["HANDSHAKE"])
+(here / "ports").write_text(os.environ["HOOKDK_SYSLOG_UDP_PORT"])
+while not (here / "sent").exists():
+    time.sleep(0.02)
+print("done")
+"""
+
+# A stranger who knows the kit: it sends the canary values its own copy of the kit would
+# put in a payload, in a CEF message on the fire's port, and closes at once (too fast for
+# the lock to see who it was).
+FORGER = """
+import base64, pathlib, socket, sys
+from hoophooks_dk.payload import CANARY_SECRETS
+here = pathlib.Path(sys.argv[1])
+port = int((here / "ports").read_text())
+values = " ".join(f"cs{n}={base64.b64encode(v.encode()).decode()}" for n, v in
+                  enumerate(CANARY_SECRETS.values(), 1))
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+    udp.sendto(f"<14>1 - h x - - - CEF:0|v|p|1|x|n|3|{values}".encode(), ("127.0.0.1", port))
+(here / "sent").write_text("")
+"""
+
+
+def test_a_stranger_cannot_forge_a_leak_the_canaries_are_the_runs_own(hook_repo, tmp_path):
+    repo = hook_repo(WAITS_FOR_THE_STRANGER)
+    env = dict(os.environ, HANDSHAKE=str(tmp_path))
+    forger = subprocess.Popen(
+        [sys.executable, "-c", f"import time, pathlib\n"
+         f"while not pathlib.Path({str(tmp_path / 'ports')!r}).exists(): time.sleep(0.02)\n"
+         + FORGER, str(tmp_path)],
+    )  # fmt: skip
+    try:
+        with Capture(syslog=True) as capture:
+            result = Emulator(repo.root, capture=capture, env=env).fire("session-open")
+    finally:
+        forger.wait(timeout=60)
+    assert result.ok and result.output == "done\n"
+    assert result.leaks == []  # whatever was recorded, its values were not this run's

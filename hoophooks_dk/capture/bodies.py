@@ -11,7 +11,9 @@ tried as zlib-wrapped, as RFC 9110 says, then raw, as some clients send it);
 the ``brotli`` or ``brotlicffi`` package, ``zstd`` with ``zstandard`` (or the standard
 library's ``compression.zstd`` from Python 3.14), each only when installed. Decoding is
 capped at ``MAX_DECODED`` bytes so a small "zip bomb" cannot exhaust memory; a body that
-cannot be decoded (unknown coding, corrupt data, over the cap) stays raw.
+cannot be decoded (unknown coding, corrupt data, over the cap) stays raw. The leak check
+does not stop at the cap: ``decode_stream`` undoes the same codings a piece at a time, so
+a body of any decoded size is searched in bounded memory.
 
 Bodies past ``SPOOL_THRESHOLD`` are written to a file in the capture's temporary folder
 as they arrive, so a 200 MB upload costs disk, not memory; reading ``body`` loads it.
@@ -24,10 +26,11 @@ import importlib
 import os
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
-__all__ = ["BodyBuffer", "SpooledBody", "decode", "decodable_encodings"]
+__all__ = ["BodyBuffer", "SpooledBody", "decodable_encodings", "decode", "decode_stream"]
 
 #: Bodies larger than this go to disk while they arrive.
 SPOOL_THRESHOLD = 8 * 1024 * 1024
@@ -200,3 +203,93 @@ def decode(body: bytes, content_encoding: str | None) -> bytes:
         if len(body) > MAX_DECODED:
             raise DecodeError(f"{coding} body decodes past {MAX_DECODED} bytes")
     return body
+
+
+# --- streaming: any decoded size, bounded memory -------------------------------------
+
+#: Most bytes one decoding step hands back.
+STREAM_PIECE = 1024 * 1024
+
+
+def decode_stream(chunks: Iterable[bytes], content_encoding: str | None) -> Iterator[bytes]:
+    """``chunks`` with every listed content coding undone, a piece at a time, however
+    large the result (no ``MAX_DECODED`` cap: memory stays about ``STREAM_PIECE`` per
+    coding). Raises DecodeError, possibly after yielding some pieces, as ``decode``."""
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    stream: Iterator[bytes] = iter(chunks)
+    for coding in reversed(codings):
+        decoder = _STREAM_DECODERS.get(coding)
+        if decoder is None:
+            if coding in _DECODERS:  # installed, but only whole: within the cap
+                stream = iter([decode(b"".join(stream), coding)])
+                continue
+            raise DecodeError(f"no decoder for content coding {coding!r}")
+        stream = _checked(decoder(stream), coding)
+    yield from stream
+
+
+def _checked(pieces: Iterator[bytes], coding: str) -> Iterator[bytes]:
+    try:
+        yield from pieces
+    except DecodeError:
+        raise
+    except Exception as error:  # zlib.error, ...
+        raise DecodeError(f"{coding} body does not decode: {error}") from error
+
+
+def _gzip_stream(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    engine = zlib.decompressobj(wbits=31)
+    in_member = False  # a member has begun and not ended
+    for chunk in chunks:
+        data = chunk
+        while data:
+            in_member = True
+            yield from _inflate(engine, data)
+            if not engine.eof:
+                break
+            # another gzip member may follow (RFC 1952): concatenated members are one body
+            in_member, data = False, engine.unused_data
+            engine = zlib.decompressobj(wbits=31)
+    if in_member:
+        raise DecodeError("gzip body is truncated")
+
+
+def _inflate(engine: Any, data: bytes) -> Iterator[bytes]:
+    """All ``engine`` makes of ``data``, at most ``STREAM_PIECE`` bytes at a time."""
+    while True:
+        out = engine.decompress(data, STREAM_PIECE)
+        if out:
+            yield out
+        data = engine.unconsumed_tail
+        if engine.eof or (not data and len(out) < STREAM_PIECE):
+            return
+
+
+def _deflate_stream(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """zlib-wrapped (the standard) when the first bytes say so, else raw deflate."""
+    engine = None
+    for chunk in chunks:
+        if not chunk:
+            continue
+        if engine is None:
+            engine = zlib.decompressobj(wbits=15 if _zlib_header(chunk) else -15)
+        yield from _inflate(engine, chunk)
+    if engine is not None and not engine.eof:
+        raise DecodeError("deflate body is truncated")
+
+
+def _zlib_header(first: bytes) -> bool:
+    """RFC 1950: method 8, and the first two bytes a multiple of 31."""
+    return len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
+
+
+def _identity_stream(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    yield from chunks
+
+
+_STREAM_DECODERS: dict[str, Callable[[Iterator[bytes]], Iterator[bytes]]] = {
+    "gzip": _gzip_stream,
+    "x-gzip": _gzip_stream,
+    "deflate": _deflate_stream,
+    "identity": _identity_stream,
+}

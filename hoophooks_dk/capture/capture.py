@@ -22,7 +22,8 @@ The parts, one module each (after mitmproxy's layout):
 * ``policy``: the proxy's decisions as pure functions (refusals and the port lock, the
   recorded URL, CONNECT, framing); ``port_lock``: the credentials that lock the port,
   as the capture makes them; ``exchange``: what the proxy's parts hand each other.
-* ``proxy_server``: listening, idle connections, descriptor limits.
+* ``proxy_server``: listening, connections that wait (a selector thread), descriptor
+  limits; ``worker_pool``: the bounded workers that serve complete requests.
 * ``proxy_connection``: HTTP/1.1 on one connection, CONNECT tunnels: bytes in and out.
 * ``certs``: the CA (the user's, kept in their cache folder) and its bounded
   certificate cache.
@@ -30,7 +31,7 @@ The parts, one module each (after mitmproxy's layout):
 * ``aws_answers``: default answers AWS SDKs accept; ``token_answers``: a dummy
   token for OAuth 2.0 token requests.
 * ``syslog_receiver`` (with ``syslog=True``): syslog over UDP, TCP and TLS, recorded in
-  the same log.
+  the same log; ``peer_process`` locks it to the kit and its hooks.
 * ``runtime.sandbox``: optionally, hooks in a network namespace that reaches only the
   capture.
 
@@ -54,7 +55,6 @@ import base64
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 import weakref
@@ -63,6 +63,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import CaptureNotStarted
+from ..runtime import tempdirs
 from .bodies import SPOOL_THRESHOLD, SpooledBody
 from .certs import CertificateCache, make_ca, user_ca
 from .exchange import ServerSide
@@ -180,7 +181,7 @@ class Capture:
         """Find (or make) the CA, make the run's secret, and listen on an ephemeral port."""
         if self._server is not None:
             return self
-        tempdir = Path(tempfile.mkdtemp(prefix="hookdk-capture-"))
+        tempdir = Path(tempdirs.make("capture"))
         # A Capture that is never stopped still removes its folder when the process exits.
         self._cleanup = weakref.finalize(self, shutil.rmtree, tempdir, ignore_errors=True)
         kept = None if self.fresh_ca else user_ca(self.ca_folder)
@@ -205,11 +206,15 @@ class Capture:
 
         self.datagram_port = DatagramPort(self._secret, self.records)
         if self._syslog_wanted:
+            from .peer_process import from_the_run
             from .syslog_receiver import SyslogReceiver
 
-            # its Unix sockets next to the proxy's: the way in from --sandbox
+            # its Unix sockets next to the proxy's: the way in from --sandbox; locked to
+            # the kit and its hooks, as the proxy is by its secret
             unix_folder = tempdir if self.unix_socket is not None else None
-            self.syslog = SyslogReceiver(ca, unix_folder=unix_folder, records=self.records)
+            self.syslog = SyslogReceiver(
+                ca, unix_folder=unix_folder, records=self.records, senders=from_the_run
+            )
             self.syslog.start()  # the CA's key is loaded on the first TLS connection
         return self
 
@@ -283,6 +288,7 @@ class Capture:
         (botocore prefers ``AWS_CA_BUNDLE`` to the others).
         """
         proxy, ca = self.tagged_proxy_url(client), self.ca_path
+        self.records.hand_out(client)  # what is tagged ``client`` is that run's (Siem)
         env = {name: proxy for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
         env |= {"NO_PROXY": "", "no_proxy": ""}
         bundles = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AWS_CA_BUNDLE")
@@ -470,6 +476,9 @@ class Capture:
         headers = recorded_headers(exchange.headers)
         named = [(header_text(name), header_text(value)) for name, value in headers]
         trailers = [(header_text(name), header_text(value)) for name, value in exchange.trailers]
+        tunnel = [
+            (header_text(name), header_text(value)) for name, value in exchange.tunnel_headers
+        ]
         with self._lock:  # so that index order is the order routes were consulted in
             response, matched, failure = routing.route(
                 exchange,
@@ -493,6 +502,8 @@ class Capture:
                     trailers=trailers,
                     host_mismatch=exchange.host_mismatch,
                     client=exchange.client,
+                    tunnel_headers=tunnel,
+                    server_name=exchange.server_name,
                 ),
             )
             if not matched and self.strict:

@@ -7,12 +7,14 @@ Records only: they are made by the capture (``capture.Capture``) and appended to
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .bodies import DecodeError, SpooledBody, decode
+from .bodies import DecodeError, SpooledBody, decode, decode_stream
 
 __all__ = ["CaptureFailure", "CapturedRequest", "CapturedResponse", "header_text"]
 
@@ -53,6 +55,8 @@ class CapturedRequest:
         trailers: list[tuple[str, str]] | None = None,
         host_mismatch: bool = False,
         client: str = "",
+        tunnel_headers: list[tuple[str, str]] | None = None,
+        server_name: str | None = None,
     ) -> None:
         self.index = index
         self.time = time
@@ -69,6 +73,12 @@ class CapturedRequest:
         #: The tag of the proxy URL the client used (``environ(client=...)``): which hook
         #: run sent it, when several run at once.
         self.client = client
+        #: The headers of the CONNECT that opened the tunnel it came through (the proxy's
+        #: credentials left out): a proxy on the way would have seen them.
+        self.tunnel_headers = tunnel_headers or []
+        #: The host name the client asked for in TLS SNI (inside an HTTPS tunnel): it
+        #: crosses the network in the clear.
+        self.server_name = server_name
         self._content: bytes | None = None
 
     def __repr__(self) -> str:
@@ -96,6 +106,24 @@ class CapturedRequest:
             self._content = content
         return content
 
+    def body_chunks(self, size: int = 1024 * 1024) -> Iterator[bytes]:
+        """The body as it arrived, a piece at a time (a spooled body is never loaded)."""
+        if isinstance(self._body, SpooledBody):
+            yield from self._body.chunks(size)
+        else:
+            for at in range(0, len(self._body), size):
+                yield self._body[at : at + size]
+
+    def content_chunks(self) -> Iterator[bytes]:
+        """The body with its ``Content-Encoding`` undone, a piece at a time, however large
+        it decodes to (``bodies.decode_stream``), as far as it decodes."""
+        encoding = self.header("content-encoding")
+        if not encoding:
+            yield from self.body_chunks()
+            return
+        with contextlib.suppress(DecodeError):
+            yield from decode_stream(self.body_chunks(), encoding)
+
     @property
     def text(self) -> str:
         """The decoded body as text; bytes that are not UTF-8 become U+FFFD."""
@@ -121,6 +149,8 @@ class CapturedRequest:
             "time": self.time.timestamp(),  # seconds since the epoch
             "trailers": [[name, value] for name, value in self.trailers],
             "host_mismatch": self.host_mismatch,
+            "tunnel_headers": [[name, value] for name, value in self.tunnel_headers],
+            "server_name": self.server_name,
         }
 
 

@@ -202,6 +202,9 @@ class CertificateCache:
         return context
 
     def _follow_sni(self, tls: ssl.SSLObject, server_name: str | None, _: object) -> None:
-        """Present a certificate for the name the client asked for in SNI, if any."""
+        """Present a certificate for the name the client asked for in SNI, if any, and
+        leave the name on the TLS socket (``hookdk_server_name``): the proxy records it."""
         if server_name:
+            with contextlib.suppress(AttributeError):
+                tls.hookdk_server_name = server_name
             tls.context = self.context_for(server_name)

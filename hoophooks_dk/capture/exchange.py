@@ -32,6 +32,9 @@ class Exchange:
     trailers: list[tuple[bytes, bytes]] = field(default_factory=list)
     host_mismatch: bool = False
     client: str = ""  # the tag in the proxy credentials' user name (see policy.credentials)
+    #: The headers of the CONNECT that opened the tunnel it came through, if any.
+    tunnel_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    server_name: str | None = None  # the name asked for in TLS SNI, inside a TLS tunnel
 
 
 @dataclass

@@ -110,6 +110,11 @@ class Peer:
     tunnel: str | None = None
     #: ``https`` inside a TLS tunnel, ``http`` otherwise.
     scheme: str = "http"
+    #: The CONNECT's own headers (the proxy's credentials left out): they leave the
+    #: machine with the tunnel, so each request of the tunnel is recorded with them.
+    tunnel_headers: tuple[tuple[bytes, bytes], ...] = ()
+    #: The host name the client asked for in TLS SNI, inside a TLS tunnel.
+    server_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,9 +240,13 @@ def tunnel_protocol(first: bytes, *, early: bool) -> str | None:
     return "http"
 
 
-def opened_tunnel(peer: Peer, authority: str, protocol: str) -> Peer:
-    """The connection once it tunnels to ``authority`` (the CONNECT target)."""
-    return replace(peer, tunnel=authority, scheme="https" if protocol == "tls" else "http")
+def opened_tunnel(
+    peer: Peer, authority: str, protocol: str, headers: Iterable[tuple[bytes, bytes]] = ()
+) -> Peer:
+    """The connection once it tunnels to ``authority`` (the CONNECT target), which the
+    CONNECT asked for with ``headers``."""
+    scheme = "https" if protocol == "tls" else "http"
+    return replace(peer, tunnel=authority, scheme=scheme, tunnel_headers=tuple(headers))
 
 
 def certificate_host(authority: str) -> str:

@@ -1,14 +1,21 @@
-"""The capture's listening side: accept connections, hold idle ones, hand busy ones to threads.
+"""The capture's listening side: one selector thread for every waiting connection, a
+bounded pool of workers for complete requests.
 
 Why it is built this way:
 
-* **Idle connections cost a file descriptor, not a thread.** One selector thread
+* **A waiting connection costs a file descriptor, never a thread.** One selector thread
   (``selectors.DefaultSelector``: epoll or kqueue, no 1024-descriptor ceiling as with
-  ``select()``) accepts connections and watches every idle one. When an idle connection
-  has bytes, it goes to a thread of its own (``proxy_connection``), which serves it while
-  it stays busy, lingers a moment for the next request on a kept-alive connection, then
-  hands it back. Thousands of idle keep-alive connections are a few thousand descriptors
-  and one thread.
+  ``select()``) accepts connections and watches every one that waits: idle between
+  requests, halfway through a request head, before a tunnel's first byte, in a TLS
+  handshake. It reads what arrives without blocking (``Connection.advance``); only when a
+  head is complete does the connection go to a worker, which reads the body, answers,
+  and hands the connection back. Ten thousand clients that send half a head and stop
+  are ten thousand sockets and one thread; a legitimate request among them is read as
+  soon as its bytes arrive and answered by the next free worker.
+* **Workers are bounded** (``WORKERS``, a ``worker_pool.WorkerPool`` of daemon threads),
+  so no crowd of clients can exhaust the process's threads; a request finds a worker as
+  soon as one finishes its request. (A worker waits on a client only for a body that is
+  slow to come, up to the request's deadline.)
 * **It keeps serving when descriptors run out.** ``accept()`` failing with EMFILE (or
   ENFILE, ENOBUFS, ENOMEM) pauses accepting for a short, growing delay and then retries;
   waiting clients sit in the listen backlog meanwhile. At start the process raises its own
@@ -18,12 +25,14 @@ Why it is built this way:
   hook sends nothing never pays for them (warming them up front, overlapped with the
   hook's start, measured slower on a busy two-core machine: the import competes for the
   CPU and the GIL with the start-up it was meant to hide).
-* **Idle connections are closed after ``idle_timeout``** (the busy thread enforces its own
-  deadlines), so a client that connects and says nothing holds nothing for long.
-* **``is_quiet`` cannot miss a request that just began.** A connection is either idle (in
-  ``_idle``, its socket empty of buffered bytes) or busy, and it moves from idle to busy
-  under ``lock`` before any byte is read: ``is_quiet`` looks under the same lock at the
-  busy count and at whether any idle socket (or the listener) is readable.
+* **Deadlines are the selector's**: a connection with nothing to say is closed after
+  ``idle_timeout``, a head (or handshake) that takes longer than ``socket_timeout`` from
+  its first byte is cut off (``Connection.deadline``); a worker enforces the body's.
+* **``is_quiet`` cannot miss a request that just began.** The selector thread reads from
+  a connection and records that a head has begun (``Connection.partial``) under
+  ``lock``, and a connection goes to a worker under it too; ``is_quiet`` looks under the
+  same lock at the workers' connections, at every connection with part of a request,
+  and at whether any waiting socket (or the listener) is readable.
 """
 
 from __future__ import annotations
@@ -36,9 +45,10 @@ import selectors
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .exchange import Exchange, ServerSide
+from .worker_pool import WorkerPool
 
 if TYPE_CHECKING:
     from .proxy_connection import Connection
@@ -84,20 +94,24 @@ def _warn(message: str, *args: object) -> None:
     logging.getLogger("hoophooks_dk.capture").warning(message, *args)
 
 
+#: Workers that serve complete requests: far more than hooks send at once, far fewer than
+#: a process may start (a crowd of clients never takes more than these).
+WORKERS = 32
+
+
 class ProxyServer:
-    """Listens on 127.0.0.1 (ephemeral port); serves each busy connection in a thread."""
+    """Listens on 127.0.0.1 (ephemeral port); serves each complete request on a worker."""
 
     def __init__(
         self,
         side: ServerSide,
         *,
         idle_timeout: float,
-        linger: float = 1.0,
+        workers: int = WORKERS,
         unix_path: str | None = None,
     ) -> None:
         self.side = side  # what connections need: answer, certificates, limits, auth
         self.idle_timeout = idle_timeout
-        self.linger = min(linger, idle_timeout)
         raise_fd_limit()
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=1024)
         self.port: int = self._listener.getsockname()[1]
@@ -109,11 +123,12 @@ class ProxyServer:
             self._listeners.append(unix)
         for listener in self._listeners:
             listener.setblocking(False)
-        self.lock = threading.Lock()  # guards the sets below and every idle/busy move
-        self._connections: set[Connection] = set()
-        self._idle: set[Connection] = set()  # idle: here or lingering in its thread
-        self._to_watch: list[Connection] = []  # handed back by threads, not yet registered
+        self.lock = threading.Lock()  # guards the sets below and every wait/serve move
+        self._waiting: set[Connection] = set()  # watched by the selector thread
+        self._serving: set[Connection] = set()  # on a worker (or queued for one)
+        self._to_watch: list[Connection] = []  # handed back by workers, not yet watched
         self._closing = False
+        self._workers = WorkerPool(workers, name="hookdk-capture-conn")
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -124,13 +139,19 @@ class ProxyServer:
         self._paused_until: float | None = None  # accepting paused after EMFILE
         self._backoff = _BACKOFF_FIRST
         self._connection_type: type[Connection] | None = None  # loaded by the first accept
+        self._step_type: Any = None
         self._thread = threading.Thread(target=self._loop, name="hookdk-capture", daemon=True)
         self._thread.start()
+
+    @property
+    def threads(self) -> int:
+        """Threads serving clients now: the selector thread and the workers started."""
+        return 1 + self._workers.threads
 
     # --- the selector thread -----------------------------------------------------------
 
     def _loop(self) -> None:
-        next_sweep = time.monotonic() + self.idle_timeout / 4
+        next_sweep = time.monotonic() + min(1.0, self.idle_timeout / 4)
         while not self._closing:
             timeout = max(0.0, next_sweep - time.monotonic())
             if self._paused_until is not None:
@@ -142,28 +163,28 @@ class ProxyServer:
                     with contextlib.suppress(OSError):
                         self._wake_r.recv(4096)
                 else:
-                    self._activate(key.data)
+                    self._advance(key.data, watched=True)
             self._watch_handed_back()
             if self._paused_until is not None and time.monotonic() >= self._paused_until:
                 self._paused_until = None
                 for listener in self._listeners:
                     self._selector.register(listener, selectors.EVENT_READ, _LISTENER)
             if time.monotonic() >= next_sweep:
-                self._close_idle_past_deadline()
+                self._close_past_deadline()
                 next_sweep = time.monotonic() + min(1.0, self.idle_timeout / 4)
 
     def _accept_some(self, listener: socket.socket) -> None:
         if self._connection_type is None:  # HTTP (h11) and TLS, before the first accept
             try:
-                from .proxy_connection import Connection
+                from .proxy_connection import Connection, Step
             except OSError as error:  # importing opens files: descriptors may have run out
                 if error.errno not in _RESOURCE_ERRORS:
                     raise
                 self._pause_accepting(error)  # and try again, as when accept() runs out
                 return
-            self._connection_type = Connection
-        for _ in range(64):  # a burst at a time, then let idle connections be served
-            with self.lock:  # accept and register as one step, for is_quiet
+            self._connection_type, self._step_type = Connection, Step
+        for _ in range(64):  # a burst at a time, then let waiting connections be served
+            with self.lock:  # accept and watch as one step, for is_quiet
                 try:
                     sock, _ = listener.accept()
                 except BlockingIOError:
@@ -174,9 +195,7 @@ class ProxyServer:
                     return  # ECONNABORTED and the like: the next readiness retries
                 self._backoff = _BACKOFF_FIRST
                 connection = self._connection_type(sock, self)
-                self._connections.add(connection)
-                self._idle.add(connection)
-                connection.idle_since = time.monotonic()
+                self._waiting.add(connection)
                 self._selector.register(sock, selectors.EVENT_READ, connection)
 
     def _pause_accepting(self, error: OSError) -> None:
@@ -187,69 +206,68 @@ class ProxyServer:
         self._paused_until = time.monotonic() + self._backoff
         self._backoff = min(self._backoff * 2, _BACKOFF_MAX)
 
-    def _activate(self, connection: Connection) -> None:
-        """An idle connection has bytes (or closed): serve it in a thread of its own."""
+    def _advance(self, connection: Connection, *, watched: bool) -> None:
+        """Let ``connection`` read what arrived; then watch it for what it waits for, hand
+        it to a worker, or close it (all under ``lock``: see ``is_quiet``)."""
+        step = self._step_type
         with self.lock:
-            self._selector.unregister(connection.sock)
-            self._idle.discard(connection)
-        connection.thread = threading.Thread(
-            target=connection.serve, name="hookdk-capture-conn", daemon=True
-        )
-        try:
-            connection.thread.start()
-        except RuntimeError:  # no thread to be had: this client loses its connection
-            self.forget(connection)
-            connection.close()
+            if connection not in self._waiting:
+                return  # closed meanwhile (stop)
+            outcome = connection.advance()
+            if outcome is step.READ or outcome is step.WRITE:
+                events = selectors.EVENT_READ if outcome is step.READ else selectors.EVENT_WRITE
+                if watched:
+                    self._selector.modify(connection.sock, events, connection)
+                else:
+                    self._selector.register(connection.sock, events, connection)
+                return
+            if watched:
+                self._selector.unregister(connection.sock)
+            self._waiting.discard(connection)
+            if outcome is step.SERVE:
+                self._serving.add(connection)
+        if outcome is step.SERVE:
+            try:
+                self._workers.submit(connection.serve)
+                return
+            except RuntimeError:  # no thread at all to be had: this client loses out
+                self.forget(connection)
+        connection.close()
 
     def _watch_handed_back(self) -> None:
         with self.lock:
             handed_back, self._to_watch = self._to_watch, []
-            for connection in handed_back:
-                if connection in self._idle:
-                    self._selector.register(connection.sock, selectors.EVENT_READ, connection)
+        for connection in handed_back:  # what TLS or h11 already holds is read at once
+            self._advance(connection, watched=False)
 
-    def _close_idle_past_deadline(self) -> None:
+    def _close_past_deadline(self) -> None:
         now = time.monotonic()
         with self.lock:
-            watched = {key.data for key in self._selector.get_map().values() if key.data}
-            expired = [
-                c for c in watched if c in self._idle and now - c.idle_since > self.idle_timeout
-            ]
+            expired = [c for c in self._waiting if now > c.deadline]
             for connection in expired:
-                self._selector.unregister(connection.sock)
-                self._idle.discard(connection)
-                self._connections.discard(connection)
+                with contextlib.suppress(KeyError, ValueError):
+                    self._selector.unregister(connection.sock)
+                self._waiting.discard(connection)
         for connection in expired:
             connection.close()
 
-    # --- called by connection threads ---------------------------------------------------
-
-    def went_idle(self, connection: Connection) -> None:
-        """The connection finished a request with nothing more buffered."""
-        with self.lock:
-            connection.idle_since = time.monotonic()
-            self._idle.add(connection)
-
-    def became_busy(self, connection: Connection) -> bool:
-        """A lingering connection has bytes; False if it was closed meanwhile."""
-        with self.lock:
-            if connection not in self._connections:
-                return False
-            self._idle.discard(connection)
-            return True
+    # --- called by workers ------------------------------------------------------------
 
     def watch(self, connection: Connection) -> None:
-        """Take back an idle connection its thread stopped lingering on."""
+        """Take back a connection that waits again (its worker is done with it)."""
         with self.lock:
-            if connection not in self._connections:
+            self._serving.discard(connection)
+            if self._closing:
+                connection.close()
                 return
+            self._waiting.add(connection)
             self._to_watch.append(connection)
         self._wake()
 
     def forget(self, connection: Connection) -> None:
         with self.lock:
-            self._connections.discard(connection)
-            self._idle.discard(connection)
+            self._serving.discard(connection)
+            self._waiting.discard(connection)
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):  # a full pipe is awake already
@@ -258,14 +276,17 @@ class ProxyServer:
     # --- for Capture --------------------------------------------------------------------
 
     def is_quiet(self) -> bool:
-        """No request in flight: none half-read, none waiting to be accepted or read."""
+        """No request in flight: none on a worker, none partly read, none waiting to be
+        accepted or read."""
         with self.lock:
-            if len(self._idle) != len(self._connections):
+            if self._serving or self._to_watch:
+                return False
+            if any(connection.partial for connection in self._waiting):
                 return False
             poller = select.poll()
             for listener in self._listeners:
                 poller.register(listener, select.POLLIN)
-            for connection in self._idle:
+            for connection in self._waiting:
                 try:
                     poller.register(connection.sock, select.POLLIN)
                 except (OSError, ValueError):  # closed while we looked: look again
@@ -273,20 +294,23 @@ class ProxyServer:
             return not poller.poll(0)
 
     def close(self) -> None:
-        """Stop accepting, close every connection, and wait for their threads briefly."""
+        """Stop accepting, close every connection, and wait for the workers briefly."""
         with self.lock:
             self._closing = True
-            connections = list(self._connections)
         self._wake()
         self._thread.join()
+        with self.lock:
+            waiting, serving = list(self._waiting), list(self._serving)
+            self._waiting.clear()
         for listener in self._listeners:
             listener.close()
         self._selector.close()
-        for connection in connections:
-            connection.abort()  # wakes a thread blocked on the socket
-        for connection in connections:
-            if connection.thread is not None and connection.thread.is_alive():
-                connection.thread.join(timeout=1.0)
+        for connection in serving:
+            connection.abort()  # wakes a worker blocked on the socket
+        for connection in waiting:
+            connection.close()
+        self._workers.close()
+        for connection in serving:
             connection.close()
         self._wake_r.close()
         self._wake_w.close()

@@ -18,7 +18,9 @@ Choices, and why:
 * **One client-tag rule.** A record's ``client`` is the tag of the hook run that sent it
   (HTTP: the proxy credentials' user name; syslog: the run's own ports), "" when it
   came by the shared proxy URL or ports; ``since(mark, client=tag)`` keeps the records
-  of that run and the untagged ones, for both kinds.
+  of that run and the untagged ones, for both kinds. The log also notes when each tag
+  was handed out (``hand_out``), so a reader knows which runs started after its mark
+  (``clients_since``): what came from any other is not its own.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class RecordLog:
         self._entries: list[tuple[int, str, Any]] = []  # (position, kind, record)
         self._next = 0  # the position the next record takes
         self._counts: dict[str, int] = {}  # per kind: the index the next record takes
+        self._clients: list[tuple[int, str]] = []  # (position when handed out, tag)
 
     def append(self, kind: str, make: Callable[[int], R]) -> R:
         """Record what ``make(index)`` returns, ``index`` counting this ``kind`` from 0.
@@ -66,6 +69,18 @@ class RecordLog:
             self._entries.append((self._next, kind, record))
             self._next += 1
         return record
+
+    def hand_out(self, client: str) -> None:
+        """Note that a run tagged ``client`` starts now (its records follow)."""
+        if client:
+            with self._lock:
+                self._clients.append((self._next, client))
+
+    def clients_since(self, mark: int) -> set[str]:
+        """The tags handed out from ``mark`` on."""
+        with self._lock:
+            start = bisect.bisect_left(self._clients, mark, key=lambda entry: entry[0])
+            return {client for _, client in self._clients[start:]}
 
     def mark(self) -> int:
         """The position the next record will take; pass it to ``since``."""
@@ -93,6 +108,7 @@ class RecordLog:
             self._entries = kept
             if kind is None:
                 self._counts.clear()
+                self._clients.clear()
             else:
                 self._counts.pop(kind, None)
         return forgotten

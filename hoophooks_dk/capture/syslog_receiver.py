@@ -30,6 +30,11 @@ Choices, and why:
   ``error`` set; an octet count that is not one, or a frame past ``max_frame``, is
   recorded too and, since the stream cannot be trusted after it, ends that connection
   only. A failed TLS handshake ends that connection only.
+* **Locked to the run** (``senders``; the capture passes ``peer_process.from_the_run``):
+  a connection or datagram whose sending process the kernel shows, and which is neither
+  the kit nor one of the run's hooks, is not recorded (counted in ``strangers``). What
+  cannot be judged is let in; the per-run canary values keep it from forging a leak
+  (``peer_process`` says why).
 * **Reachable from the sandbox.** With ``unix_folder`` the TCP and TLS ports are also
   Unix sockets, which ``--sandbox``'s relay connects a sandboxed hook to (the network
   namespace has its own 127.0.0.1). UDP is not relayed.
@@ -55,7 +60,6 @@ import selectors
 import shutil
 import socket
 import struct
-import tempfile
 import threading
 import time
 import weakref
@@ -114,9 +118,16 @@ class SyslogReceiver:
         socket_timeout: float = 10.0,
         max_certificates: int = DEFAULT_CACHE_SIZE,
         records: RecordLog | None = None,
+        senders: Callable[[str, socket.socket, Any], bool | None] | None = None,
     ) -> None:
         """``records``: the log to record messages in (the capture's, so that one mark
-        sees requests and messages alike); without it, a log of the receiver's own."""
+        sees requests and messages alike); without it, a log of the receiver's own.
+        ``senders``: who may send, asked with (transport, the socket a connection was
+        accepted on or a datagram came to, the sender's address): False refuses it;
+        without it, anyone may."""
+        self._senders = senders
+        #: Connections and datagrams refused because a stranger sent them (``senders``).
+        self.strangers = 0
         self.max_connections = max_connections
         #: TLS contexts kept for the names clients ask for in SNI (``certs``' bound).
         self.max_certificates = max_certificates
@@ -225,7 +236,9 @@ class SyslogReceiver:
         import trustme
 
         ca = self._ca or trustme.CA(organization_name="hookdk syslog receiver (throwaway)")
-        folder = tempfile.mkdtemp(prefix="hookdk-syslog-")
+        from ..runtime import tempdirs
+
+        folder = tempdirs.make("syslog")
         self._cleanup = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
         path = str(Path(folder) / "hookdk-syslog-ca.pem")
         ca.cert_pem.write_to_path(path)
@@ -312,7 +325,7 @@ class SyslogReceiver:
         whole test session); a shared log keeps its other records."""
         self.records.reset(SYSLOG)
         with self._lock:
-            self._to_refuse = self.refused = self.unclean_closes = 0
+            self._to_refuse = self.refused = self.unclean_closes = self.strangers = 0
         self.untrusted_certificates = False
 
     def refuse_connections(self, count: int) -> None:
@@ -445,6 +458,8 @@ class SyslogReceiver:
                 data, address = udp.recvfrom(65535)
             except OSError:  # nothing after all, or the client's port closed meanwhile
                 return
+            if self._stranger("udp", udp, address):
+                return
             self._udp_busy = True
         try:
             if data.strip(b"\x00\r\n"):
@@ -466,14 +481,24 @@ class SyslogReceiver:
                 sock, address = listener.accept()
             except OSError:  # gone before it was accepted, or the port closed meanwhile
                 return
-            if self._to_refuse > 0:
+            if self._to_refuse > 0:  # first: a collector that is down resets at once
                 self._to_refuse -= 1
                 self.refused += 1
+                _reset(sock)
+                return
+            if self._stranger(transport, sock, address):
                 _reset(sock)
                 return
             connection = SyslogConnection(self, sock, transport, _peer(address), client)
             self._connections.add(connection)
         connection.thread.start()
+
+    def _stranger(self, transport: str, sock: socket.socket, address: Any) -> bool:
+        """Sent by a process that may not send here (called under ``_lock``)."""
+        if self._senders is None or self._senders(transport, sock, address) is not False:
+            return False
+        self.strangers += 1
+        return True
 
     def _forget(self, connection: SyslogConnection) -> None:
         with self._lock:

@@ -121,8 +121,9 @@ def _hookdk_mutant():
     time.sleep(16)  # Hoop gives up on a hook at 15 s
 """
 
-# The first attempt that fails is the last: a 408, 429 or 5xx answer, or a connection
-# that could not be made, ends the hook with one line and exit 1.
+# The first attempt that fails is the last: a 408, 429 or 5xx answer, a connection
+# that could not be made or a TLS handshake that failed (a collector that resets it)
+# ends the hook with one line and exit 1.
 _NO_RETRY = """
 def _hookdk_mutant():
     import http.client
@@ -152,6 +153,19 @@ def _hookdk_mutant():
             give_up(error)
 
     socket.socket.connect = connect_once
+    import ssl
+
+    wrap = ssl.SSLContext.wrap_socket
+
+    def handshake_once(self, *args, **kwargs):  # a TLS handshake that fails is an attempt too
+        try:
+            return wrap(self, *args, **kwargs)
+        except ssl.SSLCertVerificationError:
+            raise
+        except OSError as error:
+            give_up(error)
+
+    ssl.SSLContext.wrap_socket = handshake_once
 """
 
 CATALOGUE: tuple[Mutant, ...] = (

@@ -42,7 +42,6 @@ import select
 import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 import weakref
@@ -51,9 +50,12 @@ from pathlib import Path
 
 from ..errors import HookdkError
 from . import forkserver_main as protocol
+from . import tempdirs
+from .keeper import Keeper, KeeperGone, Survivor, let_linger
 from .runner import (
     DEFAULT_PYTHON,
     DRAIN_TIMEOUT,
+    REAP_TIMEOUT,
     RunResult,
     exit_code_of,
     follow,
@@ -67,7 +69,6 @@ SERVER_SCRIPT = Path(protocol.__file__)
 
 STARTUP_TIMEOUT = 30.0  # a cold interpreter importing ssl on a loaded CI machine
 REPLY_TIMEOUT = 10.0  # a waiting child answers at once; longer means the server is stuck
-REAP_TIMEOUT = 5.0
 _MAX_STRAYS = 5  # statuses of children that died unused, before the server counts as broken
 
 # Read by the interpreter (or a launcher such as pyenv's shim) while it starts: a child
@@ -133,10 +134,11 @@ class ForkServerRunner:
             try:
                 started = time.perf_counter()
                 hook = _ForkedHook(self, server, child, event_details(scratch, env) + script)
-                with running(child.pid):
+                with running(child.keeper):
                     return follow(hook, started, timeout, limit)  # ends the hook if interrupted
             finally:
                 child.close()
+                let_linger(child.keeper)
                 with self._lock:
                     server.in_flight -= 1
                     if server is not self._server and not server.in_flight:
@@ -184,7 +186,7 @@ class ForkServerRunner:
 
 class _ForkedHook:
     """One event's child as ``runner.follow`` drives it: stdin fed and output read through
-    ``_exchange``, the exit status from the server."""
+    ``_exchange``, the exit status and what it left from its keeper."""
 
     def __init__(
         self, runner: ForkServerRunner, server: _WarmServer, child: _Child, stdin: bytes
@@ -193,7 +195,6 @@ class _ForkedHook:
         self.pending = memoryview(stdin)
         self.chunks: list[bytes] = []
         self.closed = False
-        self.status: int | None = None
 
     def wait_closed(self, deadline: float) -> bool:
         if not self.closed:
@@ -202,36 +203,29 @@ class _ForkedHook:
 
     def wait_exit(self, deadline: float) -> int | None:
         self.wait_closed(deadline)  # keep reading, or the hook blocks on a full pipe
-        if self.status is None:
-            self.status = self._wait(deadline - time.perf_counter())
-        return None if self.status is None else exit_code_of(os.waitstatus_to_exitcode(self.status))
+        status = self._wait(deadline)
+        return None if status is None else exit_code_of(os.waitstatus_to_exitcode(status))
 
     def kill(self) -> int:
-        kill_group(self.child.pid)
-        if self.status is None:
-            self.status = self._wait(REAP_TIMEOUT)
-        if self.status is None:  # a child that outlives SIGKILL this long: start afresh
-            with self.runner._lock:
-                if self.runner._server is self.server:
-                    self.runner._discard()
-            return -1
-        return exit_code_of(os.waitstatus_to_exitcode(self.status))
+        self.child.keeper.kill()
+        status = self._wait(time.perf_counter() + REAP_TIMEOUT)
+        return -1 if status is None else exit_code_of(os.waitstatus_to_exitcode(status))
 
     def drain(self) -> bytes:
         if not self.closed:
             self.chunks.append(_drain(self.child.output, DRAIN_TIMEOUT))
         return b"".join(self.chunks)
 
-    def _wait(self, timeout: float) -> int | None:
+    def survivors(self) -> list[Survivor]:
+        return self.child.keeper.survivors()
+
+    def _wait(self, deadline: float) -> int | None:
         try:
-            return self.server.wait_status(self.child.pid, timeout)
-        except _ServerGone:
+            return self.child.keeper.wait_status(deadline)
+        except KeeperGone:
             kill_group(self.child.pid)
-            with self.runner._lock:
-                if self.runner._server is self.server:
-                    self.runner._discard()
             raise HookdkError(
-                f"{self.runner.python}: the fast runner's warm interpreter died during the event"
+                f"{self.runner.python}: the fast runner's keeper of the event died during it"
             ) from None
 
 
@@ -240,10 +234,11 @@ class _ServerGone(Exception):
 
 
 class _Child:
-    """One event's process as the caller holds it: its pid and its two pipe ends."""
+    """One event's process as the caller holds it: its pid, its two pipe ends, and the
+    keeper that answers for it."""
 
-    def __init__(self, pid: int, stdin: int, output: int) -> None:
-        self.pid, self.stdin, self.output = pid, stdin, output
+    def __init__(self, pid: int, stdin: int, output: int, keeper: Keeper) -> None:
+        self.pid, self.stdin, self.output, self.keeper = pid, stdin, output, keeper
 
     def close_stdin(self) -> None:
         if self.stdin >= 0:
@@ -265,13 +260,12 @@ class _WarmServer:
         # reads, and files each message here for whichever thread waits for it.
         self._messages = threading.Condition()
         self._reading = False
-        self._pids: list[int] = []  # children that took an event, not yet claimed
-        self._statuses: dict[int, int] = {}  # ended children's wait statuses
-        self._running: set[int] = set()
+        self._pids: list[tuple[int, int]] = []  # (keeper, hook) that took an event, unclaimed
+        self._running: set[int] = set()  # keepers claimed, not yet ended
         self._strays = 0
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         # A working directory of its own: whatever a launcher derives from it is recognisable.
-        home = tempfile.mkdtemp(prefix="hookdk-warm-")
+        home = tempdirs.make("warm")
         try:
             # stdin, stdout and stderr are pipes, as SubprocessRunner's are: the child
             # inherits the sys.stdin/stdout/stderr objects built over them at start-up.
@@ -303,39 +297,39 @@ class _WarmServer:
         return self.process.poll() is None
 
     def spawn(self) -> _Child:
-        """Hand a waiting child its pipes; it runs once the caller writes to its stdin
-        (``event_details``, then the script). One spawn at a time (the runner's lock)."""
+        """Hand a waiting keeper the event's pipes and its socket; the hook runs once the
+        caller writes to its stdin (``event_details``, then the script). One spawn at a
+        time (the runner's lock)."""
         stdin_read, stdin_write = os.pipe()
         output_read, output_write = os.pipe()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            socket.send_fds(self.sock, [b"E"], [stdin_read, output_write])
-            pid = self._await(self._claim_pid, time.perf_counter() + REPLY_TIMEOUT)
-            if pid is None:
+            socket.send_fds(self.sock, [b"E"], [stdin_read, output_write, theirs.fileno()])
+            pids = self._await(self._claim_pid, time.perf_counter() + REPLY_TIMEOUT)
+            if pids is None:
                 raise _ServerGone
         except (OSError, _ServerGone):
             os.close(stdin_write)
             os.close(output_read)
+            ours.close()
             raise _ServerGone from None
         finally:
             os.close(stdin_read)
             os.close(output_write)
-        return _Child(pid, stdin_write, output_read)
+            theirs.close()
+        keeper_pid, hook_pid = pids
+        keeper = Keeper(ours, keeper_pid)
+        keeper.hook_pid = hook_pid
+        return _Child(hook_pid, stdin_write, output_read, keeper)
 
-    def wait_status(self, pid: int, timeout: float) -> int | None:
-        """The child's wait status, or None if it is still running after ``timeout``."""
-        status = self._await(lambda: self._statuses.pop(pid, None), time.perf_counter() + timeout)
-        if status is not None:
-            self._running.discard(pid)
-        return status
-
-    def _claim_pid(self) -> int | None:
+    def _claim_pid(self) -> tuple[int, int] | None:
         if not self._pids:
             return None
-        pid = self._pids.pop(0)
-        self._running.add(pid)
-        return pid
+        pids = self._pids.pop(0)
+        self._running.add(pids[0])
+        return pids
 
-    def _await(self, take, deadline: float) -> int | None:
+    def _await(self, take, deadline: float):
         """What ``take`` finds among the messages read so far, reading more (one thread at a
         time) until it finds it or ``deadline`` (``time.perf_counter``) passes."""
         looked = False  # past the deadline, still read once what has already arrived
@@ -374,13 +368,14 @@ class _WarmServer:
         return protocol.MESSAGE.unpack(data)
 
     def _file(self, tag: bytes, who: int, status: int) -> None:
-        """Keep a message for its taker. The status of a child that never took an event
-        died waiting: skipped, unless children keep dying, which means a broken server."""
+        """Keep a message for its taker. The hook's status comes from its keeper; the
+        status of a keeper that never took an event died waiting: skipped, unless keepers
+        keep dying, which means a broken server."""
         if tag == b"P":
-            self._pids.append(who)
+            self._pids.append((who, status))  # the keeper, and its hook's pid
             self._strays = 0
-        elif who in self._running:
-            self._statuses[who] = status
+        elif who in self._running:  # a keeper that took an event has ended
+            self._running.discard(who)
         else:
             self._strays += 1
             if self._strays >= _MAX_STRAYS:
@@ -524,7 +519,7 @@ class _ScratchFolders:
         try:
             path = self._ready.get_nowait()
         except queue.Empty:
-            path = tempfile.mkdtemp(prefix="hookdk-run-")
+            path = tempdirs.make("run")
         self._chores.put(_MAKE)
         try:
             yield path
@@ -543,7 +538,7 @@ class _ScratchFolders:
 
     def _start_once(self) -> None:
         if self._stop is None:
-            self._trash = tempfile.mkdtemp(prefix="hookdk-trash-")
+            self._trash = tempdirs.make("trash")
             thread = threading.Thread(
                 target=_janitor, args=(self._chores, self._ready), name="hookdk-scratch"
             )
@@ -568,7 +563,7 @@ _MAKE = "make a folder"  # a chore for the janitor (compared by identity); None 
 def _janitor(chores: queue.SimpleQueue, ready: queue.SimpleQueue) -> None:
     while (chore := chores.get()) is not None:
         if chore is _MAKE:
-            ready.put(tempfile.mkdtemp(prefix="hookdk-run-"))
+            ready.put(tempdirs.make("run"))
         else:
             shutil.rmtree(chore, ignore_errors=True)
 

@@ -4,9 +4,12 @@
 ``python3``. It must work there whatever that interpreter has installed, so it imports
 nothing from hoophooks_dk: standard library only, Python 3.9 or later, with ctypes.
 
-A child is forked before its event arrives. It makes itself look like a new ``python3 <
-script`` (``prepare`` while it waits, ``run_child`` once the event is there), and it
-then reads and runs the script with CPython's ``PyRun_FileExFlags`` on a stdin pipe: the
+A keeper (``keeper_main``) is forked before its event arrives, and it forks the hook's
+child at once, so that an event never waits for a fork. The keeper becomes the hook's
+child subreaper and, once the event is there, hands the child its pipes and answers the
+caller for it (its status, what it left running, ending it all). The child makes itself
+look like a new ``python3 < script`` (``prepare`` while it waits, ``run_child`` once the
+event is there), and it then reads and runs the script with CPython's ``PyRun_FileExFlags`` on a stdin pipe: the
 parser, the compiler and the ``<stdin>`` file name are those ``python3 < script`` uses, so
 syntax errors, encoding errors and tracebacks are CPython's own. What CPython's ``main``
 does around that call (print an uncaught exception, honour ``SystemExit``, finalize) is
@@ -19,13 +22,14 @@ Protocol, over the unix socket whose descriptor is ``sys.argv[1]`` (integers big
 - caller -> server, once: ``"!Q"`` length, then a frame of the start environment
   (key, value, key, value, ...);
 - server -> caller, once: ``b"R"`` when warm;
-- per event, caller -> a child forked ahead of time: ``b"E"`` sent with two descriptors,
-  the read end of the hook's stdin pipe and the write end of its output pipe. On that
-  stdin the caller writes ``"!Q"`` length and a frame of (scratch directory, key, value,
-  key, value, ...), then the script;
-- per event, that child -> caller: ``MESSAGE`` (b"P", its pid, 0); when it has ended,
-  server -> caller: ``MESSAGE`` (b"S", its pid, its wait status). A child that ended
-  without taking an event (killed, or a bug here) gets a status message too.
+- per event, caller -> a keeper forked ahead of time: ``b"E"`` sent with three
+  descriptors, the read end of the hook's stdin pipe, the write end of its output pipe,
+  and the keeper's end of a Unix socket (``keeper_main``'s protocol: the hook's status,
+  what it left running, its lifeline). On that stdin the caller writes ``"!Q"`` length
+  and a frame of (scratch directory, key, value, key, value, ...), then the script;
+- per event, that keeper -> caller: ``MESSAGE`` (b"P", its pid, the hook's pid); when the
+  keeper has ended, server -> caller: ``MESSAGE`` (b"S", its pid, its wait status). A
+  keeper that ended without taking an event (killed, or a bug here) gets one too.
 
 A frame is a run of byte strings, each prefixed by its ``"!I"`` length.
 """
@@ -46,6 +50,7 @@ import atexit  # noqa: E402
 import contextlib  # noqa: E402
 import gc  # noqa: E402
 import os  # noqa: E402
+import select  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import struct  # noqa: E402
@@ -149,12 +154,29 @@ class _Warm:
     flush_c_stdio = None  # ctypes: fflush(NULL), as exit() would
     flags = None  # ctypes: pointer to PyCompilerFlags as pymain_run_stdin makes them
     die_with_parent = None  # ctypes: prctl(PR_SET_PDEATHSIG) where there is one
+    keeper = None  # keeper_main, loaded by path (this file imports nothing of the kit's)
+
+
+KEEPER_MODULE = "_hookdk_keeper"  # its name in sys.modules; children forget it
+
+
+def _load_keeper():
+    """``keeper_main.py``, beside this file, as a module of the server's."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keeper_main.py")
+    spec = importlib.util.spec_from_file_location(KEEPER_MODULE, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[KEEPER_MODULE] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def main():
     """Serve until the caller hangs up."""
     if not hasattr(socket, "recv_fds"):
         sys.exit(f"Python {sys.version.split()[0]} has no socket.recv_fds")
+    _Warm.keeper = _load_keeper()
     sock = socket.socket(fileno=int(sys.argv[1]))
     (size,) = HEADER.unpack(receive_exactly(sock, HEADER.size))
     start_env = dict(pairs(unframe(receive_exactly(sock, size))))
@@ -249,39 +271,92 @@ def _parent_death_signal(libc):
     return lambda on: prctl(1, signal.SIGKILL if on else 0, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
-# Children forked ahead. A replacement is forked when a child ends, so up to STANDBY events
-# run at once without waiting for a fork: three, the most one session flow fires at once.
+# Keepers forked ahead. A replacement is forked when one ends, after its event, or when its
+# hook has ended but left something running (which keeps its keeper for the rest of a
+# fire, session or test); so up to STANDBY events start at once without waiting for a
+# fork: three, the most one session flow fires at once.
 STANDBY = 3
+_PID = struct.Struct("!q")
+
+
+class _Server:
+    """The server's own descriptors, which its children close (``_forget_server``)."""
+
+    taken_w = -1  # a keeper writes its pid here when it lingers (see STANDBY)
+    own = ()  # what only the server reads: that pipe's other end, SIGCHLD's wake-up pipe
 
 
 def serve(sock):
-    """Keep children forked and waiting for events; report each one's wait status.
+    """Keep keepers forked and waiting for events; report each one's wait status.
 
-    A request is a single byte carrying two descriptors, so however many children wait
-    on the socket, exactly one takes it, whole. A child ends only after taking a request
-    (or when it is killed, or the caller hangs up), so each ending is replaced by a new
-    fork, made while another child is already waiting.
+    A request is a single byte carrying three descriptors, so however many keepers wait
+    on the socket, exactly one takes it, whole. A keeper that ends is replaced by a new
+    fork, made after its event and while another keeper is already waiting; one whose
+    hook left something running says so on a pipe and is replaced then, since it may
+    live on. A keeper that dies without an event (killed) is replaced too; the caller
+    hears of every end.
     """
+    taken_r, _Server.taken_w = os.pipe()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    _Server.own = (taken_r, wake_r, wake_w)
+    signal.signal(signal.SIGCHLD, lambda number, frame: None)
+    signal.set_wakeup_fd(wake_w)
     for _ in range(STANDBY):
         _fork_standby(sock)
+    replaced = set()  # keepers that linger, already replaced
     while True:
-        pid, status = os.wait()
+        ready, _, _ = select.select([taken_r, wake_r], [], [])
+        if taken_r in ready:
+            data = os.read(taken_r, _PID.size * 64)
+            for at in range(0, len(data) - _PID.size + 1, _PID.size):
+                replaced.add(_PID.unpack_from(data, at)[0])
+                _fork_standby(sock)
+        if wake_r in ready:
+            os.read(wake_r, 4096)
+            for pid, status in _reap_all():
+                try:
+                    sock.sendall(MESSAGE.pack(b"S", pid, status))
+                except OSError:  # the caller has gone (waiting keepers exit on their own)
+                    return
+                if pid in replaced:
+                    replaced.discard(pid)
+                else:  # keep STANDBY waiting
+                    _fork_standby(sock)
+
+
+def _reap_all():
+    ended = []
+    while True:
         try:
-            sock.sendall(MESSAGE.pack(b"S", pid, status))
-        except OSError:  # the caller has gone (waiting children exit on their own)
-            return
-        _fork_standby(sock)
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return ended
+        if pid == 0:
+            return ended
+        ended.append((pid, status))
 
 
 def _fork_standby(sock):
-    if os.fork() == 0:  # a failed fork ends the server: the caller sees it and restarts it
+    pid = os.fork()  # a failed fork ends the server: the caller sees it and restarts it
+    if pid == 0:
         _child(sock)  # never returns
+    return pid
+
+
+def _forget_server():
+    """In a forked child: let go of the server's own pipes and signal handling."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for fd in _Server.own:
+        os.close(fd)
 
 
 def receive_request(sock):
-    """The event's stdin and output descriptors; EOFError when the caller hung up."""
-    data, fds, _, _ = socket.recv_fds(sock, 1, 2)
-    if data != b"E" or len(fds) != 2:
+    """The event's stdin and output descriptors and the keeper's socket; EOFError when
+    the caller hung up."""
+    data, fds, _, _ = socket.recv_fds(sock, 1, 3)
+    if data != b"E" or len(fds) != 3:
         _close_all(fds)
         raise EOFError
     return fds
@@ -314,22 +389,70 @@ def _close_all(fds):
 
 
 def _child(sock):
-    """The forked process: it waits for an event, runs it, and ends here, never serving."""
+    """The forked keeper: it forks the hook's child, waits for an event, hands the child
+    its pipes, then keeps it (``keeper_main``) and ends here, never serving."""
     status = INTERNAL_ERROR
     try:
         server = os.getppid()
         _Warm.die_with_parent(True)
         if os.getppid() != server:  # the server died before the line above
             return
-        prepare()
+        _forget_server()
+        _Warm.keeper.become_subreaper()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        hook = os.fork()
+        if hook == 0:
+            ours.close()
+            sock.close()  # only the keeper answers the caller
+            os.close(_Server.taken_w)
+            _hook_child(theirs)  # never returns
+        theirs.close()
         fds = receive_request(sock)
         _Warm.die_with_parent(False)  # from now on the event runs to its end regardless
         if os.getppid() != server:  # orphaned while waiting: the caller starts a new one
+            _close_all(fds)
             return
-        sock.sendall(MESSAGE.pack(b"P", os.getpid(), 0))
-        status = run_child(sock, fds)
+        socket.send_fds(ours, [b"E"], fds[:2])  # the hook's child runs the event now
+        sock.sendall(MESSAGE.pack(b"P", os.getpid(), hook))
+        _close_all(fds[:2])
+        ours.close()
+        sock.close()
+        channel = socket.socket(fileno=fds[2])
+        _Warm.keeper.let_go_of_standard_streams()  # the server's output: its last words
+        status = _Warm.keeper.Keeper(channel, hook, on_lingering=_lingering).serve()
     except EOFError:  # the caller hung up: nothing to run
         status = 0
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(status)
+
+
+def _lingering():
+    """Tell the server this keeper may live on (its hook left something running)."""
+    os.write(_Server.taken_w, _PID.pack(os.getpid()))  # it forks a replacement now
+    os.close(_Server.taken_w)
+
+
+def _hook_child(pair):
+    """The hook's process, forked by its keeper ahead of the event: it waits for its
+    pipes, then runs the event."""
+    status = INTERNAL_ERROR
+    try:
+        keeper = os.getppid()
+        _Warm.die_with_parent(True)
+        if os.getppid() != keeper:  # the keeper died before the line above
+            return
+        prepare()
+        _, fds, _, _ = socket.recv_fds(pair, 1, 2)
+        pair.close()
+        if len(fds) != 2:  # the keeper went away without an event
+            _close_all(fds)
+            return
+        _Warm.die_with_parent(False)
+        status = run_child(fds)
     except BaseException:
         import traceback
 
@@ -344,6 +467,7 @@ def prepare():
     os.setsid()  # its own session and process group: a timeout kills all it started
     for number, handler in _Warm.fresh_handlers.items():
         signal.signal(number, handler)
+    sys.modules.pop(KEEPER_MODULE, None)
     sys.argv[:] = [""]
     if hasattr(sys, "orig_argv"):
         del sys.orig_argv[1:]  # this file's path and the socket's number
@@ -355,9 +479,8 @@ def prepare():
     # can change that.
 
 
-def run_child(sock, fds):
+def run_child(fds):
     """Take the event's pipes, folder and environment, run the hook, return the status."""
-    sock.close()
     stdin_fd, output_fd = fds
     os.dup2(stdin_fd, 0)
     os.dup2(output_fd, 1)

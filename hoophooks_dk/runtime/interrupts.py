@@ -4,8 +4,9 @@ Python's default for SIGTERM is to die on the spot: no ``finally``, no ``with`` 
 ``atexit``. The kit's clean-up lives in exactly those places (the capture's CA folder,
 runner scratch folders, the hook's process group, which runs in a session of its own and
 so never sees the terminal's signals). Turning SIGTERM into ``KeyboardInterrupt`` makes
-one path for every way a run is stopped. SIGKILL cannot be caught; what it leaves is the
-operating system's to clean.
+one path for every way a run is stopped. SIGKILL cannot be caught: then each hook's
+keeper sees its socket to the kit close and ends the hook's processes (``keeper``), and
+the next run removes the temporary folders the killed one left (``tempdirs``).
 """
 
 from __future__ import annotations

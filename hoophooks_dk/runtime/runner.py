@@ -14,7 +14,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -22,6 +21,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..errors import HookdkError, SettingsError
+from .keeper import Keeper, KeeperServer, Survivor, let_linger
+from .tempdirs import scratch_folder
 
 MAX_OUTPUT_BYTES = 4096
 TIMEOUT_EXIT_CODE = -2
@@ -31,6 +32,7 @@ DEFAULT_PYTHON = "python3"
 DEFAULT_TIMEOUT = 15.0
 DEFAULT_KILL_AFTER = 60.0  # the kit's hard limit: on the agent nothing ends a slow hook
 DRAIN_TIMEOUT = 2.0  # output still arriving after a kill
+REAP_TIMEOUT = 5.0  # a killed hook's status arrives at once unless the machine stalls
 AGENT_NAME = "hookdk"  # the gateway names the agent in its timeout text; the kit has none
 
 
@@ -48,6 +50,9 @@ class RunResult:
     hook_exit_code: int | None = None  # the hook's own exit code (None: same as exit_code)
     started_at: float = 0.0  # time.time() when the hook started
     warnings: tuple[str, ...] = ()
+    #: What the hook started that still ran when it ended: on the agent it would keep
+    #: running; the kit ends it when the fire, session or test ends (``keeper``).
+    left_running: tuple[Survivor, ...] = ()
 
     @property
     def execution_time_sec(self) -> int:
@@ -155,10 +160,13 @@ class HookProcess(Protocol):
         """Whether the output reached end of file by ``deadline``."""
 
     def kill(self) -> int:
-        """End the hook's process group; return its exit code (-1 when killed)."""
+        """End the hook and everything it started; return its exit code (-1 when killed)."""
 
     def drain(self) -> bytes:
         """Everything the hook wrote, reading what is left for at most a few seconds."""
+
+    def survivors(self) -> list[Survivor]:
+        """What the hook started that runs now (the hook itself has ended)."""
 
 
 def follow(hook: HookProcess, started: float, timeout: float, kill_after: float) -> RunResult:
@@ -167,7 +175,8 @@ def follow(hook: HookProcess, started: float, timeout: float, kill_after: float)
 
     The agent answers when the process has exited *and* its output is closed (Go's process
     runner waits for both). When the hook exited but a process it started still holds the
-    output open, the answer never comes: the kit says so and ends that process.
+    output open, the answer never comes: the kit says so and ends that process. What the
+    hook started and left running when it exited is listed (``left_running``).
     """
     try:
         return _follow(hook, started, timeout, kill_after)
@@ -182,26 +191,44 @@ def follow(hook: HookProcess, started: float, timeout: float, kill_after: float)
 def _follow(hook: HookProcess, started: float, timeout: float, kill_after: float) -> RunResult:
     started_at = time.time() - (time.perf_counter() - started)
     warnings: list[str] = []
+    left: list[Survivor] = []
     code = hook.wait_exit(started + timeout)
-    if code is not None and hook.wait_closed(started + timeout):
-        output = hook.drain()
-        return _result(code, output, False, started, started_at, timeout, warnings)
+    if code is not None:
+        left = hook.survivors()
+        if hook.wait_closed(started + timeout):
+            output = hook.drain()
+            warnings += left_running_warnings(left)
+            return _result(code, output, False, started, started_at, timeout, warnings, left)
     if code is None:  # still running: the gateway gives up, the hook runs on
         code = hook.wait_exit(started + kill_after)
         if code is None:
             code = hook.kill()
             warnings.append(
                 f"the hook was still running after {kill_after:g} s (--kill-after): the kit "
-                "ended it; on the agent nothing ends a slow hook"
+                "ended it and everything it started; on the agent nothing ends a slow hook"
             )
-        elif not hook.wait_closed(started + kill_after):
-            hook.kill()
-            warnings.append(HELD_OPEN)
+        else:
+            left = hook.survivors()
+            if not hook.wait_closed(started + kill_after):
+                hook.kill()
+                warnings.append(HELD_OPEN)
     else:
         hook.kill()
         warnings.append(HELD_OPEN)
     output = hook.drain()
-    return _result(code, output, True, started, started_at, timeout, warnings)
+    warnings += left_running_warnings(left)
+    return _result(code, output, True, started, started_at, timeout, warnings, left)
+
+
+def left_running_warnings(left: list[Survivor]) -> list[str]:
+    """One line naming what the hook left running, which the agent would not end."""
+    if not left:
+        return []
+    named = "; ".join(str(survivor) for survivor in left)
+    return [
+        f"the hook exited and left {len(left)} process(es) running; on the agent it would "
+        f"keep running: {named} (the kit ends it when the fire, session or test ends)"
+    ]
 
 
 HELD_OPEN = (
@@ -219,6 +246,7 @@ def _result(
     started_at: float,
     timeout: float,
     warnings: list[str],
+    left: list[Survivor],
 ) -> RunResult:
     duration = time.perf_counter() - started
     exit_code, recorded = code, None
@@ -233,14 +261,18 @@ def _result(
         hook_exit_code=code,
         started_at=started_at,
         warnings=tuple(warnings),
+        left_running=tuple(left),
     )
 
 
 class SubprocessRunner:
-    """One fresh ``python3`` per event: exactly the agent's process model."""
+    """One fresh ``python3`` per event: exactly the agent's process model, below a keeper
+    (``keeper``) that knows every process the hook starts."""
 
     def __init__(self, python: str = DEFAULT_PYTHON) -> None:
         self.python = python
+        # started now: its start-up overlaps the kit's own work before the first event
+        self._keepers: KeeperServer | None = KeeperServer()
 
     def run(
         self,
@@ -250,32 +282,46 @@ class SubprocessRunner:
         kill_after: float | None = None,
     ) -> RunResult:
         limit = kill_limit(timeout, kill_after)
-        with tempfile.TemporaryDirectory(prefix="hookdk-run-") as scratch:
+        if self._keepers is None:
+            self._keepers = KeeperServer()
+        with scratch_folder("run") as scratch:
             started = time.perf_counter()
-            process = start_python(
-                [self.python],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                cwd=scratch,
-                env=dict(env),
-                start_new_session=True,  # its own process group, so a kill ends it all
-            )
-            with running(process.pid):
-                return follow(_Subprocess(process, script), started, timeout, limit)
+            stdin_read, stdin_write = os.pipe()
+            output_read, output_write = os.pipe()
+            try:
+                keeper = self._keepers.keeper([self.python], scratch, env, stdin_read, output_write)
+            except BaseException:
+                os.close(stdin_write)
+                os.close(output_read)
+                raise
+            finally:
+                os.close(stdin_read)
+                os.close(output_write)
+            hook = _Subprocess(keeper, stdin_write, output_read, script)
+            try:
+                with running(keeper):
+                    return follow(hook, started, timeout, limit)
+            finally:
+                hook.close()
+                let_linger(keeper)
 
     def close(self) -> None:
-        pass
+        if self._keepers is not None:
+            self._keepers.close()
+            self._keepers = None
 
 
 class _Subprocess:
     """A hook started by ``SubprocessRunner``: threads feed its stdin and read its output,
-    as ``Popen.communicate`` does, so that exit and end of output can be told apart. The
-    script goes into the pipe at once when the pipe holds it all (64 KiB on Linux: every
-    hook the templates make); only a larger one has a thread write the rest."""
+    as ``Popen.communicate`` does, so that exit and end of output can be told apart; its
+    keeper says when it exited and ends what it started. The script goes into the pipe at
+    once when the pipe holds it all (64 KiB on Linux: every hook the templates make); only
+    a larger one has a thread write the rest."""
 
-    def __init__(self, process: subprocess.Popen, script: bytes) -> None:
-        self.process = process
+    def __init__(self, keeper: Keeper, stdin: int, output: int, script: bytes) -> None:
+        self.keeper = keeper
+        self._stdin = os.fdopen(stdin, "wb")
+        self._output = os.fdopen(output, "rb")
         self._chunks: list[bytes] = []
         self._closed = threading.Event()
         rest = self._feed_now(script)
@@ -286,7 +332,7 @@ class _Subprocess:
 
     def _feed_now(self, script: bytes) -> bytes:
         """Write what the pipe takes without waiting; the rest (closes stdin when none)."""
-        stdin = self.process.stdin
+        stdin = self._stdin
         os.set_blocking(stdin.fileno(), False)
         try:
             written = os.write(stdin.fileno(), script) if script else 0
@@ -303,41 +349,44 @@ class _Subprocess:
 
     def _feed(self, script: bytes) -> None:
         with contextlib.suppress(OSError):  # the hook died before reading it all
-            self.process.stdin.write(script)
+            self._stdin.write(script)
         with contextlib.suppress(OSError):
-            self.process.stdin.close()
+            self._stdin.close()
 
     def _read(self) -> None:
-        stream = self.process.stdout
-        while chunk := stream.read1(65536):
+        while chunk := self._output.read1(65536):
             self._chunks.append(chunk)
         self._closed.set()
 
     def wait_exit(self, deadline: float) -> int | None:
         # A hook's output closes when it exits: wait for that first (an event, woken at
-        # once), as Popen.wait with a timeout polls, sleeping up to 50 ms between looks.
+        # once), then for the keeper's word.
         self._closed.wait(max(deadline - time.perf_counter(), 0))
-        try:
-            self.process.wait(timeout=max(deadline - time.perf_counter(), 0))
-        except subprocess.TimeoutExpired:
-            return None
-        return exit_code_of(self.process.returncode)
+        status = self.keeper.wait_status(deadline)
+        return None if status is None else exit_code_of(os.waitstatus_to_exitcode(status))
 
     def wait_closed(self, deadline: float) -> bool:
         return self._closed.wait(max(deadline - time.perf_counter(), 0))
 
     def kill(self) -> int:
-        kill_group(self.process.pid)
-        self.process.wait()
-        return exit_code_of(self.process.returncode)
+        self.keeper.kill()
+        status = self.keeper.wait_status(time.perf_counter() + REAP_TIMEOUT)
+        return -1 if status is None else exit_code_of(os.waitstatus_to_exitcode(status))
 
     def drain(self) -> bytes:
-        """A process that escaped the group and holds the pipe is not waited for past
-        ``DRAIN_TIMEOUT``: what arrived so far is kept."""
+        """A process that escaped the keeper (none should) and holds the pipe is not
+        waited for past ``DRAIN_TIMEOUT``: what arrived so far is kept."""
         self._reader.join(DRAIN_TIMEOUT)
-        if not self._reader.is_alive():
-            self.process.stdout.close()
         return b"".join(self._chunks)
+
+    def survivors(self) -> list[Survivor]:
+        return self.keeper.survivors()
+
+    def close(self) -> None:
+        """The output pipe, once its reader is done (a reader still blocked on it keeps
+        it: closing under it could hand its descriptor number to another file)."""
+        if not self._reader.is_alive():
+            self._output.close()
 
 
 def start_python(argv: list[str], **options) -> subprocess.Popen:
@@ -347,34 +396,35 @@ def start_python(argv: list[str], **options) -> subprocess.Popen:
         raise HookdkError(f"cannot run {argv[0]!r}: {error.strerror}") from None
 
 
-_RUNNING: set[int] = set()  # process groups of hooks running now, in any thread
+_RUNNING: set[Keeper] = set()  # keepers of hooks running now, in any thread
 _RUNNING_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def running(pgid: int):
-    """Count a hook's process group as running while the block runs (see ``end_running``)."""
+def running(keeper: Keeper):
+    """Count a hook as running while the block runs (see ``end_running``)."""
     with _RUNNING_LOCK:
-        _RUNNING.add(pgid)
+        _RUNNING.add(keeper)
     try:
         yield
     finally:
         with _RUNNING_LOCK:
-            _RUNNING.discard(pgid)
+            _RUNNING.discard(keeper)
 
 
 def end_running() -> None:
-    """End every hook still running. An interrupt reaches only the main thread; hooks that
-    a session runs in other threads are ended here (``sessions``)."""
+    """End every hook still running, and all it started. An interrupt reaches only the
+    main thread; hooks that a session runs in other threads are ended here
+    (``sessions``)."""
     with _RUNNING_LOCK:
-        groups = list(_RUNNING)
-    for pgid in groups:
-        kill_group(pgid)
+        keepers = list(_RUNNING)
+    for keeper in keepers:
+        keeper.kill()
 
 
 def kill_group(pgid: int) -> None:
-    """SIGKILL a hook's whole process group: the one way the runtime ends a hook (both
-    runners' ``kill``, the interrupt path in ``follow``, ``end_running``).
+    """SIGKILL a hook's whole process group (the keeper kills the group and everything
+    else below it; this is for a group the kit leads itself).
 
     Every hook leads a group of its own before anyone learns its pid (``SubprocessRunner``
     starts it in a new session; a fork-server child calls ``setsid`` before it reports

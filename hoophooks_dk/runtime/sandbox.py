@@ -5,8 +5,9 @@ client that ignores them (``trust_env=False``, a raw socket) reaches the network
 (Linux, where unprivileged user namespaces are allowed), each hook runs in a fresh
 network namespace whose only interface is its own loopback: the proxy address the hook
 was given is relayed to the capture over a Unix socket, and every other address, the
-internet and the host's own 127.0.0.1 services alike, is unreachable. So a client that
-goes around the proxy fails instead of sending anything.
+internet and the host's own 127.0.0.1 services alike, is unreachable. A mount namespace
+of its own covers every Unix socket file of the host (docker.sock, an ssh agent) but the
+capture's. So a client that goes around the proxy fails instead of sending anything.
 
 How: the runner starts ``sandbox_main.py`` with the hook's interpreter in place of
 ``python3`` (through a two-line wrapper script in the capture's folder, so the standard

@@ -37,7 +37,8 @@ class SiemSyslog:
     (``siem.syslog[0]``, ``len(siem.syslog)``, iteration), and a collector that is down.
 
     ``mark``: where the test began in the receiver's record log (``Siem`` passes its own,
-    the capture's log being the receiver's too); None: now."""
+    the capture's log being the receiver's too); None: now. A message on the ports of a
+    hook run that did not start in this test is not this test's (``strays``)."""
 
     def __init__(self, receiver: SyslogReceiver | None, mark: int | None = None) -> None:
         self.receiver = receiver
@@ -47,7 +48,20 @@ class SiemSyslog:
 
     @property
     def messages(self) -> list[SyslogMessage]:
+        return [m for m in self._all() if _own(m, self._ours())]
+
+    @property
+    def strays(self) -> list[SyslogMessage]:
+        """Messages since the test began that came from hook runs of other tests."""
+        return [m for m in self._all() if not _own(m, self._ours())]
+
+    def _all(self) -> list[SyslogMessage]:
         return self.receiver.messages_since(self._mark) if self.receiver is not None else []
+
+    def _ours(self) -> set[str]:
+        if self.receiver is None:
+            return set()
+        return self.receiver.records.clients_since(self._mark)
 
     def __len__(self) -> int:
         return len(self.messages)
@@ -80,10 +94,17 @@ class SiemSyslog:
 
 
 class Siem:
-    """What one test sees of the capture: its own requests, routes and leak canaries."""
+    """What one test sees of the capture: its own requests, routes and leak canaries.
+
+    Its own: what the hook runs that started during the test sent (each run's requests
+    carry its tag), and what came untagged (the test's own code, through
+    ``hoop_capture.proxy_url``). Anything else, such as a process a hook of an earlier
+    test left behind, is in ``strays``, never in ``requests``. What this test's hooks
+    leave running lives until the test ends (``lingering``), then is ended."""
 
     def __init__(self, capture: Capture) -> None:
         from ..payload import CANARY_SECRETS, b64
+        from ..runtime.keeper import Lingering
 
         self._capture = capture
         self._mark = capture.mark()  # one mark: requests and syslog messages share a log
@@ -91,24 +112,45 @@ class Siem:
         self.canaries: dict[str, str] = {
             f'connection_envs["{key}"]': b64(value) for key, value in CANARY_SECRETS.items()
         }
+        #: What the test's hooks left running, ended when the test ends (``finish``).
+        self.lingering = Lingering()
 
     @property
     def requests(self) -> list[CapturedRequest]:
-        return self._capture.requests_since(self._mark)
+        ours = self._capture.records.clients_since(self._mark)
+        return [r for r in self._capture.requests_since(self._mark) if _own(r, ours)]
+
+    @property
+    def strays(self) -> list[Any]:
+        """Requests, connections, datagrams and syslog messages since the test began
+        that are not its own: sent by hook runs that started before it (a process an
+        earlier test's hook left)."""
+        from ..capture.records import HTTP, TCP, UDP
+
+        ours = self._capture.records.clients_since(self._mark)
+        sent = [
+            record
+            for kind in (HTTP, TCP, UDP)
+            for record in self._capture.records.since(self._mark, kind=kind)
+            if not _own(record, ours)
+        ]
+        return [*sent, *self.syslog.strays]
 
     @property
     def connections(self) -> list[Any]:
         """This test's TCP connections that were not HTTP (``CapturedConnection``)."""
         from ..capture.records import TCP
 
-        return self._capture.records.since(self._mark, kind=TCP)
+        ours = self._capture.records.clients_since(self._mark)
+        return [r for r in self._capture.records.since(self._mark, kind=TCP) if _own(r, ours)]
 
     @property
     def datagrams(self) -> list[Any]:
         """This test's UDP datagrams to ports that are not syslog's (``CapturedDatagram``)."""
         from ..capture.records import UDP
 
-        return self._capture.records.since(self._mark, kind=UDP)
+        ours = self._capture.records.clients_since(self._mark)
+        return [r for r in self._capture.records.since(self._mark, kind=UDP) if _own(r, ours)]
 
     def reply_tcp(self, pattern: str, data: bytes) -> None:
         """Answer connections to ``host:port`` matching ``pattern`` with ``data`` (see
@@ -174,8 +216,10 @@ class Siem:
         assert_no_leaks([*self.requests, *self.syslog.messages], self.canaries)
 
     def finish(self, idle_timeout: float = IDLE_TIMEOUT) -> None:
-        """End of the test: re-raise what the test's routes raised, fail when requests are
-        still in flight, and (in strict mode) list the requests no route answered."""
+        """End of the test: end what its hooks left running, re-raise what the test's
+        routes raised, fail when requests are still in flight, and (in strict mode) list
+        the requests no route answered."""
+        self.lingering.end()
         idle = self._capture.wait_idle(idle_timeout)
         self._capture.raise_failure()
         if not idle:
@@ -204,6 +248,11 @@ class Siem:
         while name in self.canaries:
             name, number = f"{label} #{number}", number + 1
         self.canaries[name] = secret
+
+
+def _own(record: CapturedRequest | SyslogMessage, ours: set[str]) -> bool:
+    """Sent by a run of this test (its tag was handed out during it), or untagged."""
+    return record.client == "" or record.client in ours
 
 
 def _raise(message: str) -> NoReturn:
@@ -304,7 +353,8 @@ class HoopHooks:
         """Fire ``event``; ``fields`` set the event's fields by name (``exit_code=1``), top-level
         keys (``sid=...``), or dotted paths (``**{"event_session_open.verb": "connect"}``)."""
         emulator = self.emulator(ref=ref, timeout=timeout, kill_after=kill_after, env_mode=env_mode)
-        result = self._hook_must_exist(lambda: emulator.fire(event, payload, **fields))
+        with self._test_lasting():
+            result = self._hook_must_exist(lambda: emulator.fire(event, payload, **fields))
         self.siem._saw(result)
         self.fired.append([result])
         return result
@@ -324,7 +374,8 @@ class HoopHooks:
         ``review=True`` is ``review-same-stream``. Results come in the flow's order; see
         ``hoophooks_dk.sessions.play`` for ``reviewers``, ``run_by``, ``duration``..."""
         emulator = self.emulator(ref=ref, timeout=timeout, kill_after=kill_after, env_mode=env_mode)
-        results = self._hook_must_exist(lambda: emulator.session(flow or self.flow, **options))
+        with self._test_lasting():
+            results = self._hook_must_exist(lambda: emulator.session(flow or self.flow, **options))
         for result in results:
             self.siem._saw(result)
         self.fired.append(results)
@@ -355,6 +406,13 @@ class HoopHooks:
                 allow_leaks=allow_leaks,
             )
         )
+
+    def _test_lasting(self) -> Any:
+        """What a hook leaves running lives until the test ends (``Siem.finish``), as on
+        the agent it would go on after the hook: its late requests are the test's."""
+        from ..runtime.keeper import lingering
+
+        return lingering(self.siem.lingering)
 
     def _hook_must_exist(self, call: Callable[[], T]) -> T:
         """``call()``; a missing hook is the test's setup being wrong, not the hook

@@ -233,6 +233,30 @@ def hoop_siem(hoop_capture: Capture, request: pytest.FixtureRequest) -> Iterator
         view.respond(settings["respond"])
     yield view
     view.finish()
+    if view.strays:
+        warnings.warn(StraysWarning(_strays_message(view.strays)), stacklevel=1)
+
+
+def _named(record: Any) -> str:
+    """A request, a connection or datagram, or a syslog message, in a few words."""
+    if hasattr(record, "url"):
+        return f"{record.method} {record.url}"
+    if hasattr(record, "leak_source"):
+        return record.leak_source()[0]
+    return f"syslog message #{record.index} ({record.transport})"
+
+
+class StraysWarning(UserWarning):
+    """Something that is not one of the test's hook runs sent to the capture during it."""
+
+
+def _strays_message(strays: list) -> str:
+    listed = "; ".join(_named(stray) for stray in strays[:5])
+    more = f" and {len(strays) - 5} more" if len(strays) > 5 else ""
+    return (
+        f"hoop_siem: {len(strays)} request(s) or message(s) came from outside this test's "
+        f"hook runs (hoop_siem.strays, not in hoop_siem.requests): {listed}{more}"
+    )
 
 
 @pytest.fixture
