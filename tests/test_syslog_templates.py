@@ -1,6 +1,8 @@
 """The syslog templates' output, read by code that is not the kit's: every frame through
 ``syslog-rfc5424-parser``, CEF escaping against the CEF specification's own examples and
-a reference escaper written from its rules, with hostile values from the strategies."""
+a reference escaper written from its rules, with hostile values from the strategies.
+The byte budget's own properties: tests/test_syslog_budget.py; a real rsyslog:
+tests/test_collector.py."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from hoophooks_dk.scaffold.writer import get_template, init
 from hoophooks_dk.strategies import TRICKY_TEXTS, texts
 from hoophooks_dk.wiring import make_runner
 
-MAX_TEXT = 4000  # both templates forward this many characters of input or output
+CEF_TEXT = 4000  # characters a CEF custom string holds: syslog-cef cuts input and output there
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +52,21 @@ def cef_reference_escape(value: str) -> str:
 
 
 def carried(value: str) -> str:
-    """What a template can carry of a value: the first MAX_TEXT characters, control
-    characters other than tab and line breaks as U+FFFD (no syslog format escapes them)."""
-    return "".join("\ufffd" if ord(c) < 32 and c not in "\t\n\r" else c for c in value[:MAX_TEXT])
+    """What a template can carry of a value: control characters other than tab and line
+    breaks as U+FFFD (no syslog format escapes them), DEL too (rsyslog writes it #177)."""
+    return "".join("\ufffd" if unsendable(c) and c not in "\t\n\r" else c for c in value)
+
+
+def unsendable(char: str) -> bool:
+    return ord(char) < 32 or ord(char) == 127
+
+
+def arrived_whole_or_cut(arrived: str, value: str, note: str, name: str) -> None:
+    """``arrived`` is ``value`` whole, or its start with the event naming the cut."""
+    if f"{name}:{len(value)}" in note.split(","):
+        assert len(arrived) < len(value) and value.startswith(arrived)
+    else:
+        assert arrived == value
 
 
 # --- every frame parses with syslog-rfc5424-parser --------------------------------------
@@ -108,10 +122,16 @@ def test_hostile_output_survives_cef_as_the_specification_escapes_it(fire, value
 
     [message] = result.syslog
     assert not message.malformed, message.error
+    assert len(message.raw) <= 8096  # the shipped budget
+    extension = message.cef.extension
     expected = carried(value)
-    assert message.text.endswith(" cs2=" + cef_reference_escape(expected))
-    assert message.cef.extension["cs2"] == expected
-    assert message.cef.extension["externalId"] == result.id  # nothing forged
+    arrived_whole_or_cut(extension["cs2"], expected, extension.get("cs6", ""), "output")
+    assert message.text.endswith(" cs2=" + cef_reference_escape(extension["cs2"])) or (
+        extension["cs6Label"] == "truncated"  # the note comes after a cut output
+    )
+    if len(expected) > CEF_TEXT:
+        assert len(extension["cs2"]) <= CEF_TEXT
+    assert extension["externalId"] == result.id  # nothing forged
     reference = ReferenceParser.parse(message.raw.decode("utf-8")).as_dict()
     assert reference["sd"]["hoop@32473"]["id"] == result.id
 
@@ -128,14 +148,18 @@ def test_hostile_values_stay_in_their_leef_attribute(fire, value, user):
 
     [message] = result.syslog  # a line break in a value did not split the message
     assert not message.malformed, message.error
+    assert len(message.raw) <= 8096  # the shipped budget
     attributes = message.leef.attributes
 
     def flat(text: str) -> str:
-        return "".join(" " if c in "\t\r\n" else "\ufffd" if ord(c) < 32 else c for c in text)
+        return "".join(" " if c in "^\t\r\n" else c for c in carried(text))
 
-    assert attributes["input"] == flat(value[:MAX_TEXT])
-    assert attributes["usrName"] == flat(user)  # not cut: an e-mail address
+    note = attributes.get("truncated", "")
+    arrived_whole_or_cut(attributes["input"], flat(value), note, "input")
+    arrived_whole_or_cut(attributes["usrName"], flat(user), note, "user_email")
     assert attributes["hoopEventId"] == result.id
+    reference = ReferenceParser.parse(message.raw.decode("utf-8")).as_dict()
+    assert reference["msg"].startswith("LEEF:2.0|hoop.dev|Hoop|1.0|session-open|^|")
 
 
 # --- hookdk demo --template -------------------------------------------------------------

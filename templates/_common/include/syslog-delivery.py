@@ -78,10 +78,16 @@ def this_host():
 
 
 def plain(value, keep="\t\n\r"):
-    """Text for a syslog record: control characters other than ``keep`` become U+FFFD
-    (no syslog format escapes them, and many collectors cut a record at a NUL)."""
+    """Text for a syslog record: control characters other than ``keep`` become U+FFFD (no
+    syslog format escapes them, many collectors cut a record at a NUL, rsyslog writes them
+    as #ooo), and so do lone surrogates (a JSON escape can hold one; UTF-8 cannot)."""
     text = "" if value is None else str(value)
-    return "".join("\ufffd" if ord(c) < 32 and c not in keep else c for c in text)
+    return "".join("\ufffd" if c not in keep and unsendable(c) else c for c in text)
+
+
+def unsendable(char):
+    """A C0 control character, DEL, or a lone surrogate."""
+    return ord(char) < 32 or ord(char) == 127 or 0xD800 <= ord(char) <= 0xDFFF
 
 
 def fail(reason):

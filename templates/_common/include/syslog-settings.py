@@ -15,3 +15,9 @@ SYSLOG_TLS = os.environ.get("SYSLOG_TLS", "1") != "0"  # "0": plain TCP (a trust
 SYSLOG_CA_FILE = os.environ.get("SYSLOG_CA_FILE", "")  # PEM CA bundle; empty: the system's CAs
 # 13: log audit (RFC 5424 6.2.1)
 SYSLOG_FACILITY = number_setting("SYSLOG_FACILITY", os.environ.get("SYSLOG_FACILITY", "13"), 0, 23)
+# the most bytes one message may take, as the collector counts them (the syslog header and
+# the record, after escaping, in UTF-8): free text is cut to fit, and the event says so.
+# 8096: what a stock rsyslog takes (its maxMessageSize); RFC 5425 receivers take 2048 at least
+SYSLOG_MAX_BYTES = number_setting(
+    "SYSLOG_MAX_BYTES", os.environ.get("SYSLOG_MAX_BYTES", "8096"), 2048, 1048576
+)

@@ -10,9 +10,11 @@ What the event carries, by LEEF key (QRadar's predefined keys first, then custom
   hoopSessionId  the session id
   outcome      success (exit code 0) or failure
   exitCode     the session's exit code (-2: Hoop could not read one)
-  output       the session's error output, first MAX_TEXT characters (absent when Hoop
-               sent null: the session wrote none)
-The EventID in the LEEF header is "session-close".
+  output       the session's error output (absent when Hoop sent null: the session
+               wrote none)
+  truncated    "output:" and the output's full length in characters, when it was cut
+The EventID in the LEEF header is "session-close". The output is cut to fit the whole
+message in SYSLOG_MAX_BYTES (8096 bytes by default: a stock rsyslog's limit).
 
 Rules this file keeps, because of how Hoop runs it:
 - standard library only: the agent may have nothing else installed;
@@ -36,7 +38,6 @@ import time
 # --- settings -------------------------------------------------------------------------
 # hookdk:include syslog-settings
 # hookdk:include delivery-settings
-MAX_TEXT = 4000  # characters of the error output forwarded; the rest is cut
 
 EVENT = "session-close"
 STARTED = time.monotonic()
@@ -45,13 +46,15 @@ STARTED = time.monotonic()
 # hookdk:include main
 
 
+FREE_TEXT = {"output": "output"}  # the keys that may be cut to fit, and what they carry
+
+
 def leef_event(payload):
     """(LEEF severity, [(key, value)]) for a session-close payload."""
     closed = payload.get("event_session_close")
     if not isinstance(closed, dict):
         fail("the payload has no event_session_close: is this the session-close hook?")
     exit_code = closed.get("exit_code")
-    output = closed.get("output")
     failed = exit_code != 0
     return (
         7 if failed else 3,
@@ -60,9 +63,12 @@ def leef_event(payload):
             ("hoopSessionId", payload["sid"]),
             ("outcome", "failure" if failed else "success"),
             ("exitCode", exit_code),
-            ("output", output[:MAX_TEXT] if output is not None else None),
+            ("output", closed.get("output")),
         ],
     )
+
+
+# hookdk:include syslog-budget
 
 
 # hookdk:include syslog-delivery

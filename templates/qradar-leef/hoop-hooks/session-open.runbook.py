@@ -13,9 +13,13 @@ What the event carries, by LEEF key (QRadar's predefined keys first, then custom
   connectionType  the connection's type/subtype
   reviewers    the reviewer groups, comma-separated (empty: no review)
   envKeys      the NAMES of the connection's secrets, never their values
-  input        the user's input, first MAX_TEXT characters
+  input        the user's input
   inputLength  the input's full length in characters
-The EventID in the LEEF header is "session-open".
+  truncated    the fields cut to fit, each with its full length in characters
+               ("input:60000"); absent when none was
+The EventID in the LEEF header is "session-open". The FREE_TEXT keys are cut, sharing
+what the rest leaves, to fit the whole message in SYSLOG_MAX_BYTES (8096 bytes by
+default: a stock rsyslog's limit).
 
 Rules this file keeps, because of how Hoop runs it:
 - standard library only: the agent may have nothing else installed;
@@ -40,13 +44,23 @@ import time
 # --- settings -------------------------------------------------------------------------
 # hookdk:include syslog-settings
 # hookdk:include delivery-settings
-MAX_TEXT = 4000  # characters of the user's input forwarded; the rest is cut
 
 EVENT = "session-open"
 STARTED = time.monotonic()
 
 
 # hookdk:include main
+
+
+# the keys that may be cut to fit the budget, and the payload fields they carry
+FREE_TEXT = {
+    "usrName": "user_email",
+    "resource": "connection_name",
+    "connectionType": "connection_type",
+    "reviewers": "connection_reviewers",
+    "envKeys": "connection_envs",
+    "input": "input",
+}
 
 
 def leef_event(payload):
@@ -71,10 +85,13 @@ def leef_event(payload):
             ("connectionType", "/".join(filter(None, kind))),
             ("reviewers", ",".join(reviewers)),
             ("envKeys", ",".join(sorted(envs))),
-            ("input", text[:MAX_TEXT]),
+            ("input", text),
             ("inputLength", len(text)),
         ],
     )
+
+
+# hookdk:include syslog-budget
 
 
 # hookdk:include syslog-delivery

@@ -5,16 +5,21 @@ SmartConnectors, Microsoft Sentinel's CEF connector, QRadar, rsyslog/syslog-ng r
 Hoop runs this file with python3 once, when a session ends. The payload is the JSON text
 in HOOP_RUNBOOK_HOOK_PAYLOAD; its id is the idempotency key of this event.
 
-What the event carries, by CEF key (values escaped as the CEF specification says):
+What the event carries, by CEF key (values escaped as the CEF specification says; a key
+whose value is empty or null is left out, with its label):
   rt           when this hook ran (ms since the epoch)
   externalId   the payload's id: the idempotency key of this event
   act          close
   outcome      success (exit code 0) or failure
   cs1Label=sid       cs1  the session id
   cn1Label=exitCode  cn1  the session's exit code (-2: Hoop could not read one)
-  cs2Label=output    cs2  the session's error output, first MAX_TEXT characters (absent
-                          when Hoop sent null: the session wrote none)
+  cs2Label=output    cs2  the session's error output (absent when Hoop sent null or "":
+                          the session wrote none)
+  cs6Label=truncated cs6  "output:" and the output's full length in characters, when it
+                          was cut to fit
 Signature ID "session-close"; severity 3, or 7 when the session failed.
+The output is cut to 4000 characters (what CEF's custom strings hold) and to fit the
+whole message in SYSLOG_MAX_BYTES (8096 bytes by default: a stock rsyslog's limit).
 
 Rules this file keeps, because of how Hoop runs it:
 - standard library only: the agent may have nothing else installed;
@@ -38,7 +43,6 @@ import time
 # --- settings -------------------------------------------------------------------------
 # hookdk:include syslog-settings
 # hookdk:include delivery-settings
-MAX_TEXT = 4000  # characters of the error output forwarded (CEF's custom strings hold 4000)
 
 EVENT = "session-close"
 STARTED = time.monotonic()
@@ -47,28 +51,30 @@ STARTED = time.monotonic()
 # hookdk:include main
 
 
+FREE_TEXT = {"cs2": "output"}  # the keys that may be cut to fit, and what they carry
+
+
 def cef_event(payload):
-    """(name, CEF severity, [(key, value)]) for a session-close payload."""
+    """(name, CEF severity, [(key, label, value)]) for a session-close payload."""
     closed = payload.get("event_session_close")
     if not isinstance(closed, dict):
         fail("the payload has no event_session_close: is this the session-close hook?")
     exit_code = closed.get("exit_code")
-    output = closed.get("output")
     failed = exit_code != 0
     extension = [
-        ("rt", epoch_ms()),
-        ("externalId", payload["id"]),
-        ("act", "close"),
-        ("outcome", "failure" if failed else "success"),
-        ("cs1Label", "sid"),
-        ("cs1", payload["sid"]),
-        ("cn1Label", "exitCode"),
-        ("cn1", exit_code),
+        ("rt", None, epoch_ms()),
+        ("externalId", None, payload["id"]),
+        ("act", None, "close"),
+        ("outcome", None, "failure" if failed else "success"),
+        ("cs1", "sid", payload["sid"]),
+        ("cn1", "exitCode", exit_code),
+        ("cs2", "output", closed.get("output")),
     ]
-    if output is not None:
-        extension += [("cs2Label", "output"), ("cs2", output[:MAX_TEXT])]
     name = "Hoop session closed with an error" if failed else "Hoop session closed"
     return name, 7 if failed else 3, extension
+
+
+# hookdk:include syslog-budget
 
 
 # hookdk:include syslog-delivery

@@ -6,18 +6,24 @@ Hoop runs this file with python3 whenever a session opens; a reviewed session op
 twice (review requested, then the approved run) with the same payload id both times,
 so the SIEM should deduplicate on externalId (also the id in the hoop@32473 element).
 
-What the event carries, by CEF key (values escaped as the CEF specification says):
+What the event carries, by CEF key (values escaped as the CEF specification says; a key
+whose value is empty or null is left out, with its label):
   rt           when this hook ran (ms since the epoch)
   externalId   the payload's id: the idempotency key of this event
   suser        the user's e-mail          act    the verb (connect, exec)
   destinationServiceName  the connection's name
   cs1Label=sid             cs1  the session id
   cs2Label=connectionType  cs2  the connection's type/subtype
-  cs3Label=reviewers       cs3  the reviewer groups, comma-separated (empty: no review)
+  cs3Label=reviewers       cs3  the reviewer groups, comma-separated (absent: no review)
   cs4Label=envKeys         cs4  the NAMES of the connection's secrets, never their values
-  cs5Label=input           cs5  the user's input, first MAX_TEXT characters
+  cs5Label=input           cs5  the user's input
   cn1Label=inputLength     cn1  the input's full length in characters
+  cs6Label=truncated       cs6  the fields cut to fit, each with its full length in
+                                characters ("input:60000"); absent when none was
 Signature ID "session-open"; severity 3, or 5 when the session needs review.
+The FREE_TEXT keys are cut to what CEF's dictionary lets them hold (4000 characters for
+cs1-cs6, 1023 for suser and destinationServiceName) and, sharing what is left, to fit
+the whole message in SYSLOG_MAX_BYTES (8096 bytes by default: a stock rsyslog's limit).
 
 Rules this file keeps, because of how Hoop runs it:
 - standard library only: the agent may have nothing else installed;
@@ -42,7 +48,6 @@ import time
 # --- settings -------------------------------------------------------------------------
 # hookdk:include syslog-settings
 # hookdk:include delivery-settings
-MAX_TEXT = 4000  # characters of the user's input forwarded (CEF's custom strings hold 4000)
 
 EVENT = "session-open"
 STARTED = time.monotonic()
@@ -51,10 +56,21 @@ STARTED = time.monotonic()
 # hookdk:include main
 
 
+# the keys that may be cut to fit the budget, and the payload fields they carry
+FREE_TEXT = {
+    "suser": "user_email",
+    "destinationServiceName": "connection_name",
+    "cs2": "connection_type",
+    "cs3": "connection_reviewers",
+    "cs4": "connection_envs",
+    "cs5": "input",
+}
+
+
 def cef_event(payload):
-    """(name, CEF severity, [(key, value)]) for a session-open payload, never input_file
-    or a connection_envs value. Hoop sends null, not empty, for a connection without
-    secrets or reviewers."""
+    """(name, CEF severity, [(key, label, value)]) for a session-open payload, never
+    input_file or a connection_envs value. Hoop sends null, not empty, for a connection
+    without secrets or reviewers."""
     opened = payload.get("event_session_open")
     if not isinstance(opened, dict):
         fail("the payload has no event_session_open: is this the session-open hook?")
@@ -67,25 +83,22 @@ def cef_event(payload):
         name,
         5 if reviewers else 3,
         [
-            ("rt", epoch_ms()),
-            ("externalId", payload["id"]),
-            ("suser", opened.get("user_email")),
-            ("act", opened.get("verb")),
-            ("destinationServiceName", opened.get("connection_name")),
-            ("cs1Label", "sid"),
-            ("cs1", payload["sid"]),
-            ("cs2Label", "connectionType"),
-            ("cs2", kind),
-            ("cs3Label", "reviewers"),
-            ("cs3", ",".join(reviewers)),
-            ("cs4Label", "envKeys"),
-            ("cs4", ",".join(sorted(envs))),
-            ("cs5Label", "input"),
-            ("cs5", text[:MAX_TEXT]),
-            ("cn1Label", "inputLength"),
-            ("cn1", len(text)),
+            ("rt", None, epoch_ms()),
+            ("externalId", None, payload["id"]),
+            ("suser", None, opened.get("user_email")),
+            ("act", None, opened.get("verb")),
+            ("destinationServiceName", None, opened.get("connection_name")),
+            ("cs1", "sid", payload["sid"]),
+            ("cs2", "connectionType", kind),
+            ("cs3", "reviewers", ",".join(reviewers)),
+            ("cs4", "envKeys", ",".join(sorted(envs))),
+            ("cs5", "input", text),
+            ("cn1", "inputLength", len(text)),
         ],
     )
+
+
+# hookdk:include syslog-budget
 
 
 # hookdk:include syslog-delivery

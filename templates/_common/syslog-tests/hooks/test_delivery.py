@@ -17,6 +17,7 @@ from conftest import ATTEMPTS
 PAYLOADS = Path(__file__).parent / "payloads"
 EVENTS = ("session-open", "session-close")
 HOST = hook_settings.SETTINGS["SYSLOG_HOST"]
+DEFAULT_BUDGET = 8096  # bytes a stock rsyslog takes in one message (its maxMessageSize)
 
 
 @pytest.mark.parametrize("event", EVENTS)
@@ -86,12 +87,14 @@ def test_missing_host_fails_without_sending(hoop_hooks, hoop_siem, monkeypatch):
 @pytest.mark.parametrize(
     ("setting", "value"),
     [("SYSLOG_PORT", "abc"), ("SYSLOG_PORT", ""), ("SYSLOG_PORT", "70000"),
-     ("SYSLOG_FACILITY", "24"), ("SYSLOG_FACILITY", "-1")],
+     ("SYSLOG_FACILITY", "24"), ("SYSLOG_FACILITY", "-1"),
+     ("SYSLOG_MAX_BYTES", "1024"), ("SYSLOG_MAX_BYTES", "8k")],
 )  # fmt: skip
 def test_a_bad_setting_is_one_line_and_sends_nothing(hoop_hooks, hoop_siem, monkeypatch,
                                                      setting, value):  # fmt: skip
-    """A port that is not a number, a facility outside 0-23 (an unparseable PRI): the
-    hooks say which setting, in one line, and send nothing."""
+    """A port that is not a number, a facility outside 0-23 (an unparseable PRI), a
+    budget under the 2048 bytes every TLS collector takes (RFC 5425): the hooks say which
+    setting, in one line, and send nothing."""
     monkeypatch.setenv(setting, value)
 
     for event in EVENTS:
@@ -163,7 +166,7 @@ def test_example_payloads(hoop_hooks, hoop_siem):
     hoop_siem.assert_no_leaks()
 
 
-def test_tls_is_closed_with_close_notify_and_a_long_message_arrives_whole(hoop_hooks, hoop_siem):
+def test_tls_is_closed_with_close_notify(hoop_hooks, hoop_siem):
     """RFC 5425 section 4.4: a sender ends TLS with close_notify. A hook that just closes
     the socket leaves the collector's TLS 1.3 session tickets unread, the close becomes a
     reset, and a reset can drop the end of the message at a busy collector."""
@@ -173,5 +176,31 @@ def test_tls_is_closed_with_close_notify_and_a_long_message_arrives_whole(hoop_h
         assert result.ok, result.output
         [message] = result.syslog
         assert not message.malformed, message.error
-        assert hook_settings.event_id(message) == result.id
     assert hoop_siem.syslog.unclean_closes == 0
+
+
+@pytest.mark.parametrize("budget", ["2048", "9000", None])  # None: the shipped default
+def test_a_long_event_is_cut_to_the_budget_and_says_so(hoop_hooks, monkeypatch, budget):
+    """A collector takes so many bytes per message (a stock rsyslog: 8096) and reads the
+    rest of a longer one as more messages, while the hook, with no answer over syslog,
+    says "sent". The hooks cut free text to fit SYSLOG_MAX_BYTES (the whole message, as
+    the collector counts it: UTF-8, after escaping), and name each field they cut with
+    its full length."""
+    if budget is None:
+        monkeypatch.delenv("SYSLOG_MAX_BYTES")
+    else:
+        monkeypatch.setenv("SYSLOG_MAX_BYTES", budget)
+    limit = int(budget or DEFAULT_BUDGET)
+
+    for event, fields in hook_settings.LONG_FIELDS.items():
+        result = hoop_hooks.fire(event, **fields)
+
+        assert result.ok, result.output
+        [message] = result.syslog  # one message, not one cut into several
+        assert len(message.raw) <= limit
+        assert not message.malformed, message.error
+        assert hook_settings.event_id(message) == result.id
+        cut = hook_settings.truncated(message).split(",")
+        for name, value in fields.items():
+            if isinstance(value, str):
+                assert f"{name}:{len(value)}" in cut, (name, cut)

@@ -6,15 +6,29 @@ SYSLOG_HOST, and its TLS certificate is issued for that name.
 """
 
 HOST = "qradar.example.test"
-SETTINGS = {"SYSLOG_HOST": HOST, "SYSLOG_PORT": "6514", "SYSLOG_TLS": "1"}
+SETTINGS = {
+    "SYSLOG_HOST": HOST,
+    "SYSLOG_PORT": "6514",
+    "SYSLOG_TLS": "1",
+    "SYSLOG_FACILITY": "13",
+    "SYSLOG_MAX_BYTES": "8096",
+}
 FRAMING = "non-transparent"  # one message per line (RFC 6587 3.4.2)
-FORMAT = "rfc3164+leef"
+FORMAT = "rfc5424+leef"
 
-# fields forwarded whole (the user's e-mail is not cut), for a message of several TLS
-# records: test_delivery.py checks that it arrives whole
-LONG_FIELDS = {"session-open": {"user_email": "u" * 60_000 + "@example.com"}}
+# fields longer than one message holds: test_delivery.py checks that such an event arrives
+# within SYSLOG_MAX_BYTES, whole and readable, naming what was cut
+LONG_FIELDS = {
+    "session-open": {"user_email": "u" * 60_000 + "@example.com", "input": "a=b^c\t" * 3000},
+    "session-close": {"exit_code": 1, "output": "é=\\\n" * 8000},
+}
 
 
 def event_id(message):
     """A received message's idempotency key: QRadar dedupes on it."""
     return message.leef.attributes["hoopEventId"]
+
+
+def truncated(message):
+    """What a received message says was cut to fit: "input:60000,user_email:1200"."""
+    return message.leef.attributes.get("truncated", "")

@@ -6,7 +6,7 @@ the LEEF header and attributes). Nothing leaves the machine.
 Settings: hook_settings.py. Delivery: test_delivery.py.
 """
 
-from hook_settings import HOST
+from hook_settings import HOST, SETTINGS
 
 
 def test_session_open_maps_hoop_fields_to_leef_keys(hoop_hooks, hoop_siem):
@@ -18,7 +18,7 @@ def test_session_open_maps_hoop_fields_to_leef_keys(hoop_hooks, hoop_siem):
     opened = result.payload["event_session_open"]
     leef = message.leef
     assert (leef.version, leef.vendor, leef.product) == ("2.0", "hoop.dev", "Hoop")
-    assert (leef.event_id, leef.delimiter) == ("session-open", "\t")
+    assert (leef.event_id, leef.delimiter) == ("session-open", "^")
     attrs = leef.attributes
     assert (attrs["cat"], attrs["sev"]) == ("session-open", "3")
     assert attrs["hoopEventId"] == result.id and attrs["hoopSessionId"] == result.sid
@@ -31,12 +31,18 @@ def test_session_open_maps_hoop_fields_to_leef_keys(hoop_hooks, hoop_siem):
 
 
 def test_the_syslog_header_is_the_one_qradar_documents(hoop_hooks, hoop_siem):
+    """RFC 5424, as IBM recommends (the year and time zone), with an APP-NAME: after a bare
+    host name a relay such as rsyslog takes "LEEF:" for the syslog tag."""
     hoop_hooks.fire("session-open")
 
     [message] = hoop_siem.syslog
-    assert message.parsed.format == "rfc3164"
-    assert message.parsed.timestamp is not None and message.parsed.hostname
-    assert message.parsed.severity_name == "notice"
+    header = message.parsed
+    assert (header.format, header.version) == ("rfc5424", 1)
+    assert (header.app_name, header.msgid) == ("hoop", "session-open")
+    assert header.timestamp.endswith("Z") and header.hostname
+    assert header.severity_name == "notice"
+    assert message.message.startswith("LEEF:2.0|hoop.dev|Hoop|1.0|session-open|^|")
+    assert "\t" not in message.text  # a relay writes a tab as #011
     assert message.framing == "non-transparent"
 
 
@@ -53,14 +59,27 @@ def test_session_close_sends_the_outcome(hoop_hooks, hoop_siem):
 
 
 def test_tabs_and_line_breaks_cannot_forge_attributes(hoop_hooks, hoop_siem):
-    hostile = "one\ttwo\nhoopEventId=forged\r\nthree | x=y"
+    hostile = "one\ttwo\nhoopEventId=forged\r\nthree | x=y^sev=1"
     result = hoop_hooks.fire("session-close", exit_code=2, output=hostile)
 
     assert result.ok, result.output
     [message] = hoop_siem.syslog
     attrs = message.leef.attributes
-    assert attrs["output"] == "one two hoopEventId=forged  three | x=y"
-    assert attrs["hoopEventId"] == result.id  # not the forged one
+    assert attrs["output"] == "one two hoopEventId=forged  three | x=y sev=1"
+    assert attrs["hoopEventId"] == result.id and attrs["sev"] == "7"  # not the forged ones
+
+
+def test_a_long_input_is_cut_and_the_event_says_so(hoop_hooks, hoop_siem):
+    text = "SELECT 'é=\\' " * 2000
+    result = hoop_hooks.fire("session-open", input=text)
+
+    assert result.ok, result.output
+    [message] = hoop_siem.syslog
+    attrs = message.leef.attributes
+    assert len(message.raw) <= int(SETTINGS["SYSLOG_MAX_BYTES"])
+    assert 1000 < len(attrs["input"]) < len(text) and text.startswith(attrs["input"])
+    assert attrs["truncated"] == f"input:{len(text)}"
+    assert attrs["inputLength"] == str(len(text))  # the full length, as always
 
 
 def test_secrets_are_never_forwarded(hoop_hooks, hoop_siem):

@@ -6,15 +6,31 @@ SYSLOG_HOST, and its TLS certificate is issued for that name.
 """
 
 HOST = "siem.example.test"
-SETTINGS = {"SYSLOG_HOST": HOST, "SYSLOG_PORT": "6514", "SYSLOG_TLS": "1"}
+SETTINGS = {
+    "SYSLOG_HOST": HOST,
+    "SYSLOG_PORT": "6514",
+    "SYSLOG_TLS": "1",
+    "SYSLOG_FACILITY": "13",
+    "SYSLOG_MAX_BYTES": "8096",
+}
 FRAMING = "octet-counting"  # RFC 6587 3.4.1: a length, a space, the message
 FORMAT = "rfc5424+cef"
 
-# fields forwarded whole (the user's e-mail is not cut), for a message of several TLS
-# records: test_delivery.py checks that it arrives whole
-LONG_FIELDS = {"session-open": {"user_email": "u" * 60_000 + "@example.com"}}
+# fields longer than one message holds: test_delivery.py checks that such an event arrives
+# within SYSLOG_MAX_BYTES, whole and readable, naming what was cut
+LONG_FIELDS = {
+    "session-open": {"user_email": "u" * 60_000 + "@example.com", "input": 'a="b"]\\ ' * 3000},
+    "session-close": {"exit_code": 1, "output": "é=\\\n" * 8000},
+}
 
 
 def event_id(message):
     """A received message's idempotency key: the SIEM dedupes on it."""
     return message.cef.extension["externalId"]
+
+
+def truncated(message):
+    """What a received message says was cut to fit: "input:60000,user_email:1200"."""
+    if message.cef.extension.get("cs6Label") != "truncated":
+        return ""
+    return message.cef.extension["cs6"]

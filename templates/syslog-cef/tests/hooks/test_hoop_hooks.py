@@ -6,7 +6,8 @@ header and structured data, the CEF header and extension with its escaping undon
 Nothing leaves the machine. Settings: hook_settings.py. Delivery: test_delivery.py.
 """
 
-from hook_settings import HOST
+import pytest
+from hook_settings import HOST, SETTINGS
 
 
 def test_session_open_maps_hoop_fields_to_cef_keys(hoop_hooks, hoop_siem):
@@ -96,5 +97,32 @@ def test_null_fields_from_hoop_are_handled(hoop_hooks, hoop_payload, hoop_siem):
 
     assert all(r.ok for r in results), [r.output for r in results]
     open_event, close_event = [message.cef for message in hoop_siem.syslog]
-    assert open_event.extension["cs4"] == "" and open_event.extension["cs3"] == ""
+    for key in ("cs3", "cs3Label", "cs4", "cs4Label"):  # empty: left out, label and all
+        assert key not in open_event.extension
     assert "cs2" not in close_event.extension  # a clean close sends output: null
+
+
+@pytest.mark.parametrize("output", ["", None])
+def test_no_record_ends_with_an_empty_value(hoop_hooks, hoop_siem, output):
+    """Debian 12's rsyslog (liblognorm 2.0.6) rejects a CEF record ending "key=": an empty
+    value is left out, label and all."""
+    result = hoop_hooks.fire("session-close", exit_code=1, output=output)
+
+    assert result.ok, result.output
+    [message] = hoop_siem.syslog
+    assert not message.text.endswith("=")
+    assert "cs2" not in message.cef.extension and "cs2Label" not in message.cef.extension
+    assert message.cef.extension["cn1"] == "1"
+
+
+def test_a_long_input_is_cut_and_the_event_says_so(hoop_hooks, hoop_siem):
+    text = "SELECT 'é=\\' " * 2000
+    result = hoop_hooks.fire("session-open", input=text)
+
+    assert result.ok, result.output
+    [message] = hoop_siem.syslog
+    ext = message.cef.extension
+    assert len(message.raw) <= int(SETTINGS["SYSLOG_MAX_BYTES"])
+    assert 1000 < len(ext["cs5"]) < len(text) and text.startswith(ext["cs5"])
+    assert (ext["cs6Label"], ext["cs6"]) == ("truncated", f"input:{len(text)}")
+    assert ext["cn1"] == str(len(text))  # the full length, as always
