@@ -186,7 +186,12 @@ def running(folder: Path, config: str) -> Iterator[Rsyslog]:
     command = [binary, "-n", "-f", str(folder / "rsyslog.conf"), "-i", str(folder / "pid")]
     with open(folder / "stderr.txt", "wb") as stderr:
         process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr, start_new_session=True
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=stderr,
+            stderr=stderr,
+            start_new_session=True,
+            preexec_fn=_ends_with_its_parent,
         )
     try:
         daemon = Rsyslog(folder, process, {})
@@ -218,6 +223,16 @@ def _listening(port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def _ends_with_its_parent() -> None:
+    """In the child, before rsyslogd starts: SIGTERM when the test process dies, even by
+    SIGKILL (Linux's parent-death signal; it lives in its own session, out of the reach
+    of a signal to pytest's process group)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def _stop(process: subprocess.Popen) -> None:
