@@ -92,6 +92,22 @@ _SECRET = """next(
         "",
     )"""
 
+# The event's key is the session's: the hook reads ``sid`` where it meant ``id``, so a
+# session's open and close share one key and a collector that dedupes keeps only one.
+_WRONG_ID = """
+def _hookdk_mutant():
+    import json
+    import os
+
+    try:
+        payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+    except (KeyError, ValueError):
+        return
+    if isinstance(payload, dict) and payload.get("sid"):
+        payload["id"] = payload["sid"]
+        os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"] = json.dumps(payload)
+"""
+
 _SWALLOW = """
 def _hookdk_mutant():
     import os
@@ -181,6 +197,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         "forwards a connection_envs value (a secret)",
         _LEAK.replace("WHAT", _SECRET),
     ),
+    Mutant("wrong-id", "keys events on the session id, not the event id", _WRONG_ID),
     Mutant("swallows-errors", "a failed delivery or a crash exits 0", _SWALLOW),
     Mutant("sleeps-past-deadline", "takes longer than Hoop's 15 s limit", _SLOW),
     Mutant("drops-retries", "the first failed attempt is the last (no retry)", _NO_RETRY),
