@@ -24,11 +24,14 @@ __all__ = ["CATALOGUE", "Mutant", "apply", "by_name"]
 
 @dataclass(frozen=True)
 class Mutant:
-    """One regression: its name on the command line, what it models, its prelude."""
+    """One regression: its name on the command line, what it models, its prelude, and
+    whether its run mostly waits (``waits``: it sleeps, using no core; the runner starts
+    it first, beside the jobs that work, so its wait overlaps theirs)."""
 
     name: str
     models: str
     prelude: str
+    waits: bool = False
 
 
 _TLS_OFF = """
@@ -199,7 +202,7 @@ CATALOGUE: tuple[Mutant, ...] = (
     ),
     Mutant("wrong-id", "keys events on the session id, not the event id", _WRONG_ID),
     Mutant("swallows-errors", "a failed delivery or a crash exits 0", _SWALLOW),
-    Mutant("sleeps-past-deadline", "takes longer than Hoop's 15 s limit", _SLOW),
+    Mutant("sleeps-past-deadline", "takes longer than Hoop's 15 s limit", _SLOW, waits=True),
     Mutant("drops-retries", "the first failed attempt is the last (no retry)", _NO_RETRY),
 )
 
