@@ -21,6 +21,10 @@ scope: a secret inside a larger string that was base64-encoded as a whole (its b
 depends on where it sits), encryption, hashing, or any other transformation.
 
 Canaries shorter than ``MIN_LENGTH`` characters are ignored: they would match by chance.
+A long one (``CUT_FROM`` characters or more: in practice the hook's source) is also
+looked for by its start, its first ``START`` characters in every form, where the whole
+of it is not found: a hook that cuts what it forwards (``text[:MAX_TEXT]``) sends the
+start of its source, not all of it.
 """
 
 from __future__ import annotations
@@ -54,6 +58,9 @@ __all__ = [
 ]
 
 MIN_LENGTH = 6
+CUT_FROM = 200  # a canary this long is also looked for by its start
+START = 99  # characters; a multiple of 3, so an ASCII start's base64 begins the whole's
+START_FORM = "its start"
 CASE_FOLDED = "case-folded"  # found only with the case ignored (a lower-cased host name)
 OPEN_SOURCE = "session-open input_file"  # the open hook's source, in a close hook's requests
 
@@ -160,6 +167,8 @@ def _forms(secret: str) -> list[tuple[str, bytes]]:
     decoded = _decoded_base64(secret)
     if decoded is not None and len(decoded) >= MIN_LENGTH:
         forms += _encodings(decoded, prefix="base64-decoded")
+    if len(secret) >= CUT_FROM:  # last: looked for only where the whole is not found
+        forms += _encodings(secret[:START], prefix=START_FORM)
     unique: dict[bytes, str] = {}
     for name, needle in forms:
         unique.setdefault(needle, name)
@@ -223,6 +232,8 @@ def _leaks_in(
     found: dict[tuple[str, str], Leak] = {}
     for where, haystacks in places:
         for form, needle in forms:
+            if form.startswith(START_FORM) and any(place == where for _, place in found):
+                break  # the whole secret is there: its start adds nothing
             for haystack, decoding in haystacks:
                 if needle in haystack or (decoding == CASE_FOLDED and needle.lower() in haystack):
                     named = form if decoding is None else _plus(form, decoding)

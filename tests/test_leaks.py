@@ -217,6 +217,26 @@ def test_the_hooks_own_source_is_named_as_such():
     assert leak.to_dict()["what"] == "its own source (input_file)"
 
 
+SOURCE = '"""A hook that forwards a session\'s outcome."""\n\nimport json\n' + "x = 1\n" * 60
+
+
+def test_a_source_cut_short_is_found_by_its_start_and_a_whole_one_once():
+    """A hook that cuts what it forwards (text[:MAX_TEXT]) sends the start of its source:
+    found, in its forms; where the whole source is, its start is not reported again."""
+    cut = captured(body=json.dumps({"output": SOURCE[:150]}).encode())
+    cut_encoded = captured(headers=[("X-Source", b64(SOURCE[:150]))])
+    whole = captured(body=json.dumps({"output": SOURCE}).encode())
+    canaries = {"input_file": SOURCE}
+
+    [found] = find_leaks([cut], canaries)
+    assert (found.form, found.where) == ("its start, json-escaped", "body")
+    assert [leak.form for leak in find_leaks([cut_encoded], canaries)] == [
+        "its start, base64-encoded"
+    ]
+    assert [leak.form for leak in find_leaks([whole], canaries)] == ["json-escaped"]
+    assert find_leaks([captured(body=SOURCE[:90].encode())], canaries) == []  # shorter: not
+
+
 def test_short_canaries_and_clean_requests_are_not_leaks():
     request = captured(url=f"{SIEM}?u=bob12", body=b'{"user": "bob12", "event": "open"}')
 

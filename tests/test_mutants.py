@@ -1,6 +1,6 @@
 """``hookdk mutants``: the catalogue applies to any hook, and the command reports what a
 suite misses. That every template's generated suite catches every mutant is checked in
-test_mutants_templates.py (slow: it runs each suite once per mutant)."""
+test_mutants_templates.py (marked `mutants`: it runs each suite once per mutant)."""
 
 from __future__ import annotations
 
@@ -113,3 +113,50 @@ def test_user_errors_are_one_line(tmp_path):
     for done in (unknown, failing, no_hooks):
         assert "Traceback" not in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+# A "suite" that logs which copy it runs in (the unmutated one, the sleeper's, another
+# mutant's) and fails on every mutant. In the sleeper's copy it waits until another
+# mutant starts after it (at most a minute): with one job, only a sleeper that runs
+# beside the job sees one.
+RECORDER = """\
+import pathlib, sys, time
+log = pathlib.Path(sys.argv[1])
+hooks = "".join(p.read_text() for p in pathlib.Path("hoop-hooks").glob("*.runbook.py"))
+name = "none" if "_hookdk_mutant" not in hooks else "mutant"
+name = "sleeper" if "time.sleep(16)" in hooks else name
+with log.open("a") as out:
+    out.write(f"start {name}\\n")
+
+
+def another_started():
+    return "start mutant" in log.read_text().partition("start sleeper")[2]
+
+
+give_up = time.monotonic() + 60
+while name == "sleeper" and not another_started() and time.monotonic() < give_up:
+    time.sleep(0.05)
+with log.open("a") as out:
+    out.write(f"end {name}\\n")
+sys.exit(0 if name == "none" else 1)
+"""
+
+
+def test_the_mutant_that_sleeps_runs_beside_the_jobs_and_takes_none(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    (tmp_path / "recorder.py").write_text(RECORDER)
+    log = tmp_path / "runs.log"
+    command = f"{sys.executable} {tmp_path / 'recorder.py'} {log}"
+
+    done = hookdk("mutants", "--repo", str(repo), "--command", command, "-j", "1")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    runs = log.read_text().splitlines()
+    assert runs[:2] == ["start none", "end none"]  # the unmutated copy first, alone
+    asleep = runs[runs.index("start sleeper") : runs.index("end sleeper")]
+    assert "start mutant" in asleep  # another mutant started beside the sleeper's run
+    assert runs.count("start mutant") == len(CATALOGUE) - 1
+    working = 0
+    for run in runs:  # the other mutants, one at a time
+        working += {"start mutant": 1, "end mutant": -1}.get(run, 0)
+        assert working <= 1

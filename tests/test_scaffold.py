@@ -292,6 +292,23 @@ def test_every_template_gets_the_shared_delivery_tests_and_their_settings(name):
     assert "\ndef event_id(request):\n" in own
 
 
+@pytest.mark.parametrize("name", HTTP_TEMPLATES)
+def test_the_generated_tests_pin_every_setting_and_leave_only_unwritten_ones_to_defaults(name):
+    """Every setting the hooks read is pinned in every generated test (SETTINGS), so an
+    exported value cannot change a result. The ones test_delivery.py leaves to the hooks'
+    own defaults (DEFAULTS) are settings hookdk.toml does not set: the file's value would
+    run instead of the default, and the test would check nothing (the plugin keeps a
+    file's value where a test removes a variable that was not set when pytest started)."""
+    template = get_template(name)
+    namespace: dict[str, object] = {}
+    exec(planned(name)["tests/hooks/hook_settings.py"], namespace)
+    defaults = set(namespace.get("DEFAULTS", ()))
+
+    assert set(namespace["SETTINGS"]) == set(template.settings)
+    assert defaults <= set(template.settings)
+    assert not defaults & set(template.demo_env), "set in hookdk.toml: not the default"
+
+
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_no_written_hook_has_two_adjacent_opening_braces(name):
     """Hoop renders hooks as Go templates: every `{{` opens an action, so the templates

@@ -41,9 +41,9 @@ def mutants(repo, command, names, jobs, timeout, list_only, as_json) -> None:  #
     """Check that the hook tests fail when the hooks regress.
 
     Each mutant (TLS verification off, assuming an '@' in user_email, leaking the
-    hook's source or a secret, swallowing errors, running past 15 s, no retries) goes
-    into a copy of the repository's hooks and the tests run there. Exit 1 when the
-    tests miss one.
+    hook's source or a secret, the session id as the event id, swallowing errors,
+    running past 15 s, no retries) goes into a copy of the repository's hooks and the
+    tests run there. Exit 1 when the tests miss one.
     """
     from ..errors import HookdkError
     from ..hooks import find_repo_root

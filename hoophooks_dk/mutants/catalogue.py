@@ -24,11 +24,14 @@ __all__ = ["CATALOGUE", "Mutant", "apply", "by_name"]
 
 @dataclass(frozen=True)
 class Mutant:
-    """One regression: its name on the command line, what it models, its prelude."""
+    """One regression: its name on the command line, what it models, its prelude, and
+    whether its run mostly waits (``waits``: it sleeps, using no core; the runner starts
+    it first, beside the jobs that work, so its wait overlaps theirs)."""
 
     name: str
     models: str
     prelude: str
+    waits: bool = False
 
 
 _TLS_OFF = """
@@ -91,6 +94,22 @@ _SECRET = """next(
             "connection_envs") or dict()).values() if value),
         "",
     )"""
+
+# The event's key is the session's: the hook reads ``sid`` where it meant ``id``, so a
+# session's open and close share one key and a collector that dedupes keeps only one.
+_WRONG_ID = """
+def _hookdk_mutant():
+    import json
+    import os
+
+    try:
+        payload = json.loads(os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"])
+    except (KeyError, ValueError):
+        return
+    if isinstance(payload, dict) and payload.get("sid"):
+        payload["id"] = payload["sid"]
+        os.environ["HOOP_RUNBOOK_HOOK_PAYLOAD"] = json.dumps(payload)
+"""
 
 _SWALLOW = """
 def _hookdk_mutant():
@@ -181,8 +200,9 @@ CATALOGUE: tuple[Mutant, ...] = (
         "forwards a connection_envs value (a secret)",
         _LEAK.replace("WHAT", _SECRET),
     ),
+    Mutant("wrong-id", "keys events on the session id, not the event id", _WRONG_ID),
     Mutant("swallows-errors", "a failed delivery or a crash exits 0", _SWALLOW),
-    Mutant("sleeps-past-deadline", "takes longer than Hoop's 15 s limit", _SLOW),
+    Mutant("sleeps-past-deadline", "takes longer than Hoop's 15 s limit", _SLOW, waits=True),
     Mutant("drops-retries", "the first failed attempt is the last (no retry)", _NO_RETRY),
 )
 

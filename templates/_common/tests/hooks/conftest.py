@@ -14,12 +14,14 @@ import httpx
 import pytest
 from respx.patterns import M
 
-ATTEMPTS = 3  # HOOK_ATTEMPTS in every test: a failing collector gets exactly this many
+ATTEMPTS = 4  # HOOK_ATTEMPTS in every test: a failing collector gets exactly this many
+SHIPPED_ATTEMPTS = 3  # the hooks' own default, which one test leaves in place
 
 
 @pytest.fixture(autouse=True)
 def settings(monkeypatch):
-    """Pin the hooks' settings, so these tests hold whatever defaults the hooks carry."""
+    """Pin the hooks' settings, so these tests hold whatever defaults the hooks carry
+    and whatever is exported (HOOK_ATTEMPTS is not its default: the hooks must read it)."""
     for name, value in hook_settings.SETTINGS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("HOOK_ATTEMPTS", str(ATTEMPTS))
@@ -56,6 +58,12 @@ def delivery(hoop_hooks, hoop_siem):
         delivers=is_delivery,  # whether one captured request is a delivery
         key=hook_settings.event_id,  # a captured request's idempotency key
         secret_setting=secret_setting,  # without it, nothing is sent
+        # the settings left to their shipped defaults in one test, and where the hooks
+        # then post (DEFAULTS and DEFAULT_ROUTE in hook_settings.py)
+        defaults=getattr(hook_settings, "DEFAULTS", ()),
+        default_route=lambda: hoop_siem.router.route(
+            **getattr(hook_settings, "DEFAULT_ROUTE", hook_settings.ROUTE)
+        ),
         events=getattr(hook_settings, "EVENTS", ("session-open", "session-close")),
         event_fields=per_event,
         fire=lambda event, **more: hoop_hooks.fire(
@@ -64,4 +72,5 @@ def delivery(hoop_hooks, hoop_siem):
         # never in a hook's output: the secret, and what else hook_settings.py names
         secrets=[os.environ[secret_setting], *getattr(hook_settings, "SECRETS", ())],
         attempts=ATTEMPTS,
+        shipped_attempts=SHIPPED_ATTEMPTS,
     )

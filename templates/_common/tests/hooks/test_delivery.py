@@ -36,6 +36,26 @@ def test_failing_collector_is_retried_then_reported(delivery, hoop_siem, status)
             assert secret not in result.output
 
 
+def test_the_shipped_defaults_retry_a_failing_collector(delivery, monkeypatch):
+    """The hooks as they ship, where that is safe in a test: HOOK_ATTEMPTS,
+    HOOK_TIMEOUT_SECONDS and the settings in DEFAULTS (hook_settings.py) unset, so the
+    hooks' own defaults apply (HOOK_RETRY_DELAY_SECONDS stays 0: its default only adds
+    waiting). They post where those defaults say, over HTTPS, and a collector that keeps
+    failing gets the shipped number of attempts."""
+    for name in ("HOOK_ATTEMPTS", "HOOK_TIMEOUT_SECONDS", *delivery.defaults):
+        monkeypatch.delenv(name, raising=False)
+    delivery.default_route().respond(503, text="collector overloaded")
+
+    for event in delivery.events:
+        result = delivery.fire(event)
+
+        assert result.exit_code == 1, result.output
+        assert "HTTP 503" in result.output
+        assert [q.url for q in result.requests if urlsplit(q.url).scheme != "https"] == []
+        attempts = [request for request in result.requests if delivery.delivers(request)]
+        assert len(attempts) == delivery.shipped_attempts
+
+
 @pytest.mark.parametrize(
     "answers", [(503, 503, 200), (503, 429, 202), (503, 503, 201), (503, 503, 204)]
 )

@@ -22,6 +22,13 @@ SETTINGS = {
 }
 SECRET_SETTING = "AWS_SECRET_ACCESS_KEY"  # without it the hooks send nothing
 ROUTE = {"method": "POST", "url": URL}  # test_delivery.py makes it fail, then recover
+# left to the hooks' defaults in test_delivery.py (AWS_REGION is not: hookdk.toml sets it)
+DEFAULTS = [
+    "AWS_SESSION_TOKEN",
+    "CLOUDWATCH_LOG_GROUP",
+    "CLOUDWATCH_LOG_STREAM",
+    "CLOUDWATCH_CREATE_MISSING",
+]
 TARGET = "Logs_20140328."  # X-Amz-Target: this prefix, then the action
 
 

@@ -27,6 +27,8 @@ SETTINGS = {
 SECRET_SETTING = "AZURE_CLIENT_SECRET"  # without it the hooks send nothing
 SECRETS = [ACCESS_TOKEN]  # never in a hook's output either
 ROUTE = {"method": "POST", "url": URL}  # test_delivery.py makes it fail, then recover
+# left to the hooks' defaults in test_delivery.py (the values SETTINGS gives them too)
+DEFAULTS = ["AZURE_AUTHORITY_HOST", "SENTINEL_STREAM", "SENTINEL_AUDIENCE"]
 TOKEN_ROUTE = {"method": "POST", "url": TOKEN_URL}
 TOKEN_REPLY = {"token_type": "Bearer", "expires_in": 3599, "access_token": ACCESS_TOKEN}
 # Every hook run asks Entra ID for a token first: answered in every test, and not counted

@@ -16,6 +16,14 @@ SETTINGS = {
 }
 SECRET_SETTING = "PAGERDUTY_ROUTING_KEY"  # without it the hooks send nothing
 ROUTE = {"method": "POST", "url": URL}  # test_delivery.py makes it fail, then recover
+# left to the hooks' defaults in test_delivery.py (PAGERDUTY_CONNECTIONS is not: by
+# default no session-open raises an alert)
+DEFAULTS = [
+    "PAGERDUTY_EVENTS_URL",
+    "PAGERDUTY_SOURCE",
+    "PAGERDUTY_OPEN_SEVERITY",
+    "PAGERDUTY_FAILED_SEVERITY",
+]
 # A clean close raises no alert: the shared tests fire a failed one.
 EVENT_FIELDS = {"session-close": {"exit_code": 1}}
 

@@ -15,6 +15,8 @@ SETTINGS = {
 }
 SECRET_SETTING = "SPLUNK_HEC_TOKEN"  # without it the hooks send nothing
 ROUTE = {"method": "POST", "url": URL}  # test_delivery.py makes it fail, then recover
+# left to the hooks' defaults in test_delivery.py (the token's default index)
+DEFAULTS = ["SPLUNK_INDEX", "SPLUNK_SOURCE", "SPLUNK_SOURCETYPE"]
 
 
 def event_id(request):

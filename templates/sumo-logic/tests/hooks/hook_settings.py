@@ -14,6 +14,8 @@ SETTINGS = {
 SECRET_SETTING = "SUMO_HTTP_SOURCE_URL"  # the URL is the secret; without it nothing is sent
 SECRETS = ["test-source-token-7d1c"]  # in the URL: a failure names the host only
 ROUTE = {"method": "POST", "url": URL}  # test_delivery.py makes it fail, then recover
+# left to the hooks' defaults in test_delivery.py
+DEFAULTS = ["SUMO_CATEGORY", "SUMO_NAME", "SUMO_HOST"]
 
 
 def event_id(request):

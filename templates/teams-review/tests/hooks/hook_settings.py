@@ -10,6 +10,8 @@ SETTINGS = {"TEAMS_WEBHOOK_URL": URL, "HOOP_APP_URL": HOOP}
 SECRET_SETTING = "TEAMS_WEBHOOK_URL"  # the URL is the secret; without it nothing is sent
 SECRETS = ["test-webhook-secret"]  # in the URL: a failure names the host only
 ROUTE = {"method": "POST", "url": URL}  # test_delivery.py makes it fail, then recover
+# left to the hooks' defaults in test_delivery.py
+DEFAULTS = ["HOOP_APP_URL"]
 # Only the session-open hook sends, a card for a session on a connection with review-plugin
 # groups; the close hook never does (test_hoop_hooks.py checks it).
 EVENTS = ("session-open",)
