@@ -193,6 +193,47 @@ def test_the_marker_and_the_tests_own_routes_come_before_the_settings_file(repo,
     assert "5 passed" in done.stdout
 
 
+def test_a_test_takes_a_files_setting_away_or_pins_it_the_next_has_it_back(repo, tmp_path):
+    """``monkeypatch.delenv`` of a variable only the settings file sets (none in the
+    environment pytest started with) takes it away from the hooks, in the test alone."""
+    (repo / "tests" / "test_wiring.py").write_text(
+        textwrap.dedent(
+            """
+            import os
+
+            def token(hoop_hooks):
+                return hoop_hooks.fire("session-close").requests[0].json()["token"]
+
+            def test_taken_away(hoop_hooks, monkeypatch):
+                assert os.environ["SIEM_TOKEN"] == "token-from-the-settings-file"
+                monkeypatch.delenv("SIEM_TOKEN")
+                assert token(hoop_hooks) is None
+
+            def test_pinned(hoop_hooks, monkeypatch):
+                monkeypatch.setenv("SIEM_TOKEN", "pinned")
+                assert token(hoop_hooks) == "pinned"
+
+            def test_back(hoop_hooks):
+                assert token(hoop_hooks) == "token-from-the-settings-file"
+
+            def test_only_for_the_tests_that_fire():
+                assert "SIEM_TOKEN" not in os.environ
+            """
+        )
+    )
+    env = {key: value for key, value in os.environ.items() if key != "SIEM_TOKEN"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"],
+        cwd=repo / "tests",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "4 passed" in done.stdout
+
+
 def test_a_bad_settings_file_fails_the_plugins_tests_with_its_one_message(repo, tmp_path):
     (repo / "hookdk.toml").write_text('timeout = "soon"\n')
     done = subprocess.run(

@@ -326,18 +326,15 @@ class HoopHooks:
         )
 
     def _settings_env(self) -> dict[str, str]:
-        """The settings file's ``env``, except where this test changed ``os.environ``
-        itself (``monkeypatch.setenv``/``delenv``): there the test wins, as its marker and
-        its routes win over the file, so a test can pin a setting or take it away."""
+        """The settings file's ``env`` as this test left it in ``os.environ``: the plugin
+        puts the file's values there for the test (``_settings_in_environ``), so what the
+        test changed (``monkeypatch.setenv``/``delenv``) wins, as its marker and its routes
+        win over the file: a test can pin a setting or take it away. Outside the plugin
+        (no environment recorded at start), the file's ``env`` as it is."""
         if self._environ_at_start is None:
             return dict(self.settings.env)
-        env = {}
-        for name, value in self.settings.env.items():
-            if os.environ.get(name) == self._environ_at_start.get(name):
-                env[name] = value
-            elif name in os.environ:
-                env[name] = os.environ[name]  # kept in a clean environment too
-        return env
+        # kept in a clean environment too; a name the test removed is not given at all
+        return {name: os.environ[name] for name in self.settings.env if name in os.environ}
 
     def fire(
         self,

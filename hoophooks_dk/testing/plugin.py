@@ -309,6 +309,9 @@ def hoop_hooks(
     settings file's timeout, environment and mode under the ``hoop`` marker's; a setting
     the test itself sets or removes in ``os.environ`` wins over the file's ``env``."""
     repo, found_by = _hoop_repo(pytestconfig)
+    at_start = pytestconfig.stash.get(ENVIRON_AT_START, None)
+    if at_start is not None:
+        _settings_in_environ(hoop_settings, request.getfixturevalue("monkeypatch"), at_start)
     marked = _marker(request)
     options: dict[str, Any] = {k: marked[k] for k in ("env_mode", "flow") if k in marked}
     if "timeout" in marked:
@@ -317,12 +320,25 @@ def hoop_hooks(
     hooks = HoopHooks(
         repo, hoop_runner, hoop_siem, hoop_capture, found_by,
         settings=hoop_settings, fail=fail, **options,
-        environ_at_start=pytestconfig.stash.get(ENVIRON_AT_START, None),
+        environ_at_start=at_start,
     )  # fmt: skip
     yield hooks
     folder = _report_folder(pytestconfig)
     if folder is not None and hooks.fired:
         _write_test_page(request.node, hooks, folder, pytestconfig)
+
+
+def _settings_in_environ(
+    settings: RunSettings, monkeypatch: pytest.MonkeyPatch, at_start: dict[str, str]
+) -> None:
+    """The settings file's ``env`` in ``os.environ`` for the test's length, where nothing
+    before the test set the variable itself: so the test's own ``monkeypatch.delenv``
+    takes a file's setting away (it could not take away what was never there), and
+    ``setenv`` pins one. The test's ``monkeypatch`` is the one used, so its undo puts
+    ``os.environ`` back as it was, in one order."""
+    for name, value in settings.env.items():
+        if os.environ.get(name) == at_start.get(name):
+            monkeypatch.setenv(name, value)
 
 
 def _write_test_page(
