@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import textwrap
@@ -39,6 +40,15 @@ atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 if "HOOKDK_AGENT_RUNTIME" not in os.environ:
     os.environ["HOOKDK_AGENT_RUNTIME"] = tempfile.mkdtemp(prefix="hookdk-tests-agent-")
     atexit.register(shutil.rmtree, os.environ["HOOKDK_AGENT_RUNTIME"], ignore_errors=True)
+
+# A suite started as a shell's background job (no job control) inherits SIGINT and SIGQUIT
+# ignored, and so would every hookdk and pytest the tests start: an ignored signal stays
+# ignored across exec, and a SIGINT could not stop them as the signal tests expect of a
+# terminal's Ctrl-C. The tests run as from a terminal (a handled signal is reset by exec).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+if signal.getsignal(signal.SIGQUIT) is signal.SIG_IGN:
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 ECHO_HOOK = """\
 import json, os

@@ -7,7 +7,9 @@ forking a child per event), which must be indistinguishable.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -211,3 +213,35 @@ def test_kill_group_of_a_group_that_is_gone_is_silent():
     gone = subprocess.Popen([sys.executable, "-c", "pass"], start_new_session=True)
     gone.wait()
     kill_group(gone.pid)  # nothing left to kill: no error
+
+
+SHOWS_DISPOSITIONS = """\
+import signal
+print(signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+      signal.getsignal(signal.SIGQUIT) is signal.SIG_DFL)
+"""
+
+
+@pytest.mark.parametrize("kind", ["subprocess", "fast"])
+def test_a_hooks_signals_do_not_depend_on_how_the_kit_was_started(tmp_path, kind):
+    """A kit started as a shell's background job (SIGINT and SIGQUIT ignored, and kept
+    so across exec) still gives its hooks SIGINT and SIGQUIT at their defaults, as the
+    agent's hooks have them, on both runners."""
+    from run_hookdk import make_repo
+
+    make_repo(tmp_path / "repo", SHOWS_DISPOSITIONS)
+
+    def as_a_background_job():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+
+    command = [sys.executable, "-m", "hoophooks_dk", "fire", "session-close", "--json"]
+    done = subprocess.run(
+        [*command, "--runner", kind, "--repo", str(tmp_path / "repo")],
+        preexec_fn=as_a_background_job,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["output"].split() == ["True", "True"]

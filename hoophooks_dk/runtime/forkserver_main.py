@@ -176,6 +176,7 @@ def main():
     """Serve until the caller hangs up."""
     if not hasattr(socket, "recv_fds"):
         sys.exit(f"Python {sys.version.split()[0]} has no socket.recv_fds")
+    _stand_in_for_a_hooks_interpreter()
     _Warm.keeper = _load_keeper()
     sock = socket.socket(fileno=int(sys.argv[1]))
     (size,) = HEADER.unpack(receive_exactly(sock, HEADER.size))
@@ -213,6 +214,16 @@ def launcher_order(start_env, changes):
             replayed[key] = value
     launched = list(os.environb)
     return None if list(replayed) == launched else {key: i for i, key in enumerate(launched)}
+
+
+def _stand_in_for_a_hooks_interpreter():
+    """Start as a hook's ``python3`` starts under the standard runner's keeper, which
+    resets SIGINT, SIGTERM, SIGHUP and SIGQUIT to their defaults before the exec: a kit
+    started as a background job (SIGINT and SIGQUIT ignored) or under nohup passes its
+    ignored signals to this server, and children would inherit them."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(number, signal.SIG_DFL)
 
 
 def warm_up():

@@ -54,6 +54,9 @@ INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug here, not in the hook
 STOPPING = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 # Python ignores these at start-up, and an ignored signal stays ignored across exec: the
 # hook gets them back at their defaults, as subprocess.Popen(restore_signals=True) does.
+# The stopping signals and SIGQUIT too (``start_hook``): a kit started as a shell's
+# background job inherits SIGINT and SIGQUIT ignored, and the agent's hooks have neither
+# ignored, so a hook's dispositions never depend on how the kit was started.
 RESTORED = tuple(
     getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, name)
 )
@@ -276,7 +279,7 @@ def start_hook(argv, cwd, env, stdin, output):
             os.closerange(report_w + 1, MAX_FD)
             os.chdir(cwd)
             os.setsid()  # its own session and process group, as the runners have always had
-            for number in (*RESTORED, *STOPPING):
+            for number in (*RESTORED, *STOPPING, signal.SIGQUIT):
                 signal.signal(number, signal.SIG_DFL)
             os.execvpe(argv[0], argv, env)
         except OSError as error:
